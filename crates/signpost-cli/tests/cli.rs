@@ -1,0 +1,149 @@
+//! The `signpost` binary's key, sign and verify commands, run as a user would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn signpost(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const LISTING_TYPE: &str = "application/vnd.signpost.listing.v1+json";
+
+#[test]
+fn generate_sign_verify_and_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    let key_s = key.to_str().unwrap();
+    let out = signpost(&["keys", "generate", "--out", key_s]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let did = text(&out.stdout).trim().to_owned();
+    assert!(did.starts_with("did:key:z6Mk"), "{did}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // Never overwrites a key.
+    let again = signpost(&["keys", "generate", "--out", key_s]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("refusing to overwrite"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    let payload = b"{\"any\": \"bytes\",  \"kept\": \"exactly\"}\n";
+    let file = dir.path().join("listing.json");
+    std::fs::write(&file, payload).unwrap();
+    let out = signpost(&[
+        "sign",
+        "--key",
+        key_s,
+        "--type",
+        LISTING_TYPE,
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let envelope = dir.path().join("envelope.json");
+    std::fs::write(&envelope, &out.stdout).unwrap();
+    let env: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(env["payloadType"], LISTING_TYPE);
+    assert_eq!(env["signatures"][0]["keyid"], did.as_str());
+
+    let out = signpost(&[
+        "verify",
+        "--key",
+        &did,
+        "--type",
+        LISTING_TYPE,
+        envelope.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(out.stdout, payload, "prints the exact payload bytes");
+
+    // Wrong type, wrong key, tampered payload: exit 1 and one line saying why.
+    let refused = |args: &[&str], env_path: &Path, why: &str| {
+        let mut all = args.to_vec();
+        all.push(env_path.to_str().unwrap());
+        let out = signpost(&all);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(why), "{err} should say {why}");
+        assert!(out.stdout.is_empty());
+    };
+    refused(
+        &[
+            "verify",
+            "--key",
+            &did,
+            "--type",
+            "application/vnd.signpost.node.v1+json",
+        ],
+        &envelope,
+        "payload type",
+    );
+    let other = dir.path().join("other.pem");
+    let other_did = text(&signpost(&["keys", "generate", "--out", other.to_str().unwrap()]).stdout)
+        .trim()
+        .to_owned();
+    refused(
+        &["verify", "--key", &other_did, "--type", LISTING_TYPE],
+        &envelope,
+        "no signature verifies",
+    );
+    let mut tampered = env.clone();
+    tampered["payload"] = serde_json::Value::String("eyJhbnkiOiAib3RoZXIifQ==".into());
+    let tampered_path = dir.path().join("tampered.json");
+    std::fs::write(&tampered_path, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    refused(
+        &["verify", "--key", &did, "--type", LISTING_TYPE],
+        &tampered_path,
+        "no signature verifies",
+    );
+    refused(
+        &[
+            "verify",
+            "--key",
+            "did:key:nonsense",
+            "--type",
+            LISTING_TYPE,
+        ],
+        &envelope,
+        "did:key",
+    );
+}
+
+#[test]
+fn unreadable_key_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x");
+    std::fs::write(&file, "x").unwrap();
+    let missing = dir.path().join("missing.pem");
+    let out = signpost(&[
+        "sign",
+        "--key",
+        missing.to_str().unwrap(),
+        "--type",
+        LISTING_TYPE,
+        file.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("missing.pem"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,165 @@
+//! `did:key` identifiers for Ed25519 public keys (W3C did:key method, multicodec `0xed01`,
+//! multibase base58btc): `did:key:z6Mk...`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+const PREFIX: &str = "did:key:";
+/// The multicodec code for an Ed25519 public key, as an unsigned varint.
+const ED25519_PUB: [u8; 2] = [0xed, 0x01];
+
+/// Why a string is not a usable Ed25519 `did:key`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DidError {
+    #[error("not a did:key (it must start with \"did:key:\")")]
+    NotDidKey,
+    #[error("did:key must use multibase base58btc (a 'z' after \"did:key:\")")]
+    NotBase58btc,
+    #[error("did:key is not valid base58btc: {0}")]
+    Base58(String),
+    #[error("did:key is not an Ed25519 public key (multicodec 0xed01 expected)")]
+    NotEd25519,
+    #[error("did:key holds {0} key bytes; an Ed25519 public key has 32")]
+    WrongLength(usize),
+    #[error("did:key holds bytes that are not an Ed25519 point")]
+    InvalidPoint,
+}
+
+/// An Ed25519 public key named as a `did:key`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DidKey(VerifyingKey);
+
+impl DidKey {
+    pub fn new(key: VerifyingKey) -> Self {
+        Self(key)
+    }
+
+    pub fn key(&self) -> &VerifyingKey {
+        &self.0
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+}
+
+impl From<VerifyingKey> for DidKey {
+    fn from(key: VerifyingKey) -> Self {
+        Self(key)
+    }
+}
+
+impl fmt::Display for DidKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut bytes = Vec::with_capacity(34);
+        bytes.extend_from_slice(&ED25519_PUB);
+        bytes.extend_from_slice(self.0.as_bytes());
+        write!(f, "{PREFIX}z{}", bs58::encode(bytes).into_string())
+    }
+}
+
+impl fmt::Debug for DidKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DidKey({self})")
+    }
+}
+
+impl FromStr for DidKey {
+    type Err = DidError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let rest = s.strip_prefix(PREFIX).ok_or(DidError::NotDidKey)?;
+        let encoded = rest.strip_prefix('z').ok_or(DidError::NotBase58btc)?;
+        let bytes = bs58::decode(encoded)
+            .into_vec()
+            .map_err(|e| DidError::Base58(e.to_string()))?;
+        let key = bytes
+            .strip_prefix(&ED25519_PUB)
+            .ok_or(DidError::NotEd25519)?;
+        let key: [u8; 32] = key
+            .try_into()
+            .map_err(|_| DidError::WrongLength(key.len()))?;
+        VerifyingKey::from_bytes(&key)
+            .map(Self)
+            .map_err(|_| DidError::InvalidPoint)
+    }
+}
+
+impl Serialize for DidKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DidKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for DidKey {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^did:key:z[1-9A-HJ-NP-Za-km-z]+$"))
+            .description(Some(
+                "An Ed25519 public key as a did:key (multicodec 0xed01, base58btc)",
+            ))
+            .examples([serde_json::json!(
+                "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
+            )])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DidKey {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The did:key spec's Ed25519 example.
+    const SPEC_EXAMPLE: &str = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
+
+    #[test]
+    fn spec_example_round_trips() {
+        let did: DidKey = SPEC_EXAMPLE.parse().unwrap();
+        assert_eq!(did.to_string(), SPEC_EXAMPLE);
+    }
+
+    #[test]
+    fn every_encoded_key_starts_z6mk() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]).verifying_key();
+        let did = DidKey::new(key).to_string();
+        assert!(did.starts_with("did:key:z6Mk"), "{did}");
+        assert_eq!(did.parse::<DidKey>().unwrap().key(), &key);
+    }
+
+    #[test]
+    fn clear_errors() {
+        assert_eq!(
+            "did:web:example.org".parse::<DidKey>(),
+            Err(DidError::NotDidKey)
+        );
+        assert_eq!("did:key:f00".parse::<DidKey>(), Err(DidError::NotBase58btc));
+        assert!(matches!(
+            "did:key:z0OIl".parse::<DidKey>(),
+            Err(DidError::Base58(_))
+        ));
+        // A secp256k1 did:key (multicodec 0xe7).
+        assert_eq!(
+            "did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme".parse::<DidKey>(),
+            Err(DidError::NotEd25519)
+        );
+        let short = format!(
+            "did:key:z{}",
+            bs58::encode([0xed, 0x01, 1, 2, 3]).into_string()
+        );
+        assert_eq!(short.parse::<DidKey>(), Err(DidError::WrongLength(3)));
+    }
+}

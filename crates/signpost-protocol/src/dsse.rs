@@ -1,0 +1,421 @@
+//! DSSE v1 envelopes (secure-systems-lab/dsse, "envelope.md" and "protocol.md").
+//!
+//! A signature is Ed25519 over `PAE(payloadType, payload)`, where
+//! `PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body` and LEN is the
+//! decimal byte count. Verification checks the exact payload bytes before anything parses
+//! them. The `keyid` is only a hint: keys always come from the caller.
+
+use std::fmt;
+
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use ed25519_dalek::{Signature as EdSignature, Signer as _, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::did::DidKey;
+
+/// Most signatures an envelope may carry; more is refused before any is checked.
+pub const MAX_SIGNATURES: usize = 8;
+
+/// A DSSE v1 envelope as it travels on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// The payload's exact bytes, base64 (standard or URL-safe alphabet).
+    pub payload: String,
+    /// One of the `application/vnd.signpost.*.v1+json` types.
+    #[serde(rename = "payloadType")]
+    pub payload_type: String,
+    pub signatures: Vec<EnvelopeSignature>,
+}
+
+/// One signature of an envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeSignature {
+    /// A hint naming the signing key (its did:key); never used to choose the key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub keyid: String,
+    /// The Ed25519 signature over PAE, base64 (standard or URL-safe alphabet).
+    pub sig: String,
+}
+
+/// Why an envelope's signature was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    #[error("payload type is {found:?}, expected {expected:?}")]
+    PayloadTypeMismatch { expected: String, found: String },
+    #[error("payload is not valid base64")]
+    PayloadBase64,
+    #[error("envelope has no signatures")]
+    NoSignatures,
+    #[error("envelope has {0} signatures; at most {MAX_SIGNATURES} are accepted")]
+    TooManySignatures(usize),
+    #[error("a signature is not valid base64")]
+    SignatureBase64,
+    #[error("a signature is {0} bytes long; Ed25519 signatures are 64")]
+    SignatureLength(usize),
+    #[error("no signature verifies under the expected keys")]
+    BadSignature,
+    #[error("{found} of the expected keys signed; {needed} are required")]
+    BelowThreshold { found: usize, needed: usize },
+}
+
+/// Decodes base64 in either alphabet, padded or not, as DSSE asks of verifiers.
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let url = s.contains(['-', '_']);
+    let padded = s.ends_with('=');
+    let engine = match (url, padded) {
+        (false, true) => &STANDARD,
+        (false, false) => &STANDARD_NO_PAD,
+        (true, true) => &URL_SAFE,
+        (true, false) => &URL_SAFE_NO_PAD,
+    };
+    engine.decode(s).ok()
+}
+
+/// Verifies one raw Ed25519 signature with `verify_strict` (the primitive under every
+/// envelope check; exposed for conformance tests against published vectors).
+pub fn verify_raw(
+    public_key: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    let key: [u8; 32] = public_key
+        .try_into()
+        .map_err(|_| SignatureError::BadSignature)?;
+    let key = VerifyingKey::from_bytes(&key).map_err(|_| SignatureError::BadSignature)?;
+    let sig = parse_signature(signature)?;
+    key.verify_strict(message, &sig)
+        .map_err(|_| SignatureError::BadSignature)
+}
+
+fn parse_signature(raw: &[u8]) -> Result<EdSignature, SignatureError> {
+    let raw: [u8; 64] = raw
+        .try_into()
+        .map_err(|_| SignatureError::SignatureLength(raw.len()))?;
+    Ok(EdSignature::from_bytes(&raw))
+}
+
+/// The pre-authentication encoding of DSSE v1.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload_type.len() + payload.len() + 32);
+    out.extend_from_slice(b"DSSEv1 ");
+    out.extend_from_slice(payload_type.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_type.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload.len().to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The identity of an envelope's signed content: SHA-256 of `PAE(payloadType, payload)`.
+///
+/// It names exactly what was signed, so it does not change with JSON whitespace, the base64
+/// alphabet or the set of signatures; snapshots name listings and attestations by it and the
+/// node's `ETag` is made from it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EnvelopeDigest(pub [u8; 32]);
+
+impl EnvelopeDigest {
+    pub fn of(payload_type: &str, payload: &[u8]) -> Self {
+        Self(Sha256::digest(pae(payload_type, payload)).into())
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Option<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).ok()?;
+        Some(Self(out))
+    }
+}
+
+impl fmt::Display for EnvelopeDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for EnvelopeDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EnvelopeDigest({})", self.to_hex())
+    }
+}
+
+impl Serialize for EnvelopeDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for EnvelopeDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() != 64 || s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(serde::de::Error::custom("expected 64 lowercase hex digits"));
+        }
+        Self::from_hex(&s)
+            .ok_or_else(|| serde::de::Error::custom("expected 64 lowercase hex digits"))
+    }
+}
+
+impl utoipa::PartialSchema for EnvelopeDigest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[0-9a-f]{64}$"))
+            .description(Some("SHA-256 of PAE(payloadType, payload), lowercase hex"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EnvelopeDigest {}
+
+impl Envelope {
+    /// Signs `payload` (its exact bytes) as `payload_type` with one key; the `keyid` is the
+    /// key's did:key.
+    pub fn sign(payload_type: &str, payload: &[u8], key: &SigningKey) -> Self {
+        let mut env = Self {
+            payload: STANDARD.encode(payload),
+            payload_type: payload_type.to_owned(),
+            signatures: Vec::new(),
+        };
+        env.add_signature(payload, key);
+        env
+    }
+
+    /// Adds one more signature over the same payload (multi-key signing, e.g. root-key
+    /// thresholds). `payload` must be the envelope's decoded payload.
+    pub fn add_signature(&mut self, payload: &[u8], key: &SigningKey) {
+        let sig = key.sign(&pae(&self.payload_type, payload));
+        self.signatures.push(EnvelopeSignature {
+            keyid: DidKey::new(key.verifying_key()).to_string(),
+            sig: STANDARD.encode(sig.to_bytes()),
+        });
+    }
+
+    /// The decoded payload bytes, without checking any signature.
+    pub fn payload_bytes(&self) -> Result<Vec<u8>, SignatureError> {
+        decode_base64(&self.payload).ok_or(SignatureError::PayloadBase64)
+    }
+
+    /// The envelope's digest, or an error when its payload is not base64.
+    pub fn digest(&self) -> Result<EnvelopeDigest, SignatureError> {
+        Ok(EnvelopeDigest::of(
+            &self.payload_type,
+            &self.payload_bytes()?,
+        ))
+    }
+
+    /// Verifies that at least one signature is by one of `keys` and that the payload type is
+    /// `expected_type`; returns the payload's exact bytes and the key that signed.
+    pub fn verify(
+        &self,
+        expected_type: &str,
+        keys: &[VerifyingKey],
+    ) -> Result<(Vec<u8>, VerifyingKey), SignatureError> {
+        let (payload, signers) = self.verify_threshold(expected_type, keys, 1)?;
+        // verify_threshold returned at least one signer.
+        let signer = signers
+            .first()
+            .copied()
+            .ok_or(SignatureError::BadSignature)?;
+        Ok((payload, signer))
+    }
+
+    /// Verifies that at least `threshold` distinct keys among `keys` signed; returns the
+    /// payload bytes and the keys that signed, in the order of `keys`.
+    pub fn verify_threshold(
+        &self,
+        expected_type: &str,
+        keys: &[VerifyingKey],
+        threshold: usize,
+    ) -> Result<(Vec<u8>, Vec<VerifyingKey>), SignatureError> {
+        if self.payload_type != expected_type {
+            return Err(SignatureError::PayloadTypeMismatch {
+                expected: expected_type.to_owned(),
+                found: self.payload_type.clone(),
+            });
+        }
+        if self.signatures.is_empty() {
+            return Err(SignatureError::NoSignatures);
+        }
+        if self.signatures.len() > MAX_SIGNATURES {
+            return Err(SignatureError::TooManySignatures(self.signatures.len()));
+        }
+        let payload = self.payload_bytes()?;
+        let message = pae(&self.payload_type, &payload);
+        let mut sigs = Vec::with_capacity(self.signatures.len());
+        for s in &self.signatures {
+            let raw = decode_base64(&s.sig).ok_or(SignatureError::SignatureBase64)?;
+            sigs.push(parse_signature(&raw)?);
+        }
+        let signers: Vec<VerifyingKey> = keys
+            .iter()
+            .filter(|key| {
+                sigs.iter()
+                    .any(|sig| key.verify_strict(&message, sig).is_ok())
+            })
+            .copied()
+            .collect();
+        let needed = threshold.max(1);
+        if signers.is_empty() {
+            return Err(SignatureError::BadSignature);
+        }
+        if signers.len() < needed {
+            return Err(SignatureError::BelowThreshold {
+                found: signers.len(),
+                needed,
+            });
+        }
+        Ok((payload, signers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> SigningKey {
+        SigningKey::from_bytes(&[n; 32])
+    }
+
+    #[test]
+    fn pae_matches_the_spec_example() {
+        // From the DSSE protocol specification.
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+        assert_eq!(pae("", b""), b"DSSEv1 0  0 ".to_vec());
+    }
+
+    #[test]
+    fn sign_then_verify() {
+        let k = key(1);
+        let env = Envelope::sign("t", b"{\"a\":1}", &k);
+        let (payload, signer) = env.verify("t", &[k.verifying_key()]).unwrap();
+        assert_eq!(payload, b"{\"a\":1}");
+        assert_eq!(signer, k.verifying_key());
+        assert_eq!(
+            env.signatures[0].keyid,
+            DidKey::new(k.verifying_key()).to_string()
+        );
+    }
+
+    #[test]
+    fn url_safe_and_unpadded_base64_are_accepted() {
+        let k = key(2);
+        // 0xfb 0xff encodes with '+' and '/' in the standard alphabet.
+        let payload = [0xfbu8, 0xff, 0xfe, 0x3e];
+        let mut env = Envelope::sign("t", &payload, &k);
+        env.payload = URL_SAFE_NO_PAD.encode(payload);
+        let sig = decode_base64(&env.signatures[0].sig).unwrap();
+        env.signatures[0].sig = URL_SAFE_NO_PAD.encode(sig);
+        assert_eq!(env.verify("t", &[k.verifying_key()]).unwrap().0, payload);
+    }
+
+    #[test]
+    fn each_refusal_has_its_own_error() {
+        let k = key(3);
+        let good = Envelope::sign("t", b"hello", &k);
+        let keys = [k.verifying_key()];
+
+        assert!(matches!(
+            good.verify("other", &keys),
+            Err(SignatureError::PayloadTypeMismatch { .. })
+        ));
+        let mut swapped = good.clone();
+        swapped.payload_type = "u".into();
+        assert!(matches!(
+            swapped.verify("u", &keys),
+            Err(SignatureError::BadSignature)
+        ));
+        let mut tampered = good.clone();
+        tampered.payload = STANDARD.encode(b"hellO");
+        assert_eq!(
+            tampered.verify("t", &keys),
+            Err(SignatureError::BadSignature)
+        );
+        assert_eq!(
+            good.verify("t", &[key(4).verifying_key()]),
+            Err(SignatureError::BadSignature)
+        );
+        let mut truncated = good.clone();
+        let sig = decode_base64(&truncated.signatures[0].sig).unwrap();
+        truncated.signatures[0].sig = STANDARD.encode(&sig[..63]);
+        assert_eq!(
+            truncated.verify("t", &keys),
+            Err(SignatureError::SignatureLength(63))
+        );
+        let mut unsigned = good.clone();
+        unsigned.signatures.clear();
+        assert_eq!(
+            unsigned.verify("t", &keys),
+            Err(SignatureError::NoSignatures)
+        );
+        let mut bad_b64 = good.clone();
+        bad_b64.payload = "!!!".into();
+        assert_eq!(
+            bad_b64.verify("t", &keys),
+            Err(SignatureError::PayloadBase64)
+        );
+        let mut many = good.clone();
+        many.signatures = vec![good.signatures[0].clone(); MAX_SIGNATURES + 1];
+        assert_eq!(
+            many.verify("t", &keys),
+            Err(SignatureError::TooManySignatures(MAX_SIGNATURES + 1))
+        );
+    }
+
+    #[test]
+    fn keyid_is_only_a_hint() {
+        let k = key(5);
+        let other = key(6);
+        let mut env = Envelope::sign("t", b"x", &k);
+        // A keyid naming another key changes nothing: keys come from the caller.
+        env.signatures[0].keyid = DidKey::new(other.verifying_key()).to_string();
+        assert!(env.verify("t", &[k.verifying_key()]).is_ok());
+        assert!(env.verify("t", &[other.verifying_key()]).is_err());
+    }
+
+    #[test]
+    fn thresholds_count_distinct_keys() {
+        let (a, b, c) = (key(7), key(8), key(9));
+        let mut env = Envelope::sign("t", b"doc", &a);
+        let keys = [a.verifying_key(), b.verifying_key(), c.verifying_key()];
+        assert_eq!(
+            env.verify_threshold("t", &keys, 2),
+            Err(SignatureError::BelowThreshold {
+                found: 1,
+                needed: 2
+            })
+        );
+        // The same signature twice is still one key.
+        env.signatures.push(env.signatures[0].clone());
+        assert!(env.verify_threshold("t", &keys, 2).is_err());
+        env.add_signature(b"doc", &b);
+        let (_, signers) = env.verify_threshold("t", &keys, 2).unwrap();
+        assert_eq!(signers, vec![a.verifying_key(), b.verifying_key()]);
+    }
+
+    #[test]
+    fn digest_ignores_encoding_but_not_content() {
+        let k = key(10);
+        let env = Envelope::sign("t", &[0xfb, 0xff], &k);
+        let mut url = env.clone();
+        url.payload = URL_SAFE_NO_PAD.encode([0xfb, 0xff]);
+        assert_eq!(env.digest().unwrap(), url.digest().unwrap());
+        let other = Envelope::sign("t", &[0xfb, 0xfe], &k);
+        assert_ne!(env.digest().unwrap(), other.digest().unwrap());
+        let hex = env.digest().unwrap().to_hex();
+        assert_eq!(EnvelopeDigest::from_hex(&hex), Some(env.digest().unwrap()));
+    }
+}

@@ -1,0 +1,33 @@
+//! Signpost's wire formats and the rules for trusting them.
+//!
+//! This crate does no I/O: no HTTP, no storage, no clock reads except where a caller
+//! passes `now`. It holds:
+//!
+//! - [`dsse`]: DSSE v1 envelopes, the pre-authentication encoding (PAE), signing and
+//!   verification with `verify_strict` against keys the caller supplies;
+//! - [`did`]: `did:key` identifiers for Ed25519 public keys;
+//! - [`model`]: the typed payloads (node document, listing, snapshot, attestation,
+//!   revocation list) and their validation;
+//! - [`verified`]: [`Verified<T>`], the only way a payload leaves an envelope;
+//! - [`taxonomy`]: the published taxonomy (categories, safeguarding capabilities,
+//!   staff checks, achievements) with stable ids and labels;
+//! - [`text`]: text folding (case and accents) for search.
+
+pub mod did;
+pub mod dsse;
+pub mod keys;
+pub mod model;
+pub mod taxonomy;
+pub mod text;
+pub mod verified;
+
+pub use did::{DidError, DidKey};
+pub use dsse::{Envelope, EnvelopeDigest, SignatureError};
+pub use model::{
+    Attestation, Listing, NodeDocument, Payload, PayloadKind, RevocationList, Snapshot,
+    ValidationError,
+};
+pub use verified::{Verified, VerifyError};
+
+/// Re-exported so callers use the same Ed25519 types as this crate.
+pub use ed25519_dalek::{SigningKey, VerifyingKey};

@@ -1,0 +1,965 @@
+//! The typed payloads carried in DSSE envelopes, and their validation.
+//!
+//! Every payload type refuses unknown fields and (through serde) duplicate keys. Times are
+//! RFC 3339 in UTC. There are no floats other than coordinates: money is in pence, times of
+//! day are `HH:MM`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+use crate::did::DidKey;
+use crate::dsse::EnvelopeDigest;
+use crate::taxonomy;
+
+/// Payload types, one per kind of signed object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PayloadKind {
+    Node,
+    Listing,
+    Snapshot,
+    Attestation,
+    Revocations,
+}
+
+impl PayloadKind {
+    pub const ALL: [PayloadKind; 5] = [
+        Self::Node,
+        Self::Listing,
+        Self::Snapshot,
+        Self::Attestation,
+        Self::Revocations,
+    ];
+
+    /// The DSSE `payloadType`.
+    pub const fn media_type(self) -> &'static str {
+        match self {
+            Self::Node => "application/vnd.signpost.node.v1+json",
+            Self::Listing => "application/vnd.signpost.listing.v1+json",
+            Self::Snapshot => "application/vnd.signpost.snapshot.v1+json",
+            Self::Attestation => "application/vnd.signpost.attestation.v1+json",
+            Self::Revocations => "application/vnd.signpost.revocations.v1+json",
+        }
+    }
+
+    pub fn from_media_type(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.media_type() == s)
+    }
+}
+
+/// Why a payload's content is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ValidationError {
+    /// Dotted path of the offending field, e.g. `group.location.lat`.
+    pub field: String,
+    pub problem: String,
+}
+
+impl ValidationError {
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+type VResult = Result<(), ValidationError>;
+
+/// A payload: a type with its DSSE payload type and its own validation.
+pub trait Payload: Serialize + DeserializeOwned {
+    const KIND: PayloadKind;
+    fn validate(&self) -> VResult;
+}
+
+// ---------------------------------------------------------------------------------------
+// Limits
+
+/// Limits on sizes, shared by every producer and verifier.
+pub mod limits {
+    pub const NAME: usize = 200;
+    pub const DESCRIPTION: usize = 4000;
+    pub const SHORT_TEXT: usize = 500;
+    pub const URL: usize = 2048;
+    pub const CATEGORIES: usize = 8;
+    pub const LANGUAGES: usize = 40;
+    pub const SESSIONS: usize = 28;
+    pub const IDENTIFIERS: usize = 10;
+    pub const KEYS: usize = 8;
+    pub const CAPABILITIES: usize = 20;
+    /// Listings one snapshot may name.
+    pub const LISTINGS_PER_SNAPSHOT: usize = 10_000;
+    pub const ATTESTATIONS_PER_SNAPSHOT: usize = 100;
+    pub const REVOKED_PER_LIST: usize = 100_000;
+    pub const SERIAL: usize = 64;
+}
+
+fn text(field: &str, value: &str, max: usize, required: bool) -> VResult {
+    if required && value.trim().is_empty() {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            format!("longer than {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(ValidationError::new(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+fn opt_text(field: &str, value: &Option<String>, max: usize) -> VResult {
+    value
+        .as_deref()
+        .map_or(Ok(()), |v| text(field, v, max, true))
+}
+
+fn list<T>(field: &str, items: &[T], max: usize) -> VResult {
+    if items.len() > max {
+        return Err(ValidationError::new(
+            field,
+            format!("more than {max} entries"),
+        ));
+    }
+    Ok(())
+}
+
+fn unique<T: PartialEq>(field: &str, items: &[T]) -> VResult {
+    for (i, a) in items.iter().enumerate() {
+        if items[..i].contains(a) {
+            return Err(ValidationError::new(field, "has a duplicate entry"));
+        }
+    }
+    Ok(())
+}
+
+fn in_vocabulary(field: &str, ids: &[String], vocab: &[taxonomy::Term]) -> VResult {
+    for id in ids {
+        if !taxonomy::contains(vocab, id) {
+            return Err(ValidationError::new(field, format!("unknown id {id:?}")));
+        }
+    }
+    unique(field, ids)
+}
+
+fn window(field: &str, from: DateTime<Utc>, until: DateTime<Utc>) -> VResult {
+    if until <= from {
+        return Err(ValidationError::new(
+            field,
+            "must be later than the start of its validity",
+        ));
+    }
+    Ok(())
+}
+
+fn url(field: &str, value: &str) -> VResult {
+    text(field, value, limits::URL, true)?;
+    if !(value.starts_with("https://") || value.starts_with("http://"))
+        || value.contains(char::is_whitespace)
+    {
+        return Err(ValidationError::new(field, "must be an http(s) URL"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared value types
+
+/// An organisation identifier, as in org-id.guide (`GB-CHC` charity number, `GB-COH`
+/// company number, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgIdentifier {
+    /// Register code, e.g. `GB-CHC`, `GB-SC`, `GB-COH`.
+    #[schema(example = "GB-CHC")]
+    pub scheme: String,
+    #[schema(example = "1234567")]
+    pub id: String,
+}
+
+impl OrgIdentifier {
+    fn validate(&self, field: &str) -> VResult {
+        text(&format!("{field}.scheme"), &self.scheme, 32, true)?;
+        text(&format!("{field}.id"), &self.id, 64, true)
+    }
+}
+
+/// A time of day, `HH:MM` (24-hour clock), stored as minutes after midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeOfDay(u16);
+
+impl TimeOfDay {
+    pub fn from_minutes(m: u16) -> Option<Self> {
+        (m < 24 * 60).then_some(Self(m))
+    }
+    pub fn minutes(self) -> u16 {
+        self.0
+    }
+}
+
+impl FromStr for TimeOfDay {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{s:?} is not a time of day (HH:MM)");
+        let (h, m) = s.split_once(':').ok_or_else(bad)?;
+        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if h > 23 || m > 59 {
+            return Err(bad());
+        }
+        Ok(Self(h * 60 + m))
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+impl Serialize for TimeOfDay {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeOfDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for TimeOfDay {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$"))
+            .examples([serde_json::json!("18:30")])
+            .into()
+    }
+}
+impl utoipa::ToSchema for TimeOfDay {}
+
+/// Day of the week.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Weekday {
+    pub const ALL: [Weekday; 7] = [
+        Self::Mon,
+        Self::Tue,
+        Self::Wed,
+        Self::Thu,
+        Self::Fri,
+        Self::Sat,
+        Self::Sun,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mon => "mon",
+            Self::Tue => "tue",
+            Self::Wed => "wed",
+            Self::Thu => "thu",
+            Self::Fri => "fri",
+            Self::Sat => "sat",
+            Self::Sun => "sun",
+        }
+    }
+
+    pub fn is_weekend(self) -> bool {
+        matches!(self, Self::Sat | Self::Sun)
+    }
+}
+
+impl FromStr for Weekday {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|d| lower == d.as_str() || (lower.len() > 3 && full_day_name(*d) == lower))
+            .ok_or_else(|| format!("{s:?} is not a day (mon, tue, ... sun)"))
+    }
+}
+
+fn full_day_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Node document
+
+/// The organisation's identity and keys (`node.v1`), signed by its root key(s).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDocument {
+    /// The organisation's id: its first root key as a did:key. Never changes.
+    pub id: DidKey,
+    /// Starts at 1; +1 for every change. Version N+1 is signed by a threshold of version
+    /// N's root keys and of its own.
+    pub version: u64,
+    pub issued_at: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+    pub name: String,
+    /// Where the node serves its feed, e.g. `https://signpost.example-charity.org.uk`.
+    pub base_url: String,
+    #[serde(default)]
+    pub org_identifiers: Vec<OrgIdentifier>,
+    pub root_keys: Vec<DidKey>,
+    pub threshold: u32,
+    /// Keys that sign listings and snapshots.
+    pub signing_keys: Vec<DidKey>,
+}
+
+impl Payload for NodeDocument {
+    const KIND: PayloadKind = PayloadKind::Node;
+    fn validate(&self) -> VResult {
+        if self.version == 0 {
+            return Err(ValidationError::new("version", "starts at 1"));
+        }
+        window("expires", self.issued_at, self.expires)?;
+        text("name", &self.name, limits::NAME, true)?;
+        url("base_url", &self.base_url)?;
+        list(
+            "org_identifiers",
+            &self.org_identifiers,
+            limits::IDENTIFIERS,
+        )?;
+        for (i, o) in self.org_identifiers.iter().enumerate() {
+            o.validate(&format!("org_identifiers[{i}]"))?;
+        }
+        for (field, keys) in [
+            ("root_keys", &self.root_keys),
+            ("signing_keys", &self.signing_keys),
+        ] {
+            if keys.is_empty() {
+                return Err(ValidationError::new(field, "must name at least one key"));
+            }
+            list(field, keys, limits::KEYS)?;
+            unique(field, keys)?;
+        }
+        if self.threshold == 0 || self.threshold as usize > self.root_keys.len() {
+            return Err(ValidationError::new(
+                "threshold",
+                "must be between 1 and the number of root keys",
+            ));
+        }
+        if self.version == 1 && !self.root_keys.contains(&self.id) {
+            return Err(ValidationError::new(
+                "root_keys",
+                "version 1 must name the id as a root key",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl NodeDocument {
+    pub fn root_verifying_keys(&self) -> Vec<ed25519_dalek::VerifyingKey> {
+        self.root_keys.iter().map(|k| *k.key()).collect()
+    }
+    pub fn signing_verifying_keys(&self) -> Vec<ed25519_dalek::VerifyingKey> {
+        self.signing_keys.iter().map(|k| *k.key()).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Listing
+
+/// One group, as its organisation publishes it (`listing.v1`), signed by a signing key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Listing {
+    /// The publishing organisation (its node id).
+    pub node: DidKey,
+    pub id: Uuid,
+    /// Strictly increasing for this listing.
+    pub version: u64,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub group: Group,
+}
+
+impl Payload for Listing {
+    const KIND: PayloadKind = PayloadKind::Listing;
+    fn validate(&self) -> VResult {
+        if self.version == 0 {
+            return Err(ValidationError::new("version", "starts at 1"));
+        }
+        if self.id.is_nil() {
+            return Err(ValidationError::new("id", "must not be the nil UUID"));
+        }
+        window("expires_at", self.issued_at, self.expires_at)?;
+        self.group.validate()
+    }
+}
+
+/// What a referrer needs to know about a group: the facts of the design brief, section 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    #[schema(example = "Tuesday Conversation Café")]
+    pub name: String,
+    pub description: String,
+    /// Ids from the published taxonomy (`GET /v1/taxonomy`).
+    #[schema(example = json!(["conversation-cafe", "refugee-support"]))]
+    pub categories: Vec<String>,
+    /// Where the group meets; absent for online-only groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// The group (also) meets online.
+    #[serde(default)]
+    pub online: bool,
+    #[serde(default)]
+    pub schedule: Vec<Session>,
+    /// Languages spoken in the group, BCP 47 tags.
+    #[schema(example = json!(["en", "ar", "fa", "uk"]))]
+    pub languages: Vec<String>,
+    pub access: Access,
+    pub capacity: Capacity,
+    pub safeguarding: Safeguarding,
+    #[serde(default)]
+    pub volunteering: Volunteering,
+    #[serde(default)]
+    pub contact: Contact,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_range: Option<AgeRange>,
+}
+
+impl Group {
+    pub fn validate(&self) -> VResult {
+        text("group.name", &self.name, limits::NAME, true)?;
+        text(
+            "group.description",
+            &self.description,
+            limits::DESCRIPTION,
+            false,
+        )?;
+        if self.categories.is_empty() {
+            return Err(ValidationError::new(
+                "group.categories",
+                "must name at least one category",
+            ));
+        }
+        list("group.categories", &self.categories, limits::CATEGORIES)?;
+        in_vocabulary("group.categories", &self.categories, taxonomy::CATEGORIES)?;
+        if let Some(loc) = &self.location {
+            loc.validate()?;
+        } else if !self.online {
+            return Err(ValidationError::new(
+                "group.location",
+                "required unless the group is online",
+            ));
+        }
+        list("group.schedule", &self.schedule, limits::SESSIONS)?;
+        for (i, s) in self.schedule.iter().enumerate() {
+            s.validate(&format!("group.schedule[{i}]"))?;
+        }
+        list("group.languages", &self.languages, limits::LANGUAGES)?;
+        for (i, tag) in self.languages.iter().enumerate() {
+            validate_language_tag(&format!("group.languages[{i}]"), tag)?;
+        }
+        unique("group.languages", &self.languages)?;
+        self.access.validate()?;
+        self.capacity.validate()?;
+        self.safeguarding.validate()?;
+        self.contact.validate()?;
+        if let Some(age) = &self.age_range {
+            age.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks a BCP 47 language tag (well-formed, as RFC 5646 defines it).
+pub fn validate_language_tag(field: &str, tag: &str) -> VResult {
+    let parsed = language_tags::LanguageTag::parse(tag)
+        .map_err(|e| ValidationError::new(field, format!("{tag:?} is not a BCP 47 tag: {e}")))?;
+    if parsed.as_str() != tag {
+        return Err(ValidationError::new(
+            field,
+            format!("{tag:?} is not in canonical case"),
+        ));
+    }
+    Ok(())
+}
+
+/// Where a group meets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// WGS84 latitude, degrees.
+    #[schema(example = 53.4808)]
+    pub lat: f64,
+    /// WGS84 longitude, degrees.
+    #[schema(example = -2.2426)]
+    pub lon: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "M1 1AA")]
+    pub postcode: Option<String>,
+}
+
+impl Location {
+    fn validate(&self) -> VResult {
+        validate_coordinates(self.lat, self.lon)
+            .map_err(|p| ValidationError::new("group.location", p))?;
+        opt_text("group.location.address", &self.address, limits::SHORT_TEXT)?;
+        opt_text("group.location.postcode", &self.postcode, 16)
+    }
+}
+
+/// Checks WGS84 ranges; the message names the problem.
+pub fn validate_coordinates(lat: f64, lon: f64) -> Result<(), String> {
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        return Err(format!("latitude {lat} is outside -90..90"));
+    }
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        return Err(format!("longitude {lon} is outside -180..180"));
+    }
+    Ok(())
+}
+
+/// How often a session runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    #[default]
+    Weekly,
+    Fortnightly,
+    Monthly,
+}
+
+/// A regular session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    pub day: Weekday,
+    pub opens: TimeOfDay,
+    pub closes: TimeOfDay,
+    #[serde(default)]
+    pub frequency: Frequency,
+}
+
+impl Session {
+    fn validate(&self, field: &str) -> VResult {
+        if self.closes <= self.opens {
+            return Err(ValidationError::new(
+                field,
+                "closes must be later than opens",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Starts at or after 17:00.
+    pub fn is_evening(&self) -> bool {
+        self.closes.minutes() > 17 * 60
+    }
+}
+
+/// Interpreting on offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Interpreting {
+    Professional,
+    Volunteer,
+    #[default]
+    None,
+}
+
+/// Cost to the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cost {
+    pub free: bool,
+    /// Charge per session in pence, when not free.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_pence: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+/// The facts that decide whether a person can attend at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    pub interpreting: Interpreting,
+    /// An interpreter from outside the person's own community can be arranged on request.
+    #[serde(default)]
+    pub interpreter_outside_community: bool,
+    pub cost: Cost,
+    /// Travel costs are paid or reimbursed.
+    #[serde(default)]
+    pub travel_paid: bool,
+    #[serde(default)]
+    pub childcare: bool,
+    #[serde(default)]
+    pub step_free: bool,
+    /// Reachable on foot or by public transport.
+    #[serde(default)]
+    pub public_transport: bool,
+    pub self_referral: bool,
+    pub gp_registration_required: bool,
+    /// Whether the group asks about immigration status.
+    pub immigration_status_asked: bool,
+    /// The organisation's signed statement that no data is shared with the immigration
+    /// authorities (beyond what safeguarding law requires).
+    pub no_data_shared_with_authorities: bool,
+}
+
+impl Access {
+    fn validate(&self) -> VResult {
+        opt_text(
+            "group.access.cost.details",
+            &self.cost.details,
+            limits::SHORT_TEXT,
+        )?;
+        if self.cost.free && self.cost.amount_pence.is_some_and(|p| p > 0) {
+            return Err(ValidationError::new(
+                "group.access.cost",
+                "free but has a charge",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Capacity: whether the group can take referrals, and when this was last said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    pub accepting_referrals: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub places_available: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_referral_cap: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_time_days: Option<u32>,
+    #[serde(default)]
+    pub assessment_required: bool,
+    /// When the organisation last confirmed these figures.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Capacity {
+    fn validate(&self) -> VResult {
+        for (f, v) in [
+            ("places_available", self.places_available),
+            ("weekly_referral_cap", self.weekly_referral_cap),
+            ("waiting_time_days", self.waiting_time_days),
+        ] {
+            if v.is_some_and(|v| v > 100_000) {
+                return Err(ValidationError::new(
+                    format!("group.capacity.{f}"),
+                    "is implausibly large",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Safeguarding arrangements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Safeguarding {
+    pub written_policy: bool,
+    pub designated_lead: bool,
+    /// Checks on staff and volunteers (taxonomy `staff_checks`).
+    #[serde(default)]
+    pub staff_checks: Vec<String>,
+    /// Complex needs the group is equipped for (taxonomy `safeguarding_capabilities`).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// Register entries that back these arrangements (charity number, ...).
+    #[serde(default)]
+    pub regulator_ids: Vec<OrgIdentifier>,
+}
+
+impl Safeguarding {
+    fn validate(&self) -> VResult {
+        list(
+            "group.safeguarding.staff_checks",
+            &self.staff_checks,
+            limits::CAPABILITIES,
+        )?;
+        in_vocabulary(
+            "group.safeguarding.staff_checks",
+            &self.staff_checks,
+            taxonomy::STAFF_CHECKS,
+        )?;
+        list(
+            "group.safeguarding.capabilities",
+            &self.capabilities,
+            limits::CAPABILITIES,
+        )?;
+        in_vocabulary(
+            "group.safeguarding.capabilities",
+            &self.capabilities,
+            taxonomy::SAFEGUARDING_CAPABILITIES,
+        )?;
+        list(
+            "group.safeguarding.regulator_ids",
+            &self.regulator_ids,
+            limits::IDENTIFIERS,
+        )?;
+        for (i, o) in self.regulator_ids.iter().enumerate() {
+            o.validate(&format!("group.safeguarding.regulator_ids[{i}]"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Volunteering offered by the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Volunteering {
+    pub offered: bool,
+    #[serde(default)]
+    pub skills_development: bool,
+    #[serde(default)]
+    pub expenses_paid: bool,
+}
+
+/// How to refer or get in touch.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    /// How a referrer should refer someone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_instructions: Option<String>,
+}
+
+impl Contact {
+    fn validate(&self) -> VResult {
+        opt_text("group.contact.email", &self.email, 254)?;
+        if self.email.as_deref().is_some_and(|e| !e.contains('@')) {
+            return Err(ValidationError::new(
+                "group.contact.email",
+                "is not an email address",
+            ));
+        }
+        opt_text("group.contact.phone", &self.phone, 32)?;
+        if let Some(w) = &self.website {
+            url("group.contact.website", w)?;
+        }
+        opt_text(
+            "group.contact.referral_instructions",
+            &self.referral_instructions,
+            limits::SHORT_TEXT,
+        )
+    }
+}
+
+/// Ages the group is for, in years, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgeRange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u8>,
+}
+
+impl AgeRange {
+    fn validate(&self) -> VResult {
+        if let (Some(min), Some(max)) = (self.min, self.max) {
+            if min > max {
+                return Err(ValidationError::new("group.age_range", "min is above max"));
+            }
+        }
+        if self.max.is_some_and(|m| m > 130) || self.min.is_some_and(|m| m > 130) {
+            return Err(ValidationError::new("group.age_range", "ages are 0..130"));
+        }
+        Ok(())
+    }
+
+    pub fn admits(&self, age: u8) -> bool {
+        self.min.is_none_or(|m| age >= m) && self.max.is_none_or(|m| age <= m)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Snapshot
+
+/// One listing named by a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestEntry {
+    pub id: Uuid,
+    pub version: u64,
+    /// The listing envelope's digest.
+    pub sha256: EnvelopeDigest,
+}
+
+/// The node's whole publication at one moment (`snapshot.v1`), signed by a signing key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub node: DidKey,
+    /// Strictly increasing.
+    pub seq: u64,
+    /// Digest of the previous snapshot envelope; null at seq 1.
+    pub prev: Option<EnvelopeDigest>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub listings: Vec<ManifestEntry>,
+    /// Digests of the attestation envelopes the node presents.
+    #[serde(default)]
+    pub attestations: Vec<EnvelopeDigest>,
+}
+
+impl Payload for Snapshot {
+    const KIND: PayloadKind = PayloadKind::Snapshot;
+    fn validate(&self) -> VResult {
+        if self.seq == 0 {
+            return Err(ValidationError::new("seq", "starts at 1"));
+        }
+        if (self.seq == 1) != self.prev.is_none() {
+            return Err(ValidationError::new("prev", "is null exactly at seq 1"));
+        }
+        window("expires_at", self.issued_at, self.expires_at)?;
+        list("listings", &self.listings, limits::LISTINGS_PER_SNAPSHOT)?;
+        let mut ids: Vec<Uuid> = self.listings.iter().map(|e| e.id).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ValidationError::new("listings", "names a listing twice"));
+        }
+        list(
+            "attestations",
+            &self.attestations,
+            limits::ATTESTATIONS_PER_SNAPSHOT,
+        )?;
+        unique("attestations", &self.attestations)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Attestation and revocation
+
+/// A training provider's or regulator's signed claim about an organisation
+/// (`attestation.v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    pub issuer: DidKey,
+    /// The organisation (node id) the claim is about.
+    pub subject: DidKey,
+    /// Taxonomy `achievements` id, e.g. `trauma-informed-practice`.
+    pub achievement: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    /// Unique per issuer; what a revocation names.
+    pub serial: String,
+}
+
+impl Payload for Attestation {
+    const KIND: PayloadKind = PayloadKind::Attestation;
+    fn validate(&self) -> VResult {
+        if !taxonomy::contains(taxonomy::ACHIEVEMENTS, &self.achievement) {
+            return Err(ValidationError::new(
+                "achievement",
+                format!("unknown id {:?}", self.achievement),
+            ));
+        }
+        opt_text("level", &self.level, 64)?;
+        window("valid_until", self.valid_from, self.valid_until)?;
+        validate_serial("serial", &self.serial)
+    }
+}
+
+fn validate_serial(field: &str, serial: &str) -> VResult {
+    if serial.is_empty()
+        || serial.len() > limits::SERIAL
+        || !serial
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ValidationError::new(
+            field,
+            "serials are 1-64 characters of A-Z a-z 0-9 - _",
+        ));
+    }
+    Ok(())
+}
+
+/// An issuer's list of revoked serials (`revocations.v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationList {
+    pub issuer: DidKey,
+    pub version: u64,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: Vec<String>,
+}
+
+impl Payload for RevocationList {
+    const KIND: PayloadKind = PayloadKind::Revocations;
+    fn validate(&self) -> VResult {
+        if self.version == 0 {
+            return Err(ValidationError::new("version", "starts at 1"));
+        }
+        window("expires_at", self.issued_at, self.expires_at)?;
+        list("revoked", &self.revoked, limits::REVOKED_PER_LIST)?;
+        for s in &self.revoked {
+            validate_serial("revoked", s)?;
+        }
+        Ok(())
+    }
+}

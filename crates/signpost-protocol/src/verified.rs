@@ -1,0 +1,141 @@
+//! [`Verified<T>`]: a payload that came out of an envelope whose signature verified and whose
+//! content validated. It cannot be built any other way (outside signing it yourself), so code
+//! that takes a `Verified<Listing>` cannot be handed an unchecked listing by mistake.
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+
+use crate::dsse::{Envelope, EnvelopeDigest, SignatureError};
+use crate::model::{Payload, ValidationError};
+
+/// Why an envelope did not yield a payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    #[error("signature: {0}")]
+    Signature(#[from] SignatureError),
+    /// Malformed JSON, an unknown field, a duplicate key or a wrong type in the signed payload.
+    #[error("payload is not a valid {kind} document: {message}")]
+    Malformed { kind: &'static str, message: String },
+    #[error("payload content: {0}")]
+    Invalid(#[from] ValidationError),
+}
+
+/// A payload whose envelope verified under keys the caller chose, with that envelope.
+#[derive(Debug, Clone)]
+pub struct Verified<T> {
+    payload: T,
+    envelope: Envelope,
+    digest: EnvelopeDigest,
+    signer: VerifyingKey,
+}
+
+impl<T: Payload> Verified<T> {
+    /// Verifies `envelope` against `keys` (at least one must have signed), then parses and
+    /// validates its exact payload bytes.
+    pub fn verify(envelope: Envelope, keys: &[VerifyingKey]) -> Result<Self, VerifyError> {
+        let (bytes, signer) = envelope.verify(T::KIND.media_type(), keys)?;
+        Self::finish(envelope, &bytes, signer)
+    }
+
+    /// As [`Verified::verify`], but `threshold` distinct keys among `keys` must have signed.
+    pub fn verify_threshold(
+        envelope: Envelope,
+        keys: &[VerifyingKey],
+        threshold: usize,
+    ) -> Result<Self, VerifyError> {
+        let (bytes, signers) = envelope.verify_threshold(T::KIND.media_type(), keys, threshold)?;
+        let signer = signers
+            .first()
+            .copied()
+            .ok_or(SignatureError::BadSignature)?;
+        Self::finish(envelope, &bytes, signer)
+    }
+
+    /// Re-reads an envelope that this process's own store persisted only after verifying it.
+    /// The signature is not checked again (the store is trusted as local disk is); the
+    /// payload is still parsed and validated. Never call this on bytes from the network.
+    pub fn from_own_store(envelope: Envelope, signer: VerifyingKey) -> Result<Self, VerifyError> {
+        let bytes = envelope.payload_bytes()?;
+        if envelope.payload_type != T::KIND.media_type() {
+            return Err(SignatureError::PayloadTypeMismatch {
+                expected: T::KIND.media_type().to_owned(),
+                found: envelope.payload_type,
+            }
+            .into());
+        }
+        Self::finish(envelope, &bytes, signer)
+    }
+
+    fn finish(envelope: Envelope, bytes: &[u8], signer: VerifyingKey) -> Result<Self, VerifyError> {
+        let payload: T = serde_json::from_slice(bytes).map_err(|e| VerifyError::Malformed {
+            kind: kind_name(T::KIND),
+            message: e.to_string(),
+        })?;
+        payload.validate()?;
+        let digest = EnvelopeDigest::of(&envelope.payload_type, bytes);
+        Ok(Self {
+            payload,
+            envelope,
+            digest,
+            signer,
+        })
+    }
+
+    /// Validates `payload`, serialises it and signs it with `key`.
+    pub fn sign(payload: T, key: &SigningKey) -> Result<Self, ValidationError> {
+        payload.validate()?;
+        let bytes = serde_json::to_vec(&payload)
+            .map_err(|e| ValidationError::new("payload", format!("cannot be serialised: {e}")))?;
+        let envelope = Envelope::sign(T::KIND.media_type(), &bytes, key);
+        let digest = EnvelopeDigest::of(&envelope.payload_type, &bytes);
+        Ok(Self {
+            payload,
+            envelope,
+            digest,
+            signer: key.verifying_key(),
+        })
+    }
+
+    /// Adds another key's signature (for root-key thresholds).
+    pub fn cosign(&mut self, key: &SigningKey) -> Result<(), SignatureError> {
+        let bytes = self.envelope.payload_bytes()?;
+        self.envelope.add_signature(&bytes, key);
+        Ok(())
+    }
+}
+
+impl<T> Verified<T> {
+    pub fn payload(&self) -> &T {
+        &self.payload
+    }
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+    pub fn digest(&self) -> EnvelopeDigest {
+        self.digest
+    }
+    /// The first of the caller's keys that signed.
+    pub fn signer(&self) -> VerifyingKey {
+        self.signer
+    }
+    pub fn into_parts(self) -> (T, Envelope) {
+        (self.payload, self.envelope)
+    }
+}
+
+impl<T> std::ops::Deref for Verified<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.payload
+    }
+}
+
+fn kind_name(kind: crate::model::PayloadKind) -> &'static str {
+    match kind {
+        crate::model::PayloadKind::Node => "node",
+        crate::model::PayloadKind::Listing => "listing",
+        crate::model::PayloadKind::Snapshot => "snapshot",
+        crate::model::PayloadKind::Attestation => "attestation",
+        crate::model::PayloadKind::Revocations => "revocations",
+    }
+}
