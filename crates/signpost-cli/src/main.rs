@@ -1,6 +1,7 @@
 //! `signpost`: keys, signing and verification, and (from their own modules) the node,
 //! aggregator, issuer, demo and benchmark commands.
 
+mod node;
 mod sign;
 
 use std::process::ExitCode;
@@ -27,14 +28,25 @@ enum Command {
     Sign(sign::SignArgs),
     /// Verify a DSSE envelope against a did:key; print the payload when it verifies.
     Verify(sign::VerifyArgs),
+    /// An organisation's node: init, serve, root key rotation.
+    #[command(subcommand)]
+    Node(node::NodeCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SIGNPOST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = match cli.command {
         Command::Keys(cmd) => sign::keys(cmd),
         Command::Sign(args) => sign::sign(args),
         Command::Verify(args) => sign::verify(args),
+        Command::Node(cmd) => runtime().and_then(|rt| rt.block_on(node::run(cmd))),
     };
     match result {
         Ok(code) => code,
@@ -43,4 +55,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

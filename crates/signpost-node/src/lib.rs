@@ -1,1 +1,333 @@
+//! The organisation's node: publishes signed listings over HTTP (actix-web + sled).
+//!
+//! - [`init`] creates a node directory: keys, node document version 1, store, config, token.
+//! - [`start`] serves it: public signed feed, admin API, automatic re-signing before expiry,
+//!   and push notifications to subscribed aggregators.
+//!
+//! The state and every change live in [`publisher`], which knows nothing of HTTP.
 
+pub mod config;
+pub mod error;
+pub mod openapi;
+pub mod publisher;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpServer};
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+use signpost_protocol::DidKey;
+use signpost_store::{keyfile, Store};
+
+use crate::config::{
+    NodeConfig, ADMIN_TOKEN_FILE, CONFIG_FILE, ROOT_KEY_FILE, SIGNING_KEY_FILE, STORE_DIR,
+};
+pub use crate::error::NodeError;
+use crate::publisher::Publisher;
+
+/// Why a node could not be created or started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    #[error("{0} already holds a node; refusing to overwrite it")]
+    Exists(PathBuf),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Secret(#[from] keyfile::KeyFileError),
+    #[error(transparent)]
+    Store(#[from] signpost_store::StoreError),
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+/// What `signpost node init` made.
+#[derive(Debug)]
+pub struct InitReport {
+    pub id: DidKey,
+    pub admin_token_path: PathBuf,
+}
+
+/// Creates a node in `dir`: root and signing keys, node document version 1 signed by the
+/// root key, the store with an empty snapshot, `node.toml`, and `admin-token` (0600; only its
+/// hash is in the config).
+pub fn init(dir: &Path, name: &str, base_url: &str) -> Result<InitReport, StartError> {
+    if dir.join(CONFIG_FILE).exists() || dir.join(STORE_DIR).exists() {
+        return Err(StartError::Exists(dir.to_owned()));
+    }
+    signpost_protocol::model::Group::validate_name(name)
+        .map_err(|e| StartError::Invalid(e.to_string()))?;
+    std::fs::create_dir_all(dir).map_err(|source| StartError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let root = signpost_protocol::keys::generate();
+    let signing = signpost_protocol::keys::generate();
+    keyfile::write_key(&dir.join(ROOT_KEY_FILE), &root)?;
+    keyfile::write_key(&dir.join(SIGNING_KEY_FILE), &signing)?;
+
+    let mut token = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut token);
+    let token = hex::encode(token);
+    let token_path = dir.join(ADMIN_TOKEN_FILE);
+    keyfile::write_secret(&token_path, format!("{token}\n").as_bytes())?;
+
+    let config = NodeConfig {
+        name: name.to_owned(),
+        base_url: base_url.trim_end_matches('/').to_owned(),
+        admin_token_sha256: hex::encode(Sha256::digest(token.as_bytes())),
+        publishing: Default::default(),
+        limits: Default::default(),
+        push: Default::default(),
+    };
+    let store = Store::open(&dir.join(STORE_DIR))?;
+    Publisher::initialise(
+        dir,
+        store,
+        &root,
+        &signing,
+        name,
+        &config.base_url,
+        config.publishing.lifetime(),
+    )?;
+    let text = config
+        .to_toml()
+        .map_err(|e| StartError::Invalid(e.to_string()))?;
+    let path = dir.join(CONFIG_FILE);
+    std::fs::write(&path, text).map_err(|source| StartError::Io { path, source })?;
+    Ok(InitReport {
+        id: DidKey::new(root.verifying_key()),
+        admin_token_path: token_path,
+    })
+}
+
+/// A running node.
+pub struct NodeServer {
+    pub addr: SocketAddr,
+    pub publisher: Arc<Publisher>,
+    handle: actix_web::dev::ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl NodeServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Waits until the server stops (Ctrl-C, or [`NodeServer::stop`] from elsewhere).
+    pub async fn wait(self) -> std::io::Result<()> {
+        let result = self.server.await.unwrap_or(Ok(()));
+        for task in self.background {
+            task.abort();
+        }
+        result
+    }
+
+    /// Stops accepting, finishes in-flight requests, and stops background tasks.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        for task in &self.background {
+            task.abort();
+        }
+        for task in self.background {
+            let _ = task.await;
+        }
+        let _ = self.server.await;
+    }
+}
+
+/// Options for [`start`] beyond the node directory.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// HTTP worker threads (default 2: nodes are small).
+    pub workers: Option<usize>,
+}
+
+/// Serves the node in `dir` on `listen` (e.g. `127.0.0.1:0`).
+pub async fn start(
+    dir: &Path,
+    listen: &str,
+    options: ServeOptions,
+) -> Result<NodeServer, StartError> {
+    let config = NodeConfig::load(dir)?;
+    for file in [SIGNING_KEY_FILE, ADMIN_TOKEN_FILE, ROOT_KEY_FILE] {
+        let path = dir.join(file);
+        if path.exists() {
+            keyfile::check_private(&path)?;
+        }
+    }
+    let mut admin_token_sha256 = [0u8; 32];
+    hex::decode_to_slice(&config.admin_token_sha256, &mut admin_token_sha256)
+        .map_err(|_| StartError::Invalid("admin_token_sha256 must be 64 hex digits".into()))?;
+    let store = Store::open(&dir.join(STORE_DIR))?;
+    let lifetime = config.publishing.lifetime();
+    let publisher = Arc::new(Publisher::open(
+        dir,
+        store,
+        lifetime,
+        config.limits.max_listings,
+    )?);
+    {
+        let p = Arc::clone(&publisher);
+        tokio::task::spawn_blocking(move || p.refresh_if_due(chrono::Utc::now()))
+            .await
+            .map_err(|e| StartError::Invalid(e.to_string()))??;
+    }
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let state = web::Data::new(routes::AppState {
+        publisher: Arc::clone(&publisher),
+        admin_token_sha256,
+        changed: Arc::clone(&changed),
+    });
+    let max_body = config.limits.max_body_bytes;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .configure(|cfg| routes::configure(cfg, max_body))
+            .default_service(web::to(signpost_http::not_found))
+    })
+    .workers(options.workers.unwrap_or(2))
+    .shutdown_timeout(5)
+    .bind(listen)
+    .map_err(|source| StartError::Bind {
+        addr: listen.to_owned(),
+        source,
+    })?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| StartError::Invalid("bound to no address".into()))?;
+    let server = server.run();
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+
+    let background = vec![
+        tokio::spawn(refresh_loop(
+            Arc::clone(&publisher),
+            lifetime,
+            Arc::clone(&changed),
+        )),
+        tokio::spawn(push_loop(
+            Arc::clone(&publisher),
+            config.push.subscribers.clone(),
+            changed,
+        )),
+    ];
+    tracing::info!(%addr, node = %publisher.node_id(), "node serving");
+    Ok(NodeServer {
+        addr,
+        publisher,
+        handle,
+        server,
+        background,
+    })
+}
+
+/// Re-signs before expiry: checks eight times per lifetime (at most hourly).
+async fn refresh_loop(
+    publisher: Arc<Publisher>,
+    lifetime: Duration,
+    changed: Arc<tokio::sync::Notify>,
+) {
+    let period = (lifetime / 8).clamp(Duration::from_millis(250), Duration::from_secs(3600));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let p = Arc::clone(&publisher);
+        match tokio::task::spawn_blocking(move || p.refresh_if_due(chrono::Utc::now())).await {
+            Ok(Ok(true)) => {
+                tracing::info!("re-signed listings and snapshot before expiry");
+                changed.notify_one();
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "re-signing failed"),
+            Err(e) => tracing::error!(error = %e, "re-signing task failed"),
+        }
+    }
+}
+
+/// Tells subscribed aggregators about each change by posting the new signed snapshot, so the
+/// ping proves itself: an aggregator verifies it before crawling.
+async fn push_loop(
+    publisher: Arc<Publisher>,
+    subscribers: Vec<String>,
+    changed: Arc<tokio::sync::Notify>,
+) {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "push disabled: no HTTP client");
+            return;
+        }
+    };
+    loop {
+        changed.notified().await;
+        if subscribers.is_empty() {
+            continue;
+        }
+        let published = publisher.published();
+        let pings = subscribers.iter().map(|url| {
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(published.snapshot.clone())
+                .send()
+        });
+        for (url, result) in subscribers
+            .iter()
+            .zip(futures_util::future::join_all(pings).await)
+        {
+            match result {
+                Ok(r) if r.status().is_success() => {
+                    tracing::debug!(%url, seq = published.seq, "pushed")
+                }
+                Ok(r) => tracing::warn!(%url, status = %r.status(), "push refused"),
+                Err(e) => tracing::warn!(%url, error = %e, "push failed"),
+            }
+        }
+    }
+}
+
+/// Replaces the root key offline (the node must be stopped: the store is locked while it
+/// runs). Node document version + 1 names only the new root key and is signed by both.
+pub fn rotate_root(
+    dir: &Path,
+    old_root: &Path,
+    new_root: &Path,
+) -> Result<signpost_protocol::NodeDocument, StartError> {
+    let config = NodeConfig::load(dir)?;
+    let old = keyfile::read_key(old_root)?;
+    let new = keyfile::read_key(new_root)?;
+    let store = Store::open(&dir.join(STORE_DIR))?;
+    let publisher = Publisher::open(
+        dir,
+        store,
+        config.publishing.lifetime(),
+        config.limits.max_listings,
+    )?;
+    Ok(publisher.rotate_root(&old, &new)?)
+}

@@ -5,6 +5,7 @@
 //!
 //! - [`dsse`]: DSSE v1 envelopes, the pre-authentication encoding (PAE), signing and
 //!   verification with `verify_strict` against keys the caller supplies;
+//! - [`chain`]: node document rotation chains walked from a pinned id;
 //! - [`did`]: `did:key` identifiers for Ed25519 public keys;
 //! - [`model`]: the typed payloads (node document, listing, snapshot, attestation,
 //!   revocation list) and their validation;
@@ -13,10 +14,12 @@
 //!   staff checks, achievements) with stable ids and labels;
 //! - [`text`]: text folding (case and accents) for search.
 
+pub mod chain;
 pub mod did;
 pub mod dsse;
 pub mod keys;
 pub mod model;
+pub mod sample;
 pub mod taxonomy;
 pub mod text;
 pub mod verified;

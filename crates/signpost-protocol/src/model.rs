@@ -203,6 +203,10 @@ impl TimeOfDay {
     pub fn from_minutes(m: u16) -> Option<Self> {
         (m < 24 * 60).then_some(Self(m))
     }
+    /// Minutes after midnight, clamped to 23:59.
+    pub fn clamped(m: u16) -> Self {
+        Self(m.min(24 * 60 - 1))
+    }
     pub fn minutes(self) -> u16 {
         self.0
     }
@@ -472,6 +476,11 @@ pub struct Group {
 }
 
 impl Group {
+    /// Checks a name as listing and node names are checked.
+    pub fn validate_name(name: &str) -> VResult {
+        text("name", name, limits::NAME, true)
+    }
+
     pub fn validate(&self) -> VResult {
         text("group.name", &self.name, limits::NAME, true)?;
         text(

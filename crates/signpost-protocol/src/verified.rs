@@ -104,6 +104,21 @@ impl<T: Payload> Verified<T> {
     }
 }
 
+impl Verified<crate::model::Attestation> {
+    /// Verifies an attestation's signature under the key its payload names as `issuer`.
+    /// This proves only that the issuer signed it: whether that issuer is trusted, for that
+    /// achievement, and whether it is revoked or expired, is the verifier's policy.
+    pub fn verify_self_issued(envelope: Envelope) -> Result<Self, VerifyError> {
+        let bytes = envelope.payload_bytes()?;
+        let claimed: crate::model::Attestation =
+            serde_json::from_slice(&bytes).map_err(|e| VerifyError::Malformed {
+                kind: "attestation",
+                message: e.to_string(),
+            })?;
+        Self::verify(envelope, &[*claimed.issuer.key()])
+    }
+}
+
 impl<T> Verified<T> {
     pub fn payload(&self) -> &T {
         &self.payload

@@ -1,0 +1,104 @@
+//! `signpost node ...`: create, serve and administer an organisation's node.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+
+#[derive(Subcommand)]
+pub enum NodeCommand {
+    /// Create a node: keys, node document v1, store, config and admin token.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The organisation's name, as referrers will see it.
+        #[arg(long)]
+        name: String,
+        /// The public URL the node will be reached at.
+        #[arg(long)]
+        base_url: String,
+    },
+    /// Serve the node's signed feed and admin API.
+    Serve(ServeArgs),
+    /// Root key operations (run with the node stopped; the root key can live offline).
+    #[command(subcommand)]
+    Root(RootCommand),
+    /// Print the node's OpenAPI document.
+    Openapi,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[arg(long)]
+    dir: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: String,
+}
+
+#[derive(Subcommand)]
+pub enum RootCommand {
+    /// Replace the root key: node document version + 1, signed by the old and the new root key.
+    Rotate {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The current root key (default: DIR/root-key.pem).
+        #[arg(long)]
+        root_key: Option<PathBuf>,
+        /// The new root key (create one with `signpost keys generate`).
+        #[arg(long)]
+        new_root_key: PathBuf,
+    },
+}
+
+pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        NodeCommand::Init {
+            dir,
+            name,
+            base_url,
+        } => {
+            let report = signpost_node::init(&dir, &name, &base_url)?;
+            println!("node created in {}", dir.display());
+            println!("id:          {}", report.id);
+            println!(
+                "admin token: {} (mode 0600)",
+                report.admin_token_path.display()
+            );
+            println!(
+                "root key:    {} (move it offline once the node is set up)",
+                dir.join(signpost_node::config::ROOT_KEY_FILE).display()
+            );
+            println!(
+                "serve it:    signpost node serve --dir {} --listen 127.0.0.1:8081",
+                dir.display()
+            );
+        }
+        NodeCommand::Serve(args) => {
+            let server = signpost_node::start(&args.dir, &args.listen, Default::default()).await?;
+            println!(
+                "node {} serving at {}",
+                server.publisher.node_id(),
+                server.url()
+            );
+            server
+                .wait()
+                .await
+                .context("server stopped with an error")?;
+        }
+        NodeCommand::Root(RootCommand::Rotate {
+            dir,
+            root_key,
+            new_root_key,
+        }) => {
+            let old = root_key.unwrap_or_else(|| dir.join(signpost_node::config::ROOT_KEY_FILE));
+            let doc = signpost_node::rotate_root(&dir, &old, &new_root_key)?;
+            println!(
+                "node document version {} now names root key {}",
+                doc.version, doc.root_keys[0]
+            );
+        }
+        NodeCommand::Openapi => print!("{}", signpost_node::openapi::document_json()),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,280 @@
+//! Process-level durability: SIGKILL the node while a client writes, restart it, and check
+//! that every acknowledged write is there and the snapshot chain is unbroken.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use signpost_protocol::{chain, Envelope, Listing, NodeDocument, Snapshot, Verified};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_signpost"))
+}
+
+/// Starts `signpost node serve` and returns the child and its URL.
+fn serve(dir: &Path) -> (Child, String) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut child = bin()
+            .args([
+                "node",
+                "serve",
+                "--dir",
+                dir.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("SIGNPOST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        if let Some(url) = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|u| u.starts_with("http://"))
+        {
+            return (child, url.to_owned());
+        }
+        // The killed process may still hold the store's lock for a moment.
+        let _ = child.wait();
+        assert!(Instant::now() < deadline, "node did not start: {line}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn verified_state(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    pinned: &str,
+) -> (Verified<Snapshot>, Vec<Verified<Listing>>) {
+    let pinned = pinned.parse().unwrap();
+    let current: Envelope = http
+        .get(format!("{url}/.well-known/signpost/node"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let version = serde_json::from_slice::<NodeDocument>(&current.payload_bytes().unwrap())
+        .unwrap()
+        .version;
+    let docs: Vec<Envelope> = (1..=version)
+        .map(|v| {
+            http.get(format!("{url}/v1/node/{v}"))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap()
+        })
+        .collect();
+    let doc = chain::verify_chain(&pinned, docs).unwrap().pop().unwrap();
+    let keys = doc.signing_verifying_keys();
+    let bundle: serde_json::Value = http
+        .get(format!("{url}/v1/bundle"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let snap = Verified::<Snapshot>::verify(
+        serde_json::from_value(bundle["snapshot"].clone()).unwrap(),
+        &keys,
+    )
+    .unwrap();
+    let listings: Vec<Verified<Listing>> =
+        serde_json::from_value::<Vec<Envelope>>(bundle["listings"].clone())
+            .unwrap()
+            .into_iter()
+            .map(|e| Verified::verify(e, &keys).unwrap())
+            .collect();
+    for l in &listings {
+        let entry = snap
+            .listings
+            .iter()
+            .find(|e| e.id == l.id)
+            .expect("every bundled listing is in the snapshot");
+        assert_eq!(entry.sha256, l.digest());
+    }
+    assert_eq!(snap.listings.len(), listings.len());
+    (snap, listings)
+}
+
+#[test]
+fn sigkill_during_writes_loses_no_acknowledged_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let node_dir = dir.path().join("node");
+    let out = bin()
+        .args([
+            "node",
+            "init",
+            "--dir",
+            node_dir.to_str().unwrap(),
+            "--name",
+            "Crash Test",
+            "--base-url",
+            "http://127.0.0.1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id_line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("id:"))
+        .unwrap()
+        .to_owned();
+    let pinned = id_line.trim_start_matches("id:").trim().to_owned();
+    let token = std::fs::read_to_string(node_dir.join("admin-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+
+    let (mut child, url) = serve(&node_dir);
+    let now = chrono::Utc::now();
+    // Write from another thread; kill the node while it writes.
+    let writer = {
+        let (http, url, token) = (http.clone(), url.clone(), token.clone());
+        std::thread::spawn(move || {
+            let mut acked = Vec::new();
+            for seed in 0..10_000u64 {
+                let group = signpost_protocol::sample::group(seed, seed as usize, now);
+                match http
+                    .post(format!("{url}/admin/listings"))
+                    .bearer_auth(&token)
+                    .json(&group)
+                    .send()
+                {
+                    Ok(r) if r.status() == 201 => {
+                        let body: serde_json::Value = r.json().unwrap();
+                        acked.push(body["listing"]["id"].as_str().unwrap().to_owned());
+                    }
+                    _ => break,
+                }
+            }
+            acked
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let acked = writer.join().unwrap();
+    assert!(
+        acked.len() > 5,
+        "the writer got some acknowledgements before the kill ({})",
+        acked.len()
+    );
+
+    let (mut child, url) = serve(&node_dir);
+    let (snap, listings) = verified_state(&http, &url, &pinned);
+    for id in &acked {
+        assert!(
+            listings.iter().any(|l| l.id.to_string() == *id),
+            "acknowledged listing {id} survived"
+        );
+    }
+    assert!(
+        snap.seq > acked.len() as u64,
+        "seq {} after {} acknowledged writes",
+        snap.seq,
+        acked.len()
+    );
+
+    // The chain continues from the snapshot served after the restart.
+    let first = listings[0].id;
+    let r = http
+        .patch(format!("{url}/admin/listings/{first}/capacity"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"places_available": 1}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (next, _) = verified_state(&http, &url, &pinned);
+    assert_eq!(next.seq, snap.seq + 1);
+    assert_eq!(next.prev, Some(snap.digest()));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn root_rotation_offline_extends_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let node_dir = dir.path().join("node");
+    let out = bin()
+        .args([
+            "node",
+            "init",
+            "--dir",
+            node_dir.to_str().unwrap(),
+            "--name",
+            "Root Rotation",
+            "--base-url",
+            "http://127.0.0.1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let pinned = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("id:"))
+        .unwrap()
+        .trim_start_matches("id:")
+        .trim()
+        .to_owned();
+    let new_root = dir.path().join("new-root.pem");
+    let new_did = String::from_utf8(
+        bin()
+            .args(["keys", "generate", "--out", new_root.to_str().unwrap()])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let out = bin()
+        .args([
+            "node",
+            "root",
+            "rotate",
+            "--dir",
+            node_dir.to_str().unwrap(),
+            "--new-root-key",
+            new_root.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (mut child, url) = serve(&node_dir);
+    let http = reqwest::blocking::Client::new();
+    let docs: Vec<Envelope> = (1..=2)
+        .map(|v| {
+            http.get(format!("{url}/v1/node/{v}"))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap()
+        })
+        .collect();
+    let chain = chain::verify_chain(&pinned.parse().unwrap(), docs).unwrap();
+    assert_eq!(chain[1].root_keys[0].to_string(), new_did.trim());
+    assert_eq!(chain[1].id.to_string(), pinned, "the id never changes");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

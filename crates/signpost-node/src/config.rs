@@ -1,0 +1,110 @@
+//! The node's configuration: `DIR/node.toml`, overlaid by `SIGNPOST_NODE_*` environment
+//! variables (e.g. `SIGNPOST_NODE_LIMITS__MAX_LISTINGS=50`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format as _, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+pub const CONFIG_FILE: &str = "node.toml";
+pub const ROOT_KEY_FILE: &str = "root-key.pem";
+pub const SIGNING_KEY_FILE: &str = "signing-key.pem";
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+pub const STORE_DIR: &str = "store";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    pub name: String,
+    pub base_url: String,
+    /// SHA-256 (hex) of the admin token; the token itself is only in `DIR/admin-token`.
+    pub admin_token_sha256: String,
+    #[serde(default)]
+    pub publishing: Publishing,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub push: Push,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Publishing {
+    /// How long a signed snapshot or listing stays valid (seconds). The node re-signs
+    /// everything when less than half of this remains.
+    pub lifetime_secs: u64,
+}
+
+impl Default for Publishing {
+    fn default() -> Self {
+        Self {
+            lifetime_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+impl Publishing {
+    pub fn lifetime(&self) -> Duration {
+        Duration::from_secs(self.lifetime_secs.max(2))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest admin request body accepted (bytes).
+    pub max_body_bytes: usize,
+    /// Most listings the node publishes.
+    pub max_listings: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            max_listings: 1000,
+        }
+    }
+}
+
+/// Aggregators to notify when the node's publication changes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Push {
+    /// Ping URLs, e.g. `https://aggregator.example/v1/ping`.
+    pub subscribers: Vec<String>,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl NodeConfig {
+    pub fn load(dir: &Path) -> Result<Self, ConfigError> {
+        let path = dir.join(CONFIG_FILE);
+        if !path.exists() {
+            return Err(ConfigError {
+                path,
+                message: "no node here; create one with `signpost node init`".into(),
+            });
+        }
+        Figment::new()
+            .merge(Toml::file(&path))
+            .merge(Env::prefixed("SIGNPOST_NODE_").split("__"))
+            .extract()
+            .map_err(|e| ConfigError {
+                path,
+                message: e.to_string(),
+            })
+    }
+
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(self)
+    }
+}

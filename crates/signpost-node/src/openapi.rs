@@ -1,0 +1,70 @@
+//! The node's OpenAPI document, generated from the handlers. `openapi/node.json` is this,
+//! committed; a test fails when they differ.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Signpost node", description = "An organisation's node: its signed node document, snapshot and listings (public, read-only), and the admin API that changes them."),
+    paths(
+        routes::node_document, routes::node_version, routes::snapshot, routes::listing,
+        routes::bundle, routes::healthz, routes::admin_list, routes::admin_create,
+        routes::admin_replace, routes::admin_delete, routes::admin_capacity,
+        routes::admin_attestation, routes::admin_rotate
+    ),
+    components(schemas(signpost_http::Problem)),
+    modifiers(&BearerAuth),
+    tags((name = "public", description = "Read-only, CORS-open, signed data"),
+         (name = "admin", description = "Changes; bearer token"))
+)]
+struct NodeApi;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document with a fixed version (so the committed copy is stable).
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = NodeApi::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// Pretty JSON of [`document`], as committed in `openapi/node.json`.
+pub fn document_json() -> String {
+    doc_json(&document())
+}
+
+fn doc_json(doc: &utoipa::openapi::OpenApi) -> String {
+    let mut s = doc.to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_openapi_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/node.json");
+        let generated = super::document_json();
+        if std::env::var_os("SIGNPOST_BLESS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "openapi/node.json is out of date; run `SIGNPOST_BLESS=1 cargo test -p signpost-node openapi`"
+        );
+    }
+}

@@ -1,0 +1,716 @@
+//! The publisher: the node's state and every change to it, with no HTTP.
+//!
+//! A change (create, replace, delete, capacity, attestation, key rotation, re-signing) runs
+//! under one writer lock: it signs the new listing versions and a new snapshot (`seq` + 1,
+//! `prev` = digest of the last snapshot), writes them in one atomic batch, flushes, and only
+//! then swaps in the new published bytes. A caller told "done" never loses the change, and a
+//! reader never sees a snapshot whose listings are not published.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+use signpost_protocol::chain;
+use signpost_protocol::model::{Capacity, Group, ManifestEntry};
+use signpost_protocol::{
+    Attestation, DidKey, Envelope, EnvelopeDigest, Listing, NodeDocument, Snapshot, Verified,
+};
+use signpost_store::{keyfile, Store, WriteBatch};
+use uuid::Uuid;
+
+use crate::config::{ROOT_KEY_FILE, SIGNING_KEY_FILE};
+use crate::error::NodeError;
+
+/// How long a node document stays valid.
+pub const NODE_DOCUMENT_LIFETIME_DAYS: i64 = 365;
+
+const K_SEQ: &str = "meta/seq";
+const K_SNAPSHOT: &str = "meta/snapshot";
+
+fn k_node(version: u64) -> String {
+    format!("node/{version:020}")
+}
+fn k_listing(id: &Uuid) -> String {
+    format!("listing/{id}")
+}
+fn k_version(id: &Uuid) -> String {
+    format!("version/{id}")
+}
+fn k_attestation(d: &EnvelopeDigest) -> String {
+    format!("attestation/{d}")
+}
+
+/// Everything a node serves publicly, serialised once per change.
+pub struct Published {
+    pub node_document: Bytes,
+    /// Every node document version, oldest first (index = version - 1).
+    pub node_versions: Vec<Bytes>,
+    pub snapshot: Bytes,
+    /// Strong ETag of the snapshot (quoted digest).
+    pub etag: String,
+    pub seq: u64,
+    pub bundle: Bytes,
+    pub listings: HashMap<Uuid, Bytes>,
+}
+
+/// `GET /v1/bundle`: the snapshot and every envelope it names, for a cold crawl.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    /// The current node document envelope.
+    pub node: Envelope,
+    pub snapshot: Envelope,
+    pub listings: Vec<Envelope>,
+    pub attestations: Vec<Envelope>,
+}
+
+/// Fields of a capacity update; absent fields are left as they are, `null` clears.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityPatch {
+    #[serde(default)]
+    pub accepting_referrals: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    pub places_available: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    pub weekly_referral_cap: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    pub waiting_time_days: Option<Option<u32>>,
+    #[serde(default)]
+    pub assessment_required: Option<bool>,
+}
+
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl CapacityPatch {
+    fn apply(&self, cap: &mut Capacity, now: DateTime<Utc>) {
+        if let Some(v) = self.accepting_referrals {
+            cap.accepting_referrals = v;
+        }
+        if let Some(v) = self.places_available {
+            cap.places_available = v;
+        }
+        if let Some(v) = self.weekly_referral_cap {
+            cap.weekly_referral_cap = v;
+        }
+        if let Some(v) = self.waiting_time_days {
+            cap.waiting_time_days = v;
+        }
+        if let Some(v) = self.assessment_required {
+            cap.assessment_required = v;
+        }
+        cap.updated_at = now;
+    }
+}
+
+struct State {
+    signing_key: SigningKey,
+    node_docs: Vec<Verified<NodeDocument>>,
+    seq: u64,
+    snapshot: Option<Verified<Snapshot>>,
+    listings: BTreeMap<Uuid, Verified<Listing>>,
+    /// Highest version ever used per listing id, deleted ones included.
+    versions: HashMap<Uuid, u64>,
+    attestations: BTreeMap<EnvelopeDigest, Verified<Attestation>>,
+}
+
+impl State {
+    fn node(&self) -> Result<&Verified<NodeDocument>, NodeError> {
+        self.node_docs
+            .last()
+            .ok_or_else(|| NodeError::Internal("no node document".into()))
+    }
+}
+
+/// A pending change, applied by [`Publisher::commit`].
+#[derive(Default)]
+struct Change {
+    put: Vec<Verified<Listing>>,
+    remove: Vec<Uuid>,
+    attestation: Option<Verified<Attestation>>,
+    node_doc: Option<Verified<NodeDocument>>,
+    new_signing_key: Option<SigningKey>,
+}
+
+pub struct Publisher {
+    dir: PathBuf,
+    store: Store,
+    node_id: DidKey,
+    lifetime: Duration,
+    max_listings: usize,
+    state: Mutex<State>,
+    published: RwLock<Arc<Published>>,
+}
+
+impl Publisher {
+    /// Creates a node's first state: node document version 1 signed by `root`, an empty
+    /// snapshot at seq 1.
+    pub fn initialise(
+        dir: &Path,
+        store: Store,
+        root: &SigningKey,
+        signing: &SigningKey,
+        name: &str,
+        base_url: &str,
+        lifetime: std::time::Duration,
+    ) -> Result<(), NodeError> {
+        let now = Utc::now();
+        let id = DidKey::new(root.verifying_key());
+        let doc = NodeDocument {
+            id,
+            version: 1,
+            issued_at: now,
+            expires: now + Duration::days(NODE_DOCUMENT_LIFETIME_DAYS),
+            name: name.to_owned(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            org_identifiers: Vec::new(),
+            root_keys: vec![id],
+            threshold: 1,
+            signing_keys: vec![DidKey::new(signing.verifying_key())],
+        };
+        let doc = Verified::sign(doc, root).map_err(NodeError::InvalidListing)?;
+        let mut batch = WriteBatch::new();
+        batch.put(&k_node(1), doc.envelope())?;
+        store.commit(batch)?;
+        let publisher = Self::open(dir, store, lifetime, usize::MAX)?;
+        publisher.resign_all()?;
+        Ok(())
+    }
+
+    /// Opens an existing node's state from its store and key files.
+    pub fn open(
+        dir: &Path,
+        store: Store,
+        lifetime: std::time::Duration,
+        max_listings: usize,
+    ) -> Result<Self, NodeError> {
+        let envelopes: Vec<Envelope> = store
+            .scan::<Envelope>("node/")
+            .map(|r| r.map(|(_, e)| e))
+            .collect::<Result<_, _>>()?;
+        let first = envelopes
+            .first()
+            .ok_or_else(|| NodeError::Internal("the store holds no node document".into()))?;
+        let first_doc: NodeDocument =
+            serde_json::from_slice(&first.payload_bytes().map_err(internal)?).map_err(internal)?;
+        let node_docs = chain::verify_chain(&first_doc.id, envelopes).map_err(internal)?;
+        let current = node_docs
+            .last()
+            .ok_or_else(|| NodeError::Internal("empty chain".into()))?;
+
+        let signing_key = load_signing_key(dir, current)?;
+        let signer = signing_key.verifying_key();
+
+        let mut listings = BTreeMap::new();
+        for item in store.scan::<Envelope>("listing/") {
+            let (_, env) = item?;
+            let listing = Verified::<Listing>::from_own_store(env, signer).map_err(internal)?;
+            listings.insert(listing.id, listing);
+        }
+        let mut versions = HashMap::new();
+        for item in store.scan::<u64>("version/") {
+            let (key, v) = item?;
+            if let Some(id) = key
+                .strip_prefix("version/")
+                .and_then(|s| s.parse::<Uuid>().ok())
+            {
+                versions.insert(id, v);
+            }
+        }
+        let mut attestations = BTreeMap::new();
+        for item in store.scan::<Envelope>("attestation/") {
+            let (_, env) = item?;
+            let att = Verified::<Attestation>::verify_self_issued(env).map_err(internal)?;
+            attestations.insert(att.digest(), att);
+        }
+        let seq = store.get::<u64>(K_SEQ)?.unwrap_or(0);
+        let snapshot = match store.get::<Envelope>(K_SNAPSHOT)? {
+            Some(env) => Some(Verified::<Snapshot>::from_own_store(env, signer).map_err(internal)?),
+            None => None,
+        };
+        let node_id = current.id;
+        let state = State {
+            signing_key,
+            node_docs,
+            seq,
+            snapshot,
+            listings,
+            versions,
+            attestations,
+        };
+        let published = build_published(&state)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            store,
+            node_id,
+            lifetime: Duration::from_std(lifetime).unwrap_or(Duration::days(7)),
+            max_listings,
+            state: Mutex::new(state),
+            published: RwLock::new(Arc::new(published)),
+        })
+    }
+
+    pub fn node_id(&self) -> DidKey {
+        self.node_id
+    }
+
+    /// What is published now.
+    pub fn published(&self) -> Arc<Published> {
+        match self.published.read() {
+            Ok(p) => Arc::clone(&p),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the state half-changed: state is only
+        // replaced after the store commit succeeded.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every listing currently published.
+    pub fn listings(&self) -> Vec<Listing> {
+        self.lock()
+            .listings
+            .values()
+            .map(|l| l.payload().clone())
+            .collect()
+    }
+
+    pub fn listing(&self, id: Uuid) -> Result<Verified<Listing>, NodeError> {
+        self.lock()
+            .listings
+            .get(&id)
+            .cloned()
+            .ok_or(NodeError::ListingNotFound(id))
+    }
+
+    fn sign_listing(
+        &self,
+        st: &State,
+        id: Uuid,
+        group: Group,
+        now: DateTime<Utc>,
+    ) -> Result<Verified<Listing>, NodeError> {
+        let version = st.versions.get(&id).copied().unwrap_or(0) + 1;
+        let listing = Listing {
+            node: self.node_id,
+            id,
+            version,
+            issued_at: now,
+            expires_at: now + self.lifetime,
+            group,
+        };
+        Verified::sign(listing, &st.signing_key).map_err(NodeError::InvalidListing)
+    }
+
+    /// Publishes a new listing.
+    pub fn create(&self, group: Group) -> Result<Verified<Listing>, NodeError> {
+        group.validate().map_err(NodeError::InvalidListing)?;
+        let mut st = self.lock();
+        if st.listings.len() >= self.max_listings {
+            return Err(NodeError::ListingLimit(self.max_listings));
+        }
+        let listing = self.sign_listing(&st, Uuid::new_v4(), group, Utc::now())?;
+        self.commit(
+            &mut st,
+            Change {
+                put: vec![listing.clone()],
+                ..Change::default()
+            },
+        )?;
+        Ok(listing)
+    }
+
+    /// Replaces a listing's content; its version goes up by one.
+    pub fn replace(&self, id: Uuid, group: Group) -> Result<Verified<Listing>, NodeError> {
+        group.validate().map_err(NodeError::InvalidListing)?;
+        let mut st = self.lock();
+        if !st.listings.contains_key(&id) {
+            return Err(NodeError::ListingNotFound(id));
+        }
+        let listing = self.sign_listing(&st, id, group, Utc::now())?;
+        self.commit(
+            &mut st,
+            Change {
+                put: vec![listing.clone()],
+                ..Change::default()
+            },
+        )?;
+        Ok(listing)
+    }
+
+    /// Sets capacity fields (and its `updated_at`) in one small change.
+    pub fn patch_capacity(
+        &self,
+        id: Uuid,
+        patch: &CapacityPatch,
+    ) -> Result<Verified<Listing>, NodeError> {
+        let mut st = self.lock();
+        let current = st.listings.get(&id).ok_or(NodeError::ListingNotFound(id))?;
+        let now = Utc::now();
+        let mut group = current.group.clone();
+        patch.apply(&mut group.capacity, now);
+        let listing = self.sign_listing(&st, id, group, now)?;
+        self.commit(
+            &mut st,
+            Change {
+                put: vec![listing.clone()],
+                ..Change::default()
+            },
+        )?;
+        Ok(listing)
+    }
+
+    /// Withdraws a listing. Its id's version counter is kept, so a later listing can never
+    /// reuse a version.
+    pub fn delete(&self, id: Uuid) -> Result<(), NodeError> {
+        let mut st = self.lock();
+        if !st.listings.contains_key(&id) {
+            return Err(NodeError::ListingNotFound(id));
+        }
+        self.commit(
+            &mut st,
+            Change {
+                remove: vec![id],
+                ..Change::default()
+            },
+        )
+    }
+
+    /// Imports an attestation about this node; its signature must verify under its issuer.
+    pub fn import_attestation(
+        &self,
+        envelope: Envelope,
+    ) -> Result<Verified<Attestation>, NodeError> {
+        let att = Verified::<Attestation>::verify_self_issued(envelope)
+            .map_err(NodeError::AttestationInvalid)?;
+        if att.subject != self.node_id {
+            return Err(NodeError::AttestationWrongSubject {
+                expected: self.node_id.to_string(),
+                found: att.subject.to_string(),
+            });
+        }
+        let mut st = self.lock();
+        if st.attestations.contains_key(&att.digest()) {
+            return Ok(att);
+        }
+        self.commit(
+            &mut st,
+            Change {
+                attestation: Some(att.clone()),
+                ..Change::default()
+            },
+        )?;
+        Ok(att)
+    }
+
+    /// Replaces the signing key: node document version + 1 signed by the root key, and every
+    /// listing re-signed with the new key, in one change.
+    pub fn rotate_signing_key(&self) -> Result<Verified<NodeDocument>, NodeError> {
+        let root_path = self.dir.join(ROOT_KEY_FILE);
+        if !root_path.exists() {
+            return Err(NodeError::RootKeyUnavailable(
+                root_path.display().to_string(),
+            ));
+        }
+        let root = keyfile::read_key(&root_path)
+            .map_err(|e| NodeError::RootKeyUnavailable(e.to_string()))?;
+        let new_key = signpost_protocol::keys::generate();
+        let mut st = self.lock();
+        let current = st.node()?.payload().clone();
+        let now = Utc::now();
+        let next = NodeDocument {
+            version: current.version + 1,
+            issued_at: now,
+            expires: now + Duration::days(NODE_DOCUMENT_LIFETIME_DAYS),
+            signing_keys: vec![DidKey::new(new_key.verifying_key())],
+            ..current
+        };
+        let doc = Verified::sign(next, &root).map_err(NodeError::InvalidListing)?;
+        let doc = chain::verify_next(st.node()?, doc.envelope().clone()).map_err(|e| {
+            NodeError::RootKeyUnavailable(format!("root key does not control this node: {e}"))
+        })?;
+        let old_key = std::mem::replace(&mut st.signing_key, new_key.clone());
+        let resigned = self.resign(&st, now, |_| true);
+        st.signing_key = old_key;
+        let put = resigned?;
+        self.commit(
+            &mut st,
+            Change {
+                put,
+                node_doc: Some(doc.clone()),
+                new_signing_key: Some(new_key),
+                ..Change::default()
+            },
+        )?;
+        Ok(doc)
+    }
+
+    /// Re-signs every listing and the snapshot (new versions, new expiry).
+    pub fn resign_all(&self) -> Result<(), NodeError> {
+        let mut st = self.lock();
+        let put = self.resign(&st, Utc::now(), |_| true)?;
+        self.commit(
+            &mut st,
+            Change {
+                put,
+                ..Change::default()
+            },
+        )
+    }
+
+    /// Re-signs what expires within half a lifetime; returns whether anything was due.
+    pub fn refresh_if_due(&self, now: DateTime<Utc>) -> Result<bool, NodeError> {
+        let horizon = now + self.lifetime / 2;
+        let mut st = self.lock();
+        let snapshot_due = st.snapshot.as_ref().is_none_or(|s| s.expires_at <= horizon);
+        let put = self.resign(&st, now, |l| l.expires_at <= horizon)?;
+        if !snapshot_due && put.is_empty() {
+            return Ok(false);
+        }
+        self.commit(
+            &mut st,
+            Change {
+                put,
+                ..Change::default()
+            },
+        )?;
+        Ok(true)
+    }
+
+    fn resign(
+        &self,
+        st: &State,
+        now: DateTime<Utc>,
+        due: impl Fn(&Listing) -> bool,
+    ) -> Result<Vec<Verified<Listing>>, NodeError> {
+        st.listings
+            .values()
+            .filter(|l| due(l.payload()))
+            .map(|l| self.sign_listing(st, l.id, l.group.clone(), now))
+            .collect()
+    }
+
+    /// Writes a change and a new snapshot atomically, flushes, then publishes.
+    fn commit(&self, st: &mut State, change: Change) -> Result<(), NodeError> {
+        let now = Utc::now();
+        let signing_key = change.new_signing_key.as_ref().unwrap_or(&st.signing_key);
+
+        let mut listings = st.listings.clone();
+        let mut versions = st.versions.clone();
+        let mut batch = WriteBatch::new();
+        for l in &change.put {
+            batch.put(&k_listing(&l.id), l.envelope())?;
+            batch.put(&k_version(&l.id), &l.version)?;
+            versions.insert(l.id, l.version);
+            listings.insert(l.id, l.clone());
+        }
+        for id in &change.remove {
+            batch.remove(&k_listing(id));
+            listings.remove(id);
+        }
+        let mut attestations = st.attestations.clone();
+        if let Some(att) = &change.attestation {
+            batch.put(&k_attestation(&att.digest()), att.envelope())?;
+            attestations.insert(att.digest(), att.clone());
+        }
+        // Attestations past their validity are no longer presented.
+        let expired: Vec<EnvelopeDigest> = attestations
+            .iter()
+            .filter(|(_, a)| a.valid_until <= now)
+            .map(|(d, _)| *d)
+            .collect();
+        for d in expired {
+            batch.remove(&k_attestation(&d));
+            attestations.remove(&d);
+        }
+        if let Some(doc) = &change.node_doc {
+            batch.put(&k_node(doc.version), doc.envelope())?;
+        }
+
+        let seq = st.seq + 1;
+        let snapshot = Snapshot {
+            node: self.node_id,
+            seq,
+            prev: st.snapshot.as_ref().map(|s| s.digest()),
+            issued_at: now,
+            expires_at: now + self.lifetime,
+            listings: listings
+                .values()
+                .map(|l| ManifestEntry {
+                    id: l.id,
+                    version: l.version,
+                    sha256: l.digest(),
+                })
+                .collect(),
+            attestations: attestations.keys().copied().collect(),
+        };
+        let snapshot = Verified::sign(snapshot, signing_key)
+            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        batch.put(K_SNAPSHOT, snapshot.envelope())?;
+        batch.put(K_SEQ, &seq)?;
+
+        // A new signing key is written beside the old one first; the store commit makes the
+        // new node document current, and the rename follows (redone at start-up if we stop
+        // between the two).
+        let pending_key = self.dir.join(format!("{SIGNING_KEY_FILE}.new"));
+        if let Some(key) = &change.new_signing_key {
+            let _ = std::fs::remove_file(&pending_key);
+            keyfile::write_key(&pending_key, key)
+                .map_err(|e| NodeError::Internal(e.to_string()))?;
+        }
+        self.store.commit(batch)?;
+        if change.new_signing_key.is_some() {
+            std::fs::rename(&pending_key, self.dir.join(SIGNING_KEY_FILE)).map_err(internal)?;
+        }
+
+        if let Some(key) = change.new_signing_key {
+            st.signing_key = key;
+        }
+        if let Some(doc) = change.node_doc {
+            st.node_docs.push(doc);
+        }
+        st.listings = listings;
+        st.versions = versions;
+        st.attestations = attestations;
+        st.seq = seq;
+        st.snapshot = Some(snapshot);
+        let published = build_published(st)?;
+        match self.published.write() {
+            Ok(mut p) => *p = Arc::new(published),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(published),
+        }
+        Ok(())
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Internal(e.to_string())
+}
+
+/// Loads the signing key the current node document names, finishing an interrupted rotation.
+fn load_signing_key(dir: &Path, current: &NodeDocument) -> Result<SigningKey, NodeError> {
+    let path = dir.join(SIGNING_KEY_FILE);
+    let pending = dir.join(format!("{SIGNING_KEY_FILE}.new"));
+    let named = |k: &SigningKey| {
+        current
+            .signing_keys
+            .contains(&DidKey::new(k.verifying_key()))
+    };
+    if pending.exists() {
+        let key = keyfile::read_key(&pending).map_err(|e| NodeError::Internal(e.to_string()))?;
+        if named(&key) {
+            std::fs::rename(&pending, &path).map_err(internal)?;
+            return Ok(key);
+        }
+        // The rotation never committed: the pending key was never published.
+        std::fs::remove_file(&pending).map_err(internal)?;
+    }
+    let key = keyfile::read_key(&path).map_err(|e| NodeError::Internal(e.to_string()))?;
+    if !named(&key) {
+        return Err(NodeError::Internal(format!(
+            "{} is not a signing key of node document version {}",
+            path.display(),
+            current.version
+        )));
+    }
+    Ok(key)
+}
+
+fn to_bytes<T: Serialize>(value: &T) -> Result<Bytes, NodeError> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(internal)
+}
+
+fn build_published(st: &State) -> Result<Published, NodeError> {
+    let node_versions = st
+        .node_docs
+        .iter()
+        .map(|d| to_bytes(d.envelope()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let node_document = node_versions.last().cloned().unwrap_or_default();
+    let listings = st
+        .listings
+        .iter()
+        .map(|(id, l)| Ok((*id, to_bytes(l.envelope())?)))
+        .collect::<Result<HashMap<_, _>, NodeError>>()?;
+    let (snapshot, etag, seq, bundle) = match &st.snapshot {
+        Some(s) => {
+            let bundle = Bundle {
+                node: st.node()?.envelope().clone(),
+                snapshot: s.envelope().clone(),
+                listings: st.listings.values().map(|l| l.envelope().clone()).collect(),
+                attestations: st
+                    .attestations
+                    .values()
+                    .map(|a| a.envelope().clone())
+                    .collect(),
+            };
+            (
+                to_bytes(s.envelope())?,
+                format!("\"{}\"", s.digest()),
+                s.seq,
+                to_bytes(&bundle)?,
+            )
+        }
+        None => (Bytes::new(), String::new(), 0, Bytes::new()),
+    };
+    Ok(Published {
+        node_document,
+        node_versions,
+        snapshot,
+        etag,
+        seq,
+        bundle,
+        listings,
+    })
+}
+
+impl Publisher {
+    /// Node document version + 1 whose only root key is `new_root`, signed by `old_root` (a
+    /// root key of the current version) and by `new_root`.
+    pub fn rotate_root(
+        &self,
+        old_root: &SigningKey,
+        new_root: &SigningKey,
+    ) -> Result<NodeDocument, NodeError> {
+        let mut st = self.lock();
+        let current = st.node()?.payload().clone();
+        let now = Utc::now();
+        let next = NodeDocument {
+            version: current.version + 1,
+            issued_at: now,
+            expires: now + Duration::days(NODE_DOCUMENT_LIFETIME_DAYS),
+            root_keys: vec![DidKey::new(new_root.verifying_key())],
+            threshold: 1,
+            ..current
+        };
+        let mut doc = Verified::sign(next, old_root).map_err(NodeError::InvalidListing)?;
+        doc.cosign(new_root).map_err(internal)?;
+        let doc = chain::verify_next(st.node()?, doc.envelope().clone()).map_err(|e| {
+            NodeError::RootKeyUnavailable(format!("that root key does not control this node: {e}"))
+        })?;
+        let payload = doc.payload().clone();
+        self.commit(
+            &mut st,
+            Change {
+                node_doc: Some(doc),
+                ..Change::default()
+            },
+        )?;
+        Ok(payload)
+    }
+}

@@ -1,0 +1,332 @@
+//! HTTP handlers: thin. Parse, call the publisher, map the result.
+
+use std::future::{ready, Ready};
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use sha2::{Digest as _, Sha256};
+use signpost_http::{if_none_match, json_bytes, Problem};
+use signpost_protocol::model::Group;
+use signpost_protocol::{Envelope, Listing, NodeDocument};
+use subtle::ConstantTimeEq as _;
+use uuid::Uuid;
+
+use crate::error::NodeError;
+use crate::publisher::{Bundle, CapacityPatch, Publisher};
+
+/// Shared state of the node's HTTP server.
+pub struct AppState {
+    pub publisher: Arc<Publisher>,
+    /// SHA-256 of the admin token.
+    pub admin_token_sha256: [u8; 32],
+    /// Wakes the push notifier after a change.
+    pub changed: Arc<tokio::sync::Notify>,
+}
+
+type Data = web::Data<AppState>;
+
+/// Proof that the request carried the admin token. Compared in constant time, on hashes.
+pub struct Admin;
+
+impl FromRequest for Admin {
+    type Error = NodeError;
+    type Future = Ready<Result<Self, NodeError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let Some(state) = req.app_data::<Data>() else {
+            return ready(Err(NodeError::Internal("state missing".into())));
+        };
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| Sha256::digest(t.trim().as_bytes()));
+        let ok =
+            presented.is_some_and(|h| bool::from(h.as_slice().ct_eq(&state.admin_token_sha256)));
+        ready(if ok {
+            Ok(Admin)
+        } else {
+            Err(NodeError::Unauthorized)
+        })
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
+) -> Result<T, NodeError> {
+    web::block(f)
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+}
+
+/// The current node document envelope.
+#[utoipa::path(get, path = "/.well-known/signpost/node", tag = "public",
+    responses((status = 200, description = "Node document envelope (node.v1), signed by the root key(s)", body = Envelope)))]
+pub async fn node_document(state: Data) -> HttpResponse {
+    json_bytes(state.publisher.published().node_document.clone())
+}
+
+/// An earlier (or the current) node document version, for walking the rotation chain.
+#[utoipa::path(get, path = "/v1/node/{version}", tag = "public",
+    params(("version" = u64, Path, description = "Node document version, from 1")),
+    responses((status = 200, description = "Node document envelope", body = Envelope),
+        (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json")))]
+pub async fn node_version(state: Data, path: web::Path<u64>) -> Result<HttpResponse, NodeError> {
+    let version = path.into_inner();
+    let published = state.publisher.published();
+    let index = usize::try_from(version).ok().and_then(|v| v.checked_sub(1));
+    let doc = index
+        .and_then(|i| published.node_versions.get(i))
+        .ok_or(NodeError::NodeVersionNotFound(version))?;
+    Ok(json_bytes(doc.clone()))
+}
+
+/// The current snapshot envelope. Strong `ETag`; `If-None-Match` gives 304.
+#[utoipa::path(get, path = "/v1/snapshot", tag = "public",
+    responses((status = 200, description = "Snapshot envelope (snapshot.v1)", body = Envelope,
+            headers(("ETag" = String, description = "Quoted digest of the snapshot envelope"))),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+        (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json")))]
+pub async fn snapshot(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
+    let published = state.publisher.published();
+    if published.seq == 0 {
+        return Err(NodeError::NothingPublished);
+    }
+    if if_none_match(&req, &published.etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, published.etag.clone()))
+            .finish());
+    }
+    let mut resp = json_bytes(published.snapshot.clone());
+    resp.headers_mut().insert(
+        header::ETAG,
+        header::HeaderValue::from_str(&published.etag)
+            .map_err(|e| NodeError::Internal(e.to_string()))?,
+    );
+    Ok(resp)
+}
+
+/// One listing envelope, as named by the current snapshot.
+#[utoipa::path(get, path = "/v1/listings/{id}", tag = "public",
+    params(("id" = Uuid, Path, description = "Listing id")),
+    responses((status = 200, description = "Listing envelope (listing.v1)", body = Envelope),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json")))]
+pub async fn listing(state: Data, path: web::Path<Uuid>) -> Result<HttpResponse, NodeError> {
+    let id = path.into_inner();
+    let published = state.publisher.published();
+    let bytes = published
+        .listings
+        .get(&id)
+        .ok_or(NodeError::ListingNotFound(id))?;
+    Ok(json_bytes(bytes.clone()))
+}
+
+/// The snapshot with every listing and attestation envelope it names, for a cold crawl.
+#[utoipa::path(get, path = "/v1/bundle", tag = "public",
+    responses((status = 200, description = "Bundle", body = Bundle,
+            headers(("ETag" = String, description = "The snapshot's ETag"))),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+        (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json")))]
+pub async fn bundle(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
+    let published = state.publisher.published();
+    if published.seq == 0 {
+        return Err(NodeError::NothingPublished);
+    }
+    if if_none_match(&req, &published.etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, published.etag.clone()))
+            .finish());
+    }
+    let mut resp = json_bytes(published.bundle.clone());
+    resp.headers_mut().insert(
+        header::ETAG,
+        header::HeaderValue::from_str(&published.etag)
+            .map_err(|e| NodeError::Internal(e.to_string()))?,
+    );
+    Ok(resp)
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, description = "The node is serving")))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}
+
+/// A listing as the admin API returns it: its payload and its envelope.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AdminListing {
+    pub listing: Listing,
+    pub envelope: Envelope,
+}
+
+fn admin_listing(l: signpost_protocol::Verified<Listing>) -> AdminListing {
+    let (listing, envelope) = l.into_parts();
+    AdminListing { listing, envelope }
+}
+
+/// Every published listing with its version.
+#[utoipa::path(get, path = "/admin/listings", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "Listings", body = Vec<Listing>),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json")))]
+pub async fn admin_list(_: Admin, state: Data) -> HttpResponse {
+    HttpResponse::Ok().json(state.publisher.listings())
+}
+
+/// Publishes a new listing (signed, with a new snapshot).
+#[utoipa::path(post, path = "/admin/listings", tag = "admin", security(("bearer" = [])),
+    request_body = Group,
+    responses((status = 201, description = "Published", body = AdminListing),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Listing limit reached", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid listing", body = Problem, content_type = "application/problem+json")))]
+pub async fn admin_create(
+    _: Admin,
+    state: Data,
+    body: web::Json<Group>,
+) -> Result<HttpResponse, NodeError> {
+    let publisher = Arc::clone(&state.publisher);
+    let listing = blocking(move || publisher.create(body.into_inner())).await?;
+    state.changed.notify_one();
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/listings/{}", listing.id)))
+        .json(admin_listing(listing)))
+}
+
+/// Replaces a listing's content (new version).
+#[utoipa::path(put, path = "/admin/listings/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Listing id")),
+    request_body = Group,
+    responses((status = 200, description = "Published", body = AdminListing),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid listing", body = Problem, content_type = "application/problem+json")))]
+pub async fn admin_replace(
+    _: Admin,
+    state: Data,
+    path: web::Path<Uuid>,
+    body: web::Json<Group>,
+) -> Result<HttpResponse, NodeError> {
+    let publisher = Arc::clone(&state.publisher);
+    let id = path.into_inner();
+    let listing = blocking(move || publisher.replace(id, body.into_inner())).await?;
+    state.changed.notify_one();
+    Ok(HttpResponse::Ok().json(admin_listing(listing)))
+}
+
+/// Withdraws a listing.
+#[utoipa::path(delete, path = "/admin/listings/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Listing id")),
+    responses((status = 204, description = "Withdrawn"),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json")))]
+pub async fn admin_delete(
+    _: Admin,
+    state: Data,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, NodeError> {
+    let publisher = Arc::clone(&state.publisher);
+    let id = path.into_inner();
+    blocking(move || publisher.delete(id)).await?;
+    state.changed.notify_one();
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Updates capacity: places, accepting referrals, weekly cap, waiting time. `updated_at` is
+/// set to now.
+#[utoipa::path(patch, path = "/admin/listings/{id}/capacity", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Listing id")),
+    request_body = CapacityPatch,
+    responses((status = 200, description = "Published", body = AdminListing),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid listing", body = Problem, content_type = "application/problem+json")))]
+pub async fn admin_capacity(
+    _: Admin,
+    state: Data,
+    path: web::Path<Uuid>,
+    body: web::Json<CapacityPatch>,
+) -> Result<HttpResponse, NodeError> {
+    let publisher = Arc::clone(&state.publisher);
+    let id = path.into_inner();
+    let listing = blocking(move || publisher.patch_capacity(id, &body)).await?;
+    state.changed.notify_one();
+    Ok(HttpResponse::Ok().json(admin_listing(listing)))
+}
+
+/// Imports an attestation about this organisation (its signature must verify under its
+/// issuer, and its subject must be this node).
+#[utoipa::path(post, path = "/admin/attestations", tag = "admin", security(("bearer" = [])),
+    request_body = Envelope,
+    responses((status = 201, description = "Imported; the next snapshot names it", body = signpost_protocol::Attestation),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Signature invalid or about another organisation", body = Problem, content_type = "application/problem+json")))]
+pub async fn admin_attestation(
+    _: Admin,
+    state: Data,
+    body: web::Json<Envelope>,
+) -> Result<HttpResponse, NodeError> {
+    let publisher = Arc::clone(&state.publisher);
+    let att = blocking(move || publisher.import_attestation(body.into_inner())).await?;
+    state.changed.notify_one();
+    Ok(HttpResponse::Created().json(att.payload()))
+}
+
+/// Replaces the signing key: node document version + 1 signed by the root key; every listing
+/// re-signed.
+#[utoipa::path(post, path = "/admin/keys/rotate", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "The new node document", body = NodeDocument),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The root key is not on this machine", body = Problem, content_type = "application/problem+json")))]
+pub async fn admin_rotate(_: Admin, state: Data) -> Result<HttpResponse, NodeError> {
+    let publisher = Arc::clone(&state.publisher);
+    let doc = blocking(move || publisher.rotate_signing_key()).await?;
+    state.changed.notify_one();
+    Ok(HttpResponse::Ok().json(doc.payload()))
+}
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
+    cfg.app_data(signpost_http::json_config(max_body))
+        .app_data(signpost_http::path_config())
+        .app_data(signpost_http::query_config())
+        .service(
+            web::scope("/admin")
+                .route("/listings", web::get().to(admin_list))
+                .route("/listings", web::post().to(admin_create))
+                .route("/listings/{id}", web::put().to(admin_replace))
+                .route("/listings/{id}", web::delete().to(admin_delete))
+                .route("/listings/{id}/capacity", web::patch().to(admin_capacity))
+                .route("/attestations", web::post().to(admin_attestation))
+                .route("/keys/rotate", web::post().to(admin_rotate)),
+        )
+        .service(
+            web::scope("")
+                .wrap(signpost_http::public_cors())
+                .route("/.well-known/signpost/node", web::get().to(node_document))
+                .route("/v1/node/{version}", web::get().to(node_version))
+                .route("/v1/snapshot", web::get().to(snapshot))
+                .route("/v1/listings/{id}", web::get().to(listing))
+                .route("/v1/bundle", web::get().to(bundle))
+                .route("/healthz", web::get().to(healthz))
+                .route("/openapi.json", web::get().to(openapi_json)),
+        );
+}
+
+/// The node's OpenAPI document.
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::document())
+}

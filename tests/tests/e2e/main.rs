@@ -1,0 +1,5 @@
+//! End-to-end tests: one binary, real servers on 127.0.0.1:0, real HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod node;

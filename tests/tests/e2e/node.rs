@@ -1,0 +1,611 @@
+//! The organisation's node, over HTTP.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use signpost_protocol::{Attestation, DidKey, Envelope, Listing, Verified};
+use signpost_tests::{assert_problem, sample_group_json, TestNode};
+
+#[tokio::test]
+async fn publish_update_capacity_delete_and_verify() {
+    let node = TestNode::start().await;
+    let first = node.snapshot().await;
+    assert_eq!(first.seq, 1);
+    assert!(first.listings.is_empty());
+
+    let id = node.create(&sample_group_json(1)).await;
+    let snap = node.snapshot().await;
+    assert_eq!(snap.seq, 2);
+    assert_eq!(
+        snap.prev,
+        Some(first.digest()),
+        "prev chains to the last snapshot"
+    );
+    assert_eq!(snap.listings.len(), 1);
+    assert_eq!(snap.listings[0].id, id);
+
+    // The listing verifies under the node document's signing key and matches the manifest.
+    let doc = node.node_document().await;
+    let env: Envelope = node
+        .get(&format!("/v1/listings/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listing = Verified::<Listing>::verify(env, &doc.signing_verifying_keys()).unwrap();
+    assert_eq!(listing.version, 1);
+    assert_eq!(listing.node, node.id);
+    assert_eq!(listing.digest(), snap.listings[0].sha256);
+    assert!(listing.expires_at > listing.issued_at);
+
+    // Replace: version 2.
+    let mut group = sample_group_json(1);
+    group["name"] = json!("Renamed Conversation Café");
+    let resp = node
+        .admin(Method::PUT, &format!("/admin/listings/{id}"))
+        .json(&group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["listing"]["version"], 2);
+    assert_eq!(
+        body["listing"]["group"]["name"],
+        "Renamed Conversation Café"
+    );
+
+    // Capacity in one small call: version 3, updated_at moves, other fields kept.
+    let before = body["listing"]["group"]["capacity"]["updated_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = node
+        .set_capacity(
+            id,
+            json!({"accepting_referrals": false, "places_available": 0, "waiting_time_days": null}),
+        )
+        .await;
+    let cap = &body["listing"]["group"]["capacity"];
+    assert_eq!(body["listing"]["version"], 3);
+    assert_eq!(cap["accepting_referrals"], false);
+    assert_eq!(cap["places_available"], 0);
+    assert!(cap.get("waiting_time_days").is_none(), "null clears: {cap}");
+    assert_ne!(cap["updated_at"].as_str().unwrap(), before);
+    assert_eq!(
+        body["listing"]["group"]["name"],
+        "Renamed Conversation Café"
+    );
+    assert_eq!(node.snapshot().await.seq, 4);
+
+    // Admin listing shows the version.
+    let all: Vec<Value> = node
+        .admin(Method::GET, "/admin/listings")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["version"], 3);
+
+    // Delete: gone from the feed, snapshot moves on.
+    let resp = node
+        .admin(Method::DELETE, &format!("/admin/listings/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_problem(
+        node.get(&format!("/v1/listings/{id}"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "listing_not_found",
+    )
+    .await;
+    let snap = node.snapshot().await;
+    assert_eq!(snap.seq, 5);
+    assert!(snap.listings.is_empty());
+}
+
+#[tokio::test]
+async fn snapshot_etag_gives_304_until_a_change() {
+    let node = TestNode::start().await;
+    let resp = node.get("/v1/snapshot").send().await.unwrap();
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(
+        etag.starts_with('"') && etag.len() == 66,
+        "strong etag: {etag}"
+    );
+    let resp = node
+        .get("/v1/snapshot")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 304);
+    let resp = node
+        .get("/v1/bundle")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 304);
+    node.create(&sample_group_json(2)).await;
+    let resp = node
+        .get("/v1/snapshot")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_ne!(resp.headers()["etag"].to_str().unwrap(), etag);
+}
+
+#[tokio::test]
+async fn public_endpoints_are_cors_open() {
+    let node = TestNode::start().await;
+    let resp = node
+        .get("/v1/snapshot")
+        .header("origin", "https://gp-system.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "https://gp-system.example"
+    );
+}
+
+#[tokio::test]
+async fn bundle_carries_every_envelope_the_snapshot_names() {
+    let node = TestNode::start().await;
+    for seed in 10..15 {
+        node.create(&sample_group_json(seed)).await;
+    }
+    let bundle: Value = node
+        .get("/v1/bundle")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let doc = node.node_document().await;
+    let keys = doc.signing_verifying_keys();
+    let snap: Envelope = serde_json::from_value(bundle["snapshot"].clone()).unwrap();
+    let snap = Verified::<signpost_protocol::Snapshot>::verify(snap, &keys).unwrap();
+    let listings: Vec<Envelope> = serde_json::from_value(bundle["listings"].clone()).unwrap();
+    assert_eq!(listings.len(), 5);
+    for env in listings {
+        let l = Verified::<Listing>::verify(env, &keys).unwrap();
+        let entry = snap.listings.iter().find(|e| e.id == l.id).unwrap();
+        assert_eq!(entry.sha256, l.digest());
+        assert_eq!(entry.version, l.version);
+    }
+}
+
+#[tokio::test]
+async fn refusals_are_problem_json_and_change_nothing() {
+    let node = TestNode::start_with(|c| c.limits.max_listings = 2).await;
+    let seq = node.snapshot().await.seq;
+    let url = format!("{}/admin/listings", node.url);
+
+    // Missing, wrong and malformed tokens: 401, nothing changed.
+    let resp = node
+        .http
+        .post(&url)
+        .json(&sample_group_json(1))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 401, "unauthorized").await;
+    let resp = node
+        .http
+        .post(&url)
+        .bearer_auth("0".repeat(64))
+        .json(&sample_group_json(1))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 401, "unauthorized").await;
+    let resp = node
+        .http
+        .post(&url)
+        .header("authorization", "Basic abc")
+        .json(&sample_group_json(1))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 401, "unauthorized").await;
+    assert_eq!(node.snapshot().await.seq, seq);
+
+    let post = |body: reqwest::Body, ctype: &'static str| {
+        node.admin(Method::POST, "/admin/listings")
+            .header("content-type", ctype)
+            .body(body)
+    };
+    assert_problem(
+        post("{not json".into(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "malformed_json",
+    )
+    .await;
+    let mut unknown = sample_group_json(1);
+    unknown["surprise"] = json!(true);
+    assert_problem(
+        post(unknown.to_string().into(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "malformed_json",
+    )
+    .await;
+    assert_problem(
+        post(sample_group_json(1).to_string().into(), "text/plain")
+            .send()
+            .await
+            .unwrap(),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    let huge = json!({"name": "x".repeat(70 * 1024)});
+    assert_problem(
+        post(huge.to_string().into(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        413,
+        "body_too_large",
+    )
+    .await;
+
+    let mut bad = sample_group_json(1);
+    bad["categories"] = json!(["not-a-category"]);
+    let body = assert_problem(
+        post(bad.to_string().into(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "invalid_listing",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("group.categories"),
+        "{body}"
+    );
+    let mut bad = sample_group_json(1);
+    bad["location"]["lat"] = json!(123.0);
+    assert_problem(
+        post(bad.to_string().into(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "invalid_listing",
+    )
+    .await;
+    let mut bad = sample_group_json(1);
+    bad["name"] = json!("n".repeat(201));
+    assert_problem(
+        post(bad.to_string().into(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "invalid_listing",
+    )
+    .await;
+    let mut bad = sample_group_json(1);
+    bad["languages"] = json!(["english!"]);
+    assert_problem(
+        post(bad.to_string().into(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "invalid_listing",
+    )
+    .await;
+    assert_eq!(
+        node.snapshot().await.seq,
+        seq,
+        "no refusal changed anything"
+    );
+
+    // The listing limit.
+    node.create(&sample_group_json(1)).await;
+    node.create(&sample_group_json(2)).await;
+    assert_problem(
+        post(sample_group_json(3).to_string().into(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        409,
+        "listing_limit_reached",
+    )
+    .await;
+
+    // Unknown things.
+    let missing = uuid::Uuid::new_v4();
+    assert_problem(
+        node.admin(Method::PUT, &format!("/admin/listings/{missing}"))
+            .json(&sample_group_json(1))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "listing_not_found",
+    )
+    .await;
+    assert_problem(
+        node.admin(
+            Method::PATCH,
+            &format!("/admin/listings/{missing}/capacity"),
+        )
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap(),
+        404,
+        "listing_not_found",
+    )
+    .await;
+    assert_problem(
+        node.admin(Method::DELETE, &format!("/admin/listings/{missing}"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "listing_not_found",
+    )
+    .await;
+    assert_problem(
+        node.get("/v1/listings/not-a-uuid").send().await.unwrap(),
+        404,
+        "invalid_path",
+    )
+    .await;
+    assert_problem(
+        node.get("/v1/node/99").send().await.unwrap(),
+        404,
+        "node_version_not_found",
+    )
+    .await;
+    assert_problem(
+        node.get("/v1/node/0").send().await.unwrap(),
+        404,
+        "node_version_not_found",
+    )
+    .await;
+    assert_problem(node.get("/nowhere").send().await.unwrap(), 404, "not_found").await;
+    assert_problem(
+        node.admin(
+            Method::PATCH,
+            &format!("/admin/listings/{missing}/capacity"),
+        )
+        .json(&json!({"places": 3}))
+        .send()
+        .await
+        .unwrap(),
+        400,
+        "malformed_json",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn restart_keeps_every_listing_and_seq_and_versions_never_repeat() {
+    let mut node = TestNode::start().await;
+    let a = node.create(&sample_group_json(1)).await;
+    let b = node.create(&sample_group_json(2)).await;
+    node.set_capacity(a, json!({"places_available": 4})).await;
+    node.admin(Method::DELETE, &format!("/admin/listings/{b}"))
+        .send()
+        .await
+        .unwrap();
+    let before = node.snapshot().await;
+
+    node.restart().await;
+    let after = node.snapshot().await;
+    assert_eq!(
+        after.digest(),
+        before.digest(),
+        "the same snapshot is served after a restart"
+    );
+    let env: Envelope = node
+        .get(&format!("/v1/listings/{a}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys = node.node_document().await.signing_verifying_keys();
+    assert_eq!(Verified::<Listing>::verify(env, &keys).unwrap().version, 2);
+
+    // seq continues and chains; a recreated id cannot reuse a version.
+    let body = node.set_capacity(a, json!({"places_available": 3})).await;
+    assert_eq!(body["listing"]["version"], 3);
+    let next = node.snapshot().await;
+    assert_eq!(next.seq, before.seq + 1);
+    assert_eq!(next.prev, Some(before.digest()));
+}
+
+#[tokio::test]
+async fn signing_key_rotation_extends_the_chain_and_resigns() {
+    let node = TestNode::start().await;
+    let id = node.create(&sample_group_json(5)).await;
+    let old_keys = node.node_document().await.signing_verifying_keys();
+    let resp = node
+        .admin(Method::POST, "/admin/keys/rotate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let doc = node.node_document().await; // walks and verifies v1 -> v2 from the pinned id
+    assert_eq!(doc.version, 2);
+    let new_keys = doc.signing_verifying_keys();
+    assert_ne!(new_keys, old_keys);
+    let env: Envelope = node
+        .get(&format!("/v1/listings/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(Verified::<Listing>::verify(env.clone(), &old_keys).is_err());
+    assert_eq!(
+        Verified::<Listing>::verify(env, &new_keys).unwrap().version,
+        2
+    );
+    node.snapshot().await; // verifies under the new key
+}
+
+#[tokio::test]
+async fn rotation_without_the_root_key_is_refused() {
+    let node = TestNode::start().await;
+    std::fs::rename(
+        node.dir.path().join("root-key.pem"),
+        node.dir.path().join("offline.pem"),
+    )
+    .unwrap();
+    let resp = node
+        .admin(Method::POST, "/admin/keys/rotate")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 409, "root_key_unavailable").await;
+    assert_eq!(node.node_document().await.version, 1);
+}
+
+fn attestation(issuer: &ed25519_dalek::SigningKey, subject: DidKey, serial: &str) -> Envelope {
+    let now = chrono::Utc::now();
+    let att = Attestation {
+        issuer: DidKey::new(issuer.verifying_key()),
+        subject,
+        achievement: "trauma-informed-practice".into(),
+        level: Some("foundation".into()),
+        valid_from: now - chrono::Duration::days(1),
+        valid_until: now + chrono::Duration::days(365),
+        serial: serial.into(),
+    };
+    Verified::sign(att, issuer).unwrap().envelope().clone()
+}
+
+#[tokio::test]
+async fn attestations_are_checked_imported_and_published() {
+    let node = TestNode::start().await;
+    let issuer = signpost_protocol::keys::generate();
+    let good = attestation(&issuer, node.id, "TIP-1");
+    let resp = node
+        .admin(Method::POST, "/admin/attestations")
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let snap = node.snapshot().await;
+    assert_eq!(snap.attestations, vec![good.digest().unwrap()]);
+    let bundle: Value = node
+        .get("/v1/bundle")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        bundle["attestations"][0],
+        serde_json::to_value(&good).unwrap()
+    );
+
+    let other_org = DidKey::new(signpost_protocol::keys::generate().verifying_key());
+    let resp = node
+        .admin(Method::POST, "/admin/attestations")
+        .json(&attestation(&issuer, other_org, "TIP-2"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 422, "attestation_wrong_subject").await;
+    let mut tampered = attestation(&issuer, node.id, "TIP-3");
+    let payload = String::from_utf8(tampered.payload_bytes().unwrap())
+        .unwrap()
+        .replace("foundation", "advanced");
+    tampered.payload = base64_encode(payload.as_bytes());
+    let resp = node
+        .admin(Method::POST, "/admin/attestations")
+        .json(&tampered)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 422, "attestation_invalid").await;
+    assert_eq!(node.snapshot().await.attestations.len(), 1);
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn the_node_resigns_before_expiry_on_its_own() {
+    let node = TestNode::start_with(|c| c.publishing.lifetime_secs = 4).await;
+    node.create(&sample_group_json(3)).await;
+    let first = node.snapshot().await;
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let later = node.snapshot().await;
+    assert!(
+        later.seq > first.seq,
+        "re-signed: seq {} -> {}",
+        first.seq,
+        later.seq
+    );
+    assert!(later.expires_at > chrono::Utc::now());
+    let bundle: Value = node
+        .get("/v1/bundle")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let env: Envelope = serde_json::from_value(bundle["listings"][0].clone()).unwrap();
+    let keys = node.node_document().await.signing_verifying_keys();
+    let listing = Verified::<Listing>::verify(env, &keys).unwrap();
+    assert!(listing.version > 1 && listing.expires_at > chrono::Utc::now());
+}
+
+#[tokio::test]
+async fn init_refuses_to_overwrite_and_serve_refuses_readable_secrets() {
+    let node = TestNode::start().await;
+    assert!(signpost_node::init(node.dir.path(), "Again", "http://x").is_err());
+    let dir = tempfile::tempdir().unwrap();
+    signpost_node::init(dir.path(), "Loose Perms", "http://127.0.0.1").unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(
+        dir.path().join("admin-token"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let err = signpost_node::start(dir.path(), "127.0.0.1:0", Default::default())
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("readable by other users"), "{err}");
+}
