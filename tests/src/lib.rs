@@ -5,6 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod aggregator;
+pub mod mock;
+
+pub use aggregator::TestAggregator;
+pub use mock::{Forge, MockNode, Reply};
+
 use std::path::Path;
 
 use chrono::Utc;
@@ -69,15 +75,24 @@ impl TestNode {
         }
     }
 
-    /// Stops the server (releasing the store) and starts it again on a new port.
+    /// Stops the server (releasing the store) and starts it again on the same address.
     pub async fn restart(&mut self) {
         self.stop().await;
-        // Worker threads release the store a moment after the server stops.
+        self.start_again().await;
+    }
+
+    /// Starts a stopped node again on the same address.
+    pub async fn start_again(&mut self) {
+        let listen = self.url.trim_start_matches("http://").to_owned();
+        // Worker threads release the store (and the port) a moment after the server stops.
         let mut tries = 0;
         let server = loop {
-            match signpost_node::start(self.dir.path(), "127.0.0.1:0", Default::default()).await {
+            match signpost_node::start(self.dir.path(), &listen, Default::default()).await {
                 Ok(server) => break server,
-                Err(e) if tries < 50 && e.to_string().contains("lock") => {
+                Err(e)
+                    if tries < 50
+                        && (e.to_string().contains("lock") || e.to_string().contains("listen")) =>
+                {
                     tries += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
@@ -160,6 +175,11 @@ impl TestNode {
             .unwrap()
             .pop()
             .unwrap()
+    }
+
+    /// This node as an aggregator's trust policy names it.
+    pub fn entry(&self) -> (String, DidKey) {
+        (self.url.clone(), self.id)
     }
 
     pub async fn snapshot(&self) -> Verified<signpost_protocol::Snapshot> {

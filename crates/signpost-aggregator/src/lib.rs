@@ -1,1 +1,166 @@
+//! The aggregator: crawls nodes, verifies every envelope, indexes what verified, and serves
+//! the directory API that GP software calls.
+//!
+//! - [`fetch`]: HTTP fetching with caps (size while streaming, time, redirects, type).
+//! - [`verify`]: the verification pipeline and every refusal reason.
+//! - [`persist`]: verified state in sled; reloaded at start.
+//! - [`index`]: the in-memory index and query execution.
+//! - [`service`]: the crawler, revocation refresher and mirror follower.
+//! - [`api`], [`openapi`], [`error`]: the HTTP surface.
 
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod fetch;
+pub mod index;
+pub mod openapi;
+pub mod persist;
+pub mod service;
+pub mod verify;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpServer};
+use signpost_store::Store;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use crate::config::AggregatorConfig;
+pub use crate::service::Aggregator;
+
+/// Why the aggregator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] signpost_store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A running aggregator.
+pub struct AggregatorServer {
+    pub addr: SocketAddr,
+    pub state: Arc<Aggregator>,
+    handle: actix_web::dev::ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl AggregatorServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn wait(self) -> std::io::Result<()> {
+        let result = self.server.await.unwrap_or(Ok(()));
+        for t in self.background {
+            t.abort();
+        }
+        result
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        for t in &self.background {
+            t.abort();
+        }
+        for t in self.background {
+            let _ = t.await;
+        }
+        let _ = self.server.await;
+    }
+}
+
+/// Options beyond the configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Do not start the background crawler (tests and benchmarks drive crawls themselves).
+    pub manual_crawl: bool,
+}
+
+/// Starts an aggregator from a configuration file.
+pub async fn start_from_file(
+    path: &Path,
+    listen: &str,
+    options: ServeOptions,
+) -> Result<AggregatorServer, StartError> {
+    let config = AggregatorConfig::load(path)?;
+    start(config, listen, options).await
+}
+
+/// Starts an aggregator: loads what the store holds (served at once), then crawls.
+pub async fn start(
+    config: AggregatorConfig,
+    listen: &str,
+    options: ServeOptions,
+) -> Result<AggregatorServer, StartError> {
+    config.check().map_err(StartError::Other)?;
+    let store = Store::open(Path::new(&config.store_dir))?;
+    let workers = config.api.workers;
+    let state = Arc::new(
+        tokio::task::spawn_blocking(move || Aggregator::open(config, store))
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))?
+            .map_err(StartError::Other)?,
+    );
+    let data = web::Data::new(Arc::clone(&state));
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(
+                // Paths only: query strings (which can hold coordinates) and client addresses
+                // are never logged.
+                actix_web::middleware::Logger::new("%{route}xi %s %Dms")
+                    .custom_request_replace("route", |req| {
+                        format!("{} {}", req.method(), req.path())
+                    })
+                    .exclude("/healthz")
+                    .exclude("/metrics"),
+            )
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
+            .configure(api::configure)
+            .default_service(web::to(signpost_http::not_found))
+    })
+    .shutdown_timeout(5)
+    .backlog(4096);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server.bind(listen).map_err(|source| StartError::Bind {
+        addr: listen.to_owned(),
+        source,
+    })?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| StartError::Other("bound to no address".into()))?;
+    let server = server.run();
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+    let mut background = vec![state.spawn_revocation_refresher()];
+    if !options.manual_crawl {
+        if state.config.mirror.is_some() {
+            background.push(state.spawn_mirror());
+        } else {
+            background.extend(state.spawn_crawler());
+        }
+    }
+    tracing::info!(%addr, nodes = state.config.nodes.len(), listings = state.index().listing_count(), "aggregator serving");
+    Ok(AggregatorServer {
+        addr,
+        state,
+        handle,
+        server,
+        background,
+    })
+}

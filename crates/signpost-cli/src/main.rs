@@ -1,6 +1,7 @@
 //! `signpost`: keys, signing and verification, and (from their own modules) the node,
 //! aggregator, issuer, demo and benchmark commands.
 
+mod aggregator;
 mod node;
 mod sign;
 
@@ -31,6 +32,9 @@ enum Command {
     /// An organisation's node: init, serve, root key rotation.
     #[command(subcommand)]
     Node(node::NodeCommand),
+    /// The aggregator: crawl, verify, index and serve the directory.
+    #[command(subcommand)]
+    Aggregator(aggregator::AggregatorCommand),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::sign(args),
         Command::Verify(args) => sign::verify(args),
         Command::Node(cmd) => runtime().and_then(|rt| rt.block_on(node::run(cmd))),
+        Command::Aggregator(cmd) => runtime().and_then(|rt| rt.block_on(aggregator::run(cmd))),
     };
     match result {
         Ok(code) => code,

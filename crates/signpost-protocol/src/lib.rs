@@ -19,6 +19,8 @@ pub mod did;
 pub mod dsse;
 pub mod keys;
 pub mod model;
+pub mod policy;
+pub mod query;
 pub mod sample;
 pub mod taxonomy;
 pub mod text;

@@ -1,0 +1,496 @@
+//! The directory API: thin handlers over the index, the crawl health and the trust policy.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use signpost_http::Problem;
+use signpost_protocol::policy::{AttestationStatus, Check};
+use signpost_protocol::query::{GroupQuery, RawGroupQuery};
+use signpost_protocol::taxonomy::{Taxonomy, TAXONOMY};
+use signpost_protocol::{chain, Attestation, DidKey, Envelope, Listing, Snapshot, Verified};
+use uuid::Uuid;
+
+use crate::error::AggError;
+use crate::index::{GroupResult, GroupsPage};
+use crate::service::{Aggregator, NodeHealth};
+
+type Data = web::Data<Arc<Aggregator>>;
+
+fn did(s: &str) -> Result<DidKey, AggError> {
+    s.parse()
+        .map_err(|_| AggError::InvalidNodeId(s.chars().take(100).collect()))
+}
+
+/// Find groups. Every filter is optional; filters combine with AND. With `near`, results
+/// are sorted by distance and carry it; otherwise by organisation, then group name.
+#[utoipa::path(get, path = "/v1/groups", tag = "directory",
+    params(RawGroupQuery),
+    responses((status = 200, description = "A page of groups, each with its original signed envelope", body = GroupsPage),
+        (status = 400, description = "A parameter is invalid (stable `code`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+pub async fn groups(
+    state: Data,
+    query: web::Query<RawGroupQuery>,
+) -> Result<HttpResponse, AggError> {
+    let q = GroupQuery::parse(&query).map_err(AggError::Query)?;
+    state.metrics.queries.fetch_add(1, Ordering::Relaxed);
+    let index = state.index();
+    let revocations = state.revocations();
+    let ctx = state.context(&revocations, Utc::now());
+    let page = index.search(&q, &ctx);
+    let body = serde_json::to_vec(&page).map_err(|e| AggError::Internal(e.to_string()))?;
+    Ok(signpost_http::json_bytes(body.into()))
+}
+
+/// A check and its result.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProvenanceCheck {
+    pub check: &'static str,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One attestation the organisation presents, with every check.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AttestationReport {
+    pub attestation: Attestation,
+    pub status: AttestationStatus,
+    pub checks: Vec<Check>,
+    pub envelope: Envelope,
+}
+
+/// Everything needed to verify a group without trusting this aggregator.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Provenance<'a> {
+    pub group: GroupResult<'a>,
+    /// Node documents from version 1 (the pinned id) to the current one.
+    pub node_documents: Vec<Envelope>,
+    pub snapshot: Envelope,
+    pub listing: Envelope,
+    pub attestations: Vec<AttestationReport>,
+    /// Each check, re-run now by this aggregator.
+    pub checks: Vec<ProvenanceCheck>,
+}
+
+fn pc(check: &'static str, result: Result<(), String>) -> ProvenanceCheck {
+    ProvenanceCheck {
+        check,
+        ok: result.is_ok(),
+        reason: result.err(),
+    }
+}
+
+/// One group with its provenance: the listing, snapshot and node document envelopes, the
+/// attestations, and the result of every check.
+#[utoipa::path(get, path = "/v1/groups/{node}/{id}", tag = "directory",
+    params(("node" = String, Path, description = "The organisation's id (did:key)"), ("id" = Uuid, Path, description = "The listing id")),
+    responses((status = 200, description = "The group and its provenance", body = Provenance),
+        (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+pub async fn group(
+    state: Data,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AggError> {
+    let (node_s, id_s) = path.into_inner();
+    let node = did(&node_s)?;
+    let not_found = || AggError::GroupNotFound {
+        node: node_s.chars().take(100).collect(),
+        id: id_s.chars().take(40).collect(),
+    };
+    let id: Uuid = id_s.parse().map_err(|_| not_found())?;
+    let index = state.index();
+    let revocations = state.revocations();
+    let now = Utc::now();
+    let ctx = state.context(&revocations, now);
+    let group = index.get(&node, &id, &ctx).ok_or_else(not_found)?;
+    let seg = index.segment(&node).ok_or_else(not_found)?;
+    let data = &seg.data;
+    let listing = data.listings.get(&id).ok_or_else(not_found)?;
+    let node_documents: Vec<Envelope> = data.chain.iter().map(|d| d.envelope().clone()).collect();
+
+    // Re-run the checks on the envelopes as served.
+    let chain_result = chain::verify_chain(&node, node_documents.clone());
+    let keys = chain_result
+        .as_ref()
+        .ok()
+        .and_then(|c| c.last())
+        .map(|d| d.signing_verifying_keys())
+        .unwrap_or_default();
+    let snap = Verified::<Snapshot>::verify(data.snapshot.envelope().clone(), &keys);
+    let list = Verified::<Listing>::verify(listing.envelope().clone(), &keys);
+    let in_manifest = match (&snap, &list) {
+        (Ok(s), Ok(l)) => s
+            .listings
+            .iter()
+            .any(|e| e.id == l.id && e.sha256 == l.digest() && e.version == l.version),
+        _ => false,
+    };
+    let max_age = ctx.capacity_max_age;
+    let checks = vec![
+        pc(
+            "node_document_chain",
+            chain_result.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+        ),
+        pc(
+            "snapshot_signature",
+            snap.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+        ),
+        pc(
+            "listing_signature",
+            list.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+        ),
+        pc(
+            "listing_in_snapshot",
+            if in_manifest {
+                Ok(())
+            } else {
+                Err("the snapshot does not name this listing version".into())
+            },
+        ),
+        pc("snapshot_fresh", fresh(data.snapshot.expires_at, now)),
+        pc("listing_fresh", fresh(listing.expires_at, now)),
+        pc(
+            "capacity_fresh",
+            if now - listing.group.capacity.updated_at <= max_age {
+                Ok(())
+            } else {
+                Err(format!(
+                    "capacity last confirmed {}; shown as unknown",
+                    listing.group.capacity.updated_at.to_rfc3339()
+                ))
+            },
+        ),
+    ];
+    let attestations = data
+        .attestations
+        .iter()
+        .zip(ctx.attestations(data))
+        .map(|(a, (status, checks))| AttestationReport {
+            attestation: a.payload().clone(),
+            status,
+            checks,
+            envelope: a.envelope().clone(),
+        })
+        .collect();
+    let body = Provenance {
+        group,
+        node_documents,
+        snapshot: data.snapshot.envelope().clone(),
+        listing: listing.envelope().clone(),
+        attestations,
+        checks,
+    };
+    let bytes = serde_json::to_vec(&body).map_err(|e| AggError::Internal(e.to_string()))?;
+    Ok(signpost_http::json_bytes(bytes.into()))
+}
+
+fn fresh(expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
+    if expires > now {
+        Ok(())
+    } else {
+        Err(format!("expired at {}", expires.to_rfc3339()))
+    }
+}
+
+/// Crawl health per node: status, last success, and the reason for the last refusal.
+#[utoipa::path(get, path = "/v1/nodes", tag = "directory",
+    responses((status = 200, description = "Every node in the trust policy", body = Vec<NodeHealth>)))]
+pub async fn nodes(state: Data) -> HttpResponse {
+    HttpResponse::Ok().json(state.health())
+}
+
+/// A trusted issuer and the state of its revocation list.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IssuerInfo {
+    #[schema(value_type = String)]
+    pub id: DidKey,
+    pub name: String,
+    pub achievements: Vec<String>,
+    pub revocations_url: String,
+    pub revocation_list_version: Option<u64>,
+    pub revocation_list_expires_at: Option<DateTime<Utc>>,
+    pub revocation_list_fetched_at: Option<DateTime<Utc>>,
+    pub revoked: usize,
+}
+
+/// The trusted issuers and their revocation lists.
+#[utoipa::path(get, path = "/v1/issuers", tag = "directory",
+    responses((status = 200, description = "Trusted issuers", body = Vec<IssuerInfo>)))]
+pub async fn issuers(state: Data) -> HttpResponse {
+    let revocations = state.revocations();
+    let out: Vec<IssuerInfo> = state
+        .config
+        .issuers
+        .iter()
+        .map(|i| {
+            let view = revocations.get(&i.id);
+            let list = view.and_then(|v| v.list.as_ref());
+            IssuerInfo {
+                id: i.id,
+                name: i.name.clone(),
+                achievements: i.achievements.clone(),
+                revocations_url: i.revocations_url.clone(),
+                revocation_list_version: list.map(|l| l.version),
+                revocation_list_expires_at: list.map(|l| l.expires_at),
+                revocation_list_fetched_at: view.and_then(|v| v.last_success),
+                revoked: list.map(|l| l.revoked.len()).unwrap_or(0),
+            }
+        })
+        .collect();
+    HttpResponse::Ok().json(out)
+}
+
+/// One organisation presenting an attestation from the issuer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    #[schema(value_type = String)]
+    pub node: DidKey,
+    pub node_name: String,
+    pub attestation: Attestation,
+    pub status: AttestationStatus,
+    pub checks: Vec<Check>,
+}
+
+/// The regulator's audit: every organisation presenting an attestation from this issuer,
+/// with its status (verified, expired, revoked, subject mismatch, untrusted, ...).
+#[utoipa::path(get, path = "/v1/issuers/{did}/attestations", tag = "directory",
+    params(("did" = String, Path, description = "The issuer's did:key")),
+    responses((status = 200, description = "Attestations presented", body = Vec<AuditEntry>),
+        (status = 404, description = "Not a did:key", body = Problem, content_type = "application/problem+json")))]
+pub async fn issuer_attestations(
+    state: Data,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AggError> {
+    let issuer = did(&path)?;
+    let index = state.index();
+    let revocations = state.revocations();
+    let ctx = state.context(&revocations, Utc::now());
+    let mut out = Vec::new();
+    for seg in index.segments() {
+        for (att, (status, checks)) in seg
+            .data
+            .attestations
+            .iter()
+            .zip(ctx.attestations(&seg.data))
+        {
+            if att.issuer == issuer {
+                out.push(AuditEntry {
+                    node: seg.data.id,
+                    node_name: seg.name.clone(),
+                    attestation: att.payload().clone(),
+                    status,
+                    checks,
+                });
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The published taxonomy: categories, safeguarding capabilities, staff checks, achievements.
+#[utoipa::path(get, path = "/v1/taxonomy", tag = "directory",
+    responses((status = 200, description = "The taxonomy", body = Taxonomy)))]
+pub async fn taxonomy() -> HttpResponse {
+    HttpResponse::Ok().json(TAXONOMY)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// Feed position already seen (0 for everything).
+    #[serde(default)]
+    pub since: u64,
+    /// Most items per response (default 100, at most 1000).
+    pub limit: Option<usize>,
+}
+
+/// One node's verified publication, as received from it.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedItem {
+    pub position: u64,
+    #[schema(value_type = String)]
+    pub node: DidKey,
+    pub node_documents: Vec<Envelope>,
+    pub snapshot: Envelope,
+    pub listings: Vec<Envelope>,
+    pub attestations: Vec<Envelope>,
+}
+
+/// A page of the feed.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedPage {
+    /// Pass as `since` to continue.
+    pub next: u64,
+    pub items: Vec<FeedItem>,
+}
+
+/// Verified envelopes as received, for mirror aggregators: each node whose state changed
+/// after `since`, with its whole current publication. A mirror verifies all of it itself.
+#[utoipa::path(get, path = "/v1/feed", tag = "directory",
+    params(FeedQuery),
+    responses((status = 200, description = "Feed page", body = FeedPage),
+        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")))]
+pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpResponse, AggError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let items: Vec<FeedItem> = state
+        .feed_since(query.since, limit)
+        .into_iter()
+        .map(|(position, d)| FeedItem {
+            position,
+            node: d.id,
+            node_documents: d.chain.iter().map(|c| c.envelope().clone()).collect(),
+            snapshot: d.snapshot.envelope().clone(),
+            listings: d.listings.values().map(|l| l.envelope().clone()).collect(),
+            attestations: d
+                .attestations
+                .iter()
+                .map(|a| a.envelope().clone())
+                .collect(),
+        })
+        .collect();
+    let next = items.last().map(|i| i.position).unwrap_or(query.since);
+    let body = serde_json::to_vec(&FeedPage { next, items })
+        .map_err(|e| AggError::Internal(e.to_string()))?;
+    Ok(signpost_http::json_bytes(body.into()))
+}
+
+/// Push from a node: the body is its new signed snapshot envelope. When it verifies and is
+/// newer than what is held, the node is crawled at once.
+#[utoipa::path(post, path = "/v1/ping", tag = "federation",
+    request_body = Envelope,
+    responses((status = 202, description = "Crawl scheduled"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a newer snapshot of a followed node", body = Problem, content_type = "application/problem+json")))]
+pub async fn ping(state: Data, body: web::Json<Envelope>) -> Result<HttpResponse, AggError> {
+    state
+        .ping(body.into_inner())
+        .map_err(|r| AggError::PingRefused(r.to_string()))?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Liveness and readiness.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Serving")))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(state: Data) -> HttpResponse {
+    let m = &state.metrics;
+    let index = state.index();
+    let health = state.health();
+    let mut out = String::new();
+    let mut line = |name: &str, help: &str, kind: &str, samples: Vec<(String, u64)>| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (labels, v) in samples {
+            out.push_str(&format!("{name}{labels} {v}\n"));
+        }
+    };
+    line(
+        "signpost_listings",
+        "Verified listings held",
+        "gauge",
+        vec![(String::new(), index.listing_count() as u64)],
+    );
+    let mut by_status = std::collections::BTreeMap::<String, u64>::new();
+    for h in &health {
+        *by_status.entry(h.status.clone()).or_default() += 1;
+    }
+    line(
+        "signpost_nodes",
+        "Nodes by crawl status",
+        "gauge",
+        by_status
+            .into_iter()
+            .map(|(s, n)| (format!("{{status=\"{s}\"}}"), n))
+            .collect(),
+    );
+    line(
+        "signpost_crawls_total",
+        "Crawl attempts",
+        "counter",
+        vec![(String::new(), m.crawls.load(Ordering::Relaxed))],
+    );
+    line(
+        "signpost_crawl_updates_total",
+        "Crawls that installed new verified data",
+        "counter",
+        vec![(String::new(), m.updates.load(Ordering::Relaxed))],
+    );
+    line(
+        "signpost_crawl_failures_total",
+        "Crawls that failed or were refused",
+        "counter",
+        vec![(String::new(), m.crawl_failures.load(Ordering::Relaxed))],
+    );
+    let refusals: Vec<(String, u64)> = m
+        .refusals
+        .lock()
+        .map(|r| {
+            r.iter()
+                .map(|(k, v)| (format!("{{code=\"{k}\"}}"), *v))
+                .collect()
+        })
+        .unwrap_or_default();
+    line(
+        "signpost_refusals_total",
+        "Refusals by reason",
+        "counter",
+        refusals,
+    );
+    line(
+        "signpost_queries_total",
+        "Directory queries answered",
+        "counter",
+        vec![(String::new(), m.queries.load(Ordering::Relaxed))],
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
+}
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(signpost_http::json_config(64 * 1024))
+        .app_data(signpost_http::path_config())
+        .app_data(signpost_http::query_config())
+        .service(
+            web::scope("")
+                .wrap(signpost_http::public_cors())
+                .route("/v1/groups", web::get().to(groups))
+                .route("/v1/groups/{node}/{id}", web::get().to(group))
+                .route("/v1/nodes", web::get().to(nodes))
+                .route("/v1/issuers", web::get().to(issuers))
+                .route(
+                    "/v1/issuers/{did}/attestations",
+                    web::get().to(issuer_attestations),
+                )
+                .route("/v1/taxonomy", web::get().to(taxonomy))
+                .route("/v1/feed", web::get().to(feed))
+                .route("/v1/ping", web::post().to(ping))
+                .route("/healthz", web::get().to(healthz))
+                .route("/metrics", web::get().to(metrics))
+                .route("/", web::get().to(index_page)),
+        );
+}
+
+/// A small landing page pointing at the docs.
+pub async fn index_page() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
+        "<!doctype html><meta charset=utf-8><title>Signpost directory</title>\
+         <h1>Signpost directory</h1><p>Signed, verifiable listings of community groups for social prescribing.</p>\
+         <ul><li><a href=\"/docs/\">Interactive API docs</a></li><li><a href=\"/openapi.json\">OpenAPI document</a></li>\
+         <li><a href=\"/v1/groups\">/v1/groups</a></li><li><a href=\"/v1/nodes\">/v1/nodes</a> (crawl health)</li>\
+         <li><a href=\"/v1/taxonomy\">/v1/taxonomy</a></li></ul>",
+    )
+}

@@ -1,0 +1,259 @@
+//! The aggregator's configuration and trust policy: a TOML file overlaid by `SIGNPOST_AGG_*`
+//! environment variables (e.g. `SIGNPOST_AGG_CRAWL__INTERVAL_SECS=30`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use figment::providers::{Env, Format as _, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use signpost_protocol::DidKey;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregatorConfig {
+    /// Where the sled store lives (relative paths are relative to the config file).
+    #[serde(default = "default_store")]
+    pub store_dir: String,
+    /// The nodes this aggregator trusts, each pinned to its id.
+    #[serde(default)]
+    pub nodes: Vec<NodeEntry>,
+    /// Issuers trusted for named achievements only.
+    #[serde(default)]
+    pub issuers: Vec<IssuerEntry>,
+    #[serde(default)]
+    pub freshness: Freshness,
+    #[serde(default)]
+    pub crawl: Crawl,
+    #[serde(default)]
+    pub revocations: Revocations,
+    /// Follow another aggregator's feed instead of crawling nodes (verification is still
+    /// done here, against this trust policy).
+    #[serde(default)]
+    pub mirror: Option<Mirror>,
+    #[serde(default)]
+    pub api: Api,
+}
+
+fn default_store() -> String {
+    "aggregator-store".into()
+}
+
+/// A node to crawl: its base URL and its pinned id (root did:key).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeEntry {
+    pub url: String,
+    pub id: DidKey,
+}
+
+/// A trusted training provider or regulator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerEntry {
+    pub id: DidKey,
+    pub name: String,
+    /// Achievement ids this issuer is trusted for; for any other its attestations do not count.
+    pub achievements: Vec<String>,
+    /// Where its signed revocation list is published.
+    pub revocations_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Freshness {
+    /// Capacity confirmed longer ago than this is shown as unknown, never as accepting.
+    pub capacity_max_age_days: u32,
+    /// Timestamps further in the future than this are refused.
+    pub max_clock_skew_secs: u64,
+}
+
+impl Default for Freshness {
+    fn default() -> Self {
+        Self {
+            capacity_max_age_days: 14,
+            max_clock_skew_secs: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Crawl {
+    /// Seconds between polls of each node (push makes it sooner).
+    pub interval_secs: u64,
+    /// Most requests in flight at once.
+    pub concurrency: usize,
+    /// Per-request timeout (connect, headers and body).
+    pub timeout_secs: u64,
+    /// Largest response body accepted, enforced while streaming.
+    pub max_body_bytes: usize,
+    /// Most listings one node may publish.
+    pub max_listings_per_node: usize,
+    /// Longest wait between attempts for a failing node.
+    pub max_backoff_secs: u64,
+    /// Refetch node documents at least this often.
+    pub node_document_refresh_secs: u64,
+}
+
+impl Default for Crawl {
+    fn default() -> Self {
+        Self {
+            interval_secs: 60,
+            concurrency: 32,
+            timeout_secs: 10,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_listings_per_node: 10_000,
+            max_backoff_secs: 3600,
+            node_document_refresh_secs: 3600,
+        }
+    }
+}
+
+impl Crawl {
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs(self.interval_secs.max(1))
+    }
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs.max(1))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Revocations {
+    /// Seconds between refreshes of each issuer's revocation list.
+    pub refresh_secs: u64,
+    /// How long after the last successful fetch a list may still be used when it cannot be
+    /// fetched (and has not expired). Past this, the issuer's attestations fail closed.
+    pub grace_secs: u64,
+}
+
+impl Default for Revocations {
+    fn default() -> Self {
+        Self {
+            refresh_secs: 300,
+            grace_secs: 24 * 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mirror {
+    /// The primary aggregator's base URL.
+    pub primary: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Api {
+    /// Public URL of this aggregator (used in links such as ORUK's provenance links).
+    pub public_url: String,
+    /// Requests per second allowed per client address on public endpoints (0: no limit).
+    pub rate_limit_per_sec: u32,
+    /// Burst allowance for the rate limit.
+    pub rate_limit_burst: u32,
+    /// HTTP worker threads (0: one per core).
+    pub workers: usize,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self {
+            public_url: String::new(),
+            rate_limit_per_sec: 0,
+            rate_limit_burst: 50,
+            workers: 0,
+        }
+    }
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration {path}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+}
+
+impl AggregatorConfig {
+    /// Loads `path` and the environment overlay; checks the policy makes sense.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let mut config: Self = Figment::new()
+            .merge(Toml::file(path))
+            .merge(Env::prefixed("SIGNPOST_AGG_").split("__"))
+            .extract()
+            .map_err(|e| ConfigError {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        if !path.exists() {
+            return Err(ConfigError {
+                path: path.display().to_string(),
+                message: "no such file".into(),
+            });
+        }
+        if Path::new(&config.store_dir).is_relative() {
+            if let Some(parent) = path.parent() {
+                config.store_dir = parent.join(&config.store_dir).display().to_string();
+            }
+        }
+        config.check().map_err(|message| ConfigError {
+            path: path.display().to_string(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Checks the policy: achievements exist, URLs look like URLs, no node twice.
+    pub fn check(&self) -> Result<(), String> {
+        for issuer in &self.issuers {
+            for a in &issuer.achievements {
+                if !signpost_protocol::taxonomy::contains(
+                    signpost_protocol::taxonomy::ACHIEVEMENTS,
+                    a,
+                ) {
+                    return Err(format!("issuer {}: unknown achievement {a:?}", issuer.name));
+                }
+            }
+            check_url(&issuer.revocations_url)?;
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            check_url(&node.url)?;
+            if self.nodes[..i].iter().any(|n| n.id == node.id) {
+                return Err(format!("node {} is listed twice", node.id));
+            }
+        }
+        if let Some(m) = &self.mirror {
+            check_url(&m.primary)?;
+        }
+        Ok(())
+    }
+
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(self)
+    }
+}
+
+fn check_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(format!("{url:?} is not an http(s) URL")),
+    }
+}
+
+impl Default for AggregatorConfig {
+    fn default() -> Self {
+        Self {
+            store_dir: default_store(),
+            nodes: Vec::new(),
+            issuers: Vec::new(),
+            freshness: Freshness::default(),
+            crawl: Crawl::default(),
+            revocations: Revocations::default(),
+            mirror: None,
+            api: Api::default(),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The directory's OpenAPI document, generated from the handlers. `openapi/directory.json`
+//! is this, committed; a test fails when they differ.
+
+use utoipa::OpenApi;
+
+use crate::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Signpost directory", description = "Find community groups for social prescribing: capacity, safeguarding, verified training and the access facts that decide whether a person can attend. Every result carries the organisation's original signed envelope (DSSE, Ed25519), so it can be verified without trusting this service. Errors are application/problem+json with a stable `code`."),
+    paths(api::groups, api::group, api::nodes, api::issuers, api::issuer_attestations, api::taxonomy, api::feed, api::ping, api::healthz, api::metrics),
+    components(schemas(signpost_http::Problem)),
+    tags((name = "directory", description = "Queries for GP software, referrers and regulators"),
+         (name = "federation", description = "Node push and mirror feed"),
+         (name = "operations", description = "Health and metrics"))
+)]
+struct DirectoryApi;
+
+/// The OpenAPI document with a fixed version.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = DirectoryApi::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// Pretty JSON of [`document`], as committed in `openapi/directory.json`.
+pub fn document_json() -> String {
+    let mut s = document().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_openapi_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/directory.json");
+        let generated = super::document_json();
+        if std::env::var_os("SIGNPOST_BLESS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "openapi/directory.json is out of date; run `SIGNPOST_BLESS=1 cargo test -p signpost-aggregator openapi`"
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! The aggregator's store: verified envelopes and each node's state, in sled (through
+//! signpost-store). Only [`NodeData`] — verified — is ever written; a restart reloads it and
+//! serves at once.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use signpost_protocol::{chain, DidKey, Envelope, Listing, Snapshot, Verified};
+use signpost_store::{Store, StoreError, WriteBatch};
+
+use crate::verify::{Equivocation, NodeData, Refusal};
+
+#[derive(Serialize, Deserialize)]
+struct NodeMeta {
+    chain: Vec<Envelope>,
+    snapshot: Envelope,
+    etag: Option<String>,
+    attestations: Vec<Envelope>,
+    feed_seq: u64,
+}
+
+fn k_meta(node: &DidKey) -> String {
+    format!("node/{node}/meta")
+}
+fn k_listing_prefix(node: &DidKey) -> String {
+    format!("node/{node}/l/")
+}
+fn k_health(node: &DidKey) -> String {
+    format!("health/{node}")
+}
+const K_FEED_SEQ: &str = "meta/feed_seq";
+
+/// Writes a node's new verified state, replacing the old one atomically.
+pub fn save(
+    store: &Store,
+    data: &NodeData,
+    previous: Option<&NodeData>,
+    feed_seq: u64,
+) -> Result<(), StoreError> {
+    let mut batch = WriteBatch::new();
+    let meta = NodeMeta {
+        chain: data.chain.iter().map(|d| d.envelope().clone()).collect(),
+        snapshot: data.snapshot.envelope().clone(),
+        etag: data.etag.clone(),
+        attestations: data
+            .attestations
+            .iter()
+            .map(|a| a.envelope().clone())
+            .collect(),
+        feed_seq,
+    };
+    batch.put(&k_meta(&data.id), &meta)?;
+    let prefix = k_listing_prefix(&data.id);
+    for (id, listing) in &data.listings {
+        let unchanged = previous
+            .and_then(|p| p.listings.get(id))
+            .is_some_and(|p| p.digest() == listing.digest());
+        if !unchanged {
+            batch.put(&format!("{prefix}{id}"), listing.envelope())?;
+        }
+    }
+    if let Some(prev) = previous {
+        for id in prev
+            .listings
+            .keys()
+            .filter(|id| !data.listings.contains_key(id))
+        {
+            batch.remove(&format!("{prefix}{id}"));
+        }
+    }
+    batch.put(K_FEED_SEQ, &feed_seq)?;
+    // Crawled data can always be fetched again, so the write is atomic but not fsynced per
+    // node; sled flushes on its own within half a second.
+    store.commit_unsynced(batch)
+}
+
+/// Keeps evidence of equivocation (two snapshots with one seq).
+pub fn save_evidence(
+    store: &Store,
+    node: &DidKey,
+    evidence: &Equivocation,
+) -> Result<(), StoreError> {
+    let mut batch = WriteBatch::new();
+    batch.put(&format!("evidence/{node}/{:020}", evidence.seq), evidence)?;
+    store.commit(batch)
+}
+
+pub fn evidence_count(store: &Store, node: &DidKey) -> usize {
+    store.keys(&format!("evidence/{node}/")).count()
+}
+
+/// Records the last refusal for a node (shown in `/v1/nodes` after a restart too).
+pub fn save_refusal(
+    store: &Store,
+    node: &DidKey,
+    refusal: Option<&(Refusal, chrono::DateTime<chrono::Utc>)>,
+) -> Result<(), StoreError> {
+    let mut batch = WriteBatch::new();
+    match refusal {
+        Some(r) => batch.put(&k_health(node), r)?,
+        None => batch.remove(&k_health(node)),
+    }
+    store.commit_unsynced(batch)
+}
+
+pub fn load_refusal(
+    store: &Store,
+    node: &DidKey,
+) -> Option<(Refusal, chrono::DateTime<chrono::Utc>)> {
+    store.get(&k_health(node)).ok().flatten()
+}
+
+pub fn feed_seq(store: &Store) -> u64 {
+    store.get::<u64>(K_FEED_SEQ).ok().flatten().unwrap_or(0)
+}
+
+/// Loads every configured node's verified state. The chain is re-verified from the pinned
+/// id; envelopes this store wrote after verifying them are re-parsed, not re-verified.
+pub fn load(store: &Store, pinned: &[DidKey]) -> Vec<(NodeData, u64)> {
+    let mut out = Vec::new();
+    for node in pinned {
+        match load_node(store, node) {
+            Ok(Some(data)) => out.push(data),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(%node, error = %e, "stored state not loaded; it will be crawled again")
+            }
+        }
+    }
+    out
+}
+
+fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, String> {
+    let Some(meta) = store
+        .get::<NodeMeta>(&k_meta(node))
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    let chain = chain::verify_chain(node, meta.chain).map_err(|e| e.to_string())?;
+    let signer = chain
+        .last()
+        .and_then(|d| d.signing_verifying_keys().first().copied())
+        .ok_or("no signing key")?;
+    let snapshot =
+        Verified::<Snapshot>::from_own_store(meta.snapshot, signer).map_err(|e| e.to_string())?;
+    let named: HashSet<_> = snapshot.listings.iter().map(|e| e.id).collect();
+    let mut listings = BTreeMap::new();
+    for item in store.scan::<Envelope>(&k_listing_prefix(node)) {
+        let (_, env) = item.map_err(|e| e.to_string())?;
+        let listing =
+            Verified::<Listing>::from_own_store(env, signer).map_err(|e| e.to_string())?;
+        if named.contains(&listing.id) {
+            listings.insert(listing.id, listing);
+        }
+    }
+    let attestations = meta
+        .attestations
+        .into_iter()
+        .filter_map(|env| Verified::verify_self_issued(env).ok())
+        .collect();
+    let data = NodeData {
+        id: *node,
+        chain,
+        snapshot,
+        etag: meta.etag,
+        listings,
+        attestations,
+    };
+    Ok(Some((data, meta.feed_seq)))
+}

@@ -1,0 +1,299 @@
+//! Trust policy for attestations: when "this organisation completed trauma-informed
+//! training" counts as verified. Pure: the caller supplies the time and the revocation
+//! lists it holds.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::did::DidKey;
+use crate::model::{Attestation, RevocationList};
+use crate::verified::Verified;
+
+/// An issuer the verifier trusts, for named achievements only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedIssuer {
+    pub id: DidKey,
+    pub name: String,
+    pub achievements: Vec<String>,
+}
+
+/// What the verifier knows of an issuer's revocation list.
+#[derive(Debug, Clone, Default)]
+pub struct RevocationView {
+    /// The newest list that verified under the issuer's key.
+    pub list: Option<Verified<RevocationList>>,
+    /// When a list was last fetched and verified.
+    pub last_success: Option<DateTime<Utc>>,
+    revoked: std::collections::HashSet<String>,
+}
+
+impl RevocationView {
+    pub fn new(
+        list: Option<Verified<RevocationList>>,
+        last_success: Option<DateTime<Utc>>,
+    ) -> Self {
+        let revoked = list
+            .as_ref()
+            .map(|l| l.revoked.iter().cloned().collect())
+            .unwrap_or_default();
+        Self {
+            list,
+            last_success,
+            revoked,
+        }
+    }
+
+    pub fn is_revoked(&self, serial: &str) -> bool {
+        self.revoked.contains(serial)
+    }
+}
+
+/// The outcome of checking one attestation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttestationStatus {
+    Verified,
+    UntrustedIssuer,
+    NotTrustedForAchievement,
+    SubjectMismatch,
+    NotYetValid,
+    Expired,
+    Revoked,
+    /// No revocation list that is verified, unexpired and fetched within the grace period.
+    RevocationStatusUnknown,
+}
+
+/// One named check and its result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Check {
+    /// `signature`, `issuer_trusted`, `trusted_for_achievement`, `subject`, `validity`, `revocation`.
+    pub check: &'static str,
+    pub ok: bool,
+    /// Why it failed (absent when it passed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+fn check(name: &'static str, ok: bool, reason: impl FnOnce() -> String) -> Check {
+    Check {
+        check: name,
+        ok,
+        reason: (!ok).then(reason),
+    }
+}
+
+/// Checks an attestation whose signature already verified under its `issuer` key, as
+/// presented by `presenter`. Returns every check (all are run, for provenance) and the
+/// status: the first failure in the order listed, or `Verified`.
+pub fn check_attestation(
+    att: &Attestation,
+    presenter: &DidKey,
+    issuers: &[TrustedIssuer],
+    revocation: Option<&RevocationView>,
+    grace: Duration,
+    now: DateTime<Utc>,
+) -> (AttestationStatus, Vec<Check>) {
+    let issuer = issuers.iter().find(|i| i.id == att.issuer);
+    let trusted_for = issuer.is_some_and(|i| i.achievements.contains(&att.achievement));
+    let empty = RevocationView::default();
+    let view = revocation.unwrap_or(&empty);
+    let list_usable = view
+        .list
+        .as_ref()
+        .filter(|l| l.expires_at > now && view.last_success.is_some_and(|t| now - t <= grace));
+    let revoked = list_usable.is_some() && view.is_revoked(&att.serial);
+
+    let checks = vec![
+        check("signature", true, String::new),
+        check("issuer_trusted", issuer.is_some(), || {
+            format!("{} is not a trusted issuer", att.issuer)
+        }),
+        check("trusted_for_achievement", trusted_for, || {
+            format!("the issuer is not trusted for {:?}", att.achievement)
+        }),
+        check("subject", att.subject == *presenter, || {
+            format!(
+                "the attestation is about {}, not the organisation presenting it",
+                att.subject
+            )
+        }),
+        check(
+            "validity",
+            att.valid_from <= now && now < att.valid_until,
+            || {
+                if now < att.valid_from {
+                    format!("not valid until {}", att.valid_from.to_rfc3339())
+                } else {
+                    format!("expired at {}", att.valid_until.to_rfc3339())
+                }
+            },
+        ),
+        check("revocation", list_usable.is_some() && !revoked, || {
+            if revoked {
+                format!("serial {} is revoked", att.serial)
+            } else if view.list.as_ref().is_some_and(|l| l.expires_at <= now) {
+                "the issuer's revocation list has expired".into()
+            } else if view.list.is_some() {
+                "the issuer's revocation list could not be refreshed within the grace period".into()
+            } else {
+                "no verified revocation list from this issuer".into()
+            }
+        }),
+    ];
+    let status = if issuer.is_none() {
+        AttestationStatus::UntrustedIssuer
+    } else if !trusted_for {
+        AttestationStatus::NotTrustedForAchievement
+    } else if att.subject != *presenter {
+        AttestationStatus::SubjectMismatch
+    } else if now < att.valid_from {
+        AttestationStatus::NotYetValid
+    } else if now >= att.valid_until {
+        AttestationStatus::Expired
+    } else if revoked {
+        AttestationStatus::Revoked
+    } else if list_usable.is_none() {
+        AttestationStatus::RevocationStatusUnknown
+    } else {
+        AttestationStatus::Verified
+    };
+    (status, checks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::generate;
+
+    struct Fixture {
+        issuer_key: ed25519_dalek::SigningKey,
+        org: DidKey,
+        now: DateTime<Utc>,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            Self {
+                issuer_key: generate(),
+                org: DidKey::new(generate().verifying_key()),
+                now: Utc::now(),
+            }
+        }
+        fn issuer(&self) -> DidKey {
+            DidKey::new(self.issuer_key.verifying_key())
+        }
+        fn att(&self) -> Attestation {
+            Attestation {
+                issuer: self.issuer(),
+                subject: self.org,
+                achievement: "trauma-informed-practice".into(),
+                level: None,
+                valid_from: self.now - Duration::days(10),
+                valid_until: self.now + Duration::days(10),
+                serial: "S-1".into(),
+            }
+        }
+        fn policy(&self, achievements: &[&str]) -> Vec<TrustedIssuer> {
+            vec![TrustedIssuer {
+                id: self.issuer(),
+                name: "Trainer".into(),
+                achievements: achievements.iter().map(|s| s.to_string()).collect(),
+            }]
+        }
+        fn list(&self, revoked: &[&str], expires_in: Duration) -> RevocationView {
+            let list = RevocationList {
+                issuer: self.issuer(),
+                version: 1,
+                issued_at: self.now - Duration::hours(1),
+                expires_at: self.now + expires_in,
+                revoked: revoked.iter().map(|s| s.to_string()).collect(),
+            };
+            let list = if expires_in <= Duration::zero() {
+                RevocationList {
+                    issued_at: self.now - Duration::days(30),
+                    ..list
+                }
+            } else {
+                list
+            };
+            RevocationView::new(
+                Some(Verified::sign(list, &self.issuer_key).unwrap()),
+                Some(self.now),
+            )
+        }
+    }
+
+    #[test]
+    fn every_way_to_fail_and_the_way_to_pass() {
+        let f = Fixture::new();
+        let grace = Duration::hours(24);
+        let ok_list = f.list(&[], Duration::days(7));
+        let run = |att: &Attestation, policy: &[TrustedIssuer], view: Option<RevocationView>| {
+            check_attestation(att, &f.org, policy, view.as_ref(), grace, f.now).0
+        };
+        let trusted = f.policy(&["trauma-informed-practice"]);
+        assert_eq!(
+            run(&f.att(), &trusted, Some(ok_list.clone())),
+            AttestationStatus::Verified
+        );
+        assert_eq!(
+            run(&f.att(), &[], Some(ok_list.clone())),
+            AttestationStatus::UntrustedIssuer
+        );
+        assert_eq!(
+            run(
+                &f.att(),
+                &f.policy(&["safeguarding-adults"]),
+                Some(ok_list.clone())
+            ),
+            AttestationStatus::NotTrustedForAchievement
+        );
+        let other = Attestation {
+            subject: DidKey::new(generate().verifying_key()),
+            ..f.att()
+        };
+        assert_eq!(
+            run(&other, &trusted, Some(ok_list.clone())),
+            AttestationStatus::SubjectMismatch
+        );
+        let early = Attestation {
+            valid_from: f.now + Duration::days(1),
+            ..f.att()
+        };
+        assert_eq!(
+            run(&early, &trusted, Some(ok_list.clone())),
+            AttestationStatus::NotYetValid
+        );
+        let late = Attestation {
+            valid_until: f.now - Duration::days(1),
+            valid_from: f.now - Duration::days(9),
+            ..f.att()
+        };
+        assert_eq!(
+            run(&late, &trusted, Some(ok_list.clone())),
+            AttestationStatus::Expired
+        );
+        assert_eq!(
+            run(
+                &f.att(),
+                &trusted,
+                Some(f.list(&["S-1"], Duration::days(7)))
+            ),
+            AttestationStatus::Revoked
+        );
+        assert_eq!(
+            run(&f.att(), &trusted, None),
+            AttestationStatus::RevocationStatusUnknown
+        );
+        assert_eq!(
+            run(&f.att(), &trusted, Some(f.list(&[], -Duration::days(1)))),
+            AttestationStatus::RevocationStatusUnknown
+        );
+        let stale = RevocationView::new(ok_list.list.clone(), Some(f.now - Duration::hours(25)));
+        let (status, checks) =
+            check_attestation(&f.att(), &f.org, &trusted, Some(&stale), grace, f.now);
+        assert_eq!(status, AttestationStatus::RevocationStatusUnknown);
+        let revocation = checks.iter().find(|c| c.check == "revocation").unwrap();
+        assert!(revocation.reason.as_deref().unwrap().contains("grace"));
+    }
+}

@@ -1,0 +1,475 @@
+//! The aggregator against real nodes: crawl, query, updates, failures, restarts.
+
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+use signpost_protocol::model::{Group, Interpreting, Location, Session, Weekday};
+use signpost_protocol::{chain, Envelope, Listing, NodeDocument, Verified};
+use signpost_tests::{assert_problem, sample_group, TestAggregator, TestNode};
+
+fn group(seed: u64, name: &str, lat: f64, lon: f64, edit: impl FnOnce(&mut Group)) -> Value {
+    let mut g = sample_group(seed);
+    g.name = name.into();
+    g.description = format!("{name}: a friendly group.");
+    g.location = Some(Location {
+        lat,
+        lon,
+        address: None,
+        postcode: None,
+    });
+    g.online = false;
+    g.categories = vec!["walking".into()];
+    g.languages = vec!["en".into()];
+    g.capacity.accepting_referrals = false;
+    g.capacity.places_available = Some(0);
+    g.capacity.updated_at = Utc::now();
+    g.access.cost.free = false;
+    g.access.cost.amount_pence = Some(200);
+    g.access.childcare = false;
+    g.access.interpreting = Interpreting::None;
+    g.access.self_referral = false;
+    g.access.gp_registration_required = true;
+    g.access.immigration_status_asked = true;
+    g.safeguarding.designated_lead = false;
+    g.safeguarding.capabilities = vec![];
+    g.schedule = vec![Session {
+        day: Weekday::Mon,
+        opens: "10:00".parse().unwrap(),
+        closes: "12:00".parse().unwrap(),
+        frequency: Default::default(),
+    }];
+    g.age_range = None;
+    edit(&mut g);
+    serde_json::to_value(g).unwrap()
+}
+
+/// Two organisations with groups whose facts the queries below pin down.
+async fn federation() -> (TestNode, TestNode, TestAggregator) {
+    let a = TestNode::start().await;
+    let b = TestNode::start().await;
+    a.create(&group(
+        1,
+        "Café Conversation Harehills",
+        53.8144,
+        -1.5150,
+        |g| {
+            g.categories = vec!["conversation-cafe".into(), "refugee-support".into()];
+            g.languages = vec!["en".into(), "ar".into()];
+            g.capacity.accepting_referrals = true;
+            g.capacity.places_available = Some(5);
+            g.access.cost.free = true;
+            g.access.cost.amount_pence = None;
+            g.access.interpreting = Interpreting::Volunteer;
+            g.access.self_referral = true;
+            g.access.gp_registration_required = false;
+            g.access.immigration_status_asked = false;
+            g.safeguarding.designated_lead = true;
+            g.safeguarding.capabilities = vec!["torture-survivors".into()];
+            g.schedule = vec![Session {
+                day: Weekday::Tue,
+                opens: "18:00".parse().unwrap(),
+                closes: "20:00".parse().unwrap(),
+                frequency: Default::default(),
+            }];
+            g.age_range = Some(signpost_protocol::model::AgeRange {
+                min: Some(18),
+                max: None,
+            });
+        },
+    ))
+    .await;
+    a.create(&group(
+        2,
+        "ESOL Beginners Bradford",
+        53.7938,
+        -1.7520,
+        |g| {
+            g.categories = vec!["esol".into()];
+            g.languages = vec!["en".into(), "fa".into()];
+        },
+    ))
+    .await;
+    a.create(&group(3, "Leeds Walking Group", 53.7997, -1.5492, |g| {
+        g.capacity.accepting_referrals = true;
+        g.capacity.places_available = Some(10);
+        g.capacity.updated_at = Utc::now() - Duration::days(30);
+    }))
+    .await;
+    b.create(&group(
+        4,
+        "Women's Circle Chapeltown",
+        53.8230,
+        -1.5300,
+        |g| {
+            g.categories = vec!["womens-group".into(), "peer-support".into()];
+            g.languages = vec!["en".into(), "ar".into(), "ti".into()];
+            g.capacity.accepting_referrals = true;
+            g.capacity.places_available = Some(2);
+            g.access.cost.free = true;
+            g.access.cost.amount_pence = None;
+            g.access.childcare = true;
+            g.access.interpreting = Interpreting::Professional;
+            g.safeguarding.capabilities = vec![
+                "gender-based-violence".into(),
+                "trafficking-survivors".into(),
+            ];
+            g.age_range = Some(signpost_protocol::model::AgeRange {
+                min: Some(16),
+                max: Some(25),
+            });
+        },
+    ))
+    .await;
+    b.create(&group(5, "Digital Drop-in Online", 0.0, 0.0, |g| {
+        g.location = None;
+        g.online = true;
+        g.categories = vec!["digital-skills".into()];
+    }))
+    .await;
+    let agg = TestAggregator::manual(&[a.entry(), b.entry()], |_| {}).await;
+    agg.crawl().await;
+    (a, b, agg)
+}
+
+#[tokio::test]
+async fn every_filter_combines_with_and() {
+    let (_a, _b, agg) = federation().await;
+    let mut names = agg.names("").await;
+    names.sort();
+    assert_eq!(names.len(), 5, "{names:?}");
+
+    let q = |s: &'static str| agg.names(s);
+    assert_eq!(q("category=conversation-cafe,esol").await.len(), 2);
+    assert_eq!(q("language=ar").await.len(), 2);
+    assert_eq!(
+        q("accepting=true").await.len(),
+        2,
+        "stale capacity never counts as accepting"
+    );
+    assert_eq!(q("min_places=3").await, vec!["Café Conversation Harehills"]);
+    assert_eq!(
+        q("safeguarding=trafficking-survivors").await,
+        vec!["Women's Circle Chapeltown"]
+    );
+    assert_eq!(
+        q("safeguarding=trafficking-survivors,torture-survivors")
+            .await
+            .len(),
+        0
+    );
+    assert_eq!(
+        q("free=true&childcare=true").await,
+        vec!["Women's Circle Chapeltown"]
+    );
+    assert_eq!(
+        q("interpreting=professional").await,
+        vec!["Women's Circle Chapeltown"]
+    );
+    assert_eq!(q("interpreting=true").await.len(), 2);
+    assert_eq!(
+        q("self_referral=true&no_gp_registration=true&no_status_check=true").await,
+        vec!["Café Conversation Harehills"]
+    );
+    assert_eq!(q("text=cafe").await, vec!["Café Conversation Harehills"]);
+    assert_eq!(
+        q("text=CAF%C3%89").await,
+        vec!["Café Conversation Harehills"],
+        "case and accents fold"
+    );
+    assert_eq!(
+        q("text=conv%20harehil").await,
+        vec!["Café Conversation Harehills"],
+        "word prefixes"
+    );
+    assert_eq!(q("text=nothing-like-this").await.len(), 0);
+    assert_eq!(
+        q("day=tue&time=19:00").await,
+        vec!["Café Conversation Harehills"]
+    );
+    assert_eq!(q("day=tue&time=20:00").await.len(), 0, "closes at 20:00");
+    assert_eq!(q("evening=true").await, vec!["Café Conversation Harehills"]);
+    assert_eq!(q("age=17").await.len(), 4, "only the 18+ group is excluded");
+    assert_eq!(q("age=30").await.len(), 4, "the 16-25 group is excluded");
+    assert_eq!(
+        q("safeguarding_lead=true").await,
+        vec!["Café Conversation Harehills"]
+    );
+
+    // Near: sorted by distance, distance returned, outside the radius and no location excluded.
+    let page = agg
+        .json("/v1/groups?near=53.8144,-1.5150&radius_km=5")
+        .await;
+    let got: Vec<(String, f64)> = page["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["listing"]["group"]["name"].as_str().unwrap().to_owned(),
+                g["distance_km"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got.iter().map(|g| g.0.as_str()).collect::<Vec<_>>(),
+        vec![
+            "Café Conversation Harehills",
+            "Women's Circle Chapeltown",
+            "Leeds Walking Group"
+        ]
+    );
+    assert!(
+        got[0].1 < 0.01 && (1.0..2.0).contains(&got[1].1) && (2.0..4.0).contains(&got[2].1),
+        "{got:?}"
+    );
+
+    // The brief's example query.
+    assert_eq!(
+        q("category=esol,conversation-cafe&near=53.81,-1.52&radius_km=5&accepting=true&language=ar&free=true&safeguarding_lead=true").await,
+        vec!["Café Conversation Harehills"]
+    );
+}
+
+#[tokio::test]
+async fn pagination_reports_hsds_totals() {
+    let (_a, _b, agg) = federation().await;
+    let page = agg.json("/v1/groups?per_page=2&page=3").await;
+    assert_eq!(page["total_items"], 5);
+    assert_eq!(page["total_pages"], 3);
+    assert_eq!(page["page_number"], 3);
+    assert_eq!(page["size"], 1);
+    assert_eq!(page["last_page"], true);
+    assert_eq!(page["first_page"], false);
+    let beyond = agg.json("/v1/groups?per_page=2&page=9").await;
+    assert_eq!(beyond["empty"], true);
+    assert_eq!(beyond["size"], 0);
+    let first = agg.json("/v1/groups?per_page=2").await;
+    assert_eq!(first["first_page"], true);
+    assert_eq!(first["size"], 2);
+}
+
+#[tokio::test]
+async fn capacity_status_is_unknown_when_stale() {
+    let (_a, _b, agg) = federation().await;
+    let page = agg.json("/v1/groups?text=walking").await;
+    assert_eq!(page["contents"][0]["capacity_status"], "unknown");
+    let page = agg.json("/v1/groups?text=harehills").await;
+    assert_eq!(page["contents"][0]["capacity_status"], "accepting");
+}
+
+/// Verifies a result as a GP system would: node documents from the node itself, walked from
+/// the pinned id, then the envelope the aggregator returned.
+async fn verify_independently(node: &TestNode, result: &Value) {
+    let current: Envelope = node
+        .get("/.well-known/signpost/node")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let version = serde_json::from_slice::<NodeDocument>(&current.payload_bytes().unwrap())
+        .unwrap()
+        .version;
+    let mut docs = Vec::new();
+    for v in 1..=version {
+        docs.push(
+            node.get(&format!("/v1/node/{v}"))
+                .send()
+                .await
+                .unwrap()
+                .json::<Envelope>()
+                .await
+                .unwrap(),
+        );
+    }
+    let doc = chain::verify_chain(&node.id, docs).unwrap().pop().unwrap();
+    let env: Envelope = serde_json::from_value(result["envelope"].clone()).unwrap();
+    let listing = Verified::<Listing>::verify(env, &doc.signing_verifying_keys()).unwrap();
+    assert_eq!(
+        serde_json::to_value(listing.payload()).unwrap(),
+        result["listing"],
+        "the decoded listing is the signed one"
+    );
+    assert_eq!(result["node"], node.id.to_string());
+}
+
+#[tokio::test]
+async fn every_result_verifies_without_trusting_the_aggregator() {
+    let (a, b, agg) = federation().await;
+    let page = agg.json("/v1/groups?per_page=100").await;
+    for result in page["contents"].as_array().unwrap() {
+        let node = if result["node"] == a.id.to_string() {
+            &a
+        } else {
+            &b
+        };
+        verify_independently(node, result).await;
+    }
+}
+
+#[tokio::test]
+async fn provenance_shows_every_check() {
+    let (a, _b, agg) = federation().await;
+    let page = agg.json("/v1/groups?text=walking").await;
+    let id = page["contents"][0]["id"].as_str().unwrap().to_owned();
+    let prov = agg.json(&format!("/v1/groups/{}/{id}", a.id)).await;
+    let checks: Vec<(String, bool)> = prov["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap().to_owned(),
+                c["ok"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(checks.contains(&("node_document_chain".into(), true)));
+    assert!(checks.contains(&("snapshot_signature".into(), true)));
+    assert!(checks.contains(&("listing_signature".into(), true)));
+    assert!(checks.contains(&("listing_in_snapshot".into(), true)));
+    assert!(
+        checks.contains(&("capacity_fresh".into(), false)),
+        "stale capacity is reported: {checks:?}"
+    );
+    assert_eq!(prov["node_documents"].as_array().unwrap().len(), 1);
+    assert!(prov["snapshot"]["payload"].is_string());
+    assert_problem(
+        agg.get(&format!("/v1/groups/{}/{}", a.id, uuid::Uuid::new_v4()))
+            .await,
+        404,
+        "group_not_found",
+    )
+    .await;
+    assert_problem(
+        agg.get(&format!("/v1/groups/not-a-did/{id}")).await,
+        404,
+        "invalid_node_id",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_update_at_a_node_is_seen_after_the_next_crawl() {
+    let (a, _b, agg) = federation().await;
+    let page = agg.json("/v1/groups?text=bradford").await;
+    let id: uuid::Uuid = page["contents"][0]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(page["contents"][0]["capacity_status"], "not_accepting");
+    a.set_capacity(
+        id,
+        json!({"accepting_referrals": true, "places_available": 4}),
+    )
+    .await;
+    agg.crawl().await;
+    let page = agg.json("/v1/groups?text=bradford").await;
+    assert_eq!(page["contents"][0]["capacity_status"], "accepting");
+    assert_eq!(
+        page["contents"][0]["listing"]["group"]["capacity"]["places_available"],
+        4
+    );
+    // A deleted listing disappears.
+    a.admin(reqwest::Method::DELETE, &format!("/admin/listings/{id}"))
+        .send()
+        .await
+        .unwrap();
+    agg.crawl().await;
+    assert!(agg.names("text=bradford").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_node_going_down_keeps_its_last_verified_data_served() {
+    let (mut a, _b, agg) = federation().await;
+    a.stop().await;
+    agg.crawl().await;
+    let health = agg.node_health(&a.id).await;
+    assert_eq!(health["status"], "failing");
+    assert_eq!(health["last_refusal"]["code"], "unreachable");
+    assert_eq!(
+        agg.names("").await.len(),
+        5,
+        "last verified data still served"
+    );
+    a.start_again().await;
+    agg.crawl().await;
+    assert_eq!(agg.node_health(&a.id).await["status"], "healthy");
+}
+
+#[tokio::test]
+async fn a_restart_serves_at_once_from_the_store() {
+    let (_a, _b, mut agg) = federation().await;
+    agg.restart().await; // no crawl after this
+    assert_eq!(agg.names("").await.len(), 5);
+    assert_eq!(
+        agg.names("text=cafe").await,
+        vec!["Café Conversation Harehills"]
+    );
+}
+
+#[tokio::test]
+async fn signing_key_rotation_is_followed() {
+    let (a, _b, agg) = federation().await;
+    let resp = a
+        .admin(reqwest::Method::POST, "/admin/keys/rotate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    agg.crawl().await;
+    assert_eq!(agg.node_health(&a.id).await["status"], "healthy");
+    let page = agg.json("/v1/groups?text=harehills").await;
+    verify_independently(&a, &page["contents"][0]).await;
+    let prov = agg
+        .json(&format!(
+            "/v1/groups/{}/{}",
+            a.id,
+            page["contents"][0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(prov["node_documents"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn bad_queries_are_400_problems_never_500() {
+    let (_a, _b, agg) = federation().await;
+    for (query, code) in [
+        ("radius_km=5", "radius_without_near"),
+        ("near=95,0", "invalid_coordinates"),
+        ("near=abc", "invalid_coordinates"),
+        ("category=knitting-for-cats", "unknown_category"),
+        ("per_page=1000", "per_page_too_large"),
+        ("page=0", "invalid_page"),
+        ("free=maybe", "invalid_parameter"),
+        ("day=funday", "invalid_day"),
+        ("time=9am", "invalid_time"),
+        ("verified_training=juggling", "unknown_achievement"),
+        ("unknown_param=1", "invalid_query"),
+    ] {
+        assert_problem(agg.get(&format!("/v1/groups?{query}")).await, 400, code).await;
+    }
+}
+
+#[tokio::test]
+async fn directory_surfaces_answer() {
+    let (_a, _b, agg) = federation().await;
+    let taxonomy = agg.json("/v1/taxonomy").await;
+    assert!(taxonomy["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == "esol"));
+    let openapi = agg.json("/openapi.json").await;
+    assert!(openapi["paths"]["/v1/groups"].is_object());
+    let docs = agg.get("/docs/").await;
+    assert_eq!(docs.status(), 200);
+    assert!(
+        docs.text().await.unwrap().contains("swagger"),
+        "docs page served offline"
+    );
+    let metrics = agg.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("signpost_listings 5"), "{metrics}");
+    assert_eq!(agg.get("/healthz").await.status(), 200);
+    let feed = agg.json("/v1/feed?since=0").await;
+    assert_eq!(feed["items"].as_array().unwrap().len(), 2);
+    let after = agg.json(&format!("/v1/feed?since={}", feed["next"])).await;
+    assert!(after["items"].as_array().unwrap().is_empty());
+}
