@@ -4,3 +4,4 @@
 
 mod aggregator;
 mod node;
+mod refusals;

@@ -1,0 +1,409 @@
+//! One test per refusal reason (design brief, section 5): a node the test controls serves
+//! altered, old, forked, oversized, slow or endless data; the aggregator refuses it with its
+//! own reason, keeps serving the last verified data, and shows why in /v1/nodes.
+
+use std::time::Duration;
+
+use serde_json::json;
+use signpost_aggregator::config::AggregatorConfig;
+use signpost_protocol::model::PayloadKind;
+use signpost_protocol::{DidKey, Envelope, NodeDocument, Verified};
+use signpost_tests::mock::{in_secs, sign_raw};
+use signpost_tests::{sample_group, Forge, MockNode, Reply, TestAggregator};
+use uuid::Uuid;
+
+struct Hostile {
+    forge: Forge,
+    mock: MockNode,
+    agg: TestAggregator,
+    first: Uuid,
+}
+
+/// A node with two listings, crawled once successfully.
+async fn hostile_with(configure: impl FnOnce(&mut AggregatorConfig)) -> Hostile {
+    let mut forge = Forge::new("Hostile Org");
+    let first = Uuid::new_v4();
+    forge.put(forge.listing(first, 1, sample_group(1)));
+    forge.put(forge.listing(Uuid::new_v4(), 1, sample_group(2)));
+    let mock = MockNode::start().await;
+    let snap = forge.snapshot();
+    mock.publish(&forge, &snap);
+    let agg = TestAggregator::manual(&[forge.entry(&mock.url)], configure).await;
+    agg.crawl().await;
+    assert_eq!(agg.node_health(&forge.id).await["status"], "healthy");
+    assert_eq!(agg.names("").await.len(), 2);
+    Hostile {
+        forge,
+        mock,
+        agg,
+        first,
+    }
+}
+
+async fn hostile() -> Hostile {
+    hostile_with(|_| {}).await
+}
+
+impl Hostile {
+    /// Crawls and checks the refusal code; the two verified listings stay served.
+    async fn refused(&self, code: &str) -> serde_json::Value {
+        self.agg.crawl().await;
+        let health = self.agg.node_health(&self.forge.id).await;
+        assert_eq!(health["last_refusal"]["code"], code, "{health}");
+        assert_eq!(health["status"], "failing");
+        assert_eq!(
+            self.agg.names("").await.len(),
+            2,
+            "the last verified data is still served"
+        );
+        health
+    }
+
+    fn snapshot_reply(&self, env: &Envelope) {
+        self.mock.json("/v1/snapshot", env);
+        self.mock.json("/v1/bundle", &self.forge.bundle(env));
+    }
+}
+
+#[tokio::test]
+async fn tampered_snapshot_bad_signature() {
+    let mut h = hostile().await;
+    let mut env = h.forge.snapshot();
+    let other = h.forge.next_snapshot();
+    env.payload = base64(&serde_json::to_vec(&other).unwrap());
+    h.snapshot_reply(&env);
+    h.refused("bad_signature").await;
+}
+
+#[tokio::test]
+async fn tampered_listing_bad_signature() {
+    let mut h = hostile().await;
+    let mut listing = h.forge.listing(h.first, 2, sample_group(1));
+    let env = h.forge.put(listing.clone());
+    listing.group.capacity.places_available = Some(99);
+    let tampered = Envelope {
+        payload: base64(&serde_json::to_vec(&listing).unwrap()),
+        ..env.clone()
+    };
+    let snap = h.forge.snapshot();
+    h.mock.publish(&h.forge, &snap);
+    h.mock.json(&format!("/v1/listings/{}", h.first), &tampered);
+    // The manifest names the genuine digest; the tampered bytes are refused.
+    let health = h.refused_any(&["bad_signature", "manifest_mismatch"]).await;
+    assert!(health["last_refusal"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("listing"));
+}
+
+impl Hostile {
+    async fn refused_any(&self, codes: &[&str]) -> serde_json::Value {
+        self.agg.crawl().await;
+        let health = self.agg.node_health(&self.forge.id).await;
+        let code = health["last_refusal"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        assert!(codes.contains(&code.as_str()), "{health}");
+        assert_eq!(self.agg.names("").await.len(), 2);
+        health
+    }
+}
+
+#[tokio::test]
+async fn payload_type_mismatch() {
+    let mut h = hostile().await;
+    let snap = h.forge.next_snapshot();
+    let env = sign_raw(&snap, PayloadKind::Listing.media_type(), &h.forge.signing);
+    h.snapshot_reply(&env);
+    h.refused("payload_type_mismatch").await;
+}
+
+#[tokio::test]
+async fn signature_by_a_key_the_node_document_does_not_name() {
+    let mut h = hostile().await;
+    let snap = h.forge.next_snapshot();
+    let stranger = signpost_protocol::keys::generate();
+    let env = sign_raw(&snap, PayloadKind::Snapshot.media_type(), &stranger);
+    h.snapshot_reply(&env);
+    h.refused("unknown_signing_key").await;
+}
+
+#[tokio::test]
+async fn rollback_to_a_lower_seq() {
+    let mut h = hostile().await;
+    let old = h.forge.last_snapshot.clone().unwrap();
+    let newer = h.forge.snapshot();
+    h.snapshot_reply(&newer);
+    h.agg.crawl().await;
+    assert_eq!(h.agg.node_health(&h.forge.id).await["seq"], 2);
+    h.snapshot_reply(&old);
+    h.refused("rollback").await;
+}
+
+#[tokio::test]
+async fn equivocation_is_refused_and_kept_as_evidence() {
+    let mut h = hostile().await;
+    let mut forked = h.forge.next_snapshot();
+    forked.seq = 1;
+    forked.prev = None;
+    forked.issued_at = in_secs(-5);
+    let env = h.forge.sign_snapshot(&forked);
+    h.snapshot_reply(&env);
+    let health = h.refused("equivocation").await;
+    assert_eq!(health["equivocations"], 1);
+}
+
+#[tokio::test]
+async fn listing_version_lower_than_seen() {
+    let mut h = hostile().await;
+    let v1 = h
+        .forge
+        .listings
+        .iter()
+        .find(|(id, _)| *id == h.first)
+        .unwrap()
+        .1
+        .clone();
+    h.forge.put(h.forge.listing(h.first, 2, sample_group(3)));
+    let snap = h.forge.snapshot();
+    h.mock.publish(&h.forge, &snap);
+    h.agg.crawl().await;
+    assert_eq!(h.agg.node_health(&h.forge.id).await["status"], "healthy");
+    // Back to version 1 of that listing under a newer snapshot.
+    h.forge.listings.retain(|(id, _)| *id != h.first);
+    h.forge.listings.push((h.first, v1));
+    let snap = h.forge.snapshot();
+    h.mock.publish(&h.forge, &snap);
+    h.refused("listing_rollback").await;
+}
+
+#[tokio::test]
+async fn broken_prev_chain_triggers_a_full_resync() {
+    let mut h = hostile().await;
+    let mut snap = h.forge.next_snapshot();
+    snap.prev = Some(signpost_protocol::EnvelopeDigest([7; 32]));
+    let env = h.forge.sign_snapshot(&snap);
+    h.mock.publish(&h.forge, &env);
+    let bundles = h.mock.hits("/v1/bundle");
+    h.agg.crawl().await;
+    assert_eq!(
+        h.mock.hits("/v1/bundle"),
+        bundles + 1,
+        "resynced from the bundle"
+    );
+    let health = h.agg.node_health(&h.forge.id).await;
+    assert_eq!(health["status"], "healthy");
+    assert_eq!(health["seq"], 2);
+}
+
+#[tokio::test]
+async fn timestamps_far_in_the_future() {
+    let mut h = hostile().await;
+    let mut snap = h.forge.next_snapshot();
+    snap.issued_at = in_secs(86_400);
+    snap.expires_at = in_secs(8 * 86_400);
+    let env = h.forge.sign_snapshot(&snap);
+    h.snapshot_reply(&env);
+    h.refused("future_timestamp").await;
+}
+
+#[tokio::test]
+async fn expired_snapshot() {
+    let mut h = hostile().await;
+    let mut snap = h.forge.next_snapshot();
+    snap.issued_at = in_secs(-3 * 86_400);
+    snap.expires_at = in_secs(-86_400);
+    let env = h.forge.sign_snapshot(&snap);
+    h.snapshot_reply(&env);
+    h.refused("expired").await;
+}
+
+#[tokio::test]
+async fn body_over_the_size_cap() {
+    let h = hostile_with(|c| c.crawl.max_body_bytes = 64 * 1024).await;
+    h.mock.set(
+        "/v1/snapshot",
+        Reply::Json(format!("{{\"payload\":\"{}\"}}", "A".repeat(64 * 1024)).into_bytes()),
+    );
+    h.refused("body_too_large").await;
+}
+
+#[tokio::test]
+async fn too_many_listings() {
+    let mut h = hostile_with(|c| c.crawl.max_listings_per_node = 2).await;
+    h.forge
+        .put(h.forge.listing(Uuid::new_v4(), 1, sample_group(9)));
+    let snap = h.forge.snapshot();
+    h.mock.publish(&h.forge, &snap);
+    h.refused("too_many_listings").await;
+}
+
+#[tokio::test]
+async fn slow_responses_time_out() {
+    let h = hostile().await;
+    h.mock
+        .set("/v1/snapshot", Reply::Slow(Duration::from_secs(5)));
+    h.refused("timeout").await;
+}
+
+#[tokio::test]
+async fn endless_bodies_are_cut_off() {
+    let h = hostile_with(|c| c.crawl.max_body_bytes = 256 * 1024).await;
+    h.mock.set("/v1/snapshot", Reply::Endless);
+    h.refused_any(&["body_too_large", "timeout"]).await;
+}
+
+#[tokio::test]
+async fn redirects_to_another_host_are_refused() {
+    let h = hostile().await;
+    let elsewhere = h.mock.url.replace("127.0.0.1", "localhost");
+    h.mock.set(
+        "/v1/snapshot",
+        Reply::Redirect(format!("{elsewhere}/v1/snapshot")),
+    );
+    h.refused("redirect_refused").await;
+}
+
+#[tokio::test]
+async fn redirect_loops_are_refused() {
+    let h = hostile().await;
+    h.mock.set(
+        "/v1/snapshot",
+        Reply::Redirect(format!("{}/v1/snapshot", h.mock.url)),
+    );
+    h.refused("redirect_refused").await;
+}
+
+#[tokio::test]
+async fn malformed_json() {
+    let h = hostile().await;
+    h.mock
+        .set("/v1/snapshot", Reply::Json(b"{\"payload\": ".to_vec()));
+    h.refused("malformed_json").await;
+}
+
+#[tokio::test]
+async fn deeply_nested_json() {
+    let h = hostile().await;
+    h.mock.set(
+        "/v1/snapshot",
+        Reply::Json(format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes()),
+    );
+    h.refused("malformed_json").await;
+}
+
+#[tokio::test]
+async fn invalid_utf8() {
+    let h = hostile().await;
+    h.mock.set(
+        "/v1/snapshot",
+        Reply::Json(vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}']),
+    );
+    h.refused("malformed_json").await;
+}
+
+#[tokio::test]
+async fn wrong_content_type() {
+    let h = hostile().await;
+    h.mock.set(
+        "/v1/snapshot",
+        Reply::WrongType(b"<html>hello</html>".to_vec()),
+    );
+    h.refused("wrong_content_type").await;
+}
+
+#[tokio::test]
+async fn server_errors() {
+    let h = hostile().await;
+    h.mock.set("/v1/snapshot", Reply::Status(500));
+    let health = h.refused("http_status").await;
+    assert!(health["last_refusal"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("500"));
+}
+
+#[tokio::test]
+async fn unknown_fields_in_a_signed_payload() {
+    let mut h = hostile().await;
+    let snap = h.forge.next_snapshot();
+    let mut value = serde_json::to_value(&snap).unwrap();
+    value["surprise"] = json!("extra");
+    let env = sign_raw(&value, PayloadKind::Snapshot.media_type(), &h.forge.signing);
+    h.snapshot_reply(&env);
+    let health = h.refused("malformed_payload").await;
+    assert!(health["last_refusal"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("unknown field"));
+}
+
+#[tokio::test]
+async fn duplicate_keys_in_a_signed_payload() {
+    let mut h = hostile().await;
+    let snap = h.forge.next_snapshot();
+    let text = serde_json::to_string(&snap).unwrap();
+    let dup = text.replacen("\"seq\":", "\"seq\":99,\"seq\":", 1);
+    let env = Envelope::sign(
+        PayloadKind::Snapshot.media_type(),
+        dup.as_bytes(),
+        &h.forge.signing,
+    );
+    h.snapshot_reply(&env);
+    let health = h.refused("malformed_payload").await;
+    assert!(health["last_refusal"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("duplicate"));
+}
+
+#[tokio::test]
+async fn a_node_document_rotating_to_a_key_it_does_not_control() {
+    let mut h = hostile().await;
+    // Version 2 names a new signing key but is signed only by a stranger, not the root key.
+    let stranger = signpost_protocol::keys::generate();
+    let current: NodeDocument =
+        serde_json::from_slice(&h.forge.docs[0].payload_bytes().unwrap()).unwrap();
+    let v2 = NodeDocument {
+        version: 2,
+        signing_keys: vec![DidKey::new(stranger.verifying_key())],
+        root_keys: vec![DidKey::new(stranger.verifying_key())],
+        ..current
+    };
+    let env = Verified::sign(v2, &stranger).unwrap().envelope().clone();
+    h.forge.docs.push(env);
+    h.forge.signing = stranger;
+    let snap = h.forge.snapshot();
+    h.mock.publish(&h.forge, &snap);
+    h.refused("node_document").await;
+}
+
+#[tokio::test]
+async fn incremental_crawls_fetch_only_what_changed() {
+    let mut h = hostile().await;
+    // Nothing changed: one conditional snapshot request.
+    h.agg.crawl().await;
+    assert_eq!(h.mock.hits("/v1/bundle"), 1);
+    // One listing changed: the snapshot and that listing only.
+    h.forge.put(h.forge.listing(h.first, 2, sample_group(5)));
+    let snap = h.forge.snapshot();
+    h.mock.publish(&h.forge, &snap);
+    h.agg.crawl().await;
+    assert_eq!(h.agg.node_health(&h.forge.id).await["status"], "healthy");
+    assert_eq!(h.mock.hits("/v1/bundle"), 1, "no second bundle");
+    assert_eq!(h.mock.hits(&format!("/v1/listings/{}", h.first)), 1);
+    let others: usize = h
+        .forge
+        .listings
+        .iter()
+        .filter(|(id, _)| *id != h.first)
+        .map(|(id, _)| h.mock.hits(&format!("/v1/listings/{id}")))
+        .sum();
+    assert_eq!(others, 0);
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
