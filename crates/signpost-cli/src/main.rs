@@ -2,6 +2,7 @@
 //! aggregator, issuer, demo and benchmark commands.
 
 mod aggregator;
+mod issuer;
 mod node;
 mod sign;
 
@@ -35,6 +36,11 @@ enum Command {
     /// The aggregator: crawl, verify, index and serve the directory.
     #[command(subcommand)]
     Aggregator(aggregator::AggregatorCommand),
+    /// A training provider's or regulator's issuer: attest, revoke, serve.
+    #[command(subcommand)]
+    Issuer(issuer::IssuerCommand),
+    /// Check one attestation offline against a trust policy.
+    VerifyAttestation(issuer::VerifyAttestationArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +58,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => sign::verify(args),
         Command::Node(cmd) => runtime().and_then(|rt| rt.block_on(node::run(cmd))),
         Command::Aggregator(cmd) => runtime().and_then(|rt| rt.block_on(aggregator::run(cmd))),
+        Command::Issuer(cmd) => runtime().and_then(|rt| rt.block_on(issuer::run(cmd))),
+        Command::VerifyAttestation(args) => issuer::verify_attestation(args),
     };
     match result {
         Ok(code) => code,

@@ -24,8 +24,26 @@ pub enum NodeCommand {
     /// Root key operations (run with the node stopped; the root key can live offline).
     #[command(subcommand)]
     Root(RootCommand),
+    /// Attestations about this organisation.
+    #[command(subcommand)]
+    Attest(AttestCommand),
     /// Print the node's OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+pub enum AttestCommand {
+    /// Import an attestation envelope: through the admin API of the running node at --url,
+    /// or straight into the store when the node is stopped.
+    Import {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The running node (uses DIR/admin-token).
+        #[arg(long)]
+        url: Option<String>,
+        /// The attestation envelope (JSON).
+        envelope: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -97,6 +115,31 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
                 "node document version {} now names root key {}",
                 doc.version, doc.root_keys[0]
             );
+        }
+        NodeCommand::Attest(AttestCommand::Import { dir, url, envelope }) => {
+            let bytes = std::fs::read(&envelope).with_context(|| envelope.display().to_string())?;
+            let env: signpost_protocol::Envelope =
+                serde_json::from_slice(&bytes).context("not a DSSE envelope")?;
+            match url {
+                Some(url) => {
+                    let token = signpost_store::keyfile::read_secret(
+                        &dir.join(signpost_node::config::ADMIN_TOKEN_FILE),
+                    )?;
+                    let resp = reqwest::Client::new()
+                        .post(format!("{}/admin/attestations", url.trim_end_matches('/')))
+                        .bearer_auth(token.trim())
+                        .json(&env)
+                        .send()
+                        .await?;
+                    let status = resp.status();
+                    let body = resp.text().await.unwrap_or_default();
+                    if !status.is_success() {
+                        anyhow::bail!("the node refused the attestation ({status}): {body}");
+                    }
+                }
+                None => signpost_node::import_attestation(&dir, env)?,
+            }
+            println!("attestation imported; the node's next snapshot names it");
         }
         NodeCommand::Openapi => print!("{}", signpost_node::openapi::document_json()),
     }

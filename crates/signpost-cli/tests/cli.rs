@@ -147,3 +147,126 @@ fn unreadable_key_file_is_a_clear_error() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn issuer_attest_import_verify_and_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |p: &str| dir.path().join(p).to_str().unwrap().to_owned();
+    let out = signpost(&[
+        "issuer",
+        "init",
+        "--dir",
+        &d("issuer"),
+        "--name",
+        "Yorkshire Trauma Training",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let issuer_id = text(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("id:"))
+        .unwrap()
+        .trim_start_matches("id:")
+        .trim()
+        .to_owned();
+    let out = signpost(&[
+        "node",
+        "init",
+        "--dir",
+        &d("node"),
+        "--name",
+        "Harehills Welcome",
+        "--base-url",
+        "http://127.0.0.1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let node_id = text(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("id:"))
+        .unwrap()
+        .trim_start_matches("id:")
+        .trim()
+        .to_owned();
+
+    let out = signpost(&[
+        "issuer",
+        "attest",
+        "--dir",
+        &d("issuer"),
+        "--subject",
+        &node_id,
+        "--achievement",
+        "trauma-informed-practice",
+        "--level",
+        "level 2",
+        "--valid-until",
+        "2099-01-01",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(d("att.json"), &out.stdout).unwrap();
+    let serial = text(&out.stderr)
+        .lines()
+        .find(|l| l.starts_with("serial"))
+        .unwrap()
+        .trim_start_matches("serial")
+        .trim()
+        .to_owned();
+
+    // Offline import into the stopped node.
+    let out = signpost(&[
+        "node",
+        "attest",
+        "import",
+        "--dir",
+        &d("node"),
+        &d("att.json"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Offline check against a trust policy.
+    let policy = format!(
+        "[[issuers]]\nid = \"{issuer_id}\"\nname = \"Yorkshire Trauma Training\"\nachievements = [\"trauma-informed-practice\"]\nrevocations_url = \"http://127.0.0.1:1/revocations\"\n"
+    );
+    std::fs::write(d("policy.toml"), policy).unwrap();
+    let revocations = d("issuer/revocations.json");
+    let out = signpost(&[
+        "verify-attestation",
+        "--trust",
+        &d("policy.toml"),
+        "--revocations",
+        &revocations,
+        &d("att.json"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("status: verified"));
+    // Without a revocation list the check fails closed.
+    let out = signpost(&[
+        "verify-attestation",
+        "--trust",
+        &d("policy.toml"),
+        &d("att.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("revocation: FAIL"));
+
+    let out = signpost(&["issuer", "revoke", "--dir", &d("issuer"), &serial]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = signpost(&[
+        "verify-attestation",
+        "--trust",
+        &d("policy.toml"),
+        "--revocations",
+        &revocations,
+        &d("att.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("status: revoked"),
+        "{}",
+        text(&out.stdout)
+    );
+}

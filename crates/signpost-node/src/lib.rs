@@ -331,3 +331,21 @@ pub fn rotate_root(
     )?;
     Ok(publisher.rotate_root(&old, &new)?)
 }
+
+/// Imports an attestation into a stopped node's store (the running node's admin API does
+/// the same).
+pub fn import_attestation(
+    dir: &Path,
+    envelope: signpost_protocol::Envelope,
+) -> Result<(), StartError> {
+    let config = NodeConfig::load(dir)?;
+    let store = Store::open(&dir.join(STORE_DIR))?;
+    let publisher = Publisher::open(
+        dir,
+        store,
+        config.publishing.lifetime(),
+        config.limits.max_listings,
+    )?;
+    publisher.import_attestation(envelope)?;
+    Ok(())
+}

@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod aggregator;
+mod attestations;
 mod node;
 mod refusals;

@@ -1,0 +1,209 @@
+//! `signpost issuer ...` and `signpost verify-attestation`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use signpost_issuer::Issuer;
+use signpost_protocol::policy::{
+    check_attestation, AttestationStatus, RevocationView, TrustedIssuer,
+};
+use signpost_protocol::{Attestation, DidKey, Envelope, RevocationList, Verified};
+
+#[derive(Subcommand)]
+pub enum IssuerCommand {
+    /// Create an issuer: its key, public document and an empty signed revocation list.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// Sign an attestation about an organisation; print the envelope (JSON).
+    Attest {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The organisation's node id (did:key).
+        #[arg(long)]
+        subject: String,
+        /// Achievement id, e.g. trauma-informed-practice.
+        #[arg(long)]
+        achievement: String,
+        #[arg(long)]
+        level: Option<String>,
+        /// Valid from (YYYY-MM-DD or RFC 3339; default now).
+        #[arg(long)]
+        valid_from: Option<String>,
+        /// Valid until (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        valid_until: String,
+    },
+    /// Revoke an attestation by serial: publishes a new revocation list version.
+    Revoke {
+        #[arg(long)]
+        dir: PathBuf,
+        serial: String,
+    },
+    /// Re-sign the revocation list (renews its expiry; for static hosting, run daily).
+    Publish {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Serve the issuer's public document and revocation list.
+    Serve {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: String,
+    },
+}
+
+fn parse_time(s: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .with_context(|| format!("{s:?} is not a date (YYYY-MM-DD)"))?;
+    Ok(d.and_hms_opt(0, 0, 0).context("invalid date")?.and_utc())
+}
+
+pub async fn run(cmd: IssuerCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        IssuerCommand::Init { dir, name } => {
+            let issuer = Issuer::init(&dir, &name)?;
+            println!("issuer created in {}", dir.display());
+            println!("id:          {}", issuer.id());
+            println!(
+                "revocations: {}",
+                dir.join(signpost_issuer::REVOCATIONS_FILE).display()
+            );
+        }
+        IssuerCommand::Attest {
+            dir,
+            subject,
+            achievement,
+            level,
+            valid_from,
+            valid_until,
+        } => {
+            let mut issuer = Issuer::open(&dir)?;
+            let subject: DidKey = subject.parse().context("--subject")?;
+            let from = valid_from
+                .as_deref()
+                .map(parse_time)
+                .transpose()?
+                .unwrap_or_else(Utc::now);
+            let until = parse_time(&valid_until)?;
+            let att = issuer.attest(subject, &achievement, level, from, until)?;
+            eprintln!("serial {}", att.serial);
+            println!("{}", serde_json::to_string_pretty(att.envelope())?);
+        }
+        IssuerCommand::Revoke { dir, serial } => {
+            let list = Issuer::open(&dir)?.revoke(&serial)?;
+            println!(
+                "revocation list version {} revokes {} serial(s)",
+                list.version,
+                list.revoked.len()
+            );
+        }
+        IssuerCommand::Publish { dir } => {
+            let list = Issuer::open(&dir)?.publish()?;
+            println!(
+                "revocation list version {} valid until {}",
+                list.version,
+                list.expires_at.to_rfc3339()
+            );
+        }
+        IssuerCommand::Serve { dir, listen } => {
+            let server = signpost_issuer::serve(&dir, &listen).await?;
+            println!(
+                "issuer serving at {} (revocations: {})",
+                server.url(),
+                server.revocations_url()
+            );
+            server.wait().await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct VerifyAttestationArgs {
+    /// The trust policy: an aggregator configuration whose [[issuers]] are trusted.
+    #[arg(long)]
+    trust: PathBuf,
+    /// The issuer's revocation list envelope (a file); without it the revocation check fails.
+    #[arg(long)]
+    revocations: Option<PathBuf>,
+    /// The organisation presenting the attestation (default: its subject).
+    #[arg(long)]
+    presenter: Option<String>,
+    /// The attestation envelope (JSON).
+    envelope: PathBuf,
+}
+
+/// Checks one attestation offline; prints each check; exits 0 only when it is verified.
+pub fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
+    let config = signpost_aggregator::AggregatorConfig::load(&args.trust)?;
+    let issuers: Vec<TrustedIssuer> = config
+        .issuers
+        .iter()
+        .map(|i| TrustedIssuer {
+            id: i.id,
+            name: i.name.clone(),
+            achievements: i.achievements.clone(),
+        })
+        .collect();
+    let bytes =
+        std::fs::read(&args.envelope).with_context(|| args.envelope.display().to_string())?;
+    let env: Envelope = serde_json::from_slice(&bytes).context("not a DSSE envelope")?;
+    let att = match Verified::<Attestation>::verify_self_issued(env) {
+        Ok(a) => a,
+        Err(e) => {
+            println!("signature: FAIL ({e})");
+            println!("status: bad_signature");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let now = Utc::now();
+    let view = match &args.revocations {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+            let env: Envelope =
+                serde_json::from_slice(&bytes).context("revocation list is not a DSSE envelope")?;
+            match Verified::<RevocationList>::verify(env, &[*att.issuer.key()]) {
+                Ok(list) if list.issuer == att.issuer => {
+                    Some(RevocationView::new(Some(list), Some(now)))
+                }
+                Ok(_) => bail!("the revocation list names another issuer"),
+                Err(e) => {
+                    bail!("the revocation list does not verify under the attestation's issuer: {e}")
+                }
+            }
+        }
+    };
+    let presenter = match &args.presenter {
+        Some(p) => p.parse().context("--presenter")?,
+        None => att.subject,
+    };
+    let grace = chrono::Duration::seconds(config.revocations.grace_secs as i64);
+    let (status, checks) = check_attestation(&att, &presenter, &issuers, view.as_ref(), grace, now);
+    for c in &checks {
+        match &c.reason {
+            None => println!("{}: ok", c.check),
+            Some(r) => println!("{}: FAIL ({r})", c.check),
+        }
+    }
+    println!(
+        "status: {}",
+        serde_json::to_value(status)?.as_str().unwrap_or("?")
+    );
+    Ok(if status == AttestationStatus::Verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,397 @@
+//! Training attestations end to end: issue, import at the node, crawl, verified filter;
+//! and each way an attestation can fail to count.
+
+use chrono::{Duration, Utc};
+use serde_json::Value;
+use signpost_aggregator::config::{AggregatorConfig, IssuerEntry};
+use signpost_issuer::{Issuer, IssuerServer};
+use signpost_protocol::model::PayloadKind;
+use signpost_protocol::{DidKey, Envelope, RevocationList};
+use signpost_tests::mock::sign_raw;
+use signpost_tests::{sample_group_json, Forge, MockNode, TestAggregator, TestNode};
+
+const TIP: &str = "trauma-informed-practice";
+
+struct World {
+    issuer_dir: tempfile::TempDir,
+    issuer: Issuer,
+    server: IssuerServer,
+    a: TestNode,
+    b: TestNode,
+}
+
+async fn world() -> World {
+    let issuer_dir = tempfile::tempdir().unwrap();
+    let issuer = Issuer::init(issuer_dir.path(), "Yorkshire Trauma-Informed Training").unwrap();
+    let server = signpost_issuer::serve(issuer_dir.path(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let a = TestNode::start().await;
+    let b = TestNode::start().await;
+    a.create(&sample_group_json(1)).await;
+    b.create(&sample_group_json(2)).await;
+    World {
+        issuer_dir,
+        issuer,
+        server,
+        a,
+        b,
+    }
+}
+
+fn trust(id: DidKey, url: &str, achievements: &[&str]) -> impl FnOnce(&mut AggregatorConfig) {
+    let entry = IssuerEntry {
+        id,
+        name: "Yorkshire Trauma-Informed Training".into(),
+        achievements: achievements.iter().map(|s| s.to_string()).collect(),
+        revocations_url: url.to_owned(),
+    };
+    move |c: &mut AggregatorConfig| c.issuers.push(entry)
+}
+
+async fn import(node: &TestNode, env: &Envelope) {
+    let resp = node
+        .admin(reqwest::Method::POST, "/admin/attestations")
+        .json(env)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+}
+
+async fn verified_nodes(agg: &TestAggregator, achievement: &str) -> Vec<String> {
+    let page = agg
+        .json(&format!("/v1/groups?verified_training={achievement}"))
+        .await;
+    let mut nodes: Vec<String> = page["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["node"].as_str().unwrap().to_owned())
+        .collect();
+    nodes.dedup();
+    nodes
+}
+
+async fn audit(agg: &TestAggregator, issuer: &DidKey) -> Vec<Value> {
+    agg.json(&format!("/v1/issuers/{issuer}/attestations"))
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn issue_import_crawl_verified_then_revoked() {
+    let mut w = world().await;
+    let now = Utc::now();
+    let att = w
+        .issuer
+        .attest(
+            w.a.id,
+            TIP,
+            Some("level 2".into()),
+            now - Duration::days(1),
+            now + Duration::days(365),
+        )
+        .unwrap();
+    import(&w.a, att.envelope()).await;
+    let agg = TestAggregator::manual(
+        &[w.a.entry(), w.b.entry()],
+        trust(w.issuer.id(), &w.server.revocations_url(), &[TIP]),
+    )
+    .await;
+    agg.crawl().await;
+
+    assert_eq!(verified_nodes(&agg, TIP).await, vec![w.a.id.to_string()]);
+    let page = agg
+        .json("/v1/groups?verified_training=trauma-informed-practice")
+        .await;
+    assert_eq!(
+        page["contents"][0]["verified_training"],
+        serde_json::json!([TIP])
+    );
+    let id = page["contents"][0]["id"].as_str().unwrap().to_owned();
+    let prov = agg.json(&format!("/v1/groups/{}/{id}", w.a.id)).await;
+    let report = &prov["attestations"][0];
+    assert_eq!(report["status"], "verified");
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["ok"] == true),
+        "{report}"
+    );
+    let entries = audit(&agg, &w.issuer.id()).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["status"], "verified");
+    assert_eq!(entries[0]["node"], w.a.id.to_string());
+    let issuers = agg.json("/v1/issuers").await;
+    assert_eq!(issuers[0]["revocation_list_version"], 1);
+
+    // Revoke: shown within one revocation refresh.
+    w.issuer.revoke(&att.serial).unwrap();
+    agg.crawl().await;
+    assert!(verified_nodes(&agg, TIP).await.is_empty());
+    let entries = audit(&agg, &w.issuer.id()).await;
+    assert_eq!(entries[0]["status"], "revoked");
+    let prov = agg.json(&format!("/v1/groups/{}/{id}", w.a.id)).await;
+    let revocation = prov["attestations"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "revocation")
+        .unwrap()
+        .clone();
+    assert_eq!(revocation["ok"], false);
+    assert!(revocation["reason"].as_str().unwrap().contains("revoked"));
+    drop(w.issuer_dir);
+}
+
+#[tokio::test]
+async fn expired_and_not_yet_valid_do_not_count() {
+    let mut w = world().await;
+    let now = Utc::now();
+    let soon = w
+        .issuer
+        .attest(
+            w.a.id,
+            TIP,
+            None,
+            now - Duration::days(1),
+            now + Duration::seconds(2),
+        )
+        .unwrap();
+    let later = w
+        .issuer
+        .attest(
+            w.b.id,
+            TIP,
+            None,
+            now + Duration::days(1),
+            now + Duration::days(30),
+        )
+        .unwrap();
+    import(&w.a, soon.envelope()).await;
+    import(&w.b, later.envelope()).await;
+    let agg = TestAggregator::manual(
+        &[w.a.entry(), w.b.entry()],
+        trust(w.issuer.id(), &w.server.revocations_url(), &[TIP]),
+    )
+    .await;
+    agg.crawl().await;
+    assert_eq!(verified_nodes(&agg, TIP).await, vec![w.a.id.to_string()]);
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    assert!(
+        verified_nodes(&agg, TIP).await.is_empty(),
+        "expired at query time"
+    );
+    let mut statuses: Vec<String> = audit(&agg, &w.issuer.id())
+        .await
+        .iter()
+        .map(|e| e["status"].as_str().unwrap().to_owned())
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, vec!["expired", "not_yet_valid"]);
+}
+
+#[tokio::test]
+async fn untrusted_issuer_and_untrusted_achievement() {
+    let mut w = world().await;
+    let now = Utc::now();
+    let other_dir = tempfile::tempdir().unwrap();
+    let mut stranger = Issuer::init(other_dir.path(), "Unknown Training Ltd").unwrap();
+    let by_stranger = stranger
+        .attest(
+            w.a.id,
+            TIP,
+            None,
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .unwrap();
+    let wrong_achievement = w
+        .issuer
+        .attest(
+            w.b.id,
+            "mental-health-first-aid",
+            None,
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .unwrap();
+    import(&w.a, by_stranger.envelope()).await;
+    import(&w.b, wrong_achievement.envelope()).await;
+    let agg = TestAggregator::manual(
+        &[w.a.entry(), w.b.entry()],
+        trust(w.issuer.id(), &w.server.revocations_url(), &[TIP]),
+    )
+    .await;
+    agg.crawl().await;
+    assert!(verified_nodes(&agg, TIP).await.is_empty());
+    assert!(verified_nodes(&agg, "mental-health-first-aid")
+        .await
+        .is_empty());
+    assert_eq!(
+        audit(&agg, &stranger.id()).await[0]["status"],
+        "untrusted_issuer"
+    );
+    assert_eq!(
+        audit(&agg, &w.issuer.id()).await[0]["status"],
+        "not_trusted_for_achievement"
+    );
+}
+
+#[tokio::test]
+async fn an_attestation_about_another_organisation_or_tampered_does_not_count() {
+    let mut w = world().await;
+    let now = Utc::now();
+    // A node (the test's own) presents an attestation about organisation A, and a tampered one.
+    let mut forge = Forge::new("Borrowed Credentials");
+    forge.put(forge.listing(uuid::Uuid::new_v4(), 1, signpost_tests::sample_group(7)));
+    let about_a = w
+        .issuer
+        .attest(
+            w.a.id,
+            TIP,
+            None,
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .unwrap();
+    let mine = w
+        .issuer
+        .attest(
+            forge.id,
+            TIP,
+            Some("foundation".into()),
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .unwrap();
+    let payload = String::from_utf8(mine.envelope().payload_bytes().unwrap())
+        .unwrap()
+        .replace("foundation", "advanced");
+    let tampered = Envelope {
+        payload: b64(payload.as_bytes()),
+        ..mine.envelope().clone()
+    };
+    forge.attestations = vec![about_a.envelope().clone(), tampered];
+    let mock = MockNode::start().await;
+    let snap = forge.snapshot();
+    mock.publish(&forge, &snap);
+    let agg = TestAggregator::manual(
+        &[forge.entry(&mock.url)],
+        trust(w.issuer.id(), &w.server.revocations_url(), &[TIP]),
+    )
+    .await;
+    agg.crawl().await;
+    assert_eq!(agg.node_health(&forge.id).await["status"], "healthy");
+    assert!(verified_nodes(&agg, TIP).await.is_empty());
+    let entries = audit(&agg, &w.issuer.id()).await;
+    assert_eq!(
+        entries.len(),
+        1,
+        "the tampered one is not presented at all: {entries:?}"
+    );
+    assert_eq!(entries[0]["status"], "subject_mismatch");
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A revocation list served by the test, signed by `key`.
+fn list(issuer: DidKey, key: &ed25519_dalek::SigningKey, expires_in: Duration) -> Envelope {
+    let now = Utc::now();
+    let list = RevocationList {
+        issuer,
+        version: 1,
+        issued_at: now - Duration::days(10),
+        expires_at: now + expires_in,
+        revoked: vec![],
+    };
+    sign_raw(&list, PayloadKind::Revocations.media_type(), key)
+}
+
+#[tokio::test]
+async fn revocation_list_expired_foreign_or_unreachable_fails_closed() {
+    let mut w = world().await;
+    let now = Utc::now();
+    let att = w
+        .issuer
+        .attest(
+            w.a.id,
+            TIP,
+            None,
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .unwrap();
+    import(&w.a, att.envelope()).await;
+    let key =
+        signpost_store::keyfile::read_key(&w.issuer_dir.path().join(signpost_issuer::KEY_FILE))
+            .unwrap();
+    let lists = MockNode::start().await;
+    let url = format!("{}/revocations", lists.url);
+
+    // Expired list.
+    lists.json(
+        "/revocations",
+        &list(w.issuer.id(), &key, -Duration::days(1)),
+    );
+    let agg = TestAggregator::manual(&[w.a.entry()], trust(w.issuer.id(), &url, &[TIP])).await;
+    agg.crawl().await;
+    assert!(verified_nodes(&agg, TIP).await.is_empty());
+    assert_eq!(
+        audit(&agg, &w.issuer.id()).await[0]["status"],
+        "revocation_status_unknown"
+    );
+
+    // Signed by another key.
+    let stranger = signpost_protocol::keys::generate();
+    lists.json(
+        "/revocations",
+        &list(w.issuer.id(), &stranger, Duration::days(7)),
+    );
+    agg.crawl().await;
+    assert!(verified_nodes(&agg, TIP).await.is_empty());
+
+    // A good list: verified.
+    lists.json(
+        "/revocations",
+        &list(w.issuer.id(), &key, Duration::days(7)),
+    );
+    agg.crawl().await;
+    assert_eq!(verified_nodes(&agg, TIP).await, vec![w.a.id.to_string()]);
+    drop(agg);
+
+    // Unreachable: within the grace period the last list counts; past it, fail closed.
+    let agg = TestAggregator::manual(&[w.a.entry()], {
+        let t = trust(w.issuer.id(), &w.server.revocations_url(), &[TIP]);
+        move |c: &mut AggregatorConfig| {
+            t(c);
+            c.revocations.grace_secs = 2;
+        }
+    })
+    .await;
+    agg.crawl().await;
+    assert_eq!(verified_nodes(&agg, TIP).await, vec![w.a.id.to_string()]);
+    w.server.stop().await;
+    agg.crawl().await;
+    assert_eq!(
+        verified_nodes(&agg, TIP).await,
+        vec![w.a.id.to_string()],
+        "within grace"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    agg.crawl().await;
+    assert!(
+        verified_nodes(&agg, TIP).await.is_empty(),
+        "past grace: fail closed"
+    );
+    let status = audit(&agg, &w.issuer.id()).await[0]["status"].clone();
+    assert_eq!(status, "revocation_status_unknown");
+}
