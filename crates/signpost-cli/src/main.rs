@@ -2,6 +2,7 @@
 //! aggregator, issuer, demo and benchmark commands.
 
 mod aggregator;
+mod demo;
 mod issuer;
 mod node;
 mod sign;
@@ -41,6 +42,8 @@ enum Command {
     Issuer(issuer::IssuerCommand),
     /// Check one attestation offline against a trust policy.
     VerifyAttestation(issuer::VerifyAttestationArgs),
+    /// Run a local demo federation: several nodes, an issuer and an aggregator.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Aggregator(cmd) => runtime().and_then(|rt| rt.block_on(aggregator::run(cmd))),
         Command::Issuer(cmd) => runtime().and_then(|rt| rt.block_on(issuer::run(cmd))),
         Command::VerifyAttestation(args) => issuer::verify_attestation(args),
+        Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(args))),
     };
     match result {
         Ok(code) => code,

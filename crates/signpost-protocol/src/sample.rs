@@ -108,10 +108,22 @@ pub fn organisation_name(seed: u64) -> String {
     format!("{} {}", place, rng.pick(ORG_WORDS))
 }
 
+/// The kinds of group the generator knows, by title.
+pub fn kinds() -> impl Iterator<Item = &'static str> {
+    KINDS.iter().map(|k| k.title)
+}
+
 /// A realistic group; `home` is an index into [`PLACES`] (groups cluster around it).
 pub fn group(seed: u64, home: usize, now: DateTime<Utc>) -> Group {
+    let kind = Rng::new(seed).below(KINDS.len());
+    group_of_kind(seed, kind, home, now)
+}
+
+/// A realistic group of kind `kind` (an index into [`kinds`]).
+pub fn group_of_kind(seed: u64, kind: usize, home: usize, now: DateTime<Utc>) -> Group {
     let mut rng = Rng::new(seed);
-    let kind = rng.pick(KINDS);
+    let _ = rng.next_u64();
+    let kind = &KINDS[kind % KINDS.len()];
     let (place, district, lat, lon) = PLACES[home % PLACES.len()];
     let place_short = place.trim_end_matches(" city centre");
     // Within about 4 km of the place's centre.

@@ -4,5 +4,6 @@
 
 mod aggregator;
 mod attestations;
+mod federation;
 mod node;
 mod refusals;
