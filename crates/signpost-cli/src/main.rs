@@ -3,6 +3,8 @@
 
 mod aggregator;
 mod demo;
+#[cfg(test)]
+mod deploy_check;
 mod issuer;
 mod node;
 mod sign;
@@ -72,6 +74,18 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The port a serving command listens on by default (checked against deploy/).
+#[cfg(test)]
+fn default_listen_port(cli: &Cli) -> Option<u16> {
+    let listen = match &cli.command {
+        Command::Aggregator(aggregator::AggregatorCommand::Serve { listen, .. }) => listen.clone(),
+        Command::Node(node::NodeCommand::Serve(args)) => args.listen.clone(),
+        Command::Issuer(issuer::IssuerCommand::Serve { listen, .. }) => listen.clone(),
+        _ => return None,
+    };
+    listen.rsplit(':').next()?.parse().ok()
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -51,7 +51,7 @@ pub struct ServeArgs {
     #[arg(long)]
     dir: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8081")]
-    listen: String,
+    pub listen: String,
 }
 
 #[derive(Subcommand)]
