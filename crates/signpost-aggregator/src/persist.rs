@@ -17,6 +17,7 @@ struct NodeMeta {
     etag: Option<String>,
     attestations: Vec<Envelope>,
     feed_seq: u64,
+    verified_at: chrono::DateTime<chrono::Utc>,
 }
 
 fn k_meta(node: &DidKey) -> String {
@@ -48,6 +49,7 @@ pub fn save(
             .map(|a| a.envelope().clone())
             .collect(),
         feed_seq,
+        verified_at: data.verified_at,
     };
     batch.put(&k_meta(&data.id), &meta)?;
     let prefix = k_listing_prefix(&data.id);
@@ -166,6 +168,7 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
         etag: meta.etag,
         listings,
         attestations,
+        verified_at: meta.verified_at,
     };
     Ok(Some((data, meta.feed_seq)))
 }

@@ -108,6 +108,9 @@ pub struct NodeData {
     pub listings: BTreeMap<Uuid, Verified<Listing>>,
     /// Attestations whose signatures verify under their issuer; whether they count is policy.
     pub attestations: Vec<Verified<Attestation>>,
+    /// When this aggregator verified the snapshot (listings held unchanged were verified
+    /// when first received).
+    pub verified_at: DateTime<Utc>,
 }
 
 impl NodeData {
@@ -399,5 +402,6 @@ pub fn assemble(
         etag,
         listings,
         attestations,
+        verified_at: now,
     })
 }

@@ -2,6 +2,7 @@
 //! aggregator, issuer, demo and benchmark commands.
 
 mod aggregator;
+mod bench;
 mod demo;
 #[cfg(test)]
 mod deploy_check;
@@ -46,6 +47,11 @@ enum Command {
     VerifyAttestation(issuer::VerifyAttestationArgs),
     /// Run a local demo federation: several nodes, an issuer and an aggregator.
     Demo(demo::DemoArgs),
+    /// Benchmark crawl, query and memory figures in one run.
+    Bench(bench::BenchArgs),
+    /// The benchmark's node farm (started by `signpost bench`).
+    #[command(hide = true)]
+    BenchFarm(bench::FarmArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +72,8 @@ fn main() -> ExitCode {
         Command::Issuer(cmd) => runtime().and_then(|rt| rt.block_on(issuer::run(cmd))),
         Command::VerifyAttestation(args) => issuer::verify_attestation(args),
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(args))),
+        Command::Bench(args) => runtime().and_then(|rt| rt.block_on(bench::run(args))),
+        Command::BenchFarm(args) => runtime().and_then(|rt| rt.block_on(bench::farm(args))),
     };
     match result {
         Ok(code) => code,

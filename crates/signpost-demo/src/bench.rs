@@ -1,0 +1,596 @@
+//! `signpost bench`: measures, in one run, signature verification, crawling, querying and
+//! memory against the machine's own limits (see the README's Performance section).
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use ed25519_dalek::Signer as _;
+use serde::Serialize;
+use signpost_aggregator::config::{AggregatorConfig, IssuerEntry, NodeEntry};
+use signpost_aggregator::ServeOptions;
+
+use crate::farm::FarmInfo;
+
+pub struct BenchOptions {
+    pub nodes: usize,
+    pub listings_per_node: usize,
+    /// Seconds of load per query type (and per same-bytes endpoint).
+    pub seconds: f64,
+    /// Concurrent HTTP clients.
+    pub concurrency: usize,
+    /// The `signpost` binary (for the farm and the node processes).
+    pub exe: PathBuf,
+    /// Also time the same queries on PostgreSQL + PostGIS, when installed.
+    pub peer: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct QueryFigures {
+    pub name: String,
+    pub path: String,
+    pub response_bytes: usize,
+    pub requests_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+    /// The same bytes served pre-built by the same HTTP stack.
+    pub same_bytes_requests_per_sec: f64,
+    pub same_bytes_p99_ms: f64,
+    pub ratio_to_same_bytes: f64,
+    /// PostgreSQL + PostGIS doing the same query (when measured).
+    pub peer_requests_per_sec: Option<f64>,
+    pub ratio_to_peer: Option<f64>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct BenchReport {
+    pub machine: String,
+    pub nodes: usize,
+    pub listings_per_node: usize,
+    pub listings: usize,
+    pub verify_strict_per_sec_one_thread: f64,
+    pub cold_crawl_secs: f64,
+    pub cold_crawl_listings_per_sec: f64,
+    pub cold_crawl_ratio_to_verify: f64,
+    pub warm_recrawl_secs: f64,
+    pub warm_recrawl_not_modified: u64,
+    pub incremental_changed_nodes: usize,
+    pub incremental_converge_secs: f64,
+    pub queries: Vec<QueryFigures>,
+    pub aggregator_rss_bytes: u64,
+    pub envelope_bytes_held: u64,
+    pub rss_ratio_to_envelopes: f64,
+    pub node_binary_bytes: u64,
+    pub node_startup_ms: f64,
+    pub node_rss_idle_bytes: u64,
+    pub node_rss_serving_bytes: u64,
+    pub node_listings: usize,
+    pub peer: Option<String>,
+}
+
+/// Resident set size of a process (Linux), bytes.
+pub fn rss(pid: u32) -> u64 {
+    let path = format!("/proc/{pid}/status");
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// `verify_strict` calls per second on one thread, 1 KiB messages.
+pub fn verify_rate(seconds: f64) -> f64 {
+    let key = signpost_protocol::keys::generate();
+    let msg = vec![0x5au8; 1024];
+    let sig = key.sign(&msg);
+    let vk = key.verifying_key();
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        for _ in 0..100 {
+            if vk.verify_strict(&msg, &sig).is_ok() {
+                n += 1;
+            }
+        }
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+struct Farm {
+    child: Child,
+    info: FarmInfo,
+}
+
+impl Drop for Farm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_farm(opts: &BenchOptions) -> Result<Farm, String> {
+    let mut child = Command::new(&opts.exe)
+        .args([
+            "bench-farm",
+            "--nodes",
+            &opts.nodes.to_string(),
+            "--listings-per-node",
+            &opts.listings_per_node.to_string(),
+        ])
+        .env("SIGNPOST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start the farm: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no farm stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let info: FarmInfo =
+        serde_json::from_str(&line).map_err(|e| format!("farm said {line:?}: {e}"))?;
+    Ok(Farm { child, info })
+}
+
+/// Load on `url` for `seconds` with `concurrency` clients: (requests/s, p50 ms, p99 ms, errors).
+async fn load(url: &str, seconds: f64, concurrency: usize) -> (f64, f64, f64, u64) {
+    let client = match reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+    {
+        Ok(c) => c,
+        Err(_) => return (0.0, 0.0, 0.0, 1),
+    };
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let client = client.clone();
+            let url = url.to_owned();
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut errors = 0u64;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    match client.get(&url).send().await {
+                        Ok(r) if r.status().is_success() => {
+                            if r.bytes().await.is_err() {
+                                errors += 1;
+                            }
+                        }
+                        _ => errors += 1,
+                    }
+                    lat.push(t.elapsed().as_micros() as u32);
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((lat, e)) = t.await {
+            all.extend(lat);
+            errors += e;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    (all.len() as f64 / elapsed, pct(0.50), pct(0.99), errors)
+}
+
+/// Serves fixed bytes at `/same/{k}` with the aggregator's HTTP stack and worker count.
+async fn same_bytes_server(
+    bodies: Vec<Vec<u8>>,
+    workers: usize,
+) -> Result<(String, actix_web::dev::ServerHandle), String> {
+    let bodies = web::Data::new(bodies.into_iter().map(web::Bytes::from).collect::<Vec<_>>());
+    let server = HttpServer::new(move || {
+        App::new().app_data(bodies.clone()).route(
+            "/same/{k}",
+            web::get().to(
+                |b: web::Data<Vec<web::Bytes>>, k: web::Path<usize>| async move {
+                    match b.get(k.into_inner()) {
+                        Some(body) => HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(body.clone()),
+                        None => HttpResponse::NotFound().finish(),
+                    }
+                },
+            ),
+        )
+    })
+    .workers(workers)
+    .backlog(4096)
+    .bind("127.0.0.1:0")
+    .map_err(|e| e.to_string())?;
+    let url = format!("http://{}", server.addrs().first().ok_or("no address")?);
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok((url, handle))
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    format!("{cores} cores, {cpu}")
+}
+
+/// Runs every measurement; `progress` receives a line per step.
+pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchReport, String> {
+    let mut report = BenchReport {
+        machine: machine(),
+        nodes: opts.nodes,
+        listings_per_node: opts.listings_per_node,
+        ..Default::default()
+    };
+    progress("verify_strict reference");
+    report.verify_strict_per_sec_one_thread = tokio::task::spawn_blocking(|| verify_rate(2.0))
+        .await
+        .map_err(|e| e.to_string())?;
+
+    progress("generating and signing the node farm");
+    let farm = start_farm(&opts)?;
+    let dir = std::env::temp_dir().join(format!("signpost-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = AggregatorConfig {
+        store_dir: dir.join("store").display().to_string(),
+        nodes: farm
+            .info
+            .nodes
+            .iter()
+            .map(|n| NodeEntry {
+                url: n.url.clone(),
+                id: n.id,
+            })
+            .collect(),
+        issuers: vec![IssuerEntry {
+            id: farm.info.issuer,
+            name: "Bench issuer".into(),
+            achievements: vec!["trauma-informed-practice".into()],
+            revocations_url: farm.info.revocations_url.clone(),
+        }],
+        ..AggregatorConfig::default()
+    };
+    config.crawl.concurrency = 64;
+    config.crawl.timeout_secs = 60;
+    config.api.workers = 2;
+    let server =
+        signpost_aggregator::start(config, "127.0.0.1:0", ServeOptions { manual_crawl: true })
+            .await
+            .map_err(|e| e.to_string())?;
+    let state = Arc::clone(&server.state);
+    state.refresh_revocations().await;
+
+    progress("cold crawl");
+    let t = Instant::now();
+    state.crawl_all_once().await;
+    report.cold_crawl_secs = t.elapsed().as_secs_f64();
+    report.listings = state.index().listing_count();
+    report.cold_crawl_listings_per_sec = report.listings as f64 / report.cold_crawl_secs;
+    report.cold_crawl_ratio_to_verify =
+        report.cold_crawl_listings_per_sec / report.verify_strict_per_sec_one_thread;
+    if report.listings != opts.nodes * opts.listings_per_node {
+        return Err(format!(
+            "ingested {} of {} listings",
+            report.listings,
+            opts.nodes * opts.listings_per_node
+        ));
+    }
+
+    progress("warm re-crawl");
+    let unchanged_before = state
+        .metrics
+        .unchanged
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let t = Instant::now();
+    state.crawl_all_once().await;
+    report.warm_recrawl_secs = t.elapsed().as_secs_f64();
+    report.warm_recrawl_not_modified = state
+        .metrics
+        .unchanged
+        .load(std::sync::atomic::Ordering::Relaxed)
+        - unchanged_before;
+
+    progress("incremental re-crawl");
+    report.incremental_changed_nodes = (opts.nodes / 10).max(1);
+    let http = reqwest::Client::new();
+    http.post(format!(
+        "{}/control/change/{}",
+        farm.info.url, report.incremental_changed_nodes
+    ))
+    .send()
+    .await
+    .map_err(|e| e.to_string())?;
+    let updates_before = state
+        .metrics
+        .updates
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let t = Instant::now();
+    state.crawl_all_once().await;
+    report.incremental_converge_secs = t.elapsed().as_secs_f64();
+    let updated = state
+        .metrics
+        .updates
+        .load(std::sync::atomic::Ordering::Relaxed)
+        - updates_before;
+    if updated as usize != report.incremental_changed_nodes {
+        return Err(format!(
+            "incremental crawl updated {updated} nodes, expected {}",
+            report.incremental_changed_nodes
+        ));
+    }
+
+    progress("memory");
+    report.aggregator_rss_bytes = rss(std::process::id());
+    report.envelope_bytes_held = state
+        .index()
+        .segments()
+        .map(|s| {
+            let d = &s.data;
+            let envs = d
+                .listings
+                .values()
+                .map(|l| l.envelope())
+                .chain(std::iter::once(d.snapshot.envelope()))
+                .chain(d.chain.iter().map(|c| c.envelope()));
+            envs.map(|e| serde_json::to_vec(e).map(|v| v.len() as u64).unwrap_or(0))
+                .sum::<u64>()
+        })
+        .sum();
+    report.rss_ratio_to_envelopes =
+        report.aggregator_rss_bytes as f64 / report.envelope_bytes_held.max(1) as f64;
+
+    // The five representative GP queries (and a lookup by id).
+    let first = &farm.info.nodes[0];
+    let some_id = state
+        .index()
+        .segment(&first.id)
+        .and_then(|s| s.data.listings.keys().next().copied())
+        .ok_or("no listing")?;
+    let deep_page = (report.listings / 20 / 2).max(1);
+    let queries: Vec<(&str, String)> = vec![
+        ("near+radius+category+language+accepting", "/v1/groups?near=53.80,-1.55&radius_km=5&category=conversation-cafe,esol,walking&language=ar&accepting=true".into()),
+        ("text search", "/v1/groups?text=conversation%20cafe".into()),
+        ("verified training filter", "/v1/groups?verified_training=trauma-informed-practice&free=true".into()),
+        ("deep page", format!("/v1/groups?page={deep_page}&per_page=20")),
+        ("lookup by id (provenance)", format!("/v1/groups/{}/{some_id}", first.id)),
+    ];
+    let base = server.url();
+    let mut bodies = Vec::new();
+    for (_, path) in &queries {
+        let resp = http
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("{path}: {}", resp.status()));
+        }
+        bodies.push(resp.bytes().await.map_err(|e| e.to_string())?.to_vec());
+    }
+    let (same_url, same_handle) = same_bytes_server(bodies.clone(), 2).await?;
+    for (k, (name, path)) in queries.iter().enumerate() {
+        progress(&format!("query load: {name}"));
+        let (rps, p50, p99, errors) =
+            load(&format!("{base}{path}"), opts.seconds, opts.concurrency).await;
+        let (same_rps, _, same_p99, _) = load(
+            &format!("{same_url}/same/{k}"),
+            opts.seconds,
+            opts.concurrency,
+        )
+        .await;
+        report.queries.push(QueryFigures {
+            name: (*name).into(),
+            path: path.clone(),
+            response_bytes: bodies[k].len(),
+            requests_per_sec: rps,
+            p50_ms: p50,
+            p99_ms: p99,
+            errors,
+            same_bytes_requests_per_sec: same_rps,
+            same_bytes_p99_ms: same_p99,
+            ratio_to_same_bytes: rps / same_rps.max(1e-9),
+            peer_requests_per_sec: None,
+            ratio_to_peer: None,
+        });
+    }
+    same_handle.stop(false).await;
+    server.stop().await;
+    drop(farm);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    progress("node footprint");
+    node_footprint(&opts, &mut report).await?;
+
+    if opts.peer {
+        progress("peer: PostgreSQL + PostGIS");
+        report.peer = Some(crate::peer::run(&opts, &mut report).await);
+    }
+    Ok(report)
+}
+
+async fn node_footprint(opts: &BenchOptions, report: &mut BenchReport) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("signpost-bench-node-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    signpost_node::init(&dir, "Bench Node", "http://127.0.0.1").map_err(|e| e.to_string())?;
+    report.node_listings = opts.listings_per_node.min(1000);
+    {
+        let config = signpost_node::config::NodeConfig::load(&dir).map_err(|e| e.to_string())?;
+        let store = signpost_store::Store::open(&dir.join(signpost_node::config::STORE_DIR))
+            .map_err(|e| e.to_string())?;
+        let publisher = signpost_node::publisher::Publisher::open(
+            &dir,
+            store,
+            config.publishing.lifetime(),
+            config.limits.max_listings,
+        )
+        .map_err(|e| e.to_string())?;
+        let now = chrono::Utc::now();
+        for i in 0..report.node_listings {
+            publisher
+                .create(signpost_protocol::sample::group(i as u64, i, now))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    report.node_binary_bytes = std::fs::metadata(&opts.exe).map(|m| m.len()).unwrap_or(0);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let started = Instant::now();
+    let mut child = Command::new(&opts.exe)
+        .args([
+            "node",
+            "serve",
+            "--dir",
+            &dir.display().to_string(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("SIGNPOST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    loop {
+        if http
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            return Err("the node did not start".into());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    report.node_startup_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    report.node_rss_idle_bytes = rss(child.id());
+    let _ = load(&format!("{url}/v1/bundle"), 2.0, 8).await;
+    report.node_rss_serving_bytes = rss(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The table for people.
+pub fn table(r: &BenchReport) -> String {
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let mut s = String::new();
+    s.push_str(&format!(
+        "Signpost benchmark: {} nodes x {} listings = {} listings; {}\n\n",
+        r.nodes, r.listings_per_node, r.listings, r.machine
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}\n",
+        "verify_strict, one thread (1 KiB)",
+        format!("{:.0}/s", r.verify_strict_per_sec_one_thread)
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}  ({:.2}x verify_strict)\n",
+        "cold crawl: listings verified and indexed",
+        format!("{:.0}/s", r.cold_crawl_listings_per_sec),
+        r.cold_crawl_ratio_to_verify
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}\n",
+        "cold crawl: total",
+        format!("{:.2} s", r.cold_crawl_secs)
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}  ({} not modified)\n",
+        "warm re-crawl, nothing changed",
+        format!("{:.3} s", r.warm_recrawl_secs),
+        r.warm_recrawl_not_modified
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}\n",
+        format!(
+            "incremental: 1 listing on {} nodes",
+            r.incremental_changed_nodes
+        ),
+        format!("{:.3} s", r.incremental_converge_secs)
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}  ({:.2}x of {:.1} MiB envelopes held)\n",
+        "aggregator RSS after ingest",
+        format!("{:.1} MiB", mib(r.aggregator_rss_bytes)),
+        r.rss_ratio_to_envelopes,
+        mib(r.envelope_bytes_held)
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}\n",
+        format!("node RSS idle ({} listings)", r.node_listings),
+        format!("{:.1} MiB", mib(r.node_rss_idle_bytes))
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}\n",
+        "node RSS after serving bundles",
+        format!("{:.1} MiB", mib(r.node_rss_serving_bytes))
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}\n",
+        "node start-up to first answer",
+        format!("{:.0} ms", r.node_startup_ms)
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}\n\n",
+        "binary size",
+        format!("{:.1} MiB", mib(r.node_binary_bytes))
+    ));
+    s.push_str(&format!(
+        "{:<42} {:>9} {:>9} {:>8} {:>8} {:>10} {:>7} {:>10}\n",
+        "query", "bytes", "req/s", "p50 ms", "p99 ms", "same-bytes", "ratio", "vs peer"
+    ));
+    for q in &r.queries {
+        s.push_str(&format!(
+            "{:<42} {:>9} {:>9.0} {:>8.2} {:>8.2} {:>10.0} {:>7.2} {:>10}\n",
+            q.name,
+            q.response_bytes,
+            q.requests_per_sec,
+            q.p50_ms,
+            q.p99_ms,
+            q.same_bytes_requests_per_sec,
+            q.ratio_to_same_bytes,
+            q.ratio_to_peer
+                .map(|r| format!("{r:.1}x"))
+                .unwrap_or_else(|| "-".into())
+        ));
+    }
+    if let Some(p) = &r.peer {
+        s.push_str(&format!("\npeer: {p}\n"));
+    }
+    s
+}
