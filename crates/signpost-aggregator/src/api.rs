@@ -41,7 +41,8 @@ pub async fn groups(
     let revocations = state.revocations();
     let ctx = state.context(&revocations, Utc::now());
     let page = index.search(&q, &ctx);
-    let body = serde_json::to_vec(&page).map_err(|e| AggError::Internal(e.to_string()))?;
+    let mut body = Vec::with_capacity(1024 + page.contents.len() * 5 * 1024);
+    serde_json::to_writer(&mut body, &page).map_err(|e| AggError::Internal(e.to_string()))?;
     Ok(signpost_http::json_bytes(body.into()))
 }
 

@@ -133,7 +133,11 @@ impl Fetcher {
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let mut body = BytesMut::new();
+        let mut body = BytesMut::with_capacity(
+            resp.content_length()
+                .map_or(16 * 1024, |n| n as usize)
+                .min(cap),
+        );
         while let Some(chunk) = resp.chunk().await.map_err(classify)? {
             if body.len() + chunk.len() > cap {
                 return Err(FetchError::TooLarge(cap));

@@ -3,7 +3,9 @@
 //! per-segment word index; the response embeds the original signed bytes as they were
 //! received, never re-serialised.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+
+use roaring::RoaringBitmap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -29,21 +31,12 @@ const NO_STATUS: u16 = 1 << 6;
 const EVENING: u16 = 1 << 7;
 const LEAD: u16 = 1 << 8;
 
-fn mask(vocab: &[taxonomy::Term], ids: &[String]) -> u32 {
-    ids.iter()
-        .filter_map(|id| vocab.iter().position(|t| t.id == id))
-        .fold(0, |m, i| m | (1u32 << (i % 32)))
-}
-
-/// The facts a query tests, per listing.
+/// The facts a query tests after the bitmaps, per listing, and what a result shows.
 struct Entry {
+    seg: Arc<Segment>,
     id: Uuid,
+    /// The signed payload bytes, exactly as signed.
     payload: Box<RawValue>,
-    envelope: Box<RawValue>,
-    categories: u32,
-    capabilities: u32,
-    flags: u16,
-    languages: Vec<Box<str>>,
     point: Option<Point>,
     accepting: bool,
     places: Option<u32>,
@@ -53,144 +46,111 @@ struct Entry {
     age: (Option<u8>, Option<u8>),
 }
 
-impl Entry {
-    fn new(listing: &Listing, env: &Envelope) -> Option<Self> {
-        let g = &listing.group;
-        let payload_bytes = env.payload_bytes().ok()?;
-        let payload = RawValue::from_string(String::from_utf8(payload_bytes).ok()?).ok()?;
-        let envelope = serde_json::value::to_raw_value(env).ok()?;
-        let a = &g.access;
-        let mut flags = 0;
-        let mut set = |cond: bool, bit: u16| {
-            if cond {
-                flags |= bit;
-            }
-        };
-        set(a.cost.free, FREE);
-        set(a.childcare, CHILDCARE);
-        set(a.interpreting != Interpreting::None, INTERP_ANY);
-        set(a.interpreting == Interpreting::Professional, INTERP_PRO);
-        set(a.self_referral, SELF_REFERRAL);
-        set(!a.gp_registration_required, NO_GP);
-        set(!a.immigration_status_asked, NO_STATUS);
-        set(g.schedule.iter().any(|s| s.is_evening()), EVENING);
-        set(g.safeguarding.designated_lead, LEAD);
-        Some(Self {
-            id: listing.id,
-            payload,
-            envelope,
-            categories: mask(taxonomy::CATEGORIES, &g.categories),
-            capabilities: mask(
-                taxonomy::SAFEGUARDING_CAPABILITIES,
-                &g.safeguarding.capabilities,
-            ),
-            flags,
-            languages: g
-                .languages
-                .iter()
-                .map(|l| l.to_ascii_lowercase().into_boxed_str())
-                .collect(),
-            point: g.location.as_ref().map(|l| Point {
-                lat: l.lat,
-                lon: l.lon,
-            }),
-            accepting: g.capacity.accepting_referrals,
-            places: g.capacity.places_available,
-            capacity_updated_at: g.capacity.updated_at,
-            expires_at: listing.expires_at,
-            sessions: g
-                .schedule
-                .iter()
-                .map(|s| (s.day as u8, s.opens.minutes(), s.closes.minutes()))
-                .collect(),
-            age: g.age_range.map(|r| (r.min, r.max)).unwrap_or((None, None)),
-        })
-    }
+/// A bitmap of the index.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Key {
+    Category(u8),
+    Capability(u8),
+    Flag(u16),
+    Accepting,
+    Language(Box<str>),
+    Day(u8),
+    Word(Box<str>),
+    Cell(i32, i32),
 }
 
-/// One node's verified data and its query structures.
+/// Grid cells of 0.05 degrees (about 5.5 km north-south, 3.3 km east-west in England).
+const CELL: f64 = 0.05;
+
+fn cell(p: &Point) -> (i32, i32) {
+    ((p.lat / CELL).floor() as i32, (p.lon / CELL).floor() as i32)
+}
+
+fn keys_of(listing: &Listing) -> Vec<Key> {
+    let g = &listing.group;
+    let a = &g.access;
+    let mut keys = Vec::new();
+    for (i, t) in taxonomy::CATEGORIES.iter().enumerate() {
+        if g.categories.iter().any(|c| c == t.id) {
+            keys.push(Key::Category(i as u8));
+        }
+    }
+    for (i, t) in taxonomy::SAFEGUARDING_CAPABILITIES.iter().enumerate() {
+        if g.safeguarding.capabilities.iter().any(|c| c == t.id) {
+            keys.push(Key::Capability(i as u8));
+        }
+    }
+    for (cond, bit) in [
+        (a.cost.free, FREE),
+        (a.childcare, CHILDCARE),
+        (a.interpreting != Interpreting::None, INTERP_ANY),
+        (a.interpreting == Interpreting::Professional, INTERP_PRO),
+        (a.self_referral, SELF_REFERRAL),
+        (!a.gp_registration_required, NO_GP),
+        (!a.immigration_status_asked, NO_STATUS),
+        (g.schedule.iter().any(|s| s.is_evening()), EVENING),
+        (g.safeguarding.designated_lead, LEAD),
+    ] {
+        if cond {
+            keys.push(Key::Flag(bit));
+        }
+    }
+    if g.capacity.accepting_referrals {
+        keys.push(Key::Accepting);
+    }
+    for l in &g.languages {
+        let l = l.to_ascii_lowercase();
+        if let Some((primary, _)) = l.split_once('-') {
+            keys.push(Key::Language(primary.into()));
+        }
+        keys.push(Key::Language(l.into()));
+    }
+    for s in &g.schedule {
+        keys.push(Key::Day(s.day as u8));
+    }
+    for w in text::words(&g.name)
+        .into_iter()
+        .chain(text::words(&g.description))
+    {
+        keys.push(Key::Word(w.into()));
+    }
+    if let Some(loc) = &g.location {
+        let (a, b) = cell(&Point {
+            lat: loc.lat,
+            lon: loc.lon,
+        });
+        keys.push(Key::Cell(a, b));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// One node's verified data, as the index holds it.
 pub struct Segment {
     pub data: Arc<NodeData>,
     pub name: String,
-    entries: Vec<Entry>,
-    /// Folded word -> entries containing it (ascending).
-    words: BTreeMap<String, Vec<u32>>,
-    by_id: HashMap<Uuid, u32>,
+    /// The node id as text (formatting a did:key costs a base58 encoding).
+    pub id: String,
+    /// The earliest expiry of any of its listings.
+    min_expiry: DateTime<Utc>,
 }
 
 impl Segment {
-    pub fn new(data: Arc<NodeData>) -> Self {
-        let name = data.document().map(|d| d.name.clone()).unwrap_or_default();
-        let mut listings: Vec<_> = data.listings.values().collect();
-        listings.sort_by_cached_key(|l| (text::fold(&l.group.name), l.id));
-        let mut entries = Vec::with_capacity(listings.len());
-        let mut words: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        for l in listings {
-            let Some(entry) = Entry::new(l.payload(), l.envelope()) else {
-                continue;
-            };
-            let idx = entries.len() as u32;
-            let mut seen = HashSet::new();
-            for w in text::words(&l.group.name)
-                .into_iter()
-                .chain(text::words(&l.group.description))
-            {
-                if seen.insert(w.clone()) {
-                    words.entry(w).or_default().push(idx);
-                }
-            }
-            entries.push(entry);
-        }
-        let by_id = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.id, i as u32))
-            .collect();
-        Self {
-            data,
-            name,
-            entries,
-            words,
-            by_id,
-        }
-    }
-
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.data.listings.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.data.listings.is_empty()
     }
+}
 
-    /// Entries whose text contains every query word (as a word prefix).
-    fn text_candidates(&self, words: &[String]) -> Option<Vec<u32>> {
-        if words.is_empty() {
-            return None;
-        }
-        let mut acc: Option<Vec<u32>> = None;
-        for w in words {
-            let mut hits: Vec<u32> = self
-                .words
-                .range(w.clone()..)
-                .take_while(|(k, _)| k.starts_with(w.as_str()))
-                .flat_map(|(_, v)| v.iter().copied())
-                .collect();
-            hits.sort_unstable();
-            hits.dedup();
-            acc = Some(match acc {
-                None => hits,
-                Some(prev) => prev
-                    .into_iter()
-                    .filter(|i| hits.binary_search(i).is_ok())
-                    .collect(),
-            });
-            if acc.as_ref().is_some_and(Vec::is_empty) {
-                break;
-            }
-        }
-        acc
-    }
+/// Where a node's listings are in the index.
+struct NodeSlots {
+    seg: Arc<Segment>,
+    slots: RoaringBitmap,
+    by_id: HashMap<Uuid, u32>,
 }
 
 /// Everything a query needs besides the index.
@@ -262,8 +222,7 @@ pub enum CapacityStatus {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct GroupResult<'a> {
     /// The publishing organisation's id (verify the envelope with its node document).
-    #[schema(value_type = String)]
-    pub node: &'a DidKey,
+    pub node: &'a str,
     pub node_name: &'a str,
     pub id: Uuid,
     /// Distance from `near`, km (only with `near`).
@@ -278,8 +237,7 @@ pub struct GroupResult<'a> {
     #[schema(value_type = Listing)]
     pub listing: &'a RawValue,
     /// The original signed envelope, as received from the node.
-    #[schema(value_type = Envelope)]
-    pub envelope: &'a RawValue,
+    pub envelope: Option<&'a Envelope>,
 }
 
 /// A page of results, paginated as HSDS does.
@@ -295,43 +253,249 @@ pub struct GroupsPage<'a> {
     pub contents: Vec<GroupResult<'a>>,
 }
 
-/// The whole index: segments in node-id order.
-#[derive(Default)]
-pub struct Index {
-    segments: BTreeMap<String, Arc<Segment>>,
+/// A node's entries, built outside the index lock and installed under it.
+pub struct Prepared {
+    seg: Arc<Segment>,
+    entries: Vec<(Entry, Vec<Key>)>,
 }
 
-struct Hit<'a> {
-    seg: &'a Segment,
-    entry: &'a Entry,
-    distance: Option<f64>,
+impl Prepared {
+    pub fn new(data: Arc<NodeData>) -> Self {
+        let min_expiry = data
+            .listings
+            .values()
+            .map(|l| l.expires_at)
+            .min()
+            .unwrap_or(data.snapshot.expires_at);
+        let seg = Arc::new(Segment {
+            name: data.document().map(|d| d.name.clone()).unwrap_or_default(),
+            id: data.id.to_string(),
+            min_expiry,
+            data: Arc::clone(&data),
+        });
+        let entries = data
+            .listings
+            .values()
+            .filter_map(|l| {
+                let payload = l
+                    .envelope()
+                    .payload_bytes()
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|s| RawValue::from_string(s).ok())?;
+                let g = &l.group;
+                let entry = Entry {
+                    seg: Arc::clone(&seg),
+                    id: l.id,
+                    payload,
+                    point: g.location.as_ref().map(|loc| Point {
+                        lat: loc.lat,
+                        lon: loc.lon,
+                    }),
+                    accepting: g.capacity.accepting_referrals,
+                    places: g.capacity.places_available,
+                    capacity_updated_at: g.capacity.updated_at,
+                    expires_at: l.expires_at,
+                    sessions: g
+                        .schedule
+                        .iter()
+                        .map(|s| (s.day as u8, s.opens.minutes(), s.closes.minutes()))
+                        .collect(),
+                    age: g.age_range.map(|r| (r.min, r.max)).unwrap_or((None, None)),
+                };
+                Some((entry, keys_of(l.payload())))
+            })
+            .collect();
+        Self { seg, entries }
+    }
+}
+
+/// Per-achievement bitmaps of the listings whose organisation has a verified attestation,
+/// recomputed when the index or the revocation lists change, or after a second.
+struct TrainingCache {
+    at: DateTime<Utc>,
+    generation: u64,
+    revocations: usize,
+    by_achievement: HashMap<String, RoaringBitmap>,
+}
+
+/// The whole index: listings in slots, and a bitmap per filterable fact.
+#[derive(Default)]
+pub struct Index {
+    nodes: HashMap<DidKey, NodeSlots>,
+    generation: u64,
+    training: std::sync::Mutex<Option<TrainingCache>>,
+    entries: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    live: RoaringBitmap,
+    bitmaps: HashMap<Key, RoaringBitmap>,
+    /// Sorted words, for prefix search.
+    words: BTreeMap<Box<str>, ()>,
 }
 
 impl Index {
-    /// A new index with `segment` replacing that node's previous one (copy-on-write).
-    pub fn with(&self, segment: Segment) -> Self {
-        let mut segments = self.segments.clone();
-        segments.insert(segment.data.id.to_string(), Arc::new(segment));
-        Self { segments }
+    /// Replaces a node's listings with `data`'s.
+    pub fn replace(&mut self, data: Arc<NodeData>) {
+        self.install(Prepared::new(data));
+    }
+
+    /// Installs prepared entries, replacing the node's previous ones.
+    pub fn install(&mut self, prepared: Prepared) {
+        self.generation += 1;
+        let node = prepared.seg.data.id;
+        if let Some(old) = self.nodes.remove(&node) {
+            for slot in &old.slots {
+                self.remove_slot(slot);
+            }
+        }
+        let mut slots = RoaringBitmap::new();
+        let mut by_id = HashMap::new();
+        for (entry, keys) in prepared.entries {
+            let slot = self.free.pop().unwrap_or(self.entries.len() as u32);
+            for k in keys {
+                if let Key::Word(w) = &k {
+                    if !self.words.contains_key(w) {
+                        self.words.insert(w.clone(), ());
+                    }
+                }
+                self.bitmaps.entry(k).or_default().insert(slot);
+            }
+            by_id.insert(entry.id, slot);
+            if slot as usize == self.entries.len() {
+                self.entries.push(Some(entry));
+            } else {
+                self.entries[slot as usize] = Some(entry);
+            }
+            self.live.insert(slot);
+            slots.insert(slot);
+        }
+        self.nodes.insert(
+            node,
+            NodeSlots {
+                seg: prepared.seg,
+                slots,
+                by_id,
+            },
+        );
+    }
+
+    fn remove_slot(&mut self, slot: u32) {
+        let Some(entry) = self.entries.get_mut(slot as usize).and_then(Option::take) else {
+            return;
+        };
+        let keys = entry
+            .seg
+            .data
+            .listings
+            .get(&entry.id)
+            .map(|l| keys_of(l.payload()))
+            .unwrap_or_default();
+        for k in &keys {
+            let empty = match self.bitmaps.get_mut(k) {
+                Some(b) => {
+                    b.remove(slot);
+                    b.is_empty()
+                }
+                None => false,
+            };
+            if empty {
+                self.bitmaps.remove(k);
+                if let Key::Word(w) = k {
+                    self.words.remove(w);
+                }
+            }
+        }
+        self.live.remove(slot);
+        self.free.push(slot);
+    }
+
+    /// Listings of organisations presenting a verified attestation for `achievement`.
+    fn trained(&self, achievement: &str, ctx: &QueryContext<'_>) -> RoaringBitmap {
+        let revocations = ctx.revocations as *const _ as usize;
+        let mut cache = self.training.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = cache.as_ref().is_none_or(|c| {
+            c.generation != self.generation
+                || c.revocations != revocations
+                || (ctx.now - c.at).num_milliseconds().abs() > 1000
+        });
+        if stale {
+            let mut by_achievement: HashMap<String, RoaringBitmap> = HashMap::new();
+            for n in self.nodes.values() {
+                for a in ctx.verified_training(&n.seg.data) {
+                    *by_achievement.entry(a).or_default() |= &n.slots;
+                }
+            }
+            *cache = Some(TrainingCache {
+                at: ctx.now,
+                generation: self.generation,
+                revocations,
+                by_achievement,
+            });
+        }
+        cache
+            .as_ref()
+            .and_then(|c| c.by_achievement.get(achievement).cloned())
+            .unwrap_or_default()
     }
 
     pub fn segment(&self, node: &DidKey) -> Option<&Arc<Segment>> {
-        self.segments.get(&node.to_string())
+        self.nodes.get(node).map(|n| &n.seg)
     }
 
     pub fn segments(&self) -> impl Iterator<Item = &Arc<Segment>> {
-        self.segments.values()
+        self.nodes.values().map(|n| &n.seg)
     }
 
     pub fn listing_count(&self) -> usize {
-        self.segments.values().map(|s| s.len()).sum()
+        self.live.len() as usize
     }
 
-    /// Runs a query; returns the page.
-    pub fn search<'a>(&'a self, q: &GroupQuery, ctx: &QueryContext<'_>) -> GroupsPage<'a> {
-        let cats = mask(taxonomy::CATEGORIES, &q.categories);
-        let caps = mask(taxonomy::SAFEGUARDING_CAPABILITIES, &q.safeguarding);
-        let mut flags = 0u16;
+    fn bitmap(&self, key: &Key) -> RoaringBitmap {
+        self.bitmaps.get(key).cloned().unwrap_or_default()
+    }
+
+    /// Entries with a word starting with `prefix`.
+    fn prefix(&self, prefix: &str) -> RoaringBitmap {
+        let mut out = RoaringBitmap::new();
+        for (w, _) in self.words.range::<str, _>((
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        )) {
+            if !w.starts_with(prefix) {
+                break;
+            }
+            if let Some(b) = self.bitmaps.get(&Key::Word(w.clone())) {
+                out |= b;
+            }
+        }
+        out
+    }
+
+    /// Candidates from the bitmaps: every filter that has one, ANDed.
+    fn candidates(&self, q: &GroupQuery, ctx: &QueryContext<'_>) -> RoaringBitmap {
+        let mut cand = self.live.clone();
+        let or_of = |keys: Vec<Key>| {
+            keys.iter().fold(RoaringBitmap::new(), |acc, k| {
+                acc | self.bitmaps.get(k).cloned().unwrap_or_default()
+            })
+        };
+        if !q.categories.is_empty() {
+            let keys = q
+                .categories
+                .iter()
+                .filter_map(|c| taxonomy::CATEGORIES.iter().position(|t| t.id == c))
+                .map(|i| Key::Category(i as u8))
+                .collect();
+            cand &= or_of(keys);
+        }
+        for c in &q.safeguarding {
+            if let Some(i) = taxonomy::SAFEGUARDING_CAPABILITIES
+                .iter()
+                .position(|t| t.id == c)
+            {
+                cand &= self.bitmap(&Key::Capability(i as u8));
+            }
+        }
         for (on, bit) in [
             (q.free, FREE),
             (q.childcare, CHILDCARE),
@@ -347,119 +511,166 @@ impl Index {
             (q.safeguarding_lead, LEAD),
         ] {
             if on {
-                flags |= bit;
+                cand &= self.bitmap(&Key::Flag(bit));
             }
         }
-        let languages: Vec<String> = q.languages.iter().map(|l| l.to_ascii_lowercase()).collect();
-        // A bounding box first, then the exact distance.
-        let bbox = q.near.map(|(p, r)| {
+        if q.accepting || q.min_places.is_some() {
+            cand &= self.bitmap(&Key::Accepting);
+        }
+        if !q.languages.is_empty() {
+            cand &= or_of(
+                q.languages
+                    .iter()
+                    .map(|l| Key::Language(l.to_ascii_lowercase().into()))
+                    .collect(),
+            );
+        }
+        if let Some(d) = q.day {
+            cand &= self.bitmap(&Key::Day(d as u8));
+        }
+        for w in &q.words {
+            if cand.is_empty() {
+                break;
+            }
+            cand &= self.prefix(w);
+        }
+        if let Some((p, r)) = q.near {
             let dlat = r / 111.0;
             let dlon = r / (111.0 * p.lat.to_radians().cos().max(0.01));
-            (p, r, dlat, dlon)
-        });
-
-        let matches = |seg: &Segment, e: &Entry| -> Option<Option<f64>> {
-            if e.expires_at <= ctx.now
-                || e.flags & flags != flags
-                || (cats != 0 && e.categories & cats == 0)
-                || e.capabilities & caps != caps
-            {
-                return None;
+            let (a0, b0) = cell(&Point {
+                lat: p.lat - dlat,
+                lon: p.lon - dlon,
+            });
+            let (a1, b1) = cell(&Point {
+                lat: p.lat + dlat,
+                lon: p.lon + dlon,
+            });
+            let cells = (i64::from(a1 - a0) + 1) * (i64::from(b1 - b0) + 1);
+            if cells <= 4096 {
+                let mut near = RoaringBitmap::new();
+                for a in a0..=a1 {
+                    for b in b0..=b1 {
+                        if let Some(bm) = self.bitmaps.get(&Key::Cell(a, b)) {
+                            near |= bm;
+                        }
+                    }
+                }
+                cand &= near;
             }
-            let _ = seg;
-            if (q.accepting || q.min_places.is_some()) && !ctx.capacity_fresh(e.capacity_updated_at)
-            {
-                return None;
-            }
-            if q.accepting && !e.accepting {
-                return None;
-            }
-            if let Some(n) = q.min_places {
-                if !e.accepting || e.places.unwrap_or(0) < n {
-                    return None;
+        }
+        if let Some(a) = &q.verified_training {
+            cand &= self.trained(a, ctx);
+        }
+        // Expired data is not current (fail closed): whole nodes whose snapshot expired, and
+        // single listings past their own expiry.
+        for n in self.nodes.values() {
+            if n.seg.data.snapshot.expires_at <= ctx.now {
+                cand -= &n.slots;
+            } else if n.seg.min_expiry <= ctx.now {
+                for slot in &n.slots {
+                    if self
+                        .entries
+                        .get(slot as usize)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|e| e.expires_at <= ctx.now)
+                    {
+                        cand.remove(slot);
+                    }
                 }
             }
-            if !languages.is_empty()
-                && !e
-                    .languages
-                    .iter()
-                    .any(|l| languages.iter().any(|w| language_matches(l, w)))
-            {
-                return None;
+        }
+        cand
+    }
+
+    /// Runs a query; returns the page.
+    pub fn search<'a>(&'a self, q: &GroupQuery, ctx: &QueryContext<'_>) -> GroupsPage<'a> {
+        let cand = self.candidates(q, ctx);
+        let fresh_needed = q.accepting || q.min_places.is_some();
+        let post_filters = fresh_needed || q.time.is_some() || q.age.is_some();
+        // What the bitmaps cannot answer, checked per candidate.
+        let passes = |e: &Entry| -> bool {
+            if fresh_needed && !(ctx.capacity_fresh(e.capacity_updated_at) && e.accepting) {
+                return false;
             }
-            if q.day.is_some() || q.time.is_some() {
+            if let Some(n) = q.min_places {
+                if e.places.unwrap_or(0) < n {
+                    return false;
+                }
+            }
+            if let Some(t) = q.time.map(|t| t.minutes()) {
                 let day = q.day.map(|d| d as u8);
-                let t = q.time.map(|t| t.minutes());
-                if !e.sessions.iter().any(|&(d, o, c)| {
-                    day.is_none_or(|x| x == d) && t.is_none_or(|t| o <= t && t < c)
-                }) {
-                    return None;
+                if !e
+                    .sessions
+                    .iter()
+                    .any(|&(d, o, c)| day.is_none_or(|x| x == d) && o <= t && t < c)
+                {
+                    return false;
                 }
             }
             if let Some(age) = q.age {
                 if e.age.0.is_some_and(|m| age < m) || e.age.1.is_some_and(|m| age > m) {
-                    return None;
+                    return false;
                 }
             }
-            match bbox {
-                None => Some(None),
-                Some((p, r, dlat, dlon)) => {
-                    let pt = e.point?;
-                    if (pt.lat - p.lat).abs() > dlat || (pt.lon - p.lon).abs() > dlon {
-                        return None;
-                    }
-                    let d = p.distance_km(&pt);
-                    (d <= r).then_some(Some(d))
-                }
-            }
+            true
         };
-
-        let mut hits: Vec<Hit<'a>> = Vec::new();
-        for seg in self.segments.values() {
-            if seg.data.snapshot.expires_at <= ctx.now {
-                continue; // fail closed: an expired snapshot is not current
+        let entry = |slot: u32| self.entries.get(slot as usize).and_then(Option::as_ref);
+        let start = (q.page - 1).saturating_mul(q.per_page);
+        let mut window: Vec<(&'a Entry, Option<f64>)> = Vec::with_capacity(q.per_page);
+        let total_items;
+        if let Some((p, r)) = q.near {
+            let mut hits: Vec<(f64, &'a Entry)> = cand
+                .iter()
+                .filter_map(entry)
+                .filter(|e| passes(e))
+                .filter_map(|e| {
+                    let d = p.distance_km(&e.point?);
+                    (d <= r).then_some((d, e))
+                })
+                .collect();
+            hits.sort_by(|a, b| a.0.total_cmp(&b.0));
+            total_items = hits.len();
+            window.extend(
+                hits.into_iter()
+                    .skip(start)
+                    .take(q.per_page)
+                    .map(|(d, e)| (e, Some(d))),
+            );
+        } else if !post_filters {
+            // The bitmaps answered everything: count them, and read just the page.
+            total_items = cand.len() as usize;
+            if start < total_items {
+                let first = cand.select(start as u32).unwrap_or(u32::MAX);
+                window.extend(
+                    cand.range(first..)
+                        .take(q.per_page)
+                        .filter_map(entry)
+                        .map(|e| (e, None)),
+                );
             }
-            if let Some(a) = &q.verified_training {
-                if !ctx.verified_training(&seg.data).contains(a) {
+        } else {
+            let mut count = 0usize;
+            for e in cand.iter().filter_map(entry) {
+                if !passes(e) {
                     continue;
                 }
-            }
-            let mut push = |i: usize| {
-                let e = &seg.entries[i];
-                if let Some(distance) = matches(seg, e) {
-                    hits.push(Hit {
-                        seg,
-                        entry: e,
-                        distance,
-                    });
+                if count >= start && window.len() < q.per_page {
+                    window.push((e, None));
                 }
-            };
-            match seg.text_candidates(&q.words) {
-                Some(candidates) => candidates.into_iter().for_each(|i| push(i as usize)),
-                None => (0..seg.entries.len()).for_each(&mut push),
+                count += 1;
             }
+            total_items = count;
         }
-        if q.near.is_some() {
-            hits.sort_by(|a, b| {
-                a.distance
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.distance.unwrap_or(0.0))
-            });
-        }
-
-        let total_items = hits.len();
         let total_pages = total_items.div_ceil(q.per_page);
-        let start = (q.page - 1).saturating_mul(q.per_page).min(total_items);
-        let end = (start + q.per_page).min(total_items);
         let mut training_cache: HashMap<*const Segment, Vec<String>> = HashMap::new();
-        let contents: Vec<GroupResult<'a>> = hits
-            .drain(start..end)
-            .map(|h| {
+        let contents: Vec<GroupResult<'a>> = window
+            .into_iter()
+            .map(|(e, distance)| {
                 let training = training_cache
-                    .entry(h.seg as *const Segment)
-                    .or_insert_with(|| ctx.verified_training(&h.seg.data))
+                    .entry(Arc::as_ptr(&e.seg))
+                    .or_insert_with(|| ctx.verified_training(&e.seg.data))
                     .clone();
-                result(h.seg, h.entry, h.distance, training, ctx)
+                result(e, distance, training, ctx)
             })
             .collect();
         GroupsPage {
@@ -481,27 +692,21 @@ impl Index {
         id: &Uuid,
         ctx: &QueryContext<'_>,
     ) -> Option<GroupResult<'a>> {
-        let seg = self.segment(node)?;
-        let entry = seg.entries.get(*seg.by_id.get(id)? as usize)?;
-        if entry.expires_at <= ctx.now || seg.data.snapshot.expires_at <= ctx.now {
+        let slots = self.nodes.get(node)?;
+        let entry = self.entries.get(*slots.by_id.get(id)? as usize)?.as_ref()?;
+        if entry.expires_at <= ctx.now || slots.seg.data.snapshot.expires_at <= ctx.now {
             return None;
         }
         Some(result(
-            seg,
             entry,
             None,
-            ctx.verified_training(&seg.data),
+            ctx.verified_training(&slots.seg.data),
             ctx,
         ))
     }
 }
 
-fn language_matches(have: &str, want: &str) -> bool {
-    have == want || (have.starts_with(want) && have.as_bytes().get(want.len()) == Some(&b'-'))
-}
-
 fn result<'a>(
-    seg: &'a Segment,
     e: &'a Entry,
     distance: Option<f64>,
     training: Vec<String>,
@@ -514,15 +719,16 @@ fn result<'a>(
     } else {
         CapacityStatus::NotAccepting
     };
+    let data = &e.seg.data;
     GroupResult {
-        node: &seg.data.id,
-        node_name: &seg.name,
+        node: &e.seg.id,
+        node_name: &e.seg.name,
         id: e.id,
         distance_km: distance.map(|d| (d * 100.0).round() / 100.0),
         capacity_status,
         verified_training: training,
-        provenance: format!("/v1/groups/{}/{}", seg.data.id, e.id),
+        provenance: format!("/v1/groups/{}/{}", e.seg.id, e.id),
         listing: &e.payload,
-        envelope: &e.envelope,
+        envelope: data.listings.get(&e.id).map(|l| l.envelope()),
     }
 }

@@ -18,6 +18,8 @@ struct NodeMeta {
     attestations: Vec<Envelope>,
     feed_seq: u64,
     verified_at: chrono::DateTime<chrono::Utc>,
+    /// Every listing envelope the snapshot names (one value per node: sled's cost is per key).
+    listings: Vec<Envelope>,
 }
 
 fn k_meta(node: &DidKey) -> String {
@@ -50,24 +52,20 @@ pub fn save(
             .collect(),
         feed_seq,
         verified_at: data.verified_at,
+        listings: data
+            .listings
+            .values()
+            .map(|l| l.envelope().clone())
+            .collect(),
     };
     batch.put(&k_meta(&data.id), &meta)?;
-    let prefix = k_listing_prefix(&data.id);
-    for (id, listing) in &data.listings {
-        let unchanged = previous
-            .and_then(|p| p.listings.get(id))
-            .is_some_and(|p| p.digest() == listing.digest());
-        if !unchanged {
-            batch.put(&format!("{prefix}{id}"), listing.envelope())?;
-        }
-    }
-    if let Some(prev) = previous {
-        for id in prev
-            .listings
-            .keys()
-            .filter(|id| !data.listings.contains_key(id))
+    // Stores written by earlier versions kept one key per listing.
+    if previous.is_none() {
+        for key in store
+            .keys(&k_listing_prefix(&data.id))
+            .filter_map(Result::ok)
         {
-            batch.remove(&format!("{prefix}{id}"));
+            batch.remove(&key);
         }
     }
     batch.put(K_FEED_SEQ, &feed_seq)?;
@@ -148,8 +146,7 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
         Verified::<Snapshot>::from_own_store(meta.snapshot, signer).map_err(|e| e.to_string())?;
     let named: HashSet<_> = snapshot.listings.iter().map(|e| e.id).collect();
     let mut listings = BTreeMap::new();
-    for item in store.scan::<Envelope>(&k_listing_prefix(node)) {
-        let (_, env) = item.map_err(|e| e.to_string())?;
+    for env in meta.listings {
         let listing =
             Verified::<Listing>::from_own_store(env, signer).map_err(|e| e.to_string())?;
         if named.contains(&listing.id) {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::config::{AggregatorConfig, NodeEntry};
 use crate::fetch::{parse, Fetched, Fetcher};
-use crate::index::{Index, QueryContext, Segment};
+use crate::index::{Index, QueryContext};
 use crate::persist;
 use crate::verify::{self, Limits, NodeData, Refusal, Refused, SnapshotVerdict};
 
@@ -61,7 +61,7 @@ pub struct Aggregator {
     pub store: Store,
     pub fetcher: Fetcher,
     pub issuers: Vec<TrustedIssuer>,
-    index: RwLock<Arc<Index>>,
+    index: RwLock<Index>,
     health: Mutex<HashMap<DidKey, NodeHealth>>,
     revocations: RwLock<Arc<HashMap<DidKey, RevocationView>>>,
     wake: HashMap<DidKey, Arc<Notify>>,
@@ -146,7 +146,7 @@ impl Aggregator {
                 h.listings = data.listings.len();
                 h.name = data.document().map(|d| d.name.clone());
             }
-            index = index.with(Segment::new(Arc::new(data)));
+            index.replace(Arc::new(data));
         }
         let wake = config
             .nodes
@@ -161,7 +161,7 @@ impl Aggregator {
         Ok(Self {
             fetcher,
             issuers,
-            index: RwLock::new(Arc::new(index)),
+            index: RwLock::new(index),
             health: Mutex::new(health),
             revocations: RwLock::new(Arc::new(HashMap::new())),
             wake,
@@ -177,8 +177,9 @@ impl Aggregator {
         })
     }
 
-    pub fn index(&self) -> Arc<Index> {
-        read(&self.index)
+    /// The index, for reading. Do not hold it across an await.
+    pub fn index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn revocations(&self) -> Arc<HashMap<DidKey, RevocationView>> {
@@ -402,13 +403,13 @@ impl Aggregator {
             }
         }
         lock(&self.feed_positions).insert(data.id, feed_seq);
-        let segment = Segment::new(Arc::new(data));
-        // Serialise index swaps so concurrent crawls do not lose each other's segments.
+        // Build the node's entries before taking the index lock.
+        let prepared = crate::index::Prepared::new(Arc::new(data));
         let mut guard = match self.index.write() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        *guard = Arc::new(guard.with(segment));
+        guard.install(prepared);
     }
 
     async fn crawl(
