@@ -23,6 +23,10 @@ pub enum Reply {
     Endless,
     Redirect(String),
     WrongType(Vec<u8>),
+    /// Sends the start of a body, then drops the connection.
+    ResetMidBody(Vec<u8>),
+    /// A body with `Content-Encoding: gzip`.
+    Gzip(Vec<u8>),
 }
 
 #[derive(Default)]
@@ -60,6 +64,19 @@ async fn answer(req: HttpRequest, routes: web::Data<Arc<Mutex<Routes>>>) -> Http
                 .content_type("application/json")
                 .body("{}")
         }
+        Some(Reply::ResetMidBody(start)) => {
+            let chunks = futures_util::stream::iter(vec![
+                Ok::<_, actix_web::Error>(web::Bytes::from(start)),
+                Err(actix_web::error::ErrorInternalServerError("reset")),
+            ]);
+            HttpResponse::Ok()
+                .content_type("application/json")
+                .streaming(chunks)
+        }
+        Some(Reply::Gzip(b)) => HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header(("content-encoding", "gzip"))
+            .body(b),
         Some(Reply::Endless) => {
             let chunks = futures_util::stream::unfold((), |_| async {
                 tokio::time::sleep(Duration::from_millis(5)).await;

@@ -179,7 +179,8 @@ fn fresh(expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
 
 /// Crawl health per node: status, last success, and the reason for the last refusal.
 #[utoipa::path(get, path = "/v1/nodes", tag = "directory",
-    responses((status = 200, description = "Every node in the trust policy", body = Vec<NodeHealth>)))]
+    responses((status = 200, description = "Every node in the trust policy", body = Vec<NodeHealth>),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn nodes(state: Data) -> HttpResponse {
     HttpResponse::Ok().json(state.health())
 }
@@ -200,7 +201,8 @@ pub struct IssuerInfo {
 
 /// The trusted issuers and their revocation lists.
 #[utoipa::path(get, path = "/v1/issuers", tag = "directory",
-    responses((status = 200, description = "Trusted issuers", body = Vec<IssuerInfo>)))]
+    responses((status = 200, description = "Trusted issuers", body = Vec<IssuerInfo>),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn issuers(state: Data) -> HttpResponse {
     let revocations = state.revocations();
     let out: Vec<IssuerInfo> = state
@@ -241,7 +243,8 @@ pub struct AuditEntry {
 #[utoipa::path(get, path = "/v1/issuers/{did}/attestations", tag = "directory",
     params(("did" = String, Path, description = "The issuer's did:key")),
     responses((status = 200, description = "Attestations presented", body = Vec<AuditEntry>),
-        (status = 404, description = "Not a did:key", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "Not a did:key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn issuer_attestations(
     state: Data,
     path: web::Path<String>,
@@ -274,7 +277,8 @@ pub async fn issuer_attestations(
 
 /// The published taxonomy: categories, safeguarding capabilities, staff checks, achievements.
 #[utoipa::path(get, path = "/v1/taxonomy", tag = "directory",
-    responses((status = 200, description = "The taxonomy", body = Taxonomy)))]
+    responses((status = 200, description = "The taxonomy", body = Taxonomy),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn taxonomy() -> HttpResponse {
     HttpResponse::Ok().json(TAXONOMY)
 }
@@ -317,7 +321,8 @@ pub struct FeedPage {
 #[utoipa::path(get, path = "/v1/feed", tag = "directory",
     params(FeedQuery),
     responses((status = 200, description = "Feed page", body = FeedPage),
-        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpResponse, AggError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let items: Vec<FeedItem> = state
@@ -350,7 +355,8 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a newer snapshot of a followed node", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Not a newer snapshot of a followed node", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn ping(state: Data, body: web::Json<Envelope>) -> Result<HttpResponse, AggError> {
     state
         .ping(body.into_inner())
@@ -359,13 +365,15 @@ pub async fn ping(state: Data, body: web::Json<Envelope>) -> Result<HttpResponse
 }
 
 /// Liveness and readiness.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Serving")))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Serving", body = String, content_type = "text/plain"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
 /// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn metrics(state: Data) -> HttpResponse {
     let m = &state.metrics;
     let index = state.index();
@@ -447,6 +455,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(signpost_http::query_config())
         .service(
             web::scope("")
+                .wrap(actix_web::middleware::from_fn(
+                    signpost_http::ratelimit::rate_limit,
+                ))
                 .wrap(signpost_http::public_cors())
                 .route("/v1/groups", web::get().to(groups))
                 .route("/v1/groups/{node}/{id}", web::get().to(group))

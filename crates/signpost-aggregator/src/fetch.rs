@@ -138,7 +138,13 @@ impl Fetcher {
                 .map_or(16 * 1024, |n| n as usize)
                 .min(cap),
         );
-        while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            if e.is_timeout() {
+                FetchError::Timeout
+            } else {
+                FetchError::Body(e.to_string())
+            }
+        })? {
             if body.len() + chunk.len() > cap {
                 return Err(FetchError::TooLarge(cap));
             }
@@ -183,9 +189,8 @@ fn classify(e: reqwest::Error) -> FetchError {
         )
     } else if e.is_connect() {
         FetchError::Connect(e.to_string())
-    } else if e.is_body() || e.is_decode() {
-        FetchError::Body(e.to_string())
     } else {
-        FetchError::Connect(e.to_string())
+        // The connection was made but the exchange failed (reset, closed mid-message, ...).
+        FetchError::Body(e.to_string())
     }
 }

@@ -619,13 +619,26 @@ impl Index {
         let mut window: Vec<(&'a Entry, Option<f64>)> = Vec::with_capacity(q.per_page);
         let total_items;
         if let Some((p, r)) = q.near {
+            // An equirectangular distance (no trigonometry per point) to filter and sort;
+            // the exact great-circle distance near the boundary and for the page shown.
+            let kx = 111.195 * p.lat.to_radians().cos();
+            let approx = |pt: &Point| {
+                let dx = (pt.lon - p.lon) * kx;
+                let dy = (pt.lat - p.lat) * 111.195;
+                (dx * dx + dy * dy).sqrt()
+            };
             let mut hits: Vec<(f64, &'a Entry)> = cand
                 .iter()
                 .filter_map(entry)
-                .filter(|e| passes(e))
                 .filter_map(|e| {
-                    let d = p.distance_km(&e.point?);
-                    (d <= r).then_some((d, e))
+                    let pt = e.point?;
+                    let d = approx(&pt);
+                    let inside = if (d - r).abs() < r * 0.02 {
+                        p.distance_km(&pt) <= r
+                    } else {
+                        d <= r
+                    };
+                    (inside && passes(e)).then_some((d, e))
                 })
                 .collect();
             hits.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -634,7 +647,7 @@ impl Index {
                 hits.into_iter()
                     .skip(start)
                     .take(q.per_page)
-                    .map(|(d, e)| (e, Some(d))),
+                    .map(|(_, e)| (e, e.point.map(|pt| p.distance_km(&pt)))),
             );
         } else if !post_filters {
             // The bitmaps answered everything: count them, and read just the page.

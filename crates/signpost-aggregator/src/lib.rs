@@ -113,9 +113,14 @@ pub async fn start(
             .map_err(StartError::Other)?,
     );
     let data = web::Data::new(Arc::clone(&state));
+    let limiter = web::Data::new(signpost_http::ratelimit::RateLimiter::new(
+        state.config.api.rate_limit_per_sec,
+        state.config.api.rate_limit_burst,
+    ));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(limiter.clone())
             .wrap(
                 // Paths only: query strings (which can hold coordinates) and client addresses
                 // are never logged.

@@ -5,6 +5,8 @@
 //! `application/problem+json` (RFC 9457). Extractor failures (malformed JSON, oversized
 //! bodies, bad paths and queries) and unknown routes go through the same table.
 
+pub mod ratelimit;
+
 use std::fmt;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -81,6 +83,7 @@ pub enum RequestError {
     BadPath(String),
     BadQuery(String),
     NotFound,
+    RateLimited { retry_after_secs: u64 },
 }
 
 impl fmt::Display for RequestError {
@@ -94,6 +97,12 @@ impl fmt::Display for RequestError {
             Self::BadPath(e) => write!(f, "the path is not valid: {e}"),
             Self::BadQuery(e) => write!(f, "the query string is not valid: {e}"),
             Self::NotFound => f.write_str("no such resource"),
+            Self::RateLimited { retry_after_secs } => {
+                write!(
+                    f,
+                    "too many requests from this client; retry after {retry_after_secs} s"
+                )
+            }
         }
     }
 }
@@ -107,6 +116,7 @@ impl ApiError for RequestError {
             Self::BadPath(_) => "invalid_path",
             Self::BadQuery(_) => "invalid_query",
             Self::NotFound => "not_found",
+            Self::RateLimited { .. } => "rate_limited",
         }
     }
     fn status(&self) -> StatusCode {
@@ -115,6 +125,7 @@ impl ApiError for RequestError {
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BadPath(_) | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
     fn title(&self) -> &'static str {
@@ -125,6 +136,7 @@ impl ApiError for RequestError {
             Self::BadPath(_) => "Not found",
             Self::BadQuery(_) => "Invalid query parameters",
             Self::NotFound => "Not found",
+            Self::RateLimited { .. } => "Too many requests",
         }
     }
 }

@@ -58,6 +58,10 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Most listings the node publishes.
     pub max_listings: usize,
+    /// Requests per second per client address on public endpoints (0: no limit).
+    pub rate_limit_per_sec: u32,
+    /// Burst allowance for the rate limit.
+    pub rate_limit_burst: u32,
 }
 
 impl Default for Limits {
@@ -65,6 +69,8 @@ impl Default for Limits {
         Self {
             max_body_bytes: 64 * 1024,
             max_listings: 1000,
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 200,
         }
     }
 }

@@ -197,9 +197,14 @@ pub async fn start(
         changed: Arc::clone(&changed),
     });
     let max_body = config.limits.max_body_bytes;
+    let limiter = web::Data::new(signpost_http::ratelimit::RateLimiter::new(
+        config.limits.rate_limit_per_sec,
+        config.limits.rate_limit_burst,
+    ));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(limiter.clone())
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
             .configure(|cfg| routes::configure(cfg, max_body))
             .default_service(web::to(signpost_http::not_found))

@@ -63,7 +63,8 @@ async fn blocking<T: Send + 'static>(
 
 /// The current node document envelope.
 #[utoipa::path(get, path = "/.well-known/signpost/node", tag = "public",
-    responses((status = 200, description = "Node document envelope (node.v1), signed by the root key(s)", body = Envelope)))]
+    responses((status = 200, description = "Node document envelope (node.v1), signed by the root key(s)", body = Envelope),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn node_document(state: Data) -> HttpResponse {
     json_bytes(state.publisher.published().node_document.clone())
 }
@@ -72,7 +73,8 @@ pub async fn node_document(state: Data) -> HttpResponse {
 #[utoipa::path(get, path = "/v1/node/{version}", tag = "public",
     params(("version" = u64, Path, description = "Node document version, from 1")),
     responses((status = 200, description = "Node document envelope", body = Envelope),
-        (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn node_version(state: Data, path: web::Path<u64>) -> Result<HttpResponse, NodeError> {
     let version = path.into_inner();
     let published = state.publisher.published();
@@ -88,7 +90,8 @@ pub async fn node_version(state: Data, path: web::Path<u64>) -> Result<HttpRespo
     responses((status = 200, description = "Snapshot envelope (snapshot.v1)", body = Envelope,
             headers(("ETag" = String, description = "Quoted digest of the snapshot envelope"))),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
-        (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn snapshot(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
     let published = state.publisher.published();
     if published.seq == 0 {
@@ -112,7 +115,8 @@ pub async fn snapshot(state: Data, req: HttpRequest) -> Result<HttpResponse, Nod
 #[utoipa::path(get, path = "/v1/listings/{id}", tag = "public",
     params(("id" = Uuid, Path, description = "Listing id")),
     responses((status = 200, description = "Listing envelope (listing.v1)", body = Envelope),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn listing(state: Data, path: web::Path<Uuid>) -> Result<HttpResponse, NodeError> {
     let id = path.into_inner();
     let published = state.publisher.published();
@@ -128,7 +132,8 @@ pub async fn listing(state: Data, path: web::Path<Uuid>) -> Result<HttpResponse,
     responses((status = 200, description = "Bundle", body = Bundle,
             headers(("ETag" = String, description = "The snapshot's ETag"))),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
-        (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn bundle(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
     let published = state.publisher.published();
     if published.seq == 0 {
@@ -149,7 +154,8 @@ pub async fn bundle(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeE
 }
 
 /// Liveness.
-#[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, description = "The node is serving")))]
+#[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, description = "The node is serving", body = String, content_type = "text/plain"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
@@ -315,6 +321,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
         )
         .service(
             web::scope("")
+                .wrap(actix_web::middleware::from_fn(
+                    signpost_http::ratelimit::rate_limit,
+                ))
                 .wrap(signpost_http::public_cors())
                 .route("/.well-known/signpost/node", web::get().to(node_document))
                 .route("/v1/node/{version}", web::get().to(node_version))

@@ -5,5 +5,6 @@
 mod aggregator;
 mod attestations;
 mod federation;
+mod hardening;
 mod node;
 mod refusals;

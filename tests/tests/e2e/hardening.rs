@@ -1,0 +1,134 @@
+//! Hostile input beyond the refusal reasons, rate limiting, and bounded memory.
+
+use std::io::Write as _;
+
+use signpost_aggregator::config::AggregatorConfig;
+use signpost_tests::{
+    assert_problem, sample_group, Forge, MockNode, Reply, TestAggregator, TestNode,
+};
+use uuid::Uuid;
+
+async fn crawled(
+    configure: impl FnOnce(&mut AggregatorConfig),
+) -> (Forge, MockNode, TestAggregator) {
+    let mut forge = Forge::new("Hostile Org");
+    forge.put(forge.listing(Uuid::new_v4(), 1, sample_group(1)));
+    let mock = MockNode::start().await;
+    let snap = forge.snapshot();
+    mock.publish(&forge, &snap);
+    let agg = TestAggregator::manual(&[forge.entry(&mock.url)], configure).await;
+    agg.crawl().await;
+    assert_eq!(agg.names("").await.len(), 1);
+    (forge, mock, agg)
+}
+
+async fn refusal(agg: &TestAggregator, forge: &Forge) -> String {
+    agg.crawl().await;
+    let health = agg.node_health(&forge.id).await;
+    assert_eq!(
+        agg.names("").await.len(),
+        1,
+        "last verified data still served"
+    );
+    health["last_refusal"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+        * 1024
+}
+
+#[tokio::test]
+async fn resets_mid_body_gzip_bombs_and_just_over_the_cap_are_refused_with_memory_bounded() {
+    let cap = 256 * 1024;
+    let (forge, mock, agg) = crawled(|c| c.crawl.max_body_bytes = cap).await;
+    let before = rss();
+
+    mock.set(
+        "/v1/snapshot",
+        Reply::ResetMidBody(b"{\"payload\":\"AAAA".to_vec()),
+    );
+    assert_eq!(refusal(&agg, &forge).await, "transfer_failed");
+
+    // 64 MiB of zeros, gzipped to about 64 KiB. The aggregator does not ask for compression
+    // and never inflates it.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..64 {
+        gz.write_all(&zeros).unwrap();
+    }
+    mock.set("/v1/snapshot", Reply::Gzip(gz.finish().unwrap()));
+    assert_eq!(refusal(&agg, &forge).await, "malformed_json");
+
+    let over = format!("{{\"payload\":\"{}\"}}", "A".repeat(cap - 13));
+    assert_eq!(over.len(), cap + 1, "one byte over the cap");
+    mock.set("/v1/snapshot", Reply::Json(over.into_bytes()));
+    assert_eq!(refusal(&agg, &forge).await, "body_too_large");
+
+    mock.set("/v1/snapshot", Reply::Endless);
+    let code = refusal(&agg, &forge).await;
+    assert!(code == "body_too_large" || code == "timeout", "{code}");
+
+    for _ in 0..5 {
+        mock.set("/v1/snapshot", Reply::Endless);
+        refusal(&agg, &forge).await;
+    }
+    let grown = rss().saturating_sub(before);
+    assert!(
+        grown < 64 * 1024 * 1024,
+        "memory grew by {} MiB",
+        grown / (1024 * 1024)
+    );
+}
+
+#[tokio::test]
+async fn public_endpoints_are_rate_limited_with_a_429_problem() {
+    let (_forge, _mock, agg) = crawled(|c| {
+        c.api.rate_limit_per_sec = 1;
+        c.api.rate_limit_burst = 5;
+    })
+    .await;
+    // Setting up used one request of the burst.
+    for _ in 0..4 {
+        assert_eq!(agg.get("/v1/groups").await.status(), 200);
+    }
+    let resp = agg.get("/v1/groups").await;
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert_problem(resp, 429, "rate_limited").await;
+    assert!(retry.is_some_and(|r| r.parse::<u64>().unwrap() >= 1));
+
+    let node = TestNode::start_with(|c| {
+        c.limits.rate_limit_per_sec = 1;
+        c.limits.rate_limit_burst = 2;
+    })
+    .await;
+    assert_eq!(node.get("/v1/snapshot").send().await.unwrap().status(), 200);
+    assert_eq!(node.get("/v1/snapshot").send().await.unwrap().status(), 200);
+    assert_problem(
+        node.get("/v1/snapshot").send().await.unwrap(),
+        429,
+        "rate_limited",
+    )
+    .await;
+    // Admin calls carry a token and are not rate limited.
+    let resp = node
+        .admin(reqwest::Method::GET, "/admin/listings")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
