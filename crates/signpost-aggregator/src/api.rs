@@ -289,9 +289,11 @@ pub async fn taxonomy() -> HttpResponse {
 pub struct FeedQuery {
     /// Feed position already seen (0 for everything).
     #[serde(default)]
-    pub since: u64,
-    /// Most items per response (default 100, at most 1000).
-    pub limit: Option<usize>,
+    #[param(minimum = 0)]
+    pub since: i64,
+    /// Most items per response (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
 }
 
 /// One node's verified publication, as received from it.
@@ -324,9 +326,21 @@ pub struct FeedPage {
         (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpResponse, AggError> {
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let bad = |m: &str| {
+        AggError::Query(signpost_protocol::query::QueryError {
+            code: "invalid_parameter",
+            parameter: "feed",
+            message: m.to_owned(),
+        })
+    };
+    let since = u64::try_from(query.since).map_err(|_| bad("since must be 0 or more"))?;
+    let limit = match query.limit {
+        None => 100,
+        Some(l @ 1..=1000) => l as usize,
+        Some(_) => return Err(bad("limit must be between 1 and 1000")),
+    };
     let items: Vec<FeedItem> = state
-        .feed_since(query.since, limit)
+        .feed_since(since, limit)
         .into_iter()
         .map(|(position, d)| FeedItem {
             position,
@@ -341,7 +355,7 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
                 .collect(),
         })
         .collect();
-    let next = items.last().map(|i| i.position).unwrap_or(query.since);
+    let next = items.last().map(|i| i.position).unwrap_or(since);
     let body = serde_json::to_vec(&FeedPage { next, items })
         .map_err(|e| AggError::Internal(e.to_string()))?;
     Ok(signpost_http::json_bytes(body.into()))

@@ -26,6 +26,8 @@ pub enum NodeError {
     AttestationWrongSubject { expected: String, found: String },
     #[error("the root key is not on this machine ({0}); rotate with it present, or use `signpost node root rotate`")]
     RootKeyUnavailable(String),
+    #[error("the body is not valid JSON for this endpoint: {0}")]
+    MalformedBody(String),
     #[error("storage failure: {0}")]
     Store(#[from] signpost_store::StoreError),
     #[error("internal failure: {0}")]
@@ -44,6 +46,7 @@ impl ApiError for NodeError {
             Self::AttestationInvalid(_) => "attestation_invalid",
             Self::AttestationWrongSubject { .. } => "attestation_wrong_subject",
             Self::RootKeyUnavailable(_) => "root_key_unavailable",
+            Self::MalformedBody(_) => "malformed_json",
             Self::Store(_) => "storage_failure",
             Self::Internal(_) => "internal",
         }
@@ -59,6 +62,7 @@ impl ApiError for NodeError {
             | Self::AttestationInvalid(_)
             | Self::AttestationWrongSubject { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::ListingLimit(_) | Self::RootKeyUnavailable(_) => StatusCode::CONFLICT,
+            Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
             Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,6 +78,7 @@ impl ApiError for NodeError {
             Self::AttestationInvalid(_) => "Attestation refused",
             Self::AttestationWrongSubject { .. } => "Attestation is about another organisation",
             Self::RootKeyUnavailable(_) => "Root key unavailable",
+            Self::MalformedBody(_) => "Malformed JSON body",
             Self::Store(_) => "Storage failure",
             Self::Internal(_) => "Internal failure",
         }

@@ -261,8 +261,11 @@ pub async fn admin_capacity(
     _: Admin,
     state: Data,
     path: web::Path<Uuid>,
-    body: web::Json<CapacityPatch>,
+    body: web::Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<HttpResponse, NodeError> {
+    // Only a JSON object is a patch (serde would also take an array of field values).
+    let body: CapacityPatch = serde_json::from_value(serde_json::Value::Object(body.into_inner()))
+        .map_err(|e| NodeError::MalformedBody(e.to_string()))?;
     let publisher = Arc::clone(&state.publisher);
     let id = path.into_inner();
     let listing = blocking(move || publisher.patch_capacity(id, &body)).await?;
