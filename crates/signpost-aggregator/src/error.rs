@@ -16,6 +16,8 @@ pub enum AggError {
     GroupNotFound { node: String, id: String },
     #[error("no node {0} in this directory")]
     NodeNotFound(String),
+    #[error("no such resource: {0}")]
+    NotFound(String),
     #[error("no trusted issuer {0}")]
     IssuerNotFound(String),
     #[error("ping refused: {0}")]
@@ -34,6 +36,7 @@ impl ApiError for AggError {
             Self::GroupNotFound { .. } => "group_not_found",
             Self::NodeNotFound(_) => "node_not_found",
             Self::IssuerNotFound(_) => "issuer_not_found",
+            Self::NotFound(_) => "not_found",
             Self::PingRefused(_) => "ping_refused",
             Self::RateLimited => "rate_limited",
             Self::Internal(_) => "internal",
@@ -45,7 +48,8 @@ impl ApiError for AggError {
             Self::InvalidNodeId(_)
             | Self::GroupNotFound { .. }
             | Self::NodeNotFound(_)
-            | Self::IssuerNotFound(_) => StatusCode::NOT_FOUND,
+            | Self::IssuerNotFound(_)
+            | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PingRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -58,6 +62,7 @@ impl ApiError for AggError {
             Self::GroupNotFound { .. } => "Group not found",
             Self::NodeNotFound(_) => "Node not found",
             Self::IssuerNotFound(_) => "Issuer not found",
+            Self::NotFound(_) => "Not found",
             Self::PingRefused(_) => "Ping refused",
             Self::RateLimited => "Too many requests",
             Self::Internal(_) => "Internal failure",

@@ -582,8 +582,14 @@ impl Index {
         cand
     }
 
-    /// Runs a query; returns the page.
-    pub fn search<'a>(&'a self, q: &GroupQuery, ctx: &QueryContext<'_>) -> GroupsPage<'a> {
+    /// The matches of `q` in result order: their number, and `len` of them from `start`.
+    fn window<'a>(
+        &'a self,
+        q: &GroupQuery,
+        ctx: &QueryContext<'_>,
+        start: usize,
+        len: usize,
+    ) -> (usize, Vec<(&'a Entry, Option<f64>)>) {
         let cand = self.candidates(q, ctx);
         let fresh_needed = q.accepting || q.min_places.is_some();
         let post_filters = fresh_needed || q.time.is_some() || q.age.is_some();
@@ -615,8 +621,7 @@ impl Index {
             true
         };
         let entry = |slot: u32| self.entries.get(slot as usize).and_then(Option::as_ref);
-        let start = (q.page - 1).saturating_mul(q.per_page);
-        let mut window: Vec<(&'a Entry, Option<f64>)> = Vec::with_capacity(q.per_page);
+        let mut window: Vec<(&'a Entry, Option<f64>)> = Vec::with_capacity(len.min(1024));
         let total_items;
         if let Some((p, r)) = q.near {
             // An equirectangular distance (no trigonometry per point) to filter and sort;
@@ -646,17 +651,19 @@ impl Index {
             window.extend(
                 hits.into_iter()
                     .skip(start)
-                    .take(q.per_page)
+                    .take(len)
                     .map(|(_, e)| (e, e.point.map(|pt| p.distance_km(&pt)))),
             );
         } else if !post_filters {
             // The bitmaps answered everything: count them, and read just the page.
             total_items = cand.len() as usize;
             if start < total_items {
-                let first = cand.select(start as u32).unwrap_or(u32::MAX);
+                let first = cand
+                    .select(u32::try_from(start).unwrap_or(u32::MAX))
+                    .unwrap_or(u32::MAX);
                 window.extend(
                     cand.range(first..)
-                        .take(q.per_page)
+                        .take(len)
                         .filter_map(entry)
                         .map(|e| (e, None)),
                 );
@@ -667,13 +674,38 @@ impl Index {
                 if !passes(e) {
                     continue;
                 }
-                if count >= start && window.len() < q.per_page {
+                if count >= start && window.len() < len {
                     window.push((e, None));
                 }
                 count += 1;
             }
             total_items = count;
         }
+        (total_items, window)
+    }
+
+    /// Every match of `q`, in result order, with its node and listing (for other APIs over
+    /// the same index, such as Open Referral UK).
+    pub fn matching<'a>(
+        &'a self,
+        q: &GroupQuery,
+        ctx: &QueryContext<'_>,
+    ) -> Vec<(
+        &'a Arc<Segment>,
+        &'a signpost_protocol::Verified<Listing>,
+        Option<f64>,
+    )> {
+        self.window(q, ctx, 0, usize::MAX)
+            .1
+            .into_iter()
+            .filter_map(|(e, d)| Some((&e.seg, e.seg.data.listings.get(&e.id)?, d)))
+            .collect()
+    }
+
+    /// Runs a query; returns the page.
+    pub fn search<'a>(&'a self, q: &GroupQuery, ctx: &QueryContext<'_>) -> GroupsPage<'a> {
+        let start = (q.page - 1).saturating_mul(q.per_page);
+        let (total_items, window) = self.window(q, ctx, start, q.per_page);
         let total_pages = total_items.div_ceil(q.per_page);
         let mut training_cache: HashMap<*const Segment, Vec<String>> = HashMap::new();
         let contents: Vec<GroupResult<'a>> = window

@@ -14,6 +14,7 @@ pub mod error;
 pub mod fetch;
 pub mod index;
 pub mod openapi;
+pub mod oruk;
 pub mod persist;
 pub mod service;
 pub mod verify;
@@ -132,6 +133,7 @@ pub async fn start(
                     .exclude("/metrics"),
             )
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
+            .configure(oruk::configure)
             .configure(api::configure)
             .default_service(web::to(signpost_http::not_found))
     })

@@ -3,16 +3,19 @@
 
 use utoipa::OpenApi;
 
-use crate::api;
+use crate::{api, oruk};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Signpost directory", description = "Find community groups for social prescribing: capacity, safeguarding, verified training and the access facts that decide whether a person can attend. Every result carries the organisation's original signed envelope (DSSE, Ed25519), so it can be verified without trusting this service. Errors are application/problem+json with a stable `code`."),
-    paths(api::groups, api::group, api::nodes, api::issuers, api::issuer_attestations, api::taxonomy, api::feed, api::ping, api::healthz, api::metrics),
+    paths(api::groups, api::group, api::nodes, api::issuers, api::issuer_attestations, api::taxonomy, api::feed, api::ping, api::healthz, api::metrics,
+        oruk::root, oruk::services, oruk::service, oruk::service_at_locations, oruk::service_at_location,
+        oruk::taxonomies, oruk::taxonomy, oruk::taxonomy_terms, oruk::taxonomy_term),
     components(schemas(signpost_http::Problem)),
     tags((name = "directory", description = "Queries for GP software, referrers and regulators"),
          (name = "federation", description = "Node push and mirror feed"),
-         (name = "operations", description = "Health and metrics"))
+         (name = "operations", description = "Health and metrics"),
+         (name = "oruk", description = "Open Referral UK (HSDS 3.0 UK profile) over the same verified index; each service carries a `signpost` extension with its signed envelope and provenance link"))
 )]
 struct DirectoryApi;
 

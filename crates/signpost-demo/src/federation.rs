@@ -433,6 +433,12 @@ fn highlight(
             frequency: Default::default(),
         }];
     }
+    if org == 4 && group == 3 {
+        // Wakefield's digital drop-in runs online only: a listing without a location.
+        g.location = None;
+        g.online = true;
+        g.name = "Wakefield Digital Drop-in (online)".into();
+    }
     if org == 5 && group == 0 {
         // Chapeltown Women's Circle: childcare, holds survivors of gender-based violence.
         g.access.childcare = true;

@@ -7,4 +7,5 @@ mod attestations;
 mod federation;
 mod hardening;
 mod node;
+mod oruk;
 mod refusals;
