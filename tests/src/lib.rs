@@ -63,7 +63,7 @@ impl TestNode {
             .to_owned();
         let server = signpost_node::start(dir.path(), "127.0.0.1:0", Default::default())
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("node start: {e}"));
         let url = server.url();
         Self {
             dir,

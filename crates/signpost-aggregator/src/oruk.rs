@@ -603,11 +603,9 @@ fn list(
                 (Some(("signpost-staff-checks", term)), _) => {
                     g.safeguarding.staff_checks.iter().any(|c| c == term.id)
                 }
-                (Some(("signpost-access", term)), _) => {
-                    service_full(seg, l, &ctx)["attributes"]
-                        .as_array()
-                        .is_some_and(|a| a.iter().any(|x| x["taxonomy_term"]["term"] == term.id))
-                }
+                (Some(("signpost-access", term)), _) => service_full(seg, l, &ctx)["attributes"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x["taxonomy_term"]["term"] == term.id)),
                 (_, Some("signpost-safeguarding")) => !g.safeguarding.capabilities.is_empty(),
                 (_, Some("signpost-staff-checks")) => !g.safeguarding.staff_checks.is_empty(),
                 (_, Some("signpost-training")) => {

@@ -27,6 +27,19 @@ pub struct NodeConfig {
     pub limits: Limits,
     #[serde(default)]
     pub push: Push,
+    /// Serve HTTPS directly (for charities without a reverse proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
+}
+
+/// Certificate and private key files (PEM) for HTTPS.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// Certificate chain, PEM (relative paths are relative to the node directory).
+    pub cert_file: PathBuf,
+    /// Private key, PEM, mode 0600.
+    pub key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

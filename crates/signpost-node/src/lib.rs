@@ -95,6 +95,7 @@ pub fn init(dir: &Path, name: &str, base_url: &str) -> Result<InitReport, StartE
         publishing: Default::default(),
         limits: Default::default(),
         push: Default::default(),
+        tls: None,
     };
     let store = Store::open(&dir.join(STORE_DIR))?;
     Publisher::initialise(
@@ -120,6 +121,8 @@ pub fn init(dir: &Path, name: &str, base_url: &str) -> Result<InitReport, StartE
 /// A running node.
 pub struct NodeServer {
     pub addr: SocketAddr,
+    /// Whether it serves HTTPS.
+    pub tls: bool,
     pub publisher: Arc<Publisher>,
     handle: actix_web::dev::ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -128,7 +131,11 @@ pub struct NodeServer {
 
 impl NodeServer {
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!(
+            "{}://{}",
+            if self.tls { "https" } else { "http" },
+            self.addr
+        )
     }
 
     /// Waits until the server stops (Ctrl-C, or [`NodeServer::stop`] from elsewhere).
@@ -210,8 +217,11 @@ pub async fn start(
             .default_service(web::to(signpost_http::not_found))
     })
     .workers(options.workers.unwrap_or(2))
-    .shutdown_timeout(5)
-    .bind(listen)
+    .shutdown_timeout(5);
+    let server = match &config.tls {
+        None => server.bind(listen),
+        Some(tls) => server.bind_rustls_0_23(listen, tls_config(dir, tls)?),
+    }
     .map_err(|source| StartError::Bind {
         addr: listen.to_owned(),
         source,
@@ -240,6 +250,7 @@ pub async fn start(
     tracing::info!(%addr, node = %publisher.node_id(), "node serving");
     Ok(NodeServer {
         addr,
+        tls: config.tls.is_some(),
         publisher,
         handle,
         server,
@@ -353,4 +364,37 @@ pub fn import_attestation(
     )?;
     publisher.import_attestation(envelope)?;
     Ok(())
+}
+
+/// Loads the certificate chain and key for HTTPS (rustls with the ring provider).
+fn tls_config(dir: &Path, tls: &config::Tls) -> Result<rustls::ServerConfig, StartError> {
+    let path = |p: &Path| {
+        if p.is_relative() {
+            dir.join(p)
+        } else {
+            p.to_owned()
+        }
+    };
+    let (cert_path, key_path) = (path(&tls.cert_file), path(&tls.key_file));
+    keyfile::check_private(&key_path)?;
+    let io = |p: &Path| {
+        let p = p.to_owned();
+        move |source| StartError::Io { path: p, source }
+    };
+    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
+        std::fs::File::open(&cert_path).map_err(io(&cert_path))?,
+    ))
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(io(&cert_path))?;
+    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
+        std::fs::File::open(&key_path).map_err(io(&key_path))?,
+    ))
+    .map_err(io(&key_path))?
+    .ok_or_else(|| StartError::Invalid(format!("{}: no private key", key_path.display())))?;
+    rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+    .map_err(|e| StartError::Invalid(format!("TLS: {e}")))
 }

@@ -609,3 +609,45 @@ async fn init_refuses_to_overwrite_and_serve_refuses_readable_secrets() {
         .unwrap();
     assert!(err.to_string().contains("readable by other users"), "{err}");
 }
+
+#[tokio::test]
+async fn the_node_serves_https_itself() {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    signpost_node::init(dir.path(), "HTTPS Charity", "https://127.0.0.1").unwrap();
+    std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
+    signpost_store::keyfile::write_secret(
+        &dir.path().join("key.pem"),
+        cert.signing_key.serialize_pem().as_bytes(),
+    )
+    .unwrap();
+    signpost_tests::edit_config(dir.path(), |c| {
+        c.tls = Some(signpost_node::config::Tls {
+            cert_file: "cert.pem".into(),
+            key_file: "key.pem".into(),
+        })
+    });
+    let server = signpost_node::start(dir.path(), "127.0.0.1:0", Default::default())
+        .await
+        .unwrap();
+    assert!(server.url().starts_with("https://"));
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let resp = client
+        .get(format!("{}/v1/snapshot", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // Plain HTTP is not served on that port.
+    let plain = client
+        .get(format!("http://{}/v1/snapshot", server.addr))
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+    server.stop().await;
+}
