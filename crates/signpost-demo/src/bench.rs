@@ -66,6 +66,7 @@ pub struct BenchReport {
     pub rss_ratio_to_envelopes: f64,
     pub node_binary_bytes: u64,
     pub node_startup_ms: f64,
+    pub node_rss_idle_empty_bytes: u64,
     pub node_rss_idle_bytes: u64,
     pub node_rss_serving_bytes: u64,
     pub node_listings: usize,
@@ -435,36 +436,17 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     Ok(report)
 }
 
-async fn node_footprint(opts: &BenchOptions, report: &mut BenchReport) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("signpost-bench-node-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    signpost_node::init(&dir, "Bench Node", "http://127.0.0.1").map_err(|e| e.to_string())?;
-    report.node_listings = opts.listings_per_node.min(1000);
-    {
-        let config = signpost_node::config::NodeConfig::load(&dir).map_err(|e| e.to_string())?;
-        let store = signpost_store::Store::open(&dir.join(signpost_node::config::STORE_DIR))
-            .map_err(|e| e.to_string())?;
-        let publisher = signpost_node::publisher::Publisher::open(
-            &dir,
-            store,
-            config.publishing.lifetime(),
-            config.limits.max_listings,
-        )
-        .map_err(|e| e.to_string())?;
-        let now = chrono::Utc::now();
-        for i in 0..report.node_listings {
-            publisher
-                .create(signpost_protocol::sample::group(i as u64, i, now))
-                .map_err(|e| e.to_string())?;
-        }
-    }
-    report.node_binary_bytes = std::fs::metadata(&opts.exe).map(|m| m.len()).unwrap_or(0);
+/// Starts `signpost node serve` on `dir`; returns the child, its URL and the start-up time.
+async fn spawn_node(
+    exe: &std::path::Path,
+    dir: &std::path::Path,
+) -> Result<(Child, String, f64), String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
         .port();
     let started = Instant::now();
-    let mut child = Command::new(&opts.exe)
+    let mut child = Command::new(exe)
         .args([
             "node",
             "serve",
@@ -494,7 +476,56 @@ async fn node_footprint(opts: &BenchOptions, report: &mut BenchReport) -> Result
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    report.node_startup_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok((child, url, started.elapsed().as_secs_f64() * 1000.0))
+}
+
+fn new_node_dir(name: &str) -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("signpost-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    signpost_node::init(&dir, "Bench Node", "http://127.0.0.1").map_err(|e| e.to_string())?;
+    // The load below comes from one address: no public rate limit for the measurement.
+    let mut config = signpost_node::config::NodeConfig::load(&dir).map_err(|e| e.to_string())?;
+    config.limits.rate_limit_per_sec = 0;
+    std::fs::write(
+        dir.join(signpost_node::config::CONFIG_FILE),
+        config.to_toml().map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+async fn node_footprint(opts: &BenchOptions, report: &mut BenchReport) -> Result<(), String> {
+    let empty = new_node_dir("empty-node")?;
+    let (mut child, _, _) = spawn_node(&opts.exe, &empty).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    report.node_rss_idle_empty_bytes = rss(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&empty);
+
+    let dir = new_node_dir("node")?;
+    report.node_listings = opts.listings_per_node.min(1000);
+    {
+        let config = signpost_node::config::NodeConfig::load(&dir).map_err(|e| e.to_string())?;
+        let store = signpost_store::Store::open(&dir.join(signpost_node::config::STORE_DIR))
+            .map_err(|e| e.to_string())?;
+        let publisher = signpost_node::publisher::Publisher::open(
+            &dir,
+            store,
+            config.publishing.lifetime(),
+            config.limits.max_listings,
+        )
+        .map_err(|e| e.to_string())?;
+        let now = chrono::Utc::now();
+        for i in 0..report.node_listings {
+            publisher
+                .create(signpost_protocol::sample::group(i as u64, i, now))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    report.node_binary_bytes = std::fs::metadata(&opts.exe).map(|m| m.len()).unwrap_or(0);
+    let (mut child, url, startup_ms) = spawn_node(&opts.exe, &dir).await?;
+    report.node_startup_ms = startup_ms;
     tokio::time::sleep(Duration::from_secs(1)).await;
     report.node_rss_idle_bytes = rss(child.id());
     let _ = load(&format!("{url}/v1/bundle"), 2.0, 8).await;
