@@ -27,8 +27,20 @@ pub enum NodeCommand {
     /// Attestations about this organisation.
     #[command(subcommand)]
     Attest(AttestCommand),
+    /// The admin token.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Print the node's OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Write a new admin token (the old one stops working when the node restarts).
+    Rotate {
+        #[arg(long)]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -140,6 +152,13 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
                 None => signpost_node::import_attestation(&dir, env)?,
             }
             println!("attestation imported; the node's next snapshot names it");
+        }
+        NodeCommand::Token(TokenCommand::Rotate { dir }) => {
+            let path = signpost_node::rotate_admin_token(&dir)?;
+            println!(
+                "new admin token in {} (mode 0600); restart the node to apply it",
+                path.display()
+            );
         }
         NodeCommand::Openapi => print!("{}", signpost_node::openapi::document_json()),
     }

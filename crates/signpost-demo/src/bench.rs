@@ -583,6 +583,11 @@ pub fn table(r: &BenchReport) -> String {
     ));
     s.push_str(&format!(
         "{:<52} {:>14}\n",
+        "node RSS idle (no listings)",
+        format!("{:.1} MiB", mib(r.node_rss_idle_empty_bytes))
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}\n",
         format!("node RSS idle ({} listings)", r.node_listings),
         format!("{:.1} MiB", mib(r.node_rss_idle_bytes))
     ));

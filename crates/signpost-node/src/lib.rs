@@ -398,3 +398,30 @@ fn tls_config(dir: &Path, tls: &config::Tls) -> Result<rustls::ServerConfig, Sta
     .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
     .map_err(|e| StartError::Invalid(format!("TLS: {e}")))
 }
+
+/// Replaces the admin token: a new random token in `DIR/admin-token` (0600) and its hash in
+/// the config. The old token stops working when the node next starts.
+pub fn rotate_admin_token(dir: &Path) -> Result<PathBuf, StartError> {
+    let mut config = NodeConfig::load(dir)?;
+    let mut token = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut token);
+    let token = hex::encode(token);
+    let path = dir.join(ADMIN_TOKEN_FILE);
+    let fresh = dir.join(format!("{ADMIN_TOKEN_FILE}.new"));
+    let _ = std::fs::remove_file(&fresh);
+    keyfile::write_secret(&fresh, format!("{token}\n").as_bytes())?;
+    config.admin_token_sha256 = hex::encode(Sha256::digest(token.as_bytes()));
+    let text = config
+        .to_toml()
+        .map_err(|e| StartError::Invalid(e.to_string()))?;
+    let config_path = dir.join(CONFIG_FILE);
+    std::fs::write(&config_path, text).map_err(|source| StartError::Io {
+        path: config_path,
+        source,
+    })?;
+    std::fs::rename(&fresh, &path).map_err(|source| StartError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}

@@ -651,3 +651,28 @@ async fn the_node_serves_https_itself() {
     assert!(plain.is_err() || !plain.unwrap().status().is_success());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_old_admin_token_is_refused_after_rotation() {
+    let mut node = TestNode::start().await;
+    let old = node.token.clone();
+    node.stop().await;
+    let path = signpost_node::rotate_admin_token(node.dir.path()).unwrap();
+    node.token = std::fs::read_to_string(path).unwrap().trim().to_owned();
+    assert_ne!(old, node.token);
+    node.start_again().await;
+    let resp = node
+        .http
+        .get(format!("{}/admin/listings", node.url))
+        .bearer_auth(&old)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 401, "unauthorized").await;
+    let resp = node
+        .admin(Method::GET, "/admin/listings")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
