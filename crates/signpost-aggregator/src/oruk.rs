@@ -460,11 +460,16 @@ fn parse_day(s: &str) -> Option<Weekday> {
 }
 
 fn outward(postcode: &str) -> String {
-    let p = postcode.trim().to_ascii_uppercase();
-    match p.split_once(' ') {
-        Some((out, _)) => out.to_owned(),
-        None if p.len() > 4 => p[..p.len() - 3].to_owned(),
-        None => p,
+    let p = postcode.trim().to_uppercase();
+    if let Some((out, _)) = p.split_once(' ') {
+        return out.to_owned();
+    }
+    // "LS85AB": the inward code is always the last three characters.
+    let chars: Vec<char> = p.chars().collect();
+    if chars.len() > 4 {
+        chars[..chars.len() - 3].iter().collect()
+    } else {
+        p
     }
 }
 
@@ -882,4 +887,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/taxonomy_terms", web::get().to(taxonomy_terms))
             .route("/taxonomy_terms/{id}", web::get().to(taxonomy_term)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outward;
+
+    #[test]
+    fn outward_codes_never_split_a_character() {
+        assert_eq!(outward("LS8 5AB"), "LS8");
+        assert_eq!(outward("ls85ab"), "LS8");
+        assert_eq!(outward("BD1"), "BD1");
+        assert_eq!(outward("0\u{10000}"), "0\u{10000}");
+        assert_eq!(outward("0\u{10000}\u{10000}ab"), "0\u{10000}");
+    }
 }
