@@ -38,14 +38,6 @@ mod tests {
     #[test]
     fn committed_openapi_matches_the_code() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/directory.json");
-        let generated = super::document_json();
-        if std::env::var_os("SIGNPOST_BLESS").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "openapi/directory.json is out of date; run `SIGNPOST_BLESS=1 cargo test -p signpost-aggregator openapi`"
-        );
+        signpost_http::check_committed(path, &super::document_json()).unwrap();
     }
 }

@@ -548,13 +548,13 @@ impl Aggregator {
     ) -> Result<NodeData, Refused> {
         let base = entry.url.trim_end_matches('/');
         let now = Utc::now();
-        let (bytes, etag) = match self
+        let bytes = match self
             .fetcher
             .get(&format!("{base}/v1/bundle"), None)
             .await
             .map_err(Refusal::from)?
         {
-            Fetched::Body { bytes, etag } => (bytes, etag),
+            Fetched::Body { bytes, .. } => bytes,
             Fetched::NotModified => {
                 return Err(Refusal::new("http_status", "304 for an unconditional request").into())
             }
@@ -564,50 +564,17 @@ impl Aggregator {
         if bundle.node.digest().ok() != head_digest {
             chain = self.advance_to(entry, &chain, bundle.node).await?;
         }
-        let keys = chain
-            .last()
-            .map(|d| d.signing_verifying_keys())
-            .unwrap_or_default();
-        let snapshot = match verify::verify_snapshot(
-            bundle.snapshot,
-            &entry.id,
-            &keys,
-            held.map(|h| &h.snapshot),
-            now,
-            &self.limits,
-        )? {
-            SnapshotVerdict::Same => match held {
-                Some(h) => h.snapshot.clone(),
-                None => return Err(Refusal::new("rollback", "no newer snapshot").into()),
-            },
-            SnapshotVerdict::Newer { snapshot, .. } => *snapshot,
+        let published = Publication {
+            snapshot: bundle.snapshot,
+            listings: bundle.listings,
+            attestations: bundle.attestations,
         };
-        if bundle.listings.len() > self.limits.max_listings {
-            return Err(Refusal::new(
-                "too_many_listings",
-                format!("{} listings", bundle.listings.len()),
-            )
-            .into());
+        match self.verify_publication(entry, chain, published, held, now)? {
+            Some(data) => Ok(data),
+            None => held
+                .cloned()
+                .ok_or_else(|| Refusal::new("rollback", "no newer snapshot").into()),
         }
-        let fetched = by_listing_id(bundle.listings)?;
-        // Listings held with the same digest are not verified again.
-        let attestations = verify::verify_attestations(&snapshot, bundle.attestations)?;
-        let etag = etag.or_else(|| Some(format!("\"{}\"", snapshot.digest())));
-        let mut data = verify::assemble(
-            &entry.id,
-            verify::Parts {
-                chain,
-                snapshot,
-                etag,
-                fetched,
-                attestations,
-            },
-            held,
-            now,
-            &self.limits,
-        )?;
-        data.etag = Some(format!("\"{}\"", data.snapshot.digest()));
-        Ok(data)
     }
 
     /// Fetches the current node document and walks the chain forward from `held`.
@@ -830,12 +797,40 @@ impl Aggregator {
             .skip(held_chain.len())
             .collect();
         let chain = verify::advance_chain(&entry.id, &held_chain, new_docs)?;
+        let published = Publication {
+            snapshot: item.snapshot,
+            listings: item.listings,
+            attestations: item.attestations,
+        };
+        self.verify_publication(entry, chain, published, held, now)
+    }
+}
+
+/// A node's whole publication as a bundle or a feed item carries it.
+struct Publication {
+    snapshot: Envelope,
+    listings: Vec<Envelope>,
+    attestations: Vec<Envelope>,
+}
+
+impl Aggregator {
+    /// Verifies a whole publication against a verified chain and what is held: the
+    /// snapshot, every listing it names (those held unchanged are not verified again), and
+    /// the attestations. `None` when it is the snapshot already held.
+    fn verify_publication(
+        &self,
+        entry: &NodeEntry,
+        chain: Vec<Verified<NodeDocument>>,
+        published: Publication,
+        held: Option<&NodeData>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<NodeData>, Refused> {
         let keys = chain
             .last()
             .map(|d| d.signing_verifying_keys())
             .unwrap_or_default();
         let snapshot = match verify::verify_snapshot(
-            item.snapshot,
+            published.snapshot,
             &entry.id,
             &keys,
             held.map(|h| &h.snapshot),
@@ -845,18 +840,26 @@ impl Aggregator {
             SnapshotVerdict::Same => return Ok(None),
             SnapshotVerdict::Newer { snapshot, .. } => *snapshot,
         };
-        let fetched = by_listing_id(item.listings)?;
-        let attestations = verify::verify_attestations(&snapshot, item.attestations)?;
+        if published.listings.len() > self.limits.max_listings {
+            return Err(Refusal::new(
+                "too_many_listings",
+                format!("{} listings", published.listings.len()),
+            )
+            .into());
+        }
+        let fetched = by_listing_id(published.listings)?;
+        let attestations = verify::verify_attestations(&snapshot, published.attestations)?;
         let etag = Some(format!("\"{}\"", snapshot.digest()));
+        let parts = verify::Parts {
+            chain,
+            snapshot,
+            etag,
+            fetched,
+            attestations,
+        };
         Ok(Some(verify::assemble(
             &entry.id,
-            verify::Parts {
-                chain,
-                snapshot,
-                etag,
-                fetched,
-                attestations,
-            },
+            parts,
             held,
             now,
             &self.limits,

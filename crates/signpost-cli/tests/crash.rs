@@ -3,52 +3,29 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead as _, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
+
+use common::bin;
 
 use signpost_protocol::{chain, Envelope, Listing, NodeDocument, Snapshot, Verified};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_signpost"))
-}
-
 /// Starts `signpost node serve` and returns the child and its URL.
 fn serve(dir: &Path) -> (Child, String) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let mut child = bin()
-            .args([
-                "node",
-                "serve",
-                "--dir",
-                dir.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .env("SIGNPOST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        if let Some(url) = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .filter(|u| u.starts_with("http://"))
-        {
-            return (child, url.to_owned());
-        }
-        // The killed process may still hold the store's lock for a moment.
-        let _ = child.wait();
-        assert!(Instant::now() < deadline, "node did not start: {line}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::serve(
+        &[
+            "node",
+            "serve",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "warn",
+    )
 }
 
 fn verified_state(

@@ -3,67 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead as _, BufReader, Read as _};
+mod common;
+
+use std::io::Read as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_signpost"))
-}
-
-/// Starts a serving command and returns the child and the URL it printed.
-fn serve(args: &[&str], log: &str) -> (Child, String) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let mut child = bin()
-            .args(args)
-            .env("SIGNPOST_LOG", log)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-            return (child, url.trim_end_matches('/').to_owned());
-        }
-        let _ = child.wait();
-        assert!(Instant::now() < deadline, "did not start: {line}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn init_node(dir: &Path, name: &str) -> (String, String) {
-    let out = bin()
-        .args([
-            "node",
-            "init",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--name",
-            name,
-            "--base-url",
-            "http://127.0.0.1",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let id = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.starts_with("id:"))
-        .unwrap()
-        .trim_start_matches("id:")
-        .trim()
-        .to_owned();
-    let token = std::fs::read_to_string(dir.join("admin-token"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    (id, token)
-}
+use common::{init_node, serve};
 
 fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()

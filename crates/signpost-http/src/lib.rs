@@ -213,3 +213,19 @@ pub fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
         .map(str::trim)
         .any(|tag| tag == "*" || tag == etag)
 }
+
+/// Compares a generated OpenAPI document with its committed copy (rewriting the copy first
+/// when `SIGNPOST_BLESS` is set). For the tests that keep `openapi/` in step with the code.
+pub fn check_committed(path: &str, generated: &str) -> Result<(), String> {
+    if std::env::var_os("SIGNPOST_BLESS").is_some() {
+        std::fs::write(path, generated).map_err(|e| format!("{path}: {e}"))?;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    if committed == generated {
+        Ok(())
+    } else {
+        Err(format!(
+            "{path} is out of date; run `SIGNPOST_BLESS=1 cargo test openapi` and commit it"
+        ))
+    }
+}

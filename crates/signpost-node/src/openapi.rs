@@ -57,14 +57,6 @@ mod tests {
     #[test]
     fn committed_openapi_matches_the_code() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/node.json");
-        let generated = super::document_json();
-        if std::env::var_os("SIGNPOST_BLESS").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "openapi/node.json is out of date; run `SIGNPOST_BLESS=1 cargo test -p signpost-node openapi`"
-        );
+        signpost_http::check_committed(path, &super::document_json()).unwrap();
     }
 }

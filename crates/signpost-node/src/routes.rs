@@ -93,16 +93,25 @@ pub async fn node_version(state: Data, path: web::Path<u64>) -> Result<HttpRespo
         (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn snapshot(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
+    conditional(&state, &req, |p| p.snapshot.clone())
+}
+
+/// A response tagged with the snapshot's ETag, or 304 when the client has it.
+fn conditional(
+    state: &Data,
+    req: &HttpRequest,
+    body: impl FnOnce(&crate::publisher::Published) -> web::Bytes,
+) -> Result<HttpResponse, NodeError> {
     let published = state.publisher.published();
     if published.seq == 0 {
         return Err(NodeError::NothingPublished);
     }
-    if if_none_match(&req, &published.etag) {
+    if if_none_match(req, &published.etag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, published.etag.clone()))
             .finish());
     }
-    let mut resp = json_bytes(published.snapshot.clone());
+    let mut resp = json_bytes(body(&published));
     resp.headers_mut().insert(
         header::ETAG,
         header::HeaderValue::from_str(&published.etag)
@@ -135,22 +144,7 @@ pub async fn listing(state: Data, path: web::Path<Uuid>) -> Result<HttpResponse,
         (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn bundle(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
-    let published = state.publisher.published();
-    if published.seq == 0 {
-        return Err(NodeError::NothingPublished);
-    }
-    if if_none_match(&req, &published.etag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, published.etag.clone()))
-            .finish());
-    }
-    let mut resp = json_bytes(published.bundle.clone());
-    resp.headers_mut().insert(
-        header::ETAG,
-        header::HeaderValue::from_str(&published.etag)
-            .map_err(|e| NodeError::Internal(e.to_string()))?,
-    );
-    Ok(resp)
+    conditional(&state, &req, |p| p.bundle.clone())
 }
 
 /// Liveness.

@@ -1,0 +1,71 @@
+//! Helpers shared by the process-level tests: run the real `signpost` binary.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_signpost"))
+}
+
+/// Starts a serving command and returns the child and the first URL it printed. Retries
+/// while a killed predecessor still holds the store's lock.
+pub fn serve(args: &[&str], log: &str) -> (Child, String) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut child = bin()
+            .args(args)
+            .env("SIGNPOST_LOG", log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            return (child, url.trim_end_matches('/').to_owned());
+        }
+        let _ = child.wait();
+        assert!(Instant::now() < deadline, "did not start: {line}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `signpost node init`; returns the node id and the admin token.
+pub fn init_node(dir: &Path, name: &str) -> (String, String) {
+    let out = bin()
+        .args([
+            "node",
+            "init",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--name",
+            name,
+            "--base-url",
+            "http://127.0.0.1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("id:"))
+        .unwrap()
+        .trim_start_matches("id:")
+        .trim()
+        .to_owned();
+    let token = std::fs::read_to_string(dir.join("admin-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    (id, token)
+}
