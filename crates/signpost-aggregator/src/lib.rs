@@ -51,9 +51,7 @@ pub enum StartError {
 pub struct AggregatorServer {
     pub addr: SocketAddr,
     pub state: Arc<Aggregator>,
-    handle: actix_web::dev::ServerHandle,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-    background: Vec<tokio::task::JoinHandle<()>>,
+    running: signpost_http::Running,
 }
 
 impl AggregatorServer {
@@ -62,22 +60,11 @@ impl AggregatorServer {
     }
 
     pub async fn wait(self) -> std::io::Result<()> {
-        let result = self.server.await.unwrap_or(Ok(()));
-        for t in self.background {
-            t.abort();
-        }
-        result
+        self.running.wait().await
     }
 
     pub async fn stop(self) {
-        self.handle.stop(true).await;
-        for t in &self.background {
-            t.abort();
-        }
-        for t in self.background {
-            let _ = t.await;
-        }
-        let _ = self.server.await;
+        self.running.stop().await
     }
 }
 
@@ -152,22 +139,21 @@ pub async fn start(
         .copied()
         .ok_or_else(|| StartError::Other("bound to no address".into()))?;
     let server = server.run();
-    let handle = server.handle();
-    let server = tokio::spawn(server);
-    let mut background = vec![state.spawn_revocation_refresher()];
+    let mut running =
+        signpost_http::Running::spawn(server).with(state.spawn_revocation_refresher());
     if !options.manual_crawl {
         if state.config.mirror.is_some() {
-            background.push(state.spawn_mirror());
+            running = running.with(state.spawn_mirror());
         } else {
-            background.extend(state.spawn_crawler());
+            for task in state.spawn_crawler() {
+                running = running.with(task);
+            }
         }
     }
     tracing::info!(%addr, nodes = state.config.nodes.len(), listings = state.index().listing_count(), "aggregator serving");
     Ok(AggregatorServer {
         addr,
         state,
-        handle,
-        server,
-        background,
+        running,
     })
 }

@@ -229,3 +229,49 @@ pub fn check_committed(path: &str, generated: &str) -> Result<(), String> {
         ))
     }
 }
+
+/// A running server and the background tasks that belong to it (re-signing, crawling, ...).
+pub struct Running {
+    handle: actix_web::dev::ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Spawns `server` on the current runtime.
+    pub fn spawn(server: actix_web::dev::Server) -> Self {
+        let handle = server.handle();
+        Self {
+            handle,
+            server: tokio::spawn(server),
+            background: Vec::new(),
+        }
+    }
+
+    /// Adds a task that stops with the server.
+    pub fn with(mut self, task: tokio::task::JoinHandle<()>) -> Self {
+        self.background.push(task);
+        self
+    }
+
+    /// Waits until the server stops (a signal, or [`Running::stop`] from elsewhere).
+    pub async fn wait(self) -> std::io::Result<()> {
+        let result = self.server.await.unwrap_or(Ok(()));
+        for task in self.background {
+            task.abort();
+        }
+        result
+    }
+
+    /// Stops accepting, finishes in-flight requests, and stops the background tasks.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        for task in &self.background {
+            task.abort();
+        }
+        for task in self.background {
+            let _ = task.await;
+        }
+        let _ = self.server.await;
+    }
+}

@@ -249,9 +249,7 @@ impl Issuer {
 /// A running issuer server.
 pub struct IssuerServer {
     pub addr: SocketAddr,
-    handle: actix_web::dev::ServerHandle,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    running: signpost_http::Running,
 }
 
 impl IssuerServer {
@@ -262,18 +260,10 @@ impl IssuerServer {
         format!("{}/revocations", self.url())
     }
     pub async fn wait(self) -> std::io::Result<()> {
-        let r = self.server.await.unwrap_or(Ok(()));
-        for t in self.tasks {
-            t.abort();
-        }
-        r
+        self.running.wait().await
     }
     pub async fn stop(self) {
-        self.handle.stop(true).await;
-        for t in self.tasks {
-            t.abort();
-        }
-        let _ = self.server.await;
+        self.running.stop().await
     }
 }
 
@@ -319,8 +309,6 @@ pub async fn serve(dir: &Path, listen: &str) -> Result<IssuerServer, IssuerError
             IssuerError::Bind(listen.to_owned(), std::io::Error::other("no address"))
         })?;
     let server = server.run();
-    let handle = server.handle();
-    let server = tokio::spawn(server);
     let dir = dir.to_owned();
     let refresher = tokio::spawn(async move {
         loop {
@@ -334,9 +322,7 @@ pub async fn serve(dir: &Path, listen: &str) -> Result<IssuerServer, IssuerError
     });
     Ok(IssuerServer {
         addr,
-        handle,
-        tasks: vec![refresher],
-        server,
+        running: signpost_http::Running::spawn(server).with(refresher),
     })
 }
 

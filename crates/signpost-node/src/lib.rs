@@ -124,9 +124,7 @@ pub struct NodeServer {
     /// Whether it serves HTTPS.
     pub tls: bool,
     pub publisher: Arc<Publisher>,
-    handle: actix_web::dev::ServerHandle,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-    background: Vec<tokio::task::JoinHandle<()>>,
+    running: signpost_http::Running,
 }
 
 impl NodeServer {
@@ -140,23 +138,12 @@ impl NodeServer {
 
     /// Waits until the server stops (Ctrl-C, or [`NodeServer::stop`] from elsewhere).
     pub async fn wait(self) -> std::io::Result<()> {
-        let result = self.server.await.unwrap_or(Ok(()));
-        for task in self.background {
-            task.abort();
-        }
-        result
+        self.running.wait().await
     }
 
     /// Stops accepting, finishes in-flight requests, and stops background tasks.
     pub async fn stop(self) {
-        self.handle.stop(true).await;
-        for task in &self.background {
-            task.abort();
-        }
-        for task in self.background {
-            let _ = task.await;
-        }
-        let _ = self.server.await;
+        self.running.stop().await
     }
 }
 
@@ -232,29 +219,23 @@ pub async fn start(
         .copied()
         .ok_or_else(|| StartError::Invalid("bound to no address".into()))?;
     let server = server.run();
-    let handle = server.handle();
-    let server = tokio::spawn(server);
-
-    let background = vec![
-        tokio::spawn(refresh_loop(
+    let running = signpost_http::Running::spawn(server)
+        .with(tokio::spawn(refresh_loop(
             Arc::clone(&publisher),
             lifetime,
             Arc::clone(&changed),
-        )),
-        tokio::spawn(push_loop(
+        )))
+        .with(tokio::spawn(push_loop(
             Arc::clone(&publisher),
             config.push.subscribers.clone(),
             changed,
-        )),
-    ];
+        )));
     tracing::info!(%addr, node = %publisher.node_id(), "node serving");
     Ok(NodeServer {
         addr,
         tls: config.tls.is_some(),
         publisher,
-        handle,
-        server,
-        background,
+        running,
     })
 }
 
