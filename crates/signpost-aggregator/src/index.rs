@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use roaring::RoaringBitmap;
+use roaring::{MultiOps as _, RoaringBitmap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -328,6 +328,8 @@ pub struct Index {
     entries: Vec<Option<Entry>>,
     free: Vec<u32>,
     live: RoaringBitmap,
+    /// An empty bitmap, for keys nothing has.
+    empty: RoaringBitmap,
     bitmaps: HashMap<Key, RoaringBitmap>,
     /// Sorted words, for prefix search.
     words: BTreeMap<Box<str>, ()>,
@@ -450,35 +452,37 @@ impl Index {
         self.live.len() as usize
     }
 
-    fn bitmap(&self, key: &Key) -> RoaringBitmap {
-        self.bitmaps.get(key).cloned().unwrap_or_default()
-    }
-
     /// Entries with a word starting with `prefix`.
     fn prefix(&self, prefix: &str) -> RoaringBitmap {
-        let mut out = RoaringBitmap::new();
-        for (w, _) in self.words.range::<str, _>((
-            std::ops::Bound::Included(prefix),
-            std::ops::Bound::Unbounded,
-        )) {
-            if !w.starts_with(prefix) {
-                break;
-            }
-            if let Some(b) = self.bitmaps.get(&Key::Word(w.clone())) {
-                out |= b;
-            }
-        }
-        out
+        self.words
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(w, _)| w.starts_with(prefix))
+            .filter_map(|(w, _)| self.bitmaps.get(&Key::Word(w.clone())))
+            .union()
     }
 
     /// Candidates from the bitmaps: every filter that has one, ANDed.
     fn candidates(&self, q: &GroupQuery, ctx: &QueryContext<'_>) -> RoaringBitmap {
-        let mut cand = self.live.clone();
-        let or_of = |keys: Vec<Key>| {
-            keys.iter().fold(RoaringBitmap::new(), |acc, k| {
-                acc | self.bitmaps.get(k).cloned().unwrap_or_default()
-            })
-        };
+        // Each filter gives a set; they are intersected smallest first, by reference, so a
+        // selective filter makes the others cheap.
+        enum Set<'a> {
+            Ref(&'a RoaringBitmap),
+            Own(RoaringBitmap),
+        }
+        impl Set<'_> {
+            fn get(&self) -> &RoaringBitmap {
+                match self {
+                    Set::Ref(b) => b,
+                    Set::Own(b) => b,
+                }
+            }
+        }
+        let get = |k: &Key| self.bitmaps.get(k).unwrap_or(&self.empty);
+        let union = |keys: Vec<Key>| Set::Own(keys.iter().map(get).union());
+        let mut sets: Vec<Set<'_>> = Vec::new();
         if !q.categories.is_empty() {
             let keys = q
                 .categories
@@ -486,14 +490,14 @@ impl Index {
                 .filter_map(|c| taxonomy::CATEGORIES.iter().position(|t| t.id == c))
                 .map(|i| Key::Category(i as u8))
                 .collect();
-            cand &= or_of(keys);
+            sets.push(union(keys));
         }
         for c in &q.safeguarding {
             if let Some(i) = taxonomy::SAFEGUARDING_CAPABILITIES
                 .iter()
                 .position(|t| t.id == c)
             {
-                cand &= self.bitmap(&Key::Capability(i as u8));
+                sets.push(Set::Ref(get(&Key::Capability(i as u8))));
             }
         }
         for (on, bit) in [
@@ -511,28 +515,25 @@ impl Index {
             (q.safeguarding_lead, LEAD),
         ] {
             if on {
-                cand &= self.bitmap(&Key::Flag(bit));
+                sets.push(Set::Ref(get(&Key::Flag(bit))));
             }
         }
         if q.accepting || q.min_places.is_some() {
-            cand &= self.bitmap(&Key::Accepting);
+            sets.push(Set::Ref(get(&Key::Accepting)));
         }
         if !q.languages.is_empty() {
-            cand &= or_of(
+            sets.push(union(
                 q.languages
                     .iter()
                     .map(|l| Key::Language(l.to_ascii_lowercase().into()))
                     .collect(),
-            );
+            ));
         }
         if let Some(d) = q.day {
-            cand &= self.bitmap(&Key::Day(d as u8));
+            sets.push(Set::Ref(get(&Key::Day(d as u8))));
         }
         for w in &q.words {
-            if cand.is_empty() {
-                break;
-            }
-            cand &= self.prefix(w);
+            sets.push(Set::Own(self.prefix(w)));
         }
         if let Some((p, r)) = q.near {
             let dlat = r / 111.0;
@@ -547,19 +548,24 @@ impl Index {
             });
             let cells = (i64::from(a1 - a0) + 1) * (i64::from(b1 - b0) + 1);
             if cells <= 4096 {
-                let mut near = RoaringBitmap::new();
-                for a in a0..=a1 {
-                    for b in b0..=b1 {
-                        if let Some(bm) = self.bitmaps.get(&Key::Cell(a, b)) {
-                            near |= bm;
-                        }
-                    }
-                }
-                cand &= near;
+                let keys = (a0..=a1)
+                    .flat_map(|a| (b0..=b1).map(move |b| Key::Cell(a, b)))
+                    .collect();
+                sets.push(union(keys));
             }
         }
         if let Some(a) = &q.verified_training {
-            cand &= self.trained(a, ctx);
+            sets.push(Set::Own(self.trained(a, ctx)));
+        }
+        sets.sort_by_key(|s| s.get().len());
+        let mut cand = sets
+            .first()
+            .map_or_else(|| self.live.clone(), |s| s.get().clone());
+        for s in sets.iter().skip(1) {
+            if cand.is_empty() {
+                break;
+            }
+            cand &= s.get();
         }
         // Expired data is not current (fail closed): whole nodes whose snapshot expired, and
         // single listings past their own expiry.
