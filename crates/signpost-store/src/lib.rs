@@ -40,18 +40,33 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`. sled holds a file lock until the process exits.
+    /// Opens (or creates) the store in `dir`. sled holds a file lock while a handle lives,
+    /// and releases it from a background thread a moment after the last handle is dropped, so
+    /// a lock held by this same process is waited for (up to two seconds).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(16 * 1024 * 1024)
-            .mode(sled::Mode::LowSpace)
-            .open()
-            .map_err(|source| StoreError::Open {
-                path: dir.to_owned(),
-                source,
-            })?;
-        Ok(Self { db })
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            let opened = sled::Config::new()
+                .path(dir)
+                .cache_capacity(16 * 1024 * 1024)
+                .mode(sled::Mode::LowSpace)
+                .open();
+            match opened {
+                Ok(db) => return Ok(Self { db }),
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(source) => {
+                    return Err(StoreError::Open {
+                        path: dir.to_owned(),
+                        source,
+                    })
+                }
+            }
+        }
     }
 
     /// A store in a temporary location that is removed on drop (tests and benchmarks).
