@@ -14,7 +14,6 @@ use crate::verify::{Equivocation, NodeData, Refusal};
 struct NodeMeta {
     chain: Vec<Envelope>,
     snapshot: Envelope,
-    etag: Option<String>,
     attestations: Vec<Envelope>,
     feed_seq: u64,
     verified_at: chrono::DateTime<chrono::Utc>,
@@ -44,7 +43,6 @@ pub fn save(
     let meta = NodeMeta {
         chain: data.chain.iter().map(|d| d.envelope().clone()).collect(),
         snapshot: data.snapshot.envelope().clone(),
-        etag: data.etag.clone(),
         attestations: data
             .attestations
             .iter()
@@ -162,7 +160,6 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
         id: *node,
         chain,
         snapshot,
-        etag: meta.etag,
         listings,
         attestations,
         verified_at: meta.verified_at,

@@ -433,7 +433,7 @@ impl Aggregator {
         };
         let env = match self
             .fetcher
-            .get(&format!("{base}/v1/snapshot"), held.etag.as_deref())
+            .get(&format!("{base}/v1/snapshot"), Some(&held.etag()))
             .await
             .map_err(Refusal::from)?
         {
@@ -485,14 +485,14 @@ impl Aggregator {
             })
             .map(|e| e.id)
             .collect();
+        // Compare what the two snapshots name (an attestation whose signature failed is not
+        // held, but its snapshot still names it).
         let attestations_changed = {
-            let mut have: Vec<_> = held.attestations.iter().map(|a| a.digest()).collect();
+            let mut have = held.snapshot.attestations.clone();
             have.sort();
             let mut want = snapshot.attestations.clone();
             want.sort();
-            // Held attestations that failed their signature are not kept, so compare sets
-            // of named digests.
-            have != want && !(have.is_empty() && want.is_empty())
+            have != want
         };
         if attestations_changed || changed.len() > 8.max(snapshot.listings.len() / 4) {
             return self.crawl_bundle(entry, chain, Some(held)).await.map(Some);
@@ -515,14 +515,12 @@ impl Aggregator {
                 }
             }
         }
-        let etag = Some(format!("\"{}\"", snapshot.digest()));
         let attestations = held.attestations.clone();
         match verify::assemble(
             &entry.id,
             verify::Parts {
                 chain: chain.clone(),
                 snapshot,
-                etag,
                 fetched,
                 attestations,
             },
@@ -849,11 +847,9 @@ impl Aggregator {
         }
         let fetched = by_listing_id(published.listings)?;
         let attestations = verify::verify_attestations(&snapshot, published.attestations)?;
-        let etag = Some(format!("\"{}\"", snapshot.digest()));
         let parts = verify::Parts {
             chain,
             snapshot,
-            etag,
             fetched,
             attestations,
         };

@@ -104,7 +104,6 @@ pub struct NodeData {
     pub id: DidKey,
     pub chain: Vec<Verified<NodeDocument>>,
     pub snapshot: Verified<Snapshot>,
-    pub etag: Option<String>,
     pub listings: BTreeMap<Uuid, Verified<Listing>>,
     /// Attestations whose signatures verify under their issuer; whether they count is policy.
     pub attestations: Vec<Verified<Attestation>>,
@@ -114,6 +113,11 @@ pub struct NodeData {
 }
 
 impl NodeData {
+    /// The node's `ETag` for this snapshot: its quoted digest (the protocol defines it so).
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.snapshot.digest())
+    }
+
     pub fn document(&self) -> Option<&Verified<NodeDocument>> {
         self.chain.last()
     }
@@ -340,7 +344,6 @@ pub fn advance_chain(
 pub struct Parts {
     pub chain: Vec<Verified<NodeDocument>>,
     pub snapshot: Verified<Snapshot>,
-    pub etag: Option<String>,
     pub fetched: HashMap<Uuid, Envelope>,
     pub attestations: Vec<Verified<Attestation>>,
 }
@@ -357,7 +360,6 @@ pub fn assemble(
     let Parts {
         chain,
         snapshot,
-        etag,
         mut fetched,
         attestations,
     } = parts;
@@ -399,7 +401,6 @@ pub fn assemble(
         id: *node,
         chain,
         snapshot,
-        etag,
         listings,
         attestations,
         verified_at: now,
