@@ -7,15 +7,18 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use signpost_http::Problem;
-use signpost_protocol::policy::{AttestationStatus, Check};
-use signpost_protocol::query::{GroupQuery, RawGroupQuery};
+use signpost_protocol::query::{GroupQuery, QueryCode, QueryError, RawGroupQuery};
 use signpost_protocol::taxonomy::{Taxonomy, TAXONOMY};
-use signpost_protocol::{Attestation, DidKey, Envelope};
+use signpost_protocol::wire::{
+    AttestationReport, AuditEntry, CapacityStatus, FeedItem, FeedPage, GroupsPage, IssuerInfo,
+    NodeHealth, Provenance, ProvenanceCheck,
+};
+use signpost_protocol::{DidKey, Envelope};
 use uuid::Uuid;
 
+use crate::crawl::Aggregator;
 use crate::error::AggError;
-use crate::index::{GroupResult, GroupsPage};
-use crate::service::{Aggregator, NodeHealth};
+use crate::index::GroupView;
 
 type Data = web::Data<Arc<Aggregator>>;
 
@@ -35,57 +38,40 @@ pub async fn groups(
     state: Data,
     query: web::Query<RawGroupQuery>,
 ) -> Result<HttpResponse, AggError> {
-    let q = GroupQuery::parse(&query).map_err(AggError::Query)?;
+    let mut q = GroupQuery::parse(&query)?;
+    let centre = q.locate(state.gazetteer())?;
     state.metrics.queries.fetch_add(1, Ordering::Relaxed);
     let index = state.index();
     let revocations = state.revocations();
     let ctx = state.context(&revocations, Utc::now());
-    let page = index.search(&q, &ctx);
+    let mut page = index.search(&q, &ctx);
+    page.centre = centre;
     let mut body = Vec::with_capacity(1024 + page.contents.len() * 5 * 1024);
     serde_json::to_writer(&mut body, &page).map_err(|e| AggError::Internal(e.to_string()))?;
     Ok(signpost_http::json_bytes(body.into()))
 }
 
-/// A check and its result.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ProvenanceCheck {
-    pub check: &'static str,
-    pub ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// For signature checks: when this aggregator verified them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verified_at: Option<String>,
+/// [`Provenance`] as served: the group straight from the index (the same shape).
+#[derive(Serialize)]
+struct ProvenanceView<'a> {
+    group: GroupView<'a>,
+    node_documents: Vec<&'a Envelope>,
+    snapshot: &'a Envelope,
+    listing: &'a Envelope,
+    attestations: Vec<AttestationReport>,
+    checks: Vec<ProvenanceCheck>,
 }
 
-/// One attestation the organisation presents, with every check.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AttestationReport {
-    pub attestation: Attestation,
-    pub status: AttestationStatus,
-    pub checks: Vec<Check>,
-    pub envelope: Envelope,
-}
-
-/// Everything needed to verify a group without trusting this aggregator.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Provenance<'a> {
-    pub group: GroupResult<'a>,
-    /// Node documents from version 1 (the pinned id) to the current one.
-    pub node_documents: Vec<Envelope>,
-    pub snapshot: Envelope,
-    pub listing: Envelope,
-    pub attestations: Vec<AttestationReport>,
-    /// Each check and its result (signature checks were run on receipt; freshness now).
-    pub checks: Vec<ProvenanceCheck>,
-}
-
-fn pc(check: &'static str, result: Result<(), String>) -> ProvenanceCheck {
+fn check(
+    check: &'static str,
+    at: DateTime<Utc>,
+    result: Result<(), String>,
+) -> ProvenanceCheck {
     ProvenanceCheck {
-        check,
+        check: check.into(),
         ok: result.is_ok(),
         reason: result.err(),
-        verified_at: None,
+        checked_at: Some(at),
     }
 }
 
@@ -115,32 +101,26 @@ pub async fn group(
     let seg = index.segment(&node).ok_or_else(not_found)?;
     let data = &seg.data;
     let listing = data.listings.get(&id).ok_or_else(not_found)?;
-    let node_documents: Vec<Envelope> = data.chain.iter().map(|d| d.envelope().clone()).collect();
+    let node_documents: Vec<&Envelope> = data.chain.iter().map(|d| d.envelope()).collect();
 
     // Signatures, the chain and the manifest were checked when the data was received (only
     // verified data is held); freshness is checked now.
-    let at = data.verified_at.to_rfc3339();
-    let verified = |check| ProvenanceCheck {
-        check,
-        ok: true,
-        reason: None,
-        verified_at: Some(at.clone()),
-    };
-    let max_age = ctx.capacity_max_age;
+    let at = data.verified_at;
     let checks = vec![
-        verified("node_document_chain"),
-        verified("snapshot_signature"),
-        verified("listing_signature"),
-        verified("listing_in_snapshot"),
-        pc("snapshot_fresh", fresh(data.snapshot.expires_at, now)),
-        pc("listing_fresh", fresh(listing.expires_at, now)),
-        pc(
+        check("node_document_chain", at, Ok(())),
+        check("snapshot_signature", at, Ok(())),
+        check("listing_signature", at, Ok(())),
+        check("listing_in_snapshot", at, Ok(())),
+        check("snapshot_fresh", now, fresh(data.snapshot.expires_at, now)),
+        check("listing_fresh", now, fresh(listing.expires_at, now)),
+        check(
             "capacity_fresh",
-            if now - listing.group.capacity.updated_at <= max_age {
+            now,
+            if ctx.capacity_status(listing) != CapacityStatus::Unknown {
                 Ok(())
             } else {
                 Err(format!(
-                    "capacity last confirmed {}; shown as unknown",
+                    "capacity confirmed {}; shown as unknown",
                     listing.group.capacity.updated_at.to_rfc3339()
                 ))
             },
@@ -157,11 +137,11 @@ pub async fn group(
             envelope: a.envelope().clone(),
         })
         .collect();
-    let body = Provenance {
+    let body = ProvenanceView {
         group,
         node_documents,
-        snapshot: data.snapshot.envelope().clone(),
-        listing: listing.envelope().clone(),
+        snapshot: data.snapshot.envelope(),
+        listing: listing.envelope(),
         attestations,
         checks,
     };
@@ -185,19 +165,6 @@ pub async fn nodes(state: Data) -> HttpResponse {
     HttpResponse::Ok().json(state.health())
 }
 
-/// A trusted issuer and the state of its revocation list.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct IssuerInfo {
-    #[schema(value_type = String)]
-    pub id: DidKey,
-    pub name: String,
-    pub achievements: Vec<String>,
-    pub revocations_url: String,
-    pub revocation_list_version: Option<u64>,
-    pub revocation_list_expires_at: Option<DateTime<Utc>>,
-    pub revocation_list_fetched_at: Option<DateTime<Utc>>,
-    pub revoked: usize,
-}
 
 /// The trusted issuers and their revocation lists.
 #[utoipa::path(get, path = "/v1/issuers", tag = "directory",
@@ -227,16 +194,6 @@ pub async fn issuers(state: Data) -> HttpResponse {
     HttpResponse::Ok().json(out)
 }
 
-/// One organisation presenting an attestation from the issuer.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
-    #[schema(value_type = String)]
-    pub node: DidKey,
-    pub node_name: String,
-    pub attestation: Attestation,
-    pub status: AttestationStatus,
-    pub checks: Vec<Check>,
-}
 
 /// The regulator's audit: every organisation presenting an attestation from this issuer,
 /// with its status (verified, expired, revoked, subject mismatch, untrusted, ...).
@@ -296,27 +253,7 @@ pub struct FeedQuery {
     pub limit: Option<i64>,
 }
 
-/// One node's verified publication, as received from it.
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FeedItem {
-    pub position: u64,
-    #[schema(value_type = String)]
-    pub node: DidKey,
-    pub node_documents: Vec<Envelope>,
-    pub snapshot: Envelope,
-    pub listings: Vec<Envelope>,
-    pub attestations: Vec<Envelope>,
-}
 
-/// A page of the feed.
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FeedPage {
-    /// Pass as `since` to continue.
-    pub next: u64,
-    pub items: Vec<FeedItem>,
-}
 
 /// Verified envelopes as received, for mirror aggregators: each node whose state changed
 /// after `since`, with its whole current publication. A mirror verifies all of it itself.
@@ -326,13 +263,7 @@ pub struct FeedPage {
         (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpResponse, AggError> {
-    let bad = |m: &str| {
-        AggError::Query(signpost_protocol::query::QueryError {
-            code: "invalid_parameter",
-            parameter: "feed",
-            message: m.to_owned(),
-        })
-    };
+    let bad = |m: &str| AggError::Query(QueryError::new(QueryCode::InvalidParameter, "feed", m));
     let since = u64::try_from(query.since).map_err(|_| bad("since must be 0 or more"))?;
     let limit = match query.limit {
         None => 100,
@@ -407,7 +338,7 @@ pub async fn metrics(state: Data) -> HttpResponse {
     );
     let mut by_status = std::collections::BTreeMap::<String, u64>::new();
     for h in &health {
-        *by_status.entry(h.status.clone()).or_default() += 1;
+        *by_status.entry(h.status.as_str().to_owned()).or_default() += 1;
     }
     line(
         "signpost_nodes",

@@ -33,6 +33,17 @@ pub struct AggregatorConfig {
     pub mirror: Option<Mirror>,
     #[serde(default)]
     pub api: Api,
+    #[serde(default)]
+    pub postcodes: Postcodes,
+}
+
+/// Postcode data beyond the embedded district and sector centroids.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Postcodes {
+    /// A CSV of unit postcodes (`postcode,lat,lon`, or the ONS Postcode Directory), loaded at
+    /// start: searches by a full postcode are then placed at the postcode itself.
+    pub units_file: Option<String>,
 }
 
 fn default_store() -> String {
@@ -254,6 +265,7 @@ impl Default for AggregatorConfig {
             revocations: Revocations::default(),
             mirror: None,
             api: Api::default(),
+            postcodes: Postcodes::default(),
         }
     }
 }

@@ -1,8 +1,6 @@
-//! The directory's error table.
+//! The directory's errors, each naming its row of the error table in `signpost-http`.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use signpost_http::{problem_response, ApiError};
+use signpost_http::{ApiError, ErrorCode};
 use signpost_protocol::query::QueryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,52 +27,25 @@ pub enum AggError {
 }
 
 impl ApiError for AggError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::Query(q) => q.code,
-            Self::InvalidNodeId(_) => "invalid_node_id",
-            Self::GroupNotFound { .. } => "group_not_found",
-            Self::NodeNotFound(_) => "node_not_found",
-            Self::IssuerNotFound(_) => "issuer_not_found",
-            Self::NotFound(_) => "not_found",
-            Self::PingRefused(_) => "ping_refused",
-            Self::RateLimited => "rate_limited",
-            Self::Internal(_) => "internal",
-        }
-    }
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Query(_) => StatusCode::BAD_REQUEST,
-            Self::InvalidNodeId(_)
-            | Self::GroupNotFound { .. }
-            | Self::NodeNotFound(_)
-            | Self::IssuerNotFound(_)
-            | Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::PingRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-    fn title(&self) -> &'static str {
-        match self {
-            Self::Query(_) => "Invalid query parameter",
-            Self::InvalidNodeId(_) => "Not a node id",
-            Self::GroupNotFound { .. } => "Group not found",
-            Self::NodeNotFound(_) => "Node not found",
-            Self::IssuerNotFound(_) => "Issuer not found",
-            Self::NotFound(_) => "Not found",
-            Self::PingRefused(_) => "Ping refused",
-            Self::RateLimited => "Too many requests",
-            Self::Internal(_) => "Internal failure",
+            Self::Query(q) => q.code.into(),
+            Self::InvalidNodeId(_) => ErrorCode::InvalidNodeId,
+            Self::GroupNotFound { .. } => ErrorCode::GroupNotFound,
+            Self::NodeNotFound(_) => ErrorCode::NodeNotFound,
+            Self::IssuerNotFound(_) => ErrorCode::IssuerNotFound,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::PingRefused(_) => ErrorCode::PingRefused,
+            Self::RateLimited => ErrorCode::RateLimited,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 }
 
-impl ResponseError for AggError {
-    fn status_code(&self) -> StatusCode {
-        ApiError::status(self)
-    }
-    fn error_response(&self) -> HttpResponse {
-        problem_response(self)
+signpost_http::response_error!(AggError);
+
+impl From<QueryError> for AggError {
+    fn from(e: QueryError) -> Self {
+        Self::Query(e)
     }
 }

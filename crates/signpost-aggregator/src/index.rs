@@ -16,6 +16,7 @@ use signpost_protocol::policy::{
     check_attestation, AttestationStatus, Check, RevocationView, TrustedIssuer,
 };
 use signpost_protocol::query::{GroupQuery, InterpretingWanted, Point};
+pub use signpost_protocol::wire::{CapacityStatus, SearchCentre};
 use signpost_protocol::{taxonomy, text, DidKey, Envelope};
 use uuid::Uuid;
 
@@ -41,6 +42,7 @@ struct Entry {
     accepting: bool,
     places: Option<u32>,
     capacity_updated_at: DateTime<Utc>,
+    issued_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     sessions: Vec<(u8, u16, u16)>,
     age: (Option<u8>, Option<u8>),
@@ -157,6 +159,8 @@ struct NodeSlots {
 pub struct QueryContext<'a> {
     pub now: DateTime<Utc>,
     pub capacity_max_age: Duration,
+    /// Clock skew allowed between nodes and this aggregator.
+    pub skew: Duration,
     pub issuers: &'a [TrustedIssuer],
     pub revocations: &'a HashMap<DidKey, RevocationView>,
     pub grace: Duration,
@@ -203,24 +207,34 @@ impl QueryContext<'_> {
         out
     }
 
-    fn capacity_fresh(&self, updated: DateTime<Utc>) -> bool {
-        self.now - updated <= self.capacity_max_age
+    /// Capacity as a referrer should read it: the one rule, [`CapacityStatus::of`].
+    pub fn capacity_status(&self, listing: &Listing) -> CapacityStatus {
+        CapacityStatus::of(
+            &listing.group.capacity,
+            listing.issued_at,
+            self.now,
+            self.capacity_max_age,
+            self.skew,
+        )
+    }
+
+    fn entry_capacity(&self, e: &Entry) -> CapacityStatus {
+        CapacityStatus::from_parts(
+            e.accepting,
+            e.capacity_updated_at,
+            e.issued_at,
+            self.now,
+            self.capacity_max_age,
+            self.skew,
+        )
     }
 }
 
-/// Capacity as a referrer should read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CapacityStatus {
-    Accepting,
-    NotAccepting,
-    /// Not confirmed within the freshness policy: never shown as accepting.
-    Unknown,
-}
-
-/// One result of `GET /v1/groups`.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct GroupResult<'a> {
+/// One result of `GET /v1/groups`, serialised straight from the index without copying the
+/// signed bytes: the same shape as [`signpost_protocol::wire::GroupResult`] (a test checks
+/// that one reads the other).
+#[derive(Serialize)]
+pub struct GroupView<'a> {
     /// The publishing organisation's id (verify the envelope with its node document).
     pub node: &'a str,
     pub node_name: &'a str,
@@ -234,15 +248,14 @@ pub struct GroupResult<'a> {
     /// Where the full provenance is: every envelope and every check's result.
     pub provenance: String,
     /// The signed listing payload, exactly as signed.
-    #[schema(value_type = Listing)]
     pub listing: &'a RawValue,
     /// The original signed envelope, as received from the node.
     pub envelope: Option<&'a Envelope>,
 }
 
-/// A page of results, paginated as HSDS does.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct GroupsPage<'a> {
+/// A page of results: the same shape as [`signpost_protocol::wire::GroupsPage`].
+#[derive(Serialize)]
+pub struct GroupsPageView<'a> {
     pub total_items: usize,
     pub total_pages: usize,
     pub page_number: usize,
@@ -250,8 +263,17 @@ pub struct GroupsPage<'a> {
     pub first_page: bool,
     pub last_page: bool,
     pub empty: bool,
-    pub contents: Vec<GroupResult<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub centre: Option<SearchCentre>,
+    pub contents: Vec<GroupView<'a>>,
 }
+
+/// One match: the node's segment, the verified listing, and its distance when asked.
+pub type Hit<'a> = (
+    &'a Arc<Segment>,
+    &'a signpost_protocol::Verified<Listing>,
+    Option<f64>,
+);
 
 /// A node's entries, built outside the index lock and installed under it.
 pub struct Prepared {
@@ -295,6 +317,7 @@ impl Prepared {
                     accepting: g.capacity.accepting_referrals,
                     places: g.capacity.places_available,
                     capacity_updated_at: g.capacity.updated_at,
+                    issued_at: l.issued_at,
                     expires_at: l.expires_at,
                     sessions: g
                         .schedule
@@ -598,11 +621,29 @@ impl Index {
     ) -> (usize, Vec<(&'a Entry, Option<f64>)>) {
         let cand = self.candidates(q, ctx);
         let fresh_needed = q.accepting || q.min_places.is_some();
-        let post_filters = fresh_needed || q.time.is_some() || q.age.is_some();
+        let post_filters =
+            fresh_needed || q.time.is_some() || q.age.is_some() || !q.conditions.is_empty();
+        let mut training: HashMap<*const Segment, Vec<String>> = HashMap::new();
         // What the bitmaps cannot answer, checked per candidate.
-        let passes = |e: &Entry| -> bool {
-            if fresh_needed && !(ctx.capacity_fresh(e.capacity_updated_at) && e.accepting) {
+        let mut passes = |e: &Entry| -> bool {
+            if fresh_needed && ctx.entry_capacity(e) != CapacityStatus::Accepting {
                 return false;
+            }
+            if !q.conditions.is_empty() {
+                let Some(listing) = e.seg.data.listings.get(&e.id) else {
+                    return false;
+                };
+                let capacity = ctx.entry_capacity(e);
+                let training = training
+                    .entry(Arc::as_ptr(&e.seg))
+                    .or_insert_with(|| ctx.verified_training(&e.seg.data));
+                if !q
+                    .conditions
+                    .iter()
+                    .all(|c| c.holds(listing.payload(), capacity, training))
+                {
+                    return false;
+                }
             }
             if let Some(n) = q.min_places {
                 if e.places.unwrap_or(0) < n {
@@ -690,31 +731,35 @@ impl Index {
         (total_items, window)
     }
 
-    /// Every match of `q`, in result order, with its node and listing (for other APIs over
-    /// the same index, such as Open Referral UK).
-    pub fn matching<'a>(
-        &'a self,
-        q: &GroupQuery,
-        ctx: &QueryContext<'_>,
-    ) -> Vec<(
-        &'a Arc<Segment>,
-        &'a signpost_protocol::Verified<Listing>,
-        Option<f64>,
-    )> {
-        self.window(q, ctx, 0, usize::MAX)
-            .1
+    /// The page `q` asks for, as (segment, listing, distance) with the number of matches:
+    /// the engine for surfaces that render listings their own way (Open Referral UK).
+    pub fn page<'a>(&'a self, q: &GroupQuery, ctx: &QueryContext<'_>) -> (usize, Vec<Hit<'a>>) {
+        let start = (q.page.max(1) - 1).saturating_mul(q.per_page);
+        let (total, window) = self.window(q, ctx, start, q.per_page);
+        let hits = window
             .into_iter()
             .filter_map(|(e, d)| Some((&e.seg, e.seg.data.listings.get(&e.id)?, d)))
-            .collect()
+            .collect();
+        (total, hits)
+    }
+
+    /// One listing by node and id, when it is served now (not expired).
+    pub fn hit<'a>(&'a self, node: &DidKey, id: &Uuid, ctx: &QueryContext<'_>) -> Option<Hit<'a>> {
+        let slots = self.nodes.get(node)?;
+        let entry = self.entries.get(*slots.by_id.get(id)? as usize)?.as_ref()?;
+        if entry.expires_at <= ctx.now || slots.seg.data.snapshot.expires_at <= ctx.now {
+            return None;
+        }
+        Some((&slots.seg, slots.seg.data.listings.get(id)?, None))
     }
 
     /// Runs a query; returns the page.
-    pub fn search<'a>(&'a self, q: &GroupQuery, ctx: &QueryContext<'_>) -> GroupsPage<'a> {
+    pub fn search<'a>(&'a self, q: &GroupQuery, ctx: &QueryContext<'_>) -> GroupsPageView<'a> {
         let start = (q.page - 1).saturating_mul(q.per_page);
         let (total_items, window) = self.window(q, ctx, start, q.per_page);
         let total_pages = total_items.div_ceil(q.per_page);
         let mut training_cache: HashMap<*const Segment, Vec<String>> = HashMap::new();
-        let contents: Vec<GroupResult<'a>> = window
+        let contents: Vec<GroupView<'a>> = window
             .into_iter()
             .map(|(e, distance)| {
                 let training = training_cache
@@ -724,7 +769,7 @@ impl Index {
                 result(e, distance, training, ctx)
             })
             .collect();
-        GroupsPage {
+        GroupsPageView {
             total_items,
             total_pages,
             page_number: q.page,
@@ -732,6 +777,7 @@ impl Index {
             first_page: q.page == 1,
             last_page: q.page >= total_pages,
             empty: contents.is_empty(),
+            centre: None,
             contents,
         }
     }
@@ -742,7 +788,7 @@ impl Index {
         node: &DidKey,
         id: &Uuid,
         ctx: &QueryContext<'_>,
-    ) -> Option<GroupResult<'a>> {
+    ) -> Option<GroupView<'a>> {
         let slots = self.nodes.get(node)?;
         let entry = self.entries.get(*slots.by_id.get(id)? as usize)?.as_ref()?;
         if entry.expires_at <= ctx.now || slots.seg.data.snapshot.expires_at <= ctx.now {
@@ -762,16 +808,10 @@ fn result<'a>(
     distance: Option<f64>,
     training: Vec<String>,
     ctx: &QueryContext<'_>,
-) -> GroupResult<'a> {
-    let capacity_status = if !ctx.capacity_fresh(e.capacity_updated_at) {
-        CapacityStatus::Unknown
-    } else if e.accepting {
-        CapacityStatus::Accepting
-    } else {
-        CapacityStatus::NotAccepting
-    };
+) -> GroupView<'a> {
+    let capacity_status = ctx.entry_capacity(e);
     let data = &e.seg.data;
-    GroupResult {
+    GroupView {
         node: &e.seg.id,
         node_name: &e.seg.name,
         id: e.id,

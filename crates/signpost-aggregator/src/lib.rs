@@ -1,22 +1,23 @@
 //! The aggregator: crawls nodes, verifies every envelope, indexes what verified, and serves
 //! the directory API that GP software calls.
 //!
-//! - [`fetch`]: HTTP fetching with caps (size while streaming, time, redirects, type).
-//! - [`verify`]: the verification pipeline and every refusal reason.
+//! - [`crawl`]: the aggregator's state and everything that brings verified data into it
+//!   (scheduler, one node's crawl, publications, revocation lists, mirror, health), fetching
+//!   through `signpost-client`.
+//! - [`verify`]: the verification pipeline and every refusal reason, as pure functions.
 //! - [`persist`]: verified state in sled; reloaded at start.
-//! - [`index`]: the in-memory index and query execution.
-//! - [`service`]: the crawler, revocation refresher and mirror follower.
-//! - [`api`], [`openapi`], [`error`]: the HTTP surface.
+//! - [`index`]: the in-memory index and the one query engine every surface calls.
+//! - [`api`], [`oruk`], [`openapi`], [`error`]: the HTTP surfaces; each parses its own
+//!   parameters into a `GroupQuery`, calls the engine and renders.
 
 pub mod api;
 pub mod config;
+pub mod crawl;
 pub mod error;
-pub mod fetch;
 pub mod index;
 pub mod openapi;
 pub mod oruk;
 pub mod persist;
-pub mod service;
 pub mod verify;
 
 use std::net::SocketAddr;
@@ -28,7 +29,7 @@ use signpost_store::Store;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use crate::config::AggregatorConfig;
-pub use crate::service::Aggregator;
+pub use crate::crawl::Aggregator;
 
 /// Why the aggregator could not start.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,8 @@
 
 use utoipa::OpenApi;
 
-use crate::{api, oruk};
+use crate::api;
+use crate::oruk::handlers as oruk;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use signpost_protocol::{chain, DidKey, Envelope, Listing, Snapshot, Verified};
 use signpost_store::{Store, StoreError, WriteBatch};
 
-use crate::verify::{Equivocation, NodeData, Refusal};
+use signpost_protocol::wire::Refusal;
+
+use crate::verify::{Equivocation, NodeData};
 
 #[derive(Serialize, Deserialize)]
 struct NodeMeta {

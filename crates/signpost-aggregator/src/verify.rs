@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
-use signpost_protocol::chain::{self, ChainError};
+use signpost_protocol::wire::{Refusal, RefusalCode};
 use signpost_protocol::model::ManifestEntry;
 use signpost_protocol::{
     Attestation, DidKey, Envelope, Listing, NodeDocument, SignatureError, Snapshot, Verified,
@@ -14,49 +14,13 @@ use signpost_protocol::{
 };
 use uuid::Uuid;
 
-use crate::fetch::FetchError;
-
-/// Why new data from a node was refused. The node's last verified data stays served.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Refusal {
-    /// Stable code: `bad_signature`, `payload_type_mismatch`, `unknown_signing_key`,
-    /// `malformed_payload`, `invalid_payload`, `rollback`, `equivocation`,
-    /// `listing_rollback`, `future_timestamp`, `expired`, `too_many_listings`,
-    /// `manifest_mismatch`, `wrong_node`, `node_document`, `node_document_rollback`,
-    /// `timeout`, `unreachable`, `redirect_refused`, `http_status`, `body_too_large`,
-    /// `wrong_content_type`, `malformed_json`, `transfer_failed`.
-    pub code: String,
-    pub detail: String,
-}
-
-impl Refusal {
-    pub fn new(code: &str, detail: impl Into<String>) -> Self {
-        Self {
-            code: code.to_owned(),
-            detail: detail.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.detail)
-    }
-}
-
-impl From<FetchError> for Refusal {
-    fn from(e: FetchError) -> Self {
-        Self::new(e.code(), e.to_string())
-    }
-}
 
 /// Maps a verification failure to its refusal, telling a signature by a key the node document
 /// does not name apart from a bad signature.
 pub fn refusal(what: &str, env: &Envelope, err: VerifyError) -> Refusal {
     match err {
         VerifyError::Signature(SignatureError::PayloadTypeMismatch { expected, found }) => {
-            Refusal::new(
-                "payload_type_mismatch",
+            Refusal::new(RefusalCode::PayloadTypeMismatch,
                 format!("{what}: payload type {found:?}, expected {expected:?}"),
             )
         }
@@ -67,28 +31,22 @@ pub fn refusal(what: &str, env: &Envelope, err: VerifyError) -> Refusal {
                     .is_ok_and(|k| env.verify(&env.payload_type, &[*k.key()]).is_ok())
             });
             if by_other_key {
-                Refusal::new(
-                    "unknown_signing_key",
+                Refusal::new(RefusalCode::UnknownSigningKey,
                     format!("{what}: signed by a key the node document does not name"),
                 )
             } else {
-                Refusal::new(
-                    "bad_signature",
+                Refusal::new(RefusalCode::BadSignature,
                     format!("{what}: no valid signature by the node's keys"),
                 )
             }
         }
-        VerifyError::Signature(e) => Refusal::new("bad_signature", format!("{what}: {e}")),
+        VerifyError::Signature(e) => Refusal::new(RefusalCode::BadSignature, format!("{what}: {e}")),
         VerifyError::Malformed { message, .. } => {
-            Refusal::new("malformed_payload", format!("{what}: {message}"))
+            Refusal::new(RefusalCode::MalformedPayload, format!("{what}: {message}"))
         }
-        VerifyError::Invalid(e) => Refusal::new("invalid_payload", format!("{what}: {e}")),
-        other => Refusal::new("bad_signature", format!("{what}: {other}")),
+        VerifyError::Invalid(e) => Refusal::new(RefusalCode::InvalidPayload, format!("{what}: {e}")),
+        other => Refusal::new(RefusalCode::BadSignature, format!("{what}: {other}")),
     }
-}
-
-fn chain_refusal(e: ChainError) -> Refusal {
-    Refusal::new("node_document", e.to_string())
 }
 
 /// Limits and clock policy for verification.
@@ -161,14 +119,12 @@ fn times(
     limits: &Limits,
 ) -> Result<(), Refusal> {
     if issued > now + limits.max_skew {
-        return Err(Refusal::new(
-            "future_timestamp",
+        return Err(Refusal::new(RefusalCode::FutureTimestamp,
             format!("{what} issued at {issued}, in the future"),
         ));
     }
     if expires <= now {
-        return Err(Refusal::new(
-            "expired",
+        return Err(Refusal::new(RefusalCode::Expired,
             format!("{what} expired at {expires}"),
         ));
     }
@@ -199,11 +155,10 @@ pub fn verify_snapshot(
     let snap = Verified::<Snapshot>::verify(env.clone(), keys)
         .map_err(|e| refusal("snapshot", &env, e))?;
     if snap.node != *node {
-        return Err(Refusal::new("wrong_node", format!("snapshot is for {}", snap.node)).into());
+        return Err(Refusal::new(RefusalCode::WrongNode, format!("snapshot is for {}", snap.node)).into());
     }
     if snap.listings.len() > limits.max_listings {
-        return Err(Refusal::new(
-            "too_many_listings",
+        return Err(Refusal::new(RefusalCode::TooManyListings,
             format!(
                 "{} listings; at most {} accepted",
                 snap.listings.len(),
@@ -214,8 +169,7 @@ pub fn verify_snapshot(
     }
     if let Some(held) = held {
         if snap.seq < held.seq {
-            return Err(Refusal::new(
-                "rollback",
+            return Err(Refusal::new(RefusalCode::Rollback,
                 format!(
                     "snapshot seq {} is lower than seq {} already seen",
                     snap.seq, held.seq
@@ -229,8 +183,7 @@ pub fn verify_snapshot(
                 return Ok(SnapshotVerdict::Same);
             }
             return Err(Refused {
-                refusal: Refusal::new(
-                    "equivocation",
+                refusal: Refusal::new(RefusalCode::Equivocation,
                     format!("two different snapshots signed with seq {}", snap.seq),
                 ),
                 evidence: Some(Box::new(Equivocation {
@@ -269,21 +222,18 @@ pub fn verify_listing(
         || listing.id != entry.id
         || listing.version != entry.version
     {
-        return Err(Refusal::new(
-            "manifest_mismatch",
+        return Err(Refusal::new(RefusalCode::ManifestMismatch,
             format!("{what} does not match the snapshot's manifest"),
         ));
     }
     if listing.node != *node {
-        return Err(Refusal::new(
-            "wrong_node",
+        return Err(Refusal::new(RefusalCode::WrongNode,
             format!("{what} claims node {}", listing.node),
         ));
     }
     if let Some(h) = held {
         if listing.version < h.version {
-            return Err(Refusal::new(
-                "listing_rollback",
+            return Err(Refusal::new(RefusalCode::ListingRollback,
                 format!(
                     "{what} version {} is lower than version {} already seen",
                     listing.version, h.version
@@ -305,10 +255,9 @@ pub fn verify_attestations(
     for env in envelopes {
         let digest = env
             .digest()
-            .map_err(|e| Refusal::new("bad_signature", format!("attestation: {e}")))?;
+            .map_err(|e| Refusal::new(RefusalCode::BadSignature, format!("attestation: {e}")))?;
         if !snapshot.attestations.contains(&digest) {
-            return Err(Refusal::new(
-                "manifest_mismatch",
+            return Err(Refusal::new(RefusalCode::ManifestMismatch,
                 "an attestation the snapshot does not name",
             ));
         }
@@ -317,27 +266,6 @@ pub fn verify_attestations(
         }
     }
     Ok(out)
-}
-
-/// Walks a node document chain forward from what is held (or from the pinned id) to
-/// `envelopes` (the versions after the last held one, in order).
-pub fn advance_chain(
-    pinned: &DidKey,
-    held: &[Verified<NodeDocument>],
-    envelopes: Vec<Envelope>,
-) -> Result<Vec<Verified<NodeDocument>>, Refusal> {
-    let mut chain = held.to_vec();
-    for env in envelopes {
-        let next = match chain.last() {
-            None => chain::verify_first(pinned, env).map_err(chain_refusal)?,
-            Some(last) => chain::verify_next(last, env).map_err(chain_refusal)?,
-        };
-        chain.push(next);
-    }
-    if chain.is_empty() {
-        return Err(Refusal::new("node_document", "no node document"));
-    }
-    Ok(chain)
 }
 
 /// The verified parts of a node's new publication, and the listing envelopes fetched for it.
@@ -383,8 +311,7 @@ pub fn assemble(
             }
             (h, Some(env)) => verify_listing(env, node, &keys, entry, h, now, limits)?,
             (_, None) => {
-                return Err(Refusal::new(
-                    "manifest_mismatch",
+                return Err(Refusal::new(RefusalCode::ManifestMismatch,
                     format!("listing {} named by the snapshot is missing", entry.id),
                 ));
             }
@@ -392,8 +319,7 @@ pub fn assemble(
         listings.insert(entry.id, listing);
     }
     if !fetched.is_empty() {
-        return Err(Refusal::new(
-            "manifest_mismatch",
+        return Err(Refusal::new(RefusalCode::ManifestMismatch,
             "listings the snapshot does not name",
         ));
     }

@@ -137,17 +137,13 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
                     let token = signpost_store::keyfile::read_secret(
                         &dir.join(signpost_node::config::ADMIN_TOKEN_FILE),
                     )?;
-                    let resp = reqwest::Client::new()
-                        .post(format!("{}/admin/attestations", url.trim_end_matches('/')))
-                        .bearer_auth(token.trim())
-                        .json(&env)
-                        .send()
-                        .await?;
-                    let status = resp.status();
-                    let body = resp.text().await.unwrap_or_default();
-                    if !status.is_success() {
-                        anyhow::bail!("the node refused the attestation ({status}): {body}");
-                    }
+                    let fetcher =
+                        signpost_client::Fetcher::generous().map_err(anyhow::Error::msg)?;
+                    signpost_client::NodeClient::new(fetcher, &url)
+                        .admin(token.trim())
+                        .import_attestation(&env)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("the node refused the attestation: {e}"))?;
                 }
                 None => signpost_node::import_attestation(&dir, env)?,
             }

@@ -315,7 +315,7 @@ impl Demo {
                 .state
                 .health()
                 .iter()
-                .all(|h| h.status == "healthy")
+                .all(|h| h.status == signpost_protocol::wire::CrawlStatus::Healthy)
             {
                 break;
             }

@@ -1,9 +1,10 @@
 //! HTTP pieces shared by the node and the aggregator.
 //!
-//! Errors become HTTP here and nowhere else: every server error type implements [`ApiError`]
-//! (a stable code, a status, a message), and [`Problem`] renders it as
-//! `application/problem+json` (RFC 9457). Extractor failures (malformed JSON, oversized
-//! bodies, bad paths and queries) and unknown routes go through the same table.
+//! Errors become HTTP here and nowhere else: [`ErrorCode`] is the one table of (code, HTTP
+//! status, title); every server's error type implements [`ApiError`] by naming its row, and
+//! [`problem_response`] renders it as `application/problem+json` (RFC 9457). Extractor
+//! failures (malformed JSON, oversized bodies, bad paths and queries) and unknown routes go
+//! through the same table.
 
 pub mod ratelimit;
 
@@ -11,66 +12,167 @@ use std::fmt;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use serde::Serialize;
+use actix_web::{web, HttpRequest, HttpResponse};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An error that has a place in an API's error table.
+pub use signpost_protocol::wire::Problem;
+use signpost_protocol::query::QueryCode;
+
+macro_rules! error_table {
+    ($($variant:ident => ($code:literal, $status:ident, $title:literal),)*) => {
+        /// Every error code any Signpost server answers with: one row each of (code, HTTP
+        /// status, title). Every server's error enum maps to a row; no code is defined
+        /// anywhere else. `openapi/PROTOCOL.md` lists them (a test keeps it in step).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant,)*];
+
+            /// Stable, machine-readable, lowercase with underscores. Never changes meaning.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $code,)* }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $(Self::$variant => StatusCode::$status,)* }
+            }
+
+            /// A short, human title for the code.
+            pub fn title(self) -> &'static str {
+                match self { $(Self::$variant => $title,)* }
+            }
+        }
+    };
+}
+
+error_table! {
+    // Requests, before any handler runs.
+    MalformedJson => ("malformed_json", BAD_REQUEST, "Malformed JSON body"),
+    BodyTooLarge => ("body_too_large", PAYLOAD_TOO_LARGE, "Request body too large"),
+    UnsupportedMediaType => ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+    InvalidPath => ("invalid_path", NOT_FOUND, "Not found"),
+    InvalidQuery => ("invalid_query", BAD_REQUEST, "Invalid query parameters"),
+    NotFound => ("not_found", NOT_FOUND, "Not found"),
+    RateLimited => ("rate_limited", TOO_MANY_REQUESTS, "Too many requests"),
+    // Directory queries (every surface: /v1, /oruk).
+    InvalidParameter => ("invalid_parameter", BAD_REQUEST, "Invalid query parameter"),
+    UnknownParameter => ("unknown_parameter", BAD_REQUEST, "Unknown query parameter"),
+    UnknownCategory => ("unknown_category", BAD_REQUEST, "Unknown category"),
+    UnknownSafeguardingCapability => ("unknown_safeguarding_capability", BAD_REQUEST, "Unknown safeguarding capability"),
+    UnknownAchievement => ("unknown_achievement", BAD_REQUEST, "Unknown achievement"),
+    InvalidLanguage => ("invalid_language", BAD_REQUEST, "Invalid language tag"),
+    RadiusWithoutNear => ("radius_without_near", BAD_REQUEST, "Radius without a place"),
+    InvalidCoordinates => ("invalid_coordinates", BAD_REQUEST, "Invalid coordinates"),
+    InvalidRadius => ("invalid_radius", BAD_REQUEST, "Invalid radius"),
+    InvalidDay => ("invalid_day", BAD_REQUEST, "Invalid day"),
+    InvalidTime => ("invalid_time", BAD_REQUEST, "Invalid time"),
+    InvalidPage => ("invalid_page", BAD_REQUEST, "Invalid page"),
+    PerPageTooLarge => ("per_page_too_large", BAD_REQUEST, "Page size out of range"),
+    InvalidPostcode => ("invalid_postcode", BAD_REQUEST, "Not a postcode"),
+    UnknownPostcode => ("unknown_postcode", BAD_REQUEST, "Postcode not found"),
+    NearAndPostcode => ("near_and_postcode", BAD_REQUEST, "Two places given"),
+    TextTooBroad => ("text_too_broad", BAD_REQUEST, "Search text too broad"),
+    // The directory.
+    InvalidNodeId => ("invalid_node_id", NOT_FOUND, "Not a node id"),
+    GroupNotFound => ("group_not_found", NOT_FOUND, "Group not found"),
+    NodeNotFound => ("node_not_found", NOT_FOUND, "Node not found"),
+    IssuerNotFound => ("issuer_not_found", NOT_FOUND, "Issuer not found"),
+    PingRefused => ("ping_refused", UNPROCESSABLE_ENTITY, "Ping refused"),
+    // A node's admin API.
+    Unauthorized => ("unauthorized", UNAUTHORIZED, "Unauthorized"),
+    ListingNotFound => ("listing_not_found", NOT_FOUND, "Listing not found"),
+    NodeVersionNotFound => ("node_version_not_found", NOT_FOUND, "Node document version not found"),
+    NothingPublished => ("nothing_published", NOT_FOUND, "Nothing published"),
+    InvalidListing => ("invalid_listing", UNPROCESSABLE_ENTITY, "The listing is not valid"),
+    ListingLimitReached => ("listing_limit_reached", CONFLICT, "Listing limit reached"),
+    AttestationInvalid => ("attestation_invalid", UNPROCESSABLE_ENTITY, "Attestation refused"),
+    AttestationWrongSubject => ("attestation_wrong_subject", UNPROCESSABLE_ENTITY, "Attestation is about another organisation"),
+    RootKeyUnavailable => ("root_key_unavailable", CONFLICT, "Root key unavailable"),
+    // Failures of the server itself.
+    StorageFailure => ("storage_failure", INTERNAL_SERVER_ERROR, "Storage failure"),
+    Internal => ("internal", INTERNAL_SERVER_ERROR, "Internal failure"),
+}
+
+impl From<QueryCode> for ErrorCode {
+    fn from(code: QueryCode) -> Self {
+        match code {
+            QueryCode::InvalidParameter => Self::InvalidParameter,
+            QueryCode::UnknownParameter => Self::UnknownParameter,
+            QueryCode::UnknownCategory => Self::UnknownCategory,
+            QueryCode::UnknownSafeguardingCapability => Self::UnknownSafeguardingCapability,
+            QueryCode::UnknownAchievement => Self::UnknownAchievement,
+            QueryCode::InvalidLanguage => Self::InvalidLanguage,
+            QueryCode::RadiusWithoutNear => Self::RadiusWithoutNear,
+            QueryCode::InvalidCoordinates => Self::InvalidCoordinates,
+            QueryCode::InvalidRadius => Self::InvalidRadius,
+            QueryCode::InvalidDay => Self::InvalidDay,
+            QueryCode::InvalidTime => Self::InvalidTime,
+            QueryCode::InvalidPage => Self::InvalidPage,
+            QueryCode::PerPageTooLarge => Self::PerPageTooLarge,
+            QueryCode::InvalidPostcode => Self::InvalidPostcode,
+            QueryCode::UnknownPostcode => Self::UnknownPostcode,
+            QueryCode::NearAndPostcode => Self::NearAndPostcode,
+            QueryCode::TextTooBroad => Self::TextTooBroad,
+            _ => Self::InvalidParameter,
+        }
+    }
+}
+
+/// An error that has a row in the [`ErrorCode`] table; its `Display` is the `detail`.
 pub trait ApiError: fmt::Display + fmt::Debug {
-    /// Stable, machine-readable, lowercase with underscores. Never changes meaning.
-    fn code(&self) -> &'static str;
-    fn status(&self) -> StatusCode;
-    /// A short, human title for the code.
-    fn title(&self) -> &'static str;
+    fn code(&self) -> ErrorCode;
 }
 
-/// An RFC 9457 problem document, with Signpost's stable `code`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    /// `urn:signpost:problem:<code>`.
-    #[serde(rename = "type")]
-    #[schema(example = "urn:signpost:problem:invalid_listing")]
-    pub problem_type: String,
-    #[schema(example = "The listing is not valid")]
-    pub title: String,
-    #[schema(example = 422)]
-    pub status: u16,
-    /// What exactly was wrong with this request.
-    pub detail: String,
-    /// Stable machine-readable code.
-    #[schema(example = "invalid_listing")]
-    pub code: String,
+/// The problem document for an error.
+pub fn problem<E: ApiError + ?Sized>(err: &E) -> Problem {
+    let code = err.code();
+    Problem {
+        problem_type: format!("urn:signpost:problem:{}", code.as_str()),
+        title: code.title().to_owned(),
+        status: code.status().as_u16(),
+        detail: err.to_string(),
+        code: code.as_str().to_owned(),
+    }
 }
 
-impl Problem {
-    pub fn from_error<E: ApiError + ?Sized>(err: &E) -> Self {
-        Self {
-            problem_type: format!("urn:signpost:problem:{}", err.code()),
-            title: err.title().to_owned(),
-            status: err.status().as_u16(),
-            detail: err.to_string(),
-            code: err.code().to_owned(),
-        }
+/// Renders a problem document as an HTTP response.
+pub fn problem_http(p: &Problem) -> HttpResponse {
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = HttpResponse::build(status);
+    resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+    if status == StatusCode::UNAUTHORIZED {
+        resp.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
     }
-
-    pub fn response(&self) -> HttpResponse {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = HttpResponse::build(status);
-        resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if status == StatusCode::UNAUTHORIZED {
-            resp.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
-        }
-        resp.json(self)
-    }
+    resp.json(p)
 }
 
 /// Renders any [`ApiError`] as problem+json; use in `ResponseError::error_response`.
 pub fn problem_response<E: ApiError + ?Sized>(err: &E) -> HttpResponse {
-    if err.status().is_server_error() {
-        tracing::error!(code = err.code(), error = %err, "internal error");
+    if err.code().status().is_server_error() {
+        tracing::error!(code = err.code().as_str(), error = %err, "internal error");
     }
-    Problem::from_error(err).response()
+    problem_http(&problem(err))
+}
+
+/// Implements actix's `ResponseError` for an [`ApiError`] through the table.
+#[macro_export]
+macro_rules! response_error {
+    ($t:ty) => {
+        impl actix_web::ResponseError for $t {
+            fn status_code(&self) -> actix_web::http::StatusCode {
+                $crate::ApiError::code(self).status()
+            }
+            fn error_response(&self) -> actix_web::HttpResponse {
+                $crate::problem_response(self)
+            }
+        }
+    };
 }
 
 /// Errors raised before a handler runs: request parsing and routing. Shared by every server.
@@ -108,47 +210,20 @@ impl fmt::Display for RequestError {
 }
 
 impl ApiError for RequestError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::MalformedJson(_) => "malformed_json",
-            Self::BodyTooLarge { .. } => "body_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::BadPath(_) => "invalid_path",
-            Self::BadQuery(_) => "invalid_query",
-            Self::NotFound => "not_found",
-            Self::RateLimited { .. } => "rate_limited",
-        }
-    }
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::MalformedJson(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
-            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::BadPath(_) | Self::NotFound => StatusCode::NOT_FOUND,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        }
-    }
-    fn title(&self) -> &'static str {
-        match self {
-            Self::MalformedJson(_) => "Malformed JSON body",
-            Self::BodyTooLarge { .. } => "Request body too large",
-            Self::UnsupportedMediaType => "Unsupported media type",
-            Self::BadPath(_) => "Not found",
-            Self::BadQuery(_) => "Invalid query parameters",
-            Self::NotFound => "Not found",
-            Self::RateLimited { .. } => "Too many requests",
+            Self::MalformedJson(_) => ErrorCode::MalformedJson,
+            Self::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::BadPath(_) => ErrorCode::InvalidPath,
+            Self::BadQuery(_) => ErrorCode::InvalidQuery,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
         }
     }
 }
 
-impl ResponseError for RequestError {
-    fn status_code(&self) -> StatusCode {
-        ApiError::status(self)
-    }
-    fn error_response(&self) -> HttpResponse {
-        problem_response(self)
-    }
-}
+response_error!(RequestError);
 
 /// JSON body extraction with a size limit and problem+json errors.
 pub fn json_config(limit: usize) -> web::JsonConfig {
@@ -273,5 +348,36 @@ impl Running {
             let _ = task.await;
         }
         let _ = self.server.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_is_defined_once_and_documented() {
+        let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        codes.sort();
+        let n = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), n, "a code is defined twice");
+        let protocol = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../openapi/PROTOCOL.md"
+        ))
+        .unwrap_or_default();
+        for code in codes {
+            assert!(
+                protocol.contains(&format!("| `{code}` |")),
+                "openapi/PROTOCOL.md does not list the error code `{code}`"
+            );
+        }
+        for code in signpost_protocol::wire::RefusalCode::ALL {
+            assert!(
+                protocol.contains(&format!("| `{code}` |")),
+                "openapi/PROTOCOL.md does not list the refusal code `{code}`"
+            );
+        }
     }
 }

@@ -46,13 +46,7 @@ pub enum IssuerError {
     Bind(String, std::io::Error),
 }
 
-/// The issuer's public document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IssuerDocument {
-    pub id: DidKey,
-    pub name: String,
-}
+pub use signpost_protocol::wire::IssuerDocument;
 
 /// One attestation this issuer signed.
 #[derive(Debug, Clone, Serialize, Deserialize)]

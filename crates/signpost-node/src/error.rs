@@ -1,8 +1,6 @@
-//! The node's error table: every refusal has a stable code and status.
+//! The node's errors, each naming its row of the error table in `signpost-http`.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use signpost_http::{problem_response, ApiError};
+use signpost_http::{ApiError, ErrorCode};
 use signpost_protocol::{ValidationError, VerifyError};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,61 +33,22 @@ pub enum NodeError {
 }
 
 impl ApiError for NodeError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthorized => "unauthorized",
-            Self::ListingNotFound(_) => "listing_not_found",
-            Self::NodeVersionNotFound(_) => "node_version_not_found",
-            Self::NothingPublished => "nothing_published",
-            Self::InvalidListing(_) => "invalid_listing",
-            Self::ListingLimit(_) => "listing_limit_reached",
-            Self::AttestationInvalid(_) => "attestation_invalid",
-            Self::AttestationWrongSubject { .. } => "attestation_wrong_subject",
-            Self::RootKeyUnavailable(_) => "root_key_unavailable",
-            Self::MalformedBody(_) => "malformed_json",
-            Self::Store(_) => "storage_failure",
-            Self::Internal(_) => "internal",
-        }
-    }
-
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::ListingNotFound(_) | Self::NodeVersionNotFound(_) | Self::NothingPublished => {
-                StatusCode::NOT_FOUND
-            }
-            Self::InvalidListing(_)
-            | Self::AttestationInvalid(_)
-            | Self::AttestationWrongSubject { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::ListingLimit(_) | Self::RootKeyUnavailable(_) => StatusCode::CONFLICT,
-            Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
-            Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        match self {
-            Self::Unauthorized => "Unauthorized",
-            Self::ListingNotFound(_) => "Listing not found",
-            Self::NodeVersionNotFound(_) => "Node document version not found",
-            Self::NothingPublished => "Nothing published",
-            Self::InvalidListing(_) => "The listing is not valid",
-            Self::ListingLimit(_) => "Listing limit reached",
-            Self::AttestationInvalid(_) => "Attestation refused",
-            Self::AttestationWrongSubject { .. } => "Attestation is about another organisation",
-            Self::RootKeyUnavailable(_) => "Root key unavailable",
-            Self::MalformedBody(_) => "Malformed JSON body",
-            Self::Store(_) => "Storage failure",
-            Self::Internal(_) => "Internal failure",
+            Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::ListingNotFound(_) => ErrorCode::ListingNotFound,
+            Self::NodeVersionNotFound(_) => ErrorCode::NodeVersionNotFound,
+            Self::NothingPublished => ErrorCode::NothingPublished,
+            Self::InvalidListing(_) => ErrorCode::InvalidListing,
+            Self::ListingLimit(_) => ErrorCode::ListingLimitReached,
+            Self::AttestationInvalid(_) => ErrorCode::AttestationInvalid,
+            Self::AttestationWrongSubject { .. } => ErrorCode::AttestationWrongSubject,
+            Self::RootKeyUnavailable(_) => ErrorCode::RootKeyUnavailable,
+            Self::MalformedBody(_) => ErrorCode::MalformedJson,
+            Self::Store(_) => ErrorCode::StorageFailure,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 }
 
-impl ResponseError for NodeError {
-    fn status_code(&self) -> StatusCode {
-        ApiError::status(self)
-    }
-    fn error_response(&self) -> HttpResponse {
-        problem_response(self)
-    }
-}
+signpost_http::response_error!(NodeError);

@@ -34,6 +34,12 @@ impl Modify for BearerAuth {
     }
 }
 
+/// `GET /openapi.json`: the document (registered by the server, not by `routes`, which this
+/// module reads).
+pub async fn serve() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(document())
+}
+
 /// The OpenAPI document with a fixed version (so the committed copy is stable).
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = NodeApi::openapi();

@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::SigningKey;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use signpost_protocol::chain;
-use signpost_protocol::model::{Capacity, Group, ManifestEntry};
+use signpost_protocol::model::{Group, ManifestEntry};
 use signpost_protocol::{
     Attestation, DidKey, Envelope, EnvelopeDigest, Listing, NodeDocument, Snapshot, Verified,
 };
@@ -57,64 +57,8 @@ pub struct Published {
     pub listings: HashMap<Uuid, Bytes>,
 }
 
-/// `GET /v1/bundle`: the snapshot and every envelope it names, for a cold crawl.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Bundle {
-    /// The current node document envelope.
-    pub node: Envelope,
-    pub snapshot: Envelope,
-    pub listings: Vec<Envelope>,
-    pub attestations: Vec<Envelope>,
-}
+pub use signpost_protocol::wire::{Bundle, CapacityPatch};
 
-/// Fields of a capacity update; absent fields are left as they are, `null` clears.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CapacityPatch {
-    #[serde(default)]
-    pub accepting_referrals: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u32>)]
-    pub places_available: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u32>)]
-    pub weekly_referral_cap: Option<Option<u32>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u32>)]
-    pub waiting_time_days: Option<Option<u32>>,
-    #[serde(default)]
-    pub assessment_required: Option<bool>,
-}
-
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
-impl CapacityPatch {
-    fn apply(&self, cap: &mut Capacity, now: DateTime<Utc>) {
-        if let Some(v) = self.accepting_referrals {
-            cap.accepting_referrals = v;
-        }
-        if let Some(v) = self.places_available {
-            cap.places_available = v;
-        }
-        if let Some(v) = self.weekly_referral_cap {
-            cap.weekly_referral_cap = v;
-        }
-        if let Some(v) = self.waiting_time_days {
-            cap.waiting_time_days = v;
-        }
-        if let Some(v) = self.assessment_required {
-            cap.assessment_required = v;
-        }
-        cap.updated_at = now;
-    }
-}
 
 struct State {
     signing_key: SigningKey,

@@ -154,12 +154,7 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
-/// A listing as the admin API returns it: its payload and its envelope.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct AdminListing {
-    pub listing: Listing,
-    pub envelope: Envelope,
-}
+pub use signpost_protocol::wire::AdminListing;
 
 fn admin_listing(l: signpost_protocol::Verified<Listing>) -> AdminListing {
     let (listing, envelope) = l.into_parts();
@@ -327,12 +322,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
                 .route("/v1/snapshot", web::get().to(snapshot))
                 .route("/v1/listings/{id}", web::get().to(listing))
                 .route("/v1/bundle", web::get().to(bundle))
-                .route("/healthz", web::get().to(healthz))
-                .route("/openapi.json", web::get().to(openapi_json)),
+                .route("/healthz", web::get().to(healthz)),
         );
-}
-
-/// The node's OpenAPI document.
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::document())
 }

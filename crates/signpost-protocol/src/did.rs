@@ -8,6 +8,10 @@ use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 const PREFIX: &str = "did:key:";
+
+/// The longest string that is even looked at as a did:key. An Ed25519 did:key is 56
+/// characters; anything much longer is refused before decoding.
+pub const MAX_DID_LEN: usize = 96;
 /// The multicodec code for an Ed25519 public key, as an unsigned varint.
 const ED25519_PUB: [u8; 2] = [0xed, 0x01];
 
@@ -27,6 +31,8 @@ pub enum DidError {
     WrongLength(usize),
     #[error("did:key holds bytes that are not an Ed25519 point")]
     InvalidPoint,
+    #[error("{0} characters is too long for an Ed25519 did:key (56 characters)")]
+    TooLong(usize),
 }
 
 /// An Ed25519 public key named as a `did:key`.
@@ -72,6 +78,11 @@ impl FromStr for DidKey {
     type Err = DidError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Bounded before decoding: base58 decoding is quadratic in the input's length, and
+        // ids arrive in request paths, push bodies and unverified documents.
+        if s.len() > MAX_DID_LEN {
+            return Err(DidError::TooLong(s.len()));
+        }
         let rest = s.strip_prefix(PREFIX).ok_or(DidError::NotDidKey)?;
         let encoded = rest.strip_prefix('z').ok_or(DidError::NotBase58btc)?;
         let bytes = bs58::decode(encoded)
@@ -138,6 +149,16 @@ mod tests {
         let did = DidKey::new(key).to_string();
         assert!(did.starts_with("did:key:z6Mk"), "{did}");
         assert_eq!(did.parse::<DidKey>().unwrap().key(), &key);
+    }
+
+    #[test]
+    fn long_strings_are_refused_before_decoding() {
+        // 48 KB of base58 took about a second to decode before the bound.
+        let huge = format!("did:key:z{}", "6".repeat(48 * 1024));
+        let started = std::time::Instant::now();
+        assert_eq!(huge.parse::<DidKey>(), Err(DidError::TooLong(huge.len())));
+        assert!(started.elapsed() < std::time::Duration::from_millis(50));
+        assert!(SPEC_EXAMPLE.len() <= MAX_DID_LEN);
     }
 
     #[test]

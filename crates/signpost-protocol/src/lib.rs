@@ -12,7 +12,9 @@
 //! - [`verified`]: [`Verified<T>`], the only way a payload leaves an envelope;
 //! - [`taxonomy`]: the published taxonomy (categories, safeguarding capabilities,
 //!   staff checks, achievements) with stable ids and labels;
-//! - [`text`]: text folding (case and accents) for search.
+//! - [`text`]: text folding (case and accents) for search;
+//! - [`wire`]: everything else that crosses the network (bundle, feed, pages, provenance,
+//!   crawl health and refusal codes, admin bodies, problem documents), defined once.
 
 pub mod chain;
 pub mod did;
@@ -25,6 +27,7 @@ pub mod sample;
 pub mod taxonomy;
 pub mod text;
 pub mod verified;
+pub mod wire;
 
 pub use did::{DidError, DidKey};
 pub use dsse::{Envelope, EnvelopeDigest, SignatureError};

@@ -64,19 +64,20 @@ pub enum AttestationStatus {
 }
 
 /// One named check and its result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Check {
     /// `signature`, `issuer_trusted`, `trusted_for_achievement`, `subject`, `validity`, `revocation`.
-    pub check: &'static str,
+    #[schema(value_type = String)]
+    pub check: std::borrow::Cow<'static, str>,
     pub ok: bool,
     /// Why it failed (absent when it passed).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
 fn check(name: &'static str, ok: bool, reason: impl FnOnce() -> String) -> Check {
     Check {
-        check: name,
+        check: std::borrow::Cow::Borrowed(name),
         ok,
         reason: (!ok).then(reason),
     }

@@ -1,9 +1,12 @@
 //! The directory's query model: raw query-string parameters parsed into a typed
 //! [`GroupQuery`], with a stable error code for every way a parameter can be wrong.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use signpost_postcodes::{Gazetteer, Postcode};
 
-use crate::model::{validate_coordinates, TimeOfDay, Weekday};
+use crate::model::{validate_coordinates, Group, Interpreting, Listing, TimeOfDay, Weekday};
+use crate::wire::{CapacityStatus, SearchCentre};
 use crate::taxonomy;
 use crate::text;
 
@@ -23,7 +26,11 @@ pub struct RawGroupQuery {
     pub category: Option<String>,
     /// `lat,lon` (WGS84): results sorted by distance, with the distance returned.
     pub near: Option<String>,
-    /// Radius around `near`, km (default 10, at most 500).
+    /// A UK postcode (`LS8 5AB`), sector (`LS8 5`) or district (`LS8`), instead of `near`:
+    /// results sorted by distance from where it is; the page says how precisely it was
+    /// placed (`centre.precision`: unit, sector or district).
+    pub postcode: Option<String>,
+    /// Radius around `near` or `postcode`, km (default 10, at most 500).
     pub radius_km: Option<String>,
     /// BCP 47 language tags, comma-separated; a group matches if it speaks any of them.
     pub language: Option<String>,
@@ -97,12 +104,138 @@ pub enum InterpretingWanted {
     Professional,
 }
 
+/// A condition that only some surfaces ask for (Open Referral UK's filters), checked on the
+/// listing itself after the index's bitmaps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// Signed on or after this time.
+    ModifiedAfter(DateTime<Utc>),
+    /// The group's minimum age is at least this.
+    MinimumAgeAtLeast(f64),
+    /// The group's maximum age is at most this.
+    MaximumAgeAtMost(f64),
+    /// A session on `day` (any day if none) opening at or after `opens_from` and closing at
+    /// or before `closes_by`.
+    Session {
+        day: Option<Weekday>,
+        opens_from: Option<TimeOfDay>,
+        closes_by: Option<TimeOfDay>,
+    },
+    /// Staff or volunteers have had this check (a staff-check id of the taxonomy).
+    StaffCheck(String),
+    /// An access or capacity fact holds.
+    Fact(Fact),
+    /// Any term of a vocabulary applies.
+    AnyOf(Vocabulary),
+}
+
+/// Access and capacity facts, as Open Referral UK publishes them (`signpost-access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact {
+    AcceptingReferrals,
+    NotAcceptingReferrals,
+    CapacityUnknown,
+    Free,
+    Childcare,
+    TravelPaid,
+    InterpretingProfessional,
+    InterpretingVolunteer,
+    InterpreterOutsideCommunity,
+    SelfReferral,
+    NoGpRegistration,
+    NoStatusCheck,
+    NoDataShared,
+    DesignatedSafeguardingLead,
+    WrittenSafeguardingPolicy,
+    AssessmentRequired,
+    Volunteering,
+}
+
+impl Fact {
+    /// Whether the fact holds for a group whose capacity reads as `capacity`.
+    pub fn holds(self, g: &Group, capacity: CapacityStatus) -> bool {
+        let a = &g.access;
+        match self {
+            Self::AcceptingReferrals => capacity == CapacityStatus::Accepting,
+            Self::NotAcceptingReferrals => capacity == CapacityStatus::NotAccepting,
+            Self::CapacityUnknown => capacity == CapacityStatus::Unknown,
+            Self::Free => a.cost.free,
+            Self::Childcare => a.childcare,
+            Self::TravelPaid => a.travel_paid,
+            Self::InterpretingProfessional => a.interpreting == Interpreting::Professional,
+            Self::InterpretingVolunteer => a.interpreting == Interpreting::Volunteer,
+            Self::InterpreterOutsideCommunity => a.interpreter_outside_community,
+            Self::SelfReferral => a.self_referral,
+            Self::NoGpRegistration => !a.gp_registration_required,
+            Self::NoStatusCheck => !a.immigration_status_asked,
+            Self::NoDataShared => a.no_data_shared_with_authorities,
+            Self::DesignatedSafeguardingLead => g.safeguarding.designated_lead,
+            Self::WrittenSafeguardingPolicy => g.safeguarding.written_policy,
+            Self::AssessmentRequired => g.capacity.assessment_required,
+            Self::Volunteering => g.volunteering.offered,
+        }
+    }
+}
+
+/// The vocabularies a listing's terms come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vocabulary {
+    Categories,
+    Safeguarding,
+    StaffChecks,
+    Training,
+    Access,
+}
+
+impl Condition {
+    /// Whether `listing` meets the condition; `capacity` is its capacity status now and
+    /// `training` the achievements its organisation holds verified attestations for.
+    pub fn holds(&self, listing: &Listing, capacity: CapacityStatus, training: &[String]) -> bool {
+        let g = &listing.group;
+        match self {
+            Self::ModifiedAfter(t) => listing.issued_at >= *t,
+            Self::MinimumAgeAtLeast(a) => g
+                .age_range
+                .and_then(|r| r.min)
+                .is_some_and(|m| f64::from(m) >= *a),
+            Self::MaximumAgeAtMost(a) => g
+                .age_range
+                .and_then(|r| r.max)
+                .is_some_and(|m| f64::from(m) <= *a),
+            Self::Session {
+                day,
+                opens_from,
+                closes_by,
+            } => g.schedule.iter().any(|s| {
+                day.is_none_or(|d| s.day == d)
+                    && opens_from.is_none_or(|t| s.opens >= t)
+                    && closes_by.is_none_or(|t| s.closes <= t)
+            }),
+            Self::StaffCheck(c) => g.safeguarding.staff_checks.iter().any(|x| x == c),
+            Self::Fact(f) => f.holds(g, capacity),
+            Self::AnyOf(v) => match v {
+                Vocabulary::Categories => !g.categories.is_empty(),
+                Vocabulary::Safeguarding => !g.safeguarding.capabilities.is_empty(),
+                Vocabulary::StaffChecks => !g.safeguarding.staff_checks.is_empty(),
+                Vocabulary::Training => !training.is_empty(),
+                // Capacity is always one of its three terms.
+                Vocabulary::Access => true,
+            },
+        }
+    }
+}
+
 /// A parsed, validated directory query.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupQuery {
     pub words: Vec<String>,
     pub categories: Vec<String>,
     pub near: Option<(Point, f64)>,
+    /// A postcode to search around, with the radius: [`GroupQuery::locate`] turns it into
+    /// `near`.
+    pub postcode: Option<(Postcode, f64)>,
+    /// Conditions checked on each listing after the bitmaps (Open Referral UK's filters).
+    pub conditions: Vec<Condition>,
     pub languages: Vec<String>,
     pub accepting: bool,
     pub min_places: Option<u32>,
@@ -123,16 +256,46 @@ pub struct GroupQuery {
     pub per_page: usize,
 }
 
+/// The kinds of mistake a query can make. Each has one row (code, status, title) in the error
+/// table of `signpost-http`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum QueryCode {
+    InvalidParameter,
+    UnknownParameter,
+    UnknownCategory,
+    UnknownSafeguardingCapability,
+    UnknownAchievement,
+    InvalidLanguage,
+    RadiusWithoutNear,
+    InvalidCoordinates,
+    InvalidRadius,
+    InvalidDay,
+    InvalidTime,
+    InvalidPage,
+    PerPageTooLarge,
+    InvalidPostcode,
+    UnknownPostcode,
+    NearAndPostcode,
+    TextTooBroad,
+}
+
 /// Why a query was refused: a stable code and a message naming the parameter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{parameter}: {message}")]
 pub struct QueryError {
-    pub code: &'static str,
+    pub code: QueryCode,
     pub parameter: &'static str,
     pub message: String,
 }
 
-fn err(code: &'static str, parameter: &'static str, message: impl Into<String>) -> QueryError {
+impl QueryError {
+    pub fn new(code: QueryCode, parameter: &'static str, message: impl Into<String>) -> Self {
+        err(code, parameter, message)
+    }
+}
+
+fn err(code: QueryCode, parameter: &'static str, message: impl Into<String>) -> QueryError {
     QueryError {
         code,
         parameter,
@@ -144,8 +307,7 @@ fn flag(parameter: &'static str, value: &Option<String>) -> Result<bool, QueryEr
     match value.as_deref() {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
-        Some(other) => Err(err(
-            "invalid_parameter",
+        Some(other) => Err(err(QueryCode::InvalidParameter,
             parameter,
             format!("expected true or false, got {other:?}"),
         )),
@@ -160,8 +322,7 @@ fn number<T: std::str::FromStr>(
         .as_deref()
         .map(|v| {
             v.trim().parse::<T>().map_err(|_| {
-                err(
-                    "invalid_parameter",
+                err(QueryCode::InvalidParameter,
                     parameter,
                     format!("{v:?} is not a valid number"),
                 )
@@ -188,7 +349,7 @@ impl GroupQuery {
         let text = raw.text.as_deref().unwrap_or("");
         if text.chars().count() > 200 {
             return Err(err(
-                "invalid_parameter",
+                QueryCode::InvalidParameter,
                 "text",
                 "longer than 200 characters",
             ));
@@ -198,8 +359,7 @@ impl GroupQuery {
         let categories = list(&raw.category);
         for c in &categories {
             if !taxonomy::contains(taxonomy::CATEGORIES, c) {
-                return Err(err(
-                    "unknown_category",
+                return Err(err(QueryCode::UnknownCategory,
                     "category",
                     format!("unknown category {c:?}; see GET /v1/taxonomy"),
                 ));
@@ -208,8 +368,7 @@ impl GroupQuery {
         let safeguarding = list(&raw.safeguarding);
         for c in &safeguarding {
             if !taxonomy::contains(taxonomy::SAFEGUARDING_CAPABILITIES, c) {
-                return Err(err(
-                    "unknown_safeguarding_capability",
+                return Err(err(QueryCode::UnknownSafeguardingCapability,
                     "safeguarding",
                     format!("unknown capability {c:?}; see GET /v1/taxonomy"),
                 ));
@@ -218,8 +377,7 @@ impl GroupQuery {
         let verified_training = raw.verified_training.clone().filter(|s| !s.is_empty());
         if let Some(a) = &verified_training {
             if !taxonomy::contains(taxonomy::ACHIEVEMENTS, a) {
-                return Err(err(
-                    "unknown_achievement",
+                return Err(err(QueryCode::UnknownAchievement,
                     "verified_training",
                     format!("unknown achievement {a:?}; see GET /v1/taxonomy"),
                 ));
@@ -228,17 +386,43 @@ impl GroupQuery {
         let languages = list(&raw.language);
         for l in &languages {
             crate::model::validate_language_tag("language", l)
-                .map_err(|e| err("invalid_language", "language", e.problem))?;
+                .map_err(|e| err(QueryCode::InvalidLanguage, "language", e.problem))?;
         }
 
         let radius: Option<f64> = number("radius_km", &raw.radius_km)?;
+        let radius_km = || {
+            let radius = radius.unwrap_or(10.0);
+            if !radius.is_finite() || radius <= 0.0 || radius > MAX_RADIUS_KM {
+                return Err(err(
+                    QueryCode::InvalidRadius,
+                    "radius_km",
+                    format!("must be more than 0 and at most {MAX_RADIUS_KM}"),
+                ));
+            }
+            Ok(radius)
+        };
+        let postcode = match raw.postcode.as_deref() {
+            None => None,
+            Some(_) if raw.near.is_some() => {
+                return Err(err(
+                    QueryCode::NearAndPostcode,
+                    "postcode",
+                    "give either near or postcode, not both",
+                ))
+            }
+            Some(p) => Some((
+                Postcode::parse(p)
+                    .map_err(|e| err(QueryCode::InvalidPostcode, "postcode", e.to_string()))?,
+                radius_km()?,
+            )),
+        };
         let near = match raw.near.as_deref() {
             None => {
-                if radius.is_some() {
+                if radius.is_some() && postcode.is_none() {
                     return Err(err(
-                        "radius_without_near",
+                        QueryCode::RadiusWithoutNear,
                         "radius_km",
-                        "radius_km needs near=lat,lon",
+                        "radius_km needs near=lat,lon or postcode",
                     ));
                 }
                 None
@@ -251,22 +435,14 @@ impl GroupQuery {
                     })
                     .ok_or_else(|| {
                         err(
-                            "invalid_coordinates",
+                            QueryCode::InvalidCoordinates,
                             "near",
                             format!("{v:?} is not lat,lon"),
                         )
                     })?;
                 validate_coordinates(lat, lon)
-                    .map_err(|m| err("invalid_coordinates", "near", m))?;
-                let radius = radius.unwrap_or(10.0);
-                if !radius.is_finite() || radius <= 0.0 || radius > MAX_RADIUS_KM {
-                    return Err(err(
-                        "invalid_radius",
-                        "radius_km",
-                        format!("must be more than 0 and at most {MAX_RADIUS_KM}"),
-                    ));
-                }
-                Some((Point { lat, lon }, radius))
+                    .map_err(|m| err(QueryCode::InvalidCoordinates, "near", m))?;
+                Some((Point { lat, lon }, radius_km()?))
             }
         };
 
@@ -275,8 +451,7 @@ impl GroupQuery {
             Some("true") => Some(InterpretingWanted::Any),
             Some("professional") => Some(InterpretingWanted::Professional),
             Some(other) => {
-                return Err(err(
-                    "invalid_parameter",
+                return Err(err(QueryCode::InvalidParameter,
                     "interpreting",
                     format!("expected true, false or professional, got {other:?}"),
                 ))
@@ -287,7 +462,7 @@ impl GroupQuery {
             .as_deref()
             .map(|d| {
                 d.parse::<Weekday>()
-                    .map_err(|m| err("invalid_day", "day", m))
+                    .map_err(|m| err(QueryCode::InvalidDay, "day", m))
             })
             .transpose()?;
         let time = raw
@@ -295,21 +470,21 @@ impl GroupQuery {
             .as_deref()
             .map(|t| {
                 t.parse::<TimeOfDay>()
-                    .map_err(|m| err("invalid_time", "time", m))
+                    .map_err(|m| err(QueryCode::InvalidTime, "time", m))
             })
             .transpose()?;
         let age: Option<u8> = number("age", &raw.age)?;
         if age.is_some_and(|a| a > 130) {
-            return Err(err("invalid_parameter", "age", "ages are 0..130"));
+            return Err(err(QueryCode::InvalidParameter, "age", "ages are 0..130"));
         }
         let page: usize = number("page", &raw.page)?.unwrap_or(1);
         if page == 0 || page > 1_000_000 {
-            return Err(err("invalid_page", "page", "pages start at 1"));
+            return Err(err(QueryCode::InvalidPage, "page", "pages start at 1"));
         }
         let per_page: usize = number("per_page", &raw.per_page)?.unwrap_or(DEFAULT_PER_PAGE);
         if per_page == 0 || per_page > MAX_PER_PAGE {
             return Err(err(
-                "per_page_too_large",
+                QueryCode::PerPageTooLarge,
                 "per_page",
                 format!("must be between 1 and {MAX_PER_PAGE}"),
             ));
@@ -318,6 +493,8 @@ impl GroupQuery {
             words,
             categories,
             near,
+            postcode,
+            conditions: Vec::new(),
             languages,
             accepting: flag("accepting", &raw.accepting)?,
             min_places: number("min_places", &raw.min_places)?,
@@ -337,6 +514,99 @@ impl GroupQuery {
             page,
             per_page,
         })
+    }
+}
+
+impl GroupQuery {
+    /// Places the query's postcode (if any) with `gazetteer`: `near` becomes where it is, and
+    /// the answer says where and how precisely. A well-formed postcode the data do not hold
+    /// is an `unknown_postcode` error, never an empty result.
+    pub fn locate(&mut self, gazetteer: &Gazetteer) -> Result<Option<SearchCentre>, QueryError> {
+        let Some((postcode, radius)) = &self.postcode else {
+            return Ok(None);
+        };
+        let place = gazetteer.locate(postcode).ok_or_else(|| {
+            err(
+                QueryCode::UnknownPostcode,
+                "postcode",
+                format!("{postcode} is not in this directory's postcode data (Great Britain only)"),
+            )
+        })?;
+        self.near = Some((
+            Point {
+                lat: place.lat,
+                lon: place.lon,
+            },
+            *radius,
+        ));
+        Ok(Some(SearchCentre {
+            postcode: postcode.to_string(),
+            precision: place.precision.as_str().to_owned(),
+            lat: place.lat,
+            lon: place.lon,
+        }))
+    }
+
+    /// The query as `/v1/groups` parameters (what [`GroupQuery::parse`] reads back).
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        let mut flag = |name: &'static str, on: bool| {
+            if on {
+                out.push((name, "true".to_owned()));
+            }
+        };
+        flag("accepting", self.accepting);
+        flag("safeguarding_lead", self.safeguarding_lead);
+        flag("free", self.free);
+        flag("childcare", self.childcare);
+        flag("self_referral", self.self_referral);
+        flag("no_gp_registration", self.no_gp_registration);
+        flag("no_status_check", self.no_status_check);
+        flag("evening", self.evening);
+        if !self.words.is_empty() {
+            out.push(("text", self.words.join(" ")));
+        }
+        for (name, list) in [
+            ("category", &self.categories),
+            ("language", &self.languages),
+            ("safeguarding", &self.safeguarding),
+        ] {
+            if !list.is_empty() {
+                out.push((name, list.join(",")));
+            }
+        }
+        if let Some((p, r)) = &self.postcode {
+            out.push(("postcode", p.to_string()));
+            out.push(("radius_km", r.to_string()));
+        } else if let Some((p, r)) = self.near {
+            out.push(("near", format!("{},{}", p.lat, p.lon)));
+            out.push(("radius_km", r.to_string()));
+        }
+        if let Some(n) = self.min_places {
+            out.push(("min_places", n.to_string()));
+        }
+        if let Some(a) = &self.verified_training {
+            out.push(("verified_training", a.clone()));
+        }
+        match self.interpreting {
+            Some(InterpretingWanted::Any) => out.push(("interpreting", "true".into())),
+            Some(InterpretingWanted::Professional) => {
+                out.push(("interpreting", "professional".into()))
+            }
+            None => {}
+        }
+        if let Some(d) = self.day {
+            out.push(("day", d.as_str().to_owned()));
+        }
+        if let Some(t) = self.time {
+            out.push(("time", t.to_string()));
+        }
+        if let Some(a) = self.age {
+            out.push(("age", a.to_string()));
+        }
+        out.push(("page", self.page.max(1).to_string()));
+        out.push(("per_page", self.per_page.clamp(1, MAX_PER_PAGE).to_string()));
+        out
     }
 }
 
@@ -390,28 +660,28 @@ mod tests {
     #[test]
     fn each_mistake_has_its_code() {
         let code = |pairs: &[(&str, &str)]| GroupQuery::parse(&raw(pairs)).unwrap_err().code;
-        assert_eq!(code(&[("radius_km", "5")]), "radius_without_near");
-        assert_eq!(code(&[("near", "91,0")]), "invalid_coordinates");
-        assert_eq!(code(&[("near", "abc")]), "invalid_coordinates");
-        assert_eq!(code(&[("near", "NaN,0")]), "invalid_coordinates");
+        assert_eq!(code(&[("radius_km", "5")]), QueryCode::RadiusWithoutNear);
+        assert_eq!(code(&[("near", "91,0")]), QueryCode::InvalidCoordinates);
+        assert_eq!(code(&[("near", "abc")]), QueryCode::InvalidCoordinates);
+        assert_eq!(code(&[("near", "NaN,0")]), QueryCode::InvalidCoordinates);
         assert_eq!(
             code(&[("near", "50,0"), ("radius_km", "-1")]),
-            "invalid_radius"
+            QueryCode::InvalidRadius
         );
-        assert_eq!(code(&[("category", "nope")]), "unknown_category");
-        assert_eq!(code(&[("per_page", "1000")]), "per_page_too_large");
-        assert_eq!(code(&[("page", "0")]), "invalid_page");
-        assert_eq!(code(&[("free", "yes")]), "invalid_parameter");
-        assert_eq!(code(&[("day", "someday")]), "invalid_day");
-        assert_eq!(code(&[("time", "25:00")]), "invalid_time");
-        assert_eq!(code(&[("language", "!!")]), "invalid_language");
+        assert_eq!(code(&[("category", "nope")]), QueryCode::UnknownCategory);
+        assert_eq!(code(&[("per_page", "1000")]), QueryCode::PerPageTooLarge);
+        assert_eq!(code(&[("page", "0")]), QueryCode::InvalidPage);
+        assert_eq!(code(&[("free", "yes")]), QueryCode::InvalidParameter);
+        assert_eq!(code(&[("day", "someday")]), QueryCode::InvalidDay);
+        assert_eq!(code(&[("time", "25:00")]), QueryCode::InvalidTime);
+        assert_eq!(code(&[("language", "!!")]), QueryCode::InvalidLanguage);
         assert_eq!(
             code(&[("verified_training", "juggling")]),
-            "unknown_achievement"
+            QueryCode::UnknownAchievement
         );
         assert_eq!(
             code(&[("safeguarding", "x")]),
-            "unknown_safeguarding_capability"
+            QueryCode::UnknownSafeguardingCapability
         );
     }
 

@@ -58,7 +58,8 @@ async fn resets_mid_body_gzip_bombs_and_just_over_the_cap_are_refused_with_memor
         "/v1/snapshot",
         Reply::ResetMidBody(b"{\"payload\":\"AAAA".to_vec()),
     );
-    assert_eq!(refusal(&agg, &forge).await, "transfer_failed");
+    // Said as what it is, not as a decoding error.
+    assert_eq!(refusal(&agg, &forge).await, "connection_reset");
 
     // 64 MiB of zeros, gzipped to about 64 KiB. The aggregator does not ask for compression
     // and never inflates it.

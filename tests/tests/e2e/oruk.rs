@@ -80,7 +80,22 @@ async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {
         .send()
         .await
         .unwrap();
-    signpost_tests::assert_problem(resp, 400, "invalid_parameter").await;
+    signpost_tests::assert_problem(resp, 400, "invalid_page").await;
+    // A page number that would overflow the offset arithmetic is a clear 400, not a panic.
+    let resp = client()
+        .get(format!(
+            "{base}/oruk/services?page=18446744073709551615&per_page=1000"
+        ))
+        .send()
+        .await
+        .unwrap();
+    signpost_tests::assert_problem(resp, 400, "invalid_page").await;
+    let resp = client()
+        .get(format!("{base}/oruk/services?per_page=1001"))
+        .send()
+        .await
+        .unwrap();
+    signpost_tests::assert_problem(resp, 400, "per_page_too_large").await;
     let resp = client()
         .get(format!("{base}/oruk/services/not-a-uuid"))
         .send()

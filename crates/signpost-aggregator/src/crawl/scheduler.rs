@@ -1,0 +1,147 @@
+//! When nodes are crawled: one task per node polling every interval, a global limit on
+//! crawls in flight, exponential backoff with jitter for failing nodes, and push wake-ups
+//! (a node posting its new signed snapshot to `/v1/ping`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::Rng as _;
+use signpost_client::fetch::parse;
+use signpost_protocol::wire::{Refusal, RefusalCode};
+use signpost_protocol::{DidKey, Envelope, Snapshot};
+
+use super::health::Outcome;
+use super::Aggregator;
+use crate::config::NodeEntry;
+use crate::verify::{self, SnapshotVerdict};
+
+/// The wait before the next crawl of a node after `failures` failures in a row: doubling
+/// from 1 s, never more than `max_backoff` nor four intervals, with ±50% jitter.
+pub fn backoff(failures: u32, interval: Duration, max_backoff: Duration) -> Duration {
+    let base = Duration::from_secs(1) * 2u32.saturating_pow(failures.min(16));
+    let jitter = rand::thread_rng().gen_range(0.5..1.5);
+    base.min(max_backoff)
+        .min(interval.max(Duration::from_secs(1)) * 4)
+        .mul_f64(jitter)
+}
+
+impl Aggregator {
+    /// A verified push: the body is the node's new signed snapshot. Wakes its crawl when it
+    /// verifies under the node's keys and is newer than what is held.
+    pub fn ping(&self, envelope: Envelope) -> Result<DidKey, Refusal> {
+        let bytes = envelope
+            .payload_bytes()
+            .map_err(|e| Refusal::new(RefusalCode::BadSignature, e.to_string()))?;
+        let claimed: Snapshot = parse(&bytes).map_err(Refusal::from)?;
+        let notify = self.wake.get(&claimed.node).ok_or_else(|| {
+            Refusal::new(
+                RefusalCode::UnknownNode,
+                "this aggregator does not follow that node",
+            )
+        })?;
+        if let Some(held) = self.held(&claimed.node) {
+            match verify::verify_snapshot(
+                envelope,
+                &claimed.node,
+                &held.signing_keys(),
+                Some(&held.snapshot),
+                Utc::now(),
+                &self.limits,
+            ) {
+                Ok(SnapshotVerdict::Newer { .. }) => {}
+                Ok(SnapshotVerdict::Same) => {
+                    return Err(Refusal::new(RefusalCode::NotNewer, "already held"))
+                }
+                // A rotated key is only learnt by crawling: let the crawl decide.
+                Err(r) if r.refusal.code == RefusalCode::UnknownSigningKey => {}
+                Err(r) => return Err(r.refusal),
+            }
+        }
+        notify.notify_one();
+        Ok(claimed.node)
+    }
+
+    /// Crawls every node once, now (used by tests and the benchmark).
+    pub async fn crawl_all_once(self: &Arc<Self>) {
+        let tasks: Vec<_> = self
+            .config
+            .nodes
+            .clone()
+            .into_iter()
+            .map(|entry| {
+                let me = Arc::clone(self);
+                tokio::spawn(async move { me.crawl_and_record(&entry).await })
+            })
+            .collect();
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Runs the crawler: one task per node, polls every interval, sooner on a push.
+    pub fn spawn_crawler(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
+        self.config
+            .nodes
+            .clone()
+            .into_iter()
+            .map(|entry| {
+                let me = Arc::clone(self);
+                tokio::spawn(async move { me.node_loop(entry).await })
+            })
+            .collect()
+    }
+
+    async fn node_loop(self: Arc<Self>, entry: NodeEntry) {
+        let interval = self.config.crawl.interval();
+        let max_backoff = Duration::from_secs(self.config.crawl.max_backoff_secs.max(1));
+        let wake = self.wake.get(&entry.id).cloned().unwrap_or_default();
+        // Spread the first crawls over a moment so a thousand nodes do not start at once.
+        let first = rand::thread_rng().gen_range(0..=50u64);
+        tokio::time::sleep(Duration::from_millis(first)).await;
+        loop {
+            let wait = if self.crawl_and_record(&entry).await {
+                interval
+            } else {
+                backoff(
+                    self.health.consecutive_failures(&entry.id),
+                    interval,
+                    max_backoff,
+                )
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = wake.notified() => {}
+            }
+        }
+    }
+
+    /// Crawls one node and records the outcome; returns whether it succeeded.
+    pub async fn crawl_and_record(&self, entry: &NodeEntry) -> bool {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
+        if self.config.mirror.is_some() {
+            return true; // mirrors learn from the feed, not from nodes
+        }
+        let held = self.held(&entry.id);
+        let now = Utc::now();
+        match self.crawl(entry, held.as_deref()).await {
+            Ok(Some(data)) => {
+                self.health
+                    .record(&entry.id, Outcome::Updated(&data), now, &self.metrics);
+                self.install(data, held.as_deref());
+                true
+            }
+            Ok(None) => {
+                self.health
+                    .record(&entry.id, Outcome::Unchanged, now, &self.metrics);
+                true
+            }
+            Err(refused) => {
+                self.refuse(entry, refused, now);
+                false
+            }
+        }
+    }
+}

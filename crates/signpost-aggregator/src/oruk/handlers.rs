@@ -1,0 +1,253 @@
+//! The `/oruk` handlers: parse ORUK parameters into a `GroupQuery`, call the index, render
+//! HSDS.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::hsds::{self, Detail, Page, Renderer, ServiceMinimal};
+use super::query::{self, OrukQuery};
+use super::vocab::{all_terms, ids, taxonomy_id, term_id, VOCABULARIES};
+use crate::crawl::Aggregator;
+use crate::error::AggError;
+use crate::index::Segment;
+
+type Data = web::Data<Arc<Aggregator>>;
+
+fn ok<T: Serialize>(body: &T) -> Result<HttpResponse, AggError> {
+    let bytes = serde_json::to_vec(body).map_err(|e| AggError::Internal(e.to_string()))?;
+    Ok(signpost_http::json_bytes(bytes.into()))
+}
+
+fn public_base(state: &Aggregator) -> &str {
+    state.config.api.public_url.trim_end_matches('/')
+}
+
+/// Verified training per node, computed once per response.
+#[derive(Default)]
+struct TrainingCache(HashMap<*const Segment, Arc<Vec<String>>>);
+
+impl TrainingCache {
+    fn get(&mut self, r: &Renderer<'_>, seg: &Arc<Segment>) -> Arc<Vec<String>> {
+        Arc::clone(
+            self.0
+                .entry(Arc::as_ptr(seg))
+                .or_insert_with(|| Arc::new(r.ctx.verified_training(&seg.data))),
+        )
+    }
+}
+
+/// What a list endpoint renders for each hit.
+#[derive(Clone, Copy)]
+enum Kind {
+    Minimal,
+    Service,
+    AtLocation,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Item<'a> {
+    Minimal(ServiceMinimal),
+    Service(Box<hsds::Service<'a>>),
+    AtLocation(Box<hsds::ServiceAtLocation<'a>>),
+}
+
+/// Runs an ORUK list query through the engine and renders the page.
+fn list(state: &Aggregator, q: &OrukQuery, kind: Kind) -> Result<HttpResponse, AggError> {
+    let (page, per_page) = query::page(&q.page, &q.per_page)?;
+    let Some(mut query) = query::to_group_query(q)? else {
+        return ok(&Page::<()>::new(Vec::new(), 0, page, per_page));
+    };
+    query.locate(state.gazetteer())?;
+    let index = state.index();
+    let revocations = state.revocations();
+    let r = Renderer {
+        base: public_base(state),
+        ctx: state.context(&revocations, Utc::now()),
+    };
+    let (total, hits) = index.page(&query, &r.ctx);
+    let mut cache = TrainingCache::default();
+    let trainings: Vec<Arc<Vec<String>>> = hits.iter().map(|h| cache.get(&r, h.0)).collect();
+    let contents: Vec<Item<'_>> = hits
+        .iter()
+        .zip(&trainings)
+        .map(|(&(seg, l, _), t)| match kind {
+            Kind::Minimal => Item::Minimal(ServiceMinimal {
+                id: ids(&seg.id, &l.id).service,
+                name: l.group.name.clone(),
+                status: "active",
+                last_modified: l.issued_at,
+            }),
+            Kind::Service => Item::Service(Box::new(r.service(seg, l, t, Detail::Core))),
+            Kind::AtLocation => Item::AtLocation(Box::new(r.service_at_location(seg, l, t))),
+        })
+        .collect();
+    ok(&Page::new(contents, total, page, per_page))
+}
+
+/// Finds a listing by its service UUID (or its service_at_location UUID) and renders it
+/// in full.
+fn by_id(state: &Aggregator, id: &str, at_location: bool) -> Result<HttpResponse, AggError> {
+    let not_found = || AggError::GroupNotFound {
+        node: "oruk".into(),
+        id: id.chars().take(40).collect(),
+    };
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    let index = state.index();
+    let revocations = state.revocations();
+    let r = Renderer {
+        base: public_base(state),
+        ctx: state.context(&revocations, Utc::now()),
+    };
+    for seg in index.segments() {
+        for l in seg.data.listings.values() {
+            let i = ids(&seg.id, &l.id);
+            let wanted = if at_location {
+                i.service_at_location
+            } else {
+                i.service
+            };
+            if wanted != id {
+                continue;
+            }
+            let Some((seg, l, _)) = index.hit(&seg.data.id, &l.id, &r.ctx) else {
+                return Err(not_found());
+            };
+            let training = r.ctx.verified_training(&seg.data);
+            return ok(&r.service(seg, l, &training, Detail::Full));
+        }
+    }
+    Err(not_found())
+}
+
+#[utoipa::path(get, path = "/oruk/", tag = "oruk", responses((status = 200, description = "API version, profile and OpenAPI URL", body = Object)))]
+pub async fn root(state: Data) -> Result<HttpResponse, AggError> {
+    #[derive(Serialize)]
+    struct Root {
+        version: &'static str,
+        profile: &'static str,
+        openapi_url: String,
+    }
+    ok(&Root {
+        version: "3.0",
+        profile: "https://openreferraluk.org",
+        openapi_url: format!("{}/openapi.json", public_base(&state)),
+    })
+}
+
+/// Services (HSDS 3.0, UK profile), paginated.
+#[utoipa::path(get, path = "/oruk/services", tag = "oruk", params(OrukQuery),
+    responses((status = 200, description = "A page of services (ORUK service_list items)", body = Object),
+        (status = 400, description = "Invalid parameter", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+pub async fn services(state: Data, q: web::Query<OrukQuery>) -> Result<HttpResponse, AggError> {
+    let kind = if q.minimal.as_deref() == Some("true") {
+        Kind::Minimal
+    } else {
+        Kind::Service
+    };
+    list(&state, &q, kind)
+}
+
+/// One service, fully nested.
+#[utoipa::path(get, path = "/oruk/services/{id}", tag = "oruk", params(("id" = String, Path, description = "Service UUID")),
+    responses((status = 200, description = "A full ORUK service", body = Object),
+        (status = 404, description = "No such service", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+pub async fn service(state: Data, id: web::Path<String>) -> Result<HttpResponse, AggError> {
+    by_id(&state, &id, false)
+}
+
+/// Services at locations, paginated.
+#[utoipa::path(get, path = "/oruk/service_at_locations", tag = "oruk", params(OrukQuery),
+    responses((status = 200, description = "A page of service_at_location items", body = Object),
+        (status = 400, description = "Invalid parameter", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+pub async fn service_at_locations(
+    state: Data,
+    q: web::Query<OrukQuery>,
+) -> Result<HttpResponse, AggError> {
+    list(&state, &q, Kind::AtLocation)
+}
+
+/// One service at a location: the full service it belongs to.
+#[utoipa::path(get, path = "/oruk/service_at_locations/{id}", tag = "oruk", params(("id" = String, Path, description = "service_at_location UUID")),
+    responses((status = 200, description = "The full ORUK service", body = Object),
+        (status = 404, description = "Not found", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+pub async fn service_at_location(
+    state: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AggError> {
+    by_id(&state, &id, true)
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+fn paginate<T: Serialize>(items: Vec<T>, q: &PageQuery) -> Result<HttpResponse, AggError> {
+    let (page, per_page) = query::page(&q.page, &q.per_page)?;
+    let total = items.len();
+    let contents = items
+        .into_iter()
+        .skip((page - 1).saturating_mul(per_page))
+        .take(per_page)
+        .collect();
+    ok(&Page::new(contents, total, page, per_page))
+}
+
+/// Signpost's vocabularies as HSDS taxonomies.
+#[utoipa::path(get, path = "/oruk/taxonomies", tag = "oruk", params(PageQuery),
+    responses((status = 200, description = "A page of taxonomies", body = Object),
+        (status = 400, description = "Invalid parameter", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+pub async fn taxonomies(q: web::Query<PageQuery>) -> Result<HttpResponse, AggError> {
+    paginate(VOCABULARIES.iter().map(hsds::taxonomy).collect(), &q)
+}
+
+#[utoipa::path(get, path = "/oruk/taxonomies/{id}", tag = "oruk", params(("id" = String, Path, description = "Taxonomy UUID")),
+    responses((status = 200, description = "A taxonomy", body = Object),
+        (status = 404, description = "Not found", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+pub async fn taxonomy(id: web::Path<String>) -> Result<HttpResponse, AggError> {
+    let found = VOCABULARIES
+        .iter()
+        .find(|v| taxonomy_id(v.0).to_string() == id.as_str())
+        .ok_or_else(|| AggError::NotFound(id.chars().take(40).collect()))?;
+    ok(&hsds::taxonomy(found))
+}
+
+#[utoipa::path(get, path = "/oruk/taxonomy_terms", tag = "oruk", params(PageQuery),
+    responses((status = 200, description = "A page of taxonomy terms", body = Object),
+        (status = 400, description = "Invalid parameter", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+pub async fn taxonomy_terms(q: web::Query<PageQuery>) -> Result<HttpResponse, AggError> {
+    paginate(
+        all_terms()
+            .into_iter()
+            .map(|(v, t)| hsds::term(v, t))
+            .collect(),
+        &q,
+    )
+}
+
+#[utoipa::path(get, path = "/oruk/taxonomy_terms/{id}", tag = "oruk", params(("id" = String, Path, description = "Taxonomy term UUID")),
+    responses((status = 200, description = "A taxonomy term", body = Object),
+        (status = 404, description = "Not found", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+pub async fn taxonomy_term(id: web::Path<String>) -> Result<HttpResponse, AggError> {
+    let (v, t) = all_terms()
+        .into_iter()
+        .find(|(v, t)| term_id(v, t.id).to_string() == id.as_str())
+        .ok_or_else(|| AggError::NotFound(id.chars().take(40).collect()))?;
+    ok(&hsds::term(v, t))
+}

@@ -1,0 +1,185 @@
+//! Open Referral UK's list parameters, parsed into the one [`GroupQuery`] every surface
+//! uses; the engine in `index` answers it.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use signpost_protocol::query::{
+    Condition, GroupQuery, QueryCode, QueryError, RawGroupQuery, Vocabulary,
+};
+use uuid::Uuid;
+
+use super::vocab::{all_terms, parse_day, taxonomy_id, term_id, vocabulary_of, FACTS, VOCABULARIES};
+
+/// The largest page number accepted.
+pub const MAX_PAGE: usize = 1_000_000;
+/// The largest page ORUK clients may ask for.
+pub const MAX_PER_PAGE: usize = 1000;
+
+/// Query parameters of the ORUK list endpoints.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrukQuery {
+    /// Full-text search (case and accents folded).
+    pub search: Option<String>,
+    /// Alias of `search`.
+    pub text: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+    /// A taxonomy term id (UUID, from `/oruk/taxonomy_terms`).
+    pub taxonomy_term_id: Option<String>,
+    /// A taxonomy id (UUID): services with any term of it.
+    pub taxonomy_id: Option<String>,
+    /// RFC 3339: services whose listing was signed on or after this time.
+    pub modified_after: Option<String>,
+    /// `true`: services with just their one-to-one fields.
+    pub minimal: Option<String>,
+    /// Services whose minimum age is at least this.
+    pub minimum_age: Option<String>,
+    /// Services whose maximum age is at most this.
+    pub maximum_age: Option<String>,
+    /// `MO`..`SU` or `monday`..`sunday`.
+    pub day: Option<String>,
+    /// `HH:MM`: sessions opening at or after this time.
+    pub start_time: Option<String>,
+    /// `HH:MM`: sessions closing at or before this time.
+    pub end_time: Option<String>,
+    /// A UK postcode, sector or district (`LS8 5AB`, `LS8 5`, `LS8`), placed by the
+    /// directory's postcode data; with `proximity`. Unknown postcodes are a 400.
+    pub postcode: Option<String>,
+    /// Metres around `postcode` (default 5000).
+    pub proximity: Option<String>,
+}
+
+
+fn bad(parameter: &'static str, message: impl Into<String>) -> QueryError {
+    QueryError::new(QueryCode::InvalidParameter, parameter, message)
+}
+
+fn number<T: std::str::FromStr>(p: &'static str, v: &Option<String>) -> Result<Option<T>, QueryError> {
+    v.as_deref()
+        .map(|s| {
+            s.trim()
+                .parse::<T>()
+                .map_err(|_| bad(p, format!("{s:?} is not a number")))
+        })
+        .transpose()
+}
+
+/// `page` and `per_page` as ORUK defines them (default 1 and 50; at most 1000 a page).
+pub fn page(page: &Option<String>, per_page: &Option<String>) -> Result<(usize, usize), QueryError> {
+    let page: usize = number("page", page)?.unwrap_or(1);
+    let per_page: usize = number("per_page", per_page)?.unwrap_or(50);
+    if page == 0 || page > MAX_PAGE {
+        return Err(QueryError::new(
+            QueryCode::InvalidPage,
+            "page",
+            format!("pages are numbered from 1 to {MAX_PAGE}"),
+        ));
+    }
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(QueryError::new(
+            QueryCode::PerPageTooLarge,
+            "per_page",
+            format!("per_page is from 1 to {MAX_PER_PAGE}"),
+        ));
+    }
+    Ok((page, per_page))
+}
+
+fn time(p: &'static str, v: &Option<String>) -> Result<Option<signpost_protocol::model::TimeOfDay>, QueryError> {
+    v.as_deref()
+        .map(|t| t.parse().map_err(|e: String| bad(p, e)))
+        .transpose()
+}
+
+/// The query, or `None` when it names a taxonomy or term this directory does not publish
+/// (nothing can match: an empty page).
+pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
+    let (page, per_page) = page(&q.page, &q.per_page)?;
+    let mut raw = RawGroupQuery {
+        text: q.search.clone().or_else(|| q.text.clone()),
+        postcode: q.postcode.clone(),
+        ..RawGroupQuery::default()
+    };
+    let mut conditions = Vec::new();
+    if let Some(t) = &q.taxonomy_term_id {
+        let id: Uuid = t
+            .parse()
+            .map_err(|_| bad("taxonomy_term_id", "not a UUID"))?;
+        let Some((vocab, term)) = all_terms()
+            .into_iter()
+            .find(|(v, term)| term_id(v, term.id) == id)
+        else {
+            return Ok(None);
+        };
+        match vocabulary_of(vocab) {
+            Some(Vocabulary::Categories) => raw.category = Some(term.id.to_owned()),
+            Some(Vocabulary::Safeguarding) => raw.safeguarding = Some(term.id.to_owned()),
+            Some(Vocabulary::Training) => raw.verified_training = Some(term.id.to_owned()),
+            Some(Vocabulary::StaffChecks) => {
+                conditions.push(Condition::StaffCheck(term.id.to_owned()))
+            }
+            Some(Vocabulary::Access) => {
+                if let Some((_, fact)) = FACTS.iter().find(|(id, _)| *id == term.id) {
+                    conditions.push(Condition::Fact(*fact));
+                }
+            }
+            None => return Ok(None),
+        }
+    }
+    if let Some(t) = &q.taxonomy_id {
+        let id: Uuid = t.parse().map_err(|_| bad("taxonomy_id", "not a UUID"))?;
+        let Some(vocab) = VOCABULARIES
+            .iter()
+            .find(|v| taxonomy_id(v.0) == id)
+            .and_then(|v| vocabulary_of(v.0))
+        else {
+            return Ok(None);
+        };
+        conditions.push(Condition::AnyOf(vocab));
+    }
+    let day = q
+        .day
+        .as_deref()
+        .map(|d| parse_day(d).ok_or_else(|| bad("day", "expected MO..SU or a day name")))
+        .transpose()?;
+    let opens_from = time("start_time", &q.start_time)?;
+    let closes_by = time("end_time", &q.end_time)?;
+    if day.is_some() || opens_from.is_some() || closes_by.is_some() {
+        conditions.push(Condition::Session {
+            day,
+            opens_from,
+            closes_by,
+        });
+    }
+    if let Some(a) = number::<f64>("minimum_age", &q.minimum_age)? {
+        conditions.push(Condition::MinimumAgeAtLeast(a));
+    }
+    if let Some(a) = number::<f64>("maximum_age", &q.maximum_age)? {
+        conditions.push(Condition::MaximumAgeAtMost(a));
+    }
+    if let Some(m) = &q.modified_after {
+        let t = DateTime::parse_from_rfc3339(m)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| bad("modified_after", "not an RFC 3339 time, like 2026-01-31T09:00:00Z"))?;
+        conditions.push(Condition::ModifiedAfter(t));
+    }
+    if q.postcode.is_some() {
+        let metres: f64 = number("proximity", &q.proximity)?.unwrap_or(5000.0);
+        if !(metres > 0.0 && metres <= 500_000.0) {
+            return Err(bad("proximity", "metres, more than 0 and at most 500000"));
+        }
+        raw.radius_km = Some((metres / 1000.0).to_string());
+    } else if q.proximity.is_some() {
+        return Err(QueryError::new(
+            QueryCode::RadiusWithoutNear,
+            "proximity",
+            "proximity needs a postcode",
+        ));
+    }
+    let mut query = GroupQuery::parse(&raw)?;
+    query.conditions = conditions;
+    query.page = page;
+    query.per_page = per_page;
+    Ok(Some(query))
+}

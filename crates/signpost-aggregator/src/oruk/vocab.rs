@@ -1,0 +1,187 @@
+//! Signpost's vocabularies as HSDS taxonomies, and the stable UUIDv5 ids of every HSDS
+//! object derived from a listing (so ids agree across crawls, restarts and aggregators).
+
+use signpost_protocol::model::Weekday;
+use signpost_protocol::query::{Fact, Vocabulary};
+use signpost_protocol::taxonomy::{self, Term};
+use uuid::Uuid;
+
+/// The namespace of every Signpost UUIDv5.
+pub const NAMESPACE: Uuid = Uuid::from_u128(0x5a1e_7c1d_4b0e_4c6f_9f53_2d1c_8e0a_77b1);
+
+pub fn uuid5(name: &str) -> Uuid {
+    Uuid::new_v5(&NAMESPACE, name.as_bytes())
+}
+
+/// The vocabularies published as HSDS taxonomies.
+pub const VOCABULARIES: &[(&str, &str, &str)] = &[
+    (
+        "signpost-categories",
+        "Signpost categories",
+        "Kinds of community group for social prescribing",
+    ),
+    (
+        "signpost-safeguarding",
+        "Signpost safeguarding capabilities",
+        "Complex needs a group is equipped to hold safely",
+    ),
+    (
+        "signpost-staff-checks",
+        "Signpost staff checks",
+        "Checks carried out on staff and volunteers",
+    ),
+    (
+        "signpost-training",
+        "Signpost verified training",
+        "Achievements attested by a trusted training provider or regulator, verified",
+    ),
+    (
+        "signpost-access",
+        "Signpost access and capacity",
+        "Capacity and the access facts that decide whether a person can attend",
+    ),
+];
+
+/// Access and capacity facts HSDS has no field for, as terms of `signpost-access`.
+pub const ACCESS_TERMS: &[Term] = &[
+    Term { id: "accepting-referrals", label: "Accepting referrals", description: "Capacity confirmed recently and accepting referrals; `value` holds places available" },
+    Term { id: "capacity-unknown", label: "Capacity unknown", description: "Capacity not confirmed within the freshness policy" },
+    Term { id: "not-accepting-referrals", label: "Not accepting referrals", description: "Capacity confirmed recently and not accepting referrals" },
+    Term { id: "free", label: "Free", description: "Free to attend" },
+    Term { id: "childcare", label: "Childcare", description: "Childcare offered" },
+    Term { id: "travel-paid", label: "Travel paid", description: "Travel costs paid or reimbursed" },
+    Term { id: "interpreting-professional", label: "Professional interpreting", description: "Professional interpreters available" },
+    Term { id: "interpreting-volunteer", label: "Volunteer interpreting", description: "Volunteer interpreters available" },
+    Term { id: "interpreter-outside-community", label: "Interpreter from outside the community", description: "An interpreter from outside the person's community on request" },
+    Term { id: "self-referral", label: "Self-referral", description: "People can refer themselves" },
+    Term { id: "no-gp-registration", label: "No GP registration needed", description: "GP registration is not required" },
+    Term { id: "no-status-check", label: "No immigration-status check", description: "Immigration status is not asked" },
+    Term { id: "no-data-shared", label: "No data shared with authorities", description: "The organisation's signed statement that no data is shared with the immigration authorities" },
+    Term { id: "designated-safeguarding-lead", label: "Designated safeguarding lead", description: "Has a designated safeguarding lead" },
+    Term { id: "written-safeguarding-policy", label: "Written safeguarding policy", description: "Has a written safeguarding policy" },
+    Term { id: "assessment-required", label: "Assessment first", description: "An assessment is needed before joining" },
+    Term { id: "volunteering", label: "Volunteering offered", description: "Volunteering opportunities offered" },
+];
+
+pub fn vocabulary(name: &str) -> &'static [Term] {
+    match name {
+        "signpost-categories" => taxonomy::CATEGORIES,
+        "signpost-safeguarding" => taxonomy::SAFEGUARDING_CAPABILITIES,
+        "signpost-staff-checks" => taxonomy::STAFF_CHECKS,
+        "signpost-training" => taxonomy::ACHIEVEMENTS,
+        _ => ACCESS_TERMS,
+    }
+}
+
+pub fn taxonomy_id(vocab: &str) -> Uuid {
+    uuid5(&format!("taxonomy/{vocab}"))
+}
+
+pub fn term_id(vocab: &str, term: &str) -> Uuid {
+    uuid5(&format!("term/{vocab}/{term}"))
+}
+
+pub fn all_terms() -> Vec<(&'static str, &'static Term)> {
+    VOCABULARIES
+        .iter()
+        .flat_map(|v| vocabulary(v.0).iter().map(move |t| (v.0, t)))
+        .collect()
+}
+
+/// Ids of one listing's HSDS objects.
+pub struct Ids {
+    pub service: Uuid,
+    pub organization: Uuid,
+    pub location: Uuid,
+    pub service_at_location: Uuid,
+}
+
+pub fn ids(node: &str, listing: &Uuid) -> Ids {
+    Ids {
+        service: uuid5(&format!("{node}/{listing}/service")),
+        organization: uuid5(&format!("{node}/organization")),
+        location: uuid5(&format!("{node}/{listing}/location")),
+        service_at_location: uuid5(&format!("{node}/{listing}/service_at_location")),
+    }
+}
+
+pub fn byday(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "MO",
+        Weekday::Tue => "TU",
+        Weekday::Wed => "WE",
+        Weekday::Thu => "TH",
+        Weekday::Fri => "FR",
+        Weekday::Sat => "SA",
+        Weekday::Sun => "SU",
+    }
+}
+
+/// A vocabulary's name as published.
+pub fn vocabulary_of(name: &str) -> Option<Vocabulary> {
+    Some(match name {
+        "signpost-categories" => Vocabulary::Categories,
+        "signpost-safeguarding" => Vocabulary::Safeguarding,
+        "signpost-staff-checks" => Vocabulary::StaffChecks,
+        "signpost-training" => Vocabulary::Training,
+        "signpost-access" => Vocabulary::Access,
+        _ => return None,
+    })
+}
+
+/// The `signpost-access` term for each fact, in the order services list them.
+pub const FACTS: &[(&str, Fact)] = &[
+    ("accepting-referrals", Fact::AcceptingReferrals),
+    ("capacity-unknown", Fact::CapacityUnknown),
+    ("not-accepting-referrals", Fact::NotAcceptingReferrals),
+    ("free", Fact::Free),
+    ("childcare", Fact::Childcare),
+    ("travel-paid", Fact::TravelPaid),
+    ("interpreting-professional", Fact::InterpretingProfessional),
+    ("interpreting-volunteer", Fact::InterpretingVolunteer),
+    ("interpreter-outside-community", Fact::InterpreterOutsideCommunity),
+    ("self-referral", Fact::SelfReferral),
+    ("no-gp-registration", Fact::NoGpRegistration),
+    ("no-status-check", Fact::NoStatusCheck),
+    ("no-data-shared", Fact::NoDataShared),
+    ("designated-safeguarding-lead", Fact::DesignatedSafeguardingLead),
+    ("written-safeguarding-policy", Fact::WrittenSafeguardingPolicy),
+    ("assessment-required", Fact::AssessmentRequired),
+    ("volunteering", Fact::Volunteering),
+];
+
+/// A term of a vocabulary, by id.
+pub fn find(vocab: &'static [Term], id: &str) -> Option<&'static Term> {
+    vocab.iter().find(|t| t.id == id)
+}
+
+/// A weekday from ORUK's `MO`..`SU` or a name (`monday`, `mon`).
+pub fn parse_day(s: &str) -> Option<Weekday> {
+    let upper = s.to_ascii_uppercase();
+    Weekday::ALL
+        .into_iter()
+        .find(|d| byday(*d) == upper)
+        .or_else(|| s.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_access_term_has_a_fact_and_back() {
+        for t in ACCESS_TERMS {
+            assert!(FACTS.iter().any(|(id, _)| *id == t.id), "{}", t.id);
+        }
+        for (id, _) in FACTS {
+            assert!(find(ACCESS_TERMS, id).is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn days_in_either_form() {
+        assert_eq!(parse_day("TU"), Some(Weekday::Tue));
+        assert_eq!(parse_day("tuesday"), Some(Weekday::Tue));
+        assert_eq!(parse_day("x"), None);
+    }
+}

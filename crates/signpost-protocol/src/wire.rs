@@ -1,0 +1,592 @@
+//! Everything that crosses the network besides the signed payloads themselves, defined once:
+//! the node's bundle, the aggregator's feed, result pages, provenance, crawl health with its
+//! typed refusal codes, the admin API's bodies, and the RFC 9457 problem document.
+//!
+//! Servers serialise these (or, on hot paths, a borrowed view with the same shape, checked
+//! by a round-trip test); `signpost-client` deserialises them. No I/O here.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::Capacity;
+use crate::policy::{AttestationStatus, Check};
+use crate::{Attestation, DidKey, Envelope, Listing};
+
+/// `GET /v1/bundle` on a node: the current node document, the snapshot and every envelope
+/// it names, for a cold crawl.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    /// The current node document envelope.
+    pub node: Envelope,
+    pub snapshot: Envelope,
+    pub listings: Vec<Envelope>,
+    pub attestations: Vec<Envelope>,
+}
+
+/// One node's verified publication, as the aggregator received it (`GET /v1/feed`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedItem {
+    pub position: u64,
+    #[schema(value_type = String)]
+    pub node: DidKey,
+    pub node_documents: Vec<Envelope>,
+    pub snapshot: Envelope,
+    pub listings: Vec<Envelope>,
+    pub attestations: Vec<Envelope>,
+}
+
+/// A page of the feed.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedPage {
+    /// Pass as `since` to continue.
+    pub next: u64,
+    pub items: Vec<FeedItem>,
+}
+
+/// Why the aggregator refused new data from a node. Each code says what an operator must
+/// look at; the node's last verified data stays served whatever the code.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RefusalCode {
+    /// No valid signature by the keys the node document names.
+    BadSignature,
+    /// The envelope's payload type is not the one expected at that place.
+    PayloadTypeMismatch,
+    /// A valid signature, by a key the current node document does not name.
+    UnknownSigningKey,
+    /// The payload is not valid JSON for its type (unknown fields, duplicate keys, ...).
+    MalformedPayload,
+    /// The payload parsed but breaks a rule of the protocol.
+    InvalidPayload,
+    /// A snapshot `seq` lower than one already seen.
+    Rollback,
+    /// Two different snapshots signed with the same `seq` (kept as evidence).
+    Equivocation,
+    /// A listing version lower than one already seen.
+    ListingRollback,
+    /// Issued further in the future than the allowed clock skew.
+    FutureTimestamp,
+    /// Past its expiry.
+    Expired,
+    /// More listings than this aggregator accepts from one node.
+    TooManyListings,
+    /// The listings served do not match what the snapshot names.
+    ManifestMismatch,
+    /// Data about another node.
+    WrongNode,
+    /// The node document chain does not verify (bad rotation, threshold, ...).
+    NodeDocument,
+    /// A node document version older than one already seen.
+    NodeDocumentRollback,
+    /// The first node document is not signed by the id pinned at enrolment.
+    PinnedIdMismatch,
+    /// The node document chain is longer than this aggregator walks.
+    ChainTooLong,
+    /// The node did not answer in time.
+    Timeout,
+    /// No connection could be made.
+    Unreachable,
+    /// The connection was reset or closed mid-answer.
+    ConnectionReset,
+    /// A redirect to another host, or too many redirects.
+    RedirectRefused,
+    /// An HTTP status other than success.
+    HttpStatus,
+    /// A body over the size cap.
+    BodyTooLarge,
+    /// Not served as JSON.
+    WrongContentType,
+    /// Not valid JSON for that resource.
+    MalformedJson,
+    /// The transfer failed for another reason.
+    TransferFailed,
+    /// The node serves the same snapshot past half its lifetime (a freeze, or a cache in
+    /// front of the node that stopped updating).
+    Frozen,
+    /// A push about a node this aggregator does not follow.
+    UnknownNode,
+    /// A push whose snapshot is not newer than the one held.
+    NotNewer,
+}
+
+impl RefusalCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadSignature => "bad_signature",
+            Self::PayloadTypeMismatch => "payload_type_mismatch",
+            Self::UnknownSigningKey => "unknown_signing_key",
+            Self::MalformedPayload => "malformed_payload",
+            Self::InvalidPayload => "invalid_payload",
+            Self::Rollback => "rollback",
+            Self::Equivocation => "equivocation",
+            Self::ListingRollback => "listing_rollback",
+            Self::FutureTimestamp => "future_timestamp",
+            Self::Expired => "expired",
+            Self::TooManyListings => "too_many_listings",
+            Self::ManifestMismatch => "manifest_mismatch",
+            Self::WrongNode => "wrong_node",
+            Self::NodeDocument => "node_document",
+            Self::NodeDocumentRollback => "node_document_rollback",
+            Self::PinnedIdMismatch => "pinned_id_mismatch",
+            Self::ChainTooLong => "chain_too_long",
+            Self::Timeout => "timeout",
+            Self::Unreachable => "unreachable",
+            Self::ConnectionReset => "connection_reset",
+            Self::RedirectRefused => "redirect_refused",
+            Self::HttpStatus => "http_status",
+            Self::BodyTooLarge => "body_too_large",
+            Self::WrongContentType => "wrong_content_type",
+            Self::MalformedJson => "malformed_json",
+            Self::TransferFailed => "transfer_failed",
+            Self::Frozen => "frozen",
+            Self::UnknownNode => "unknown_node",
+            Self::NotNewer => "not_newer",
+        }
+    }
+
+    /// Every code, for documentation and tests.
+    pub const ALL: &'static [RefusalCode] = &[
+        Self::BadSignature,
+        Self::PayloadTypeMismatch,
+        Self::UnknownSigningKey,
+        Self::MalformedPayload,
+        Self::InvalidPayload,
+        Self::Rollback,
+        Self::Equivocation,
+        Self::ListingRollback,
+        Self::FutureTimestamp,
+        Self::Expired,
+        Self::TooManyListings,
+        Self::ManifestMismatch,
+        Self::WrongNode,
+        Self::NodeDocument,
+        Self::NodeDocumentRollback,
+        Self::PinnedIdMismatch,
+        Self::ChainTooLong,
+        Self::Timeout,
+        Self::Unreachable,
+        Self::ConnectionReset,
+        Self::RedirectRefused,
+        Self::HttpStatus,
+        Self::BodyTooLarge,
+        Self::WrongContentType,
+        Self::MalformedJson,
+        Self::TransferFailed,
+        Self::Frozen,
+        Self::UnknownNode,
+        Self::NotNewer,
+    ];
+}
+
+impl std::fmt::Display for RefusalCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The longest refusal detail kept (node-controlled text is bounded before it reaches logs,
+/// the store or `/v1/nodes`).
+pub const MAX_DETAIL_CHARS: usize = 300;
+
+/// Why new data from a node was refused. The node's last verified data stays served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Refusal {
+    pub code: RefusalCode,
+    /// What exactly was wrong, in words (at most 300 characters, no control characters).
+    pub detail: String,
+}
+
+impl Refusal {
+    /// A refusal; the detail is cleaned with [`bounded_text`].
+    pub fn new(code: RefusalCode, detail: impl AsRef<str>) -> Self {
+        Self {
+            code,
+            detail: bounded_text(detail.as_ref(), MAX_DETAIL_CHARS),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+/// Text from elsewhere made safe to keep and show: control characters become spaces and it
+/// is cut to `max` characters (with an ellipsis when cut).
+pub fn bounded_text(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    for (n, c) in text.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
+/// A node's crawl status, as `/v1/nodes` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CrawlStatus {
+    /// Never crawled.
+    Pending,
+    /// The last crawl succeeded.
+    Healthy,
+    /// The last crawl failed or was refused; the last verified data is still served.
+    Failing,
+    /// The node keeps serving the same snapshot past half its lifetime, while honest nodes
+    /// re-sign at half-life: still served until it expires, but flagged.
+    Frozen,
+    /// The served snapshot has expired and is hidden.
+    Stale,
+}
+
+impl CrawlStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Healthy => "healthy",
+            Self::Failing => "failing",
+            Self::Frozen => "frozen",
+            Self::Stale => "stale",
+        }
+    }
+}
+
+/// Crawl health of one node (`GET /v1/nodes`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NodeHealth {
+    #[schema(value_type = String)]
+    pub id: DidKey,
+    pub url: String,
+    pub name: Option<String>,
+    pub status: CrawlStatus,
+    pub seq: Option<u64>,
+    pub listings: usize,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_refusal: Option<Refusal>,
+    pub last_refusal_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: u32,
+    /// Snapshots with equal seq and different bytes, kept as evidence.
+    pub equivocations: usize,
+}
+
+/// Capacity as a referrer should read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CapacityStatus {
+    Accepting,
+    NotAccepting,
+    /// Not confirmed within the freshness policy (or confirmed at an impossible time): never
+    /// shown as accepting.
+    Unknown,
+}
+
+impl CapacityStatus {
+    /// The one rule, used by every surface: capacity counts only when it was confirmed within
+    /// `max_age` of `now` and not after the listing was signed (plus `skew`): a confirmation
+    /// time in the future would otherwise stay "fresh" for ever.
+    pub fn of(
+        capacity: &Capacity,
+        issued_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        max_age: Duration,
+        skew: Duration,
+    ) -> Self {
+        Self::from_parts(
+            capacity.accepting_referrals,
+            capacity.updated_at,
+            issued_at,
+            now,
+            max_age,
+            skew,
+        )
+    }
+
+    /// [`CapacityStatus::of`] from the two facts it reads (for compact index entries).
+    pub fn from_parts(
+        accepting: bool,
+        updated_at: DateTime<Utc>,
+        issued_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        max_age: Duration,
+        skew: Duration,
+    ) -> Self {
+        let fresh = now - updated_at <= max_age && updated_at <= issued_at + skew;
+        match (fresh, accepting) {
+            (false, _) => Self::Unknown,
+            (true, true) => Self::Accepting,
+            (true, false) => Self::NotAccepting,
+        }
+    }
+}
+
+/// One result of `GET /v1/groups`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GroupResult {
+    /// The publishing organisation's id (verify the envelope with its node document).
+    pub node: String,
+    pub node_name: String,
+    pub id: Uuid,
+    /// Distance from `near` or `postcode`, km (only with one of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
+    pub capacity_status: CapacityStatus,
+    /// Achievements with an attestation that passes every check.
+    pub verified_training: Vec<String>,
+    /// Where the full provenance is: every envelope and every check's result.
+    pub provenance: String,
+    /// The signed listing payload, exactly as signed.
+    pub listing: Listing,
+    /// The original signed envelope, as received from the node.
+    pub envelope: Option<Envelope>,
+}
+
+/// Where a search was centred when it was given a postcode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SearchCentre {
+    /// The postcode as normalised (e.g. `LS8 5AB`).
+    pub postcode: String,
+    /// `unit`, `sector` or `district`: how precisely the postcode was placed.
+    pub precision: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// A page of results, paginated as HSDS does.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GroupsPage {
+    pub total_items: usize,
+    pub total_pages: usize,
+    pub page_number: usize,
+    pub size: usize,
+    pub first_page: bool,
+    pub last_page: bool,
+    pub empty: bool,
+    /// With `postcode`: where the search was centred and how precisely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centre: Option<SearchCentre>,
+    pub contents: Vec<GroupResult>,
+}
+
+/// A check and its result.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProvenanceCheck {
+    pub check: Cow<'static, str>,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When this check was computed: on receipt for signatures, now for freshness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<DateTime<Utc>>,
+}
+
+/// One attestation the organisation presents, with every check.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AttestationReport {
+    pub attestation: Attestation,
+    pub status: AttestationStatus,
+    pub checks: Vec<Check>,
+    pub envelope: Envelope,
+}
+
+/// Everything needed to verify a group without trusting the aggregator
+/// (`GET /v1/groups/{node}/{id}`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Provenance {
+    pub group: GroupResult,
+    /// Node documents from version 1 (the pinned id) to the current one.
+    pub node_documents: Vec<Envelope>,
+    pub snapshot: Envelope,
+    pub listing: Envelope,
+    pub attestations: Vec<AttestationReport>,
+    /// Each check and its result.
+    pub checks: Vec<ProvenanceCheck>,
+}
+
+/// An issuer's public document (`/.well-known/signpost/issuer`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerDocument {
+    #[schema(value_type = String)]
+    pub id: DidKey,
+    pub name: String,
+}
+
+/// A trusted issuer and the state of its revocation list (`GET /v1/issuers`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IssuerInfo {
+    #[schema(value_type = String)]
+    pub id: DidKey,
+    pub name: String,
+    pub achievements: Vec<String>,
+    pub revocations_url: String,
+    pub revocation_list_version: Option<u64>,
+    pub revocation_list_expires_at: Option<DateTime<Utc>>,
+    pub revocation_list_fetched_at: Option<DateTime<Utc>>,
+    pub revoked: usize,
+}
+
+/// One organisation presenting an attestation from an issuer
+/// (`GET /v1/issuers/{did}/attestations`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    #[schema(value_type = String)]
+    pub node: DidKey,
+    pub node_name: String,
+    pub attestation: Attestation,
+    pub status: AttestationStatus,
+    pub checks: Vec<Check>,
+}
+
+/// Fields of a capacity update (`PATCH /admin/listings/{id}/capacity`); absent fields are
+/// left as they are, `null` clears. The node sets `updated_at` itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepting_referrals: Option<bool>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<u32>)]
+    pub places_available: Option<Option<u32>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<u32>)]
+    pub weekly_referral_cap: Option<Option<u32>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<u32>)]
+    pub waiting_time_days: Option<Option<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_required: Option<bool>,
+}
+
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl CapacityPatch {
+    /// Applies the patch; `updated_at` becomes `now` (never taken from the client).
+    pub fn apply(&self, cap: &mut Capacity, now: DateTime<Utc>) {
+        if let Some(v) = self.accepting_referrals {
+            cap.accepting_referrals = v;
+        }
+        if let Some(v) = self.places_available {
+            cap.places_available = v;
+        }
+        if let Some(v) = self.weekly_referral_cap {
+            cap.weekly_referral_cap = v;
+        }
+        if let Some(v) = self.waiting_time_days {
+            cap.waiting_time_days = v;
+        }
+        if let Some(v) = self.assessment_required {
+            cap.assessment_required = v;
+        }
+        cap.updated_at = now;
+    }
+}
+
+/// A listing as the node's admin API returns it: its payload and its envelope.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AdminListing {
+    pub listing: Listing,
+    pub envelope: Envelope,
+}
+
+/// An RFC 9457 problem document with Signpost's stable `code`
+/// (`application/problem+json`). The codes are listed in `openapi/PROTOCOL.md`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:signpost:problem:<code>`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:signpost:problem:invalid_listing")]
+    pub problem_type: String,
+    #[schema(example = "The listing is not valid")]
+    pub title: String,
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What exactly was wrong with this request.
+    pub detail: String,
+    /// Stable machine-readable code.
+    #[schema(example = "invalid_listing")]
+    pub code: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_codes_serialise_as_their_names_and_every_code_is_listed() {
+        for code in RefusalCode::ALL {
+            let json = serde_json::to_value(code).unwrap_or_default();
+            assert_eq!(json, code.as_str());
+            let back: RefusalCode =
+                serde_json::from_value(json).unwrap_or(RefusalCode::NotNewer);
+            assert_eq!(back, *code);
+        }
+        let mut names: Vec<&str> = RefusalCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), RefusalCode::ALL.len());
+    }
+
+    #[test]
+    fn refusal_details_are_bounded_and_printable() {
+        let r = Refusal::new(RefusalCode::MalformedJson, "a\u{7}b\nc".repeat(1000));
+        assert!(r.detail.chars().count() <= MAX_DETAIL_CHARS + 1);
+        assert!(!r.detail.chars().any(char::is_control));
+        assert!(r.detail.ends_with('…'));
+        assert_eq!(Refusal::new(RefusalCode::Timeout, "short").detail, "short");
+    }
+
+    #[test]
+    fn capacity_confirmed_in_the_future_is_unknown() {
+        let now = Utc::now();
+        let day = Duration::days(1);
+
+        let cap = |updated_at| Capacity {
+            accepting_referrals: true,
+            places_available: Some(3),
+            weekly_referral_cap: None,
+            waiting_time_days: None,
+            assessment_required: false,
+            updated_at,
+        };
+        let skew = Duration::minutes(5);
+        let status = |updated, issued| CapacityStatus::of(&cap(updated), issued, now, Duration::days(14), skew);
+        assert_eq!(status(now - day, now), CapacityStatus::Accepting);
+        assert_eq!(status(now - Duration::days(15), now), CapacityStatus::Unknown);
+        // Confirmed "in 2031": after the listing was signed, so not believed.
+        assert_eq!(status(now + Duration::days(2000), now), CapacityStatus::Unknown);
+        assert_eq!(status(now + Duration::minutes(1), now), CapacityStatus::Accepting);
+    }
+}
