@@ -3,6 +3,8 @@
 use serde_json::Value;
 use signpost_aggregator::config::{AggregatorConfig, NodeEntry};
 use signpost_aggregator::{AggregatorServer, ServeOptions};
+use signpost_client::DirectoryClient;
+use signpost_protocol::wire::{GroupsPage, NodeHealth};
 use signpost_protocol::DidKey;
 
 pub struct TestAggregator {
@@ -113,26 +115,36 @@ impl TestAggregator {
         resp.json().await.unwrap()
     }
 
+    /// The directory API, typed.
+    pub fn directory(&self) -> DirectoryClient {
+        crate::directory(&self.url)
+    }
+
     /// The health record of one node.
-    pub async fn node_health(&self, id: &DidKey) -> Value {
-        let nodes = self.json("/v1/nodes").await;
-        nodes
-            .as_array()
+    pub async fn node_health(&self, id: &DidKey) -> NodeHealth {
+        self.directory()
+            .nodes()
+            .await
             .unwrap()
-            .iter()
-            .find(|n| n["id"] == id.to_string())
-            .cloned()
+            .into_iter()
+            .find(|n| n.id == *id)
             .unwrap()
+    }
+
+    /// A page of `/v1/groups` for a query string, typed.
+    pub async fn groups(&self, query: &str) -> GroupsPage {
+        let resp = self.get(&format!("/v1/groups?{query}")).await;
+        assert_eq!(resp.status(), 200, "GET /v1/groups?{query}");
+        resp.json().await.unwrap()
     }
 
     /// Listing names the directory returns for a query.
     pub async fn names(&self, query: &str) -> Vec<String> {
-        let page = self.json(&format!("/v1/groups?per_page=100&{query}")).await;
-        page["contents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["listing"]["group"]["name"].as_str().unwrap().to_owned())
+        self.groups(&format!("per_page=100&{query}"))
+            .await
+            .contents
+            .into_iter()
+            .map(|g| g.listing.group.name)
             .collect()
     }
 }

@@ -15,11 +15,15 @@ use std::path::Path;
 
 use chrono::Utc;
 use serde_json::Value;
+use signpost_client::{DirectoryClient, Fetcher, NodeAdmin, NodeClient};
 use signpost_node::config::NodeConfig;
 use signpost_node::NodeServer;
 use signpost_protocol::model::Group;
-use signpost_protocol::{DidKey, Envelope, NodeDocument, Verified};
+use signpost_protocol::wire::{AdminListing, CapacityPatch, GroupResult};
+use signpost_protocol::{DidKey, Listing, NodeDocument, Verified};
 
+/// A raw HTTP client, for what typed clients do not cover (status codes, headers, hostile
+/// bodies).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(20))
@@ -27,13 +31,60 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// The fetcher the typed clients use in tests (20 s, 64 MiB).
+pub fn fetcher() -> Fetcher {
+    Fetcher::new(std::time::Duration::from_secs(20), 64 * 1024 * 1024, 8).unwrap()
+}
+
+/// A node's public feed, typed.
+pub fn node_client(url: &str) -> NodeClient {
+    NodeClient::new(fetcher(), url)
+}
+
+/// An aggregator's directory API, typed.
+pub fn directory(url: &str) -> DirectoryClient {
+    DirectoryClient::new(fetcher(), url)
+}
+
+/// GET a URL that must answer 200 with JSON.
+pub async fn get_json(url: &str) -> Value {
+    let resp = client().get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "GET {url}");
+    resp.json().await.unwrap()
+}
+
+/// Standard base64, for forging envelopes.
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Verifies one directory result without trusting the aggregator: walks the node's document
+/// chain from the pinned id at the node itself, verifies the envelope with its signing keys,
+/// and checks the listing shown is the one signed. Returns the verified listing.
+pub async fn verify_result(
+    node_url: &str,
+    pinned: &DidKey,
+    result: &GroupResult,
+) -> Verified<Listing> {
+    assert_eq!(result.node, pinned.to_string(), "the result names its node");
+    let doc = node_client(node_url)
+        .verified_document(pinned)
+        .await
+        .unwrap();
+    let env = result.envelope.clone().expect("pages carry envelopes");
+    let listing = Verified::<Listing>::verify(env, &doc.signing_verifying_keys()).unwrap();
+    assert_eq!(
+        listing.payload(),
+        &result.listing,
+        "the listing shown is the one signed"
+    );
+    listing
+}
+
 /// A realistic sample group.
 pub fn sample_group(seed: u64) -> Group {
     signpost_protocol::sample::group(seed, seed as usize, Utc::now())
-}
-
-pub fn sample_group_json(seed: u64) -> Value {
-    serde_json::to_value(sample_group(seed)).unwrap()
 }
 
 /// A node created in a temporary directory and served on `127.0.0.1:0`.
@@ -119,62 +170,29 @@ impl TestNode {
             .bearer_auth(&self.token)
     }
 
-    /// Creates a listing; returns its id.
-    pub async fn create(&self, group: &Value) -> uuid::Uuid {
-        let resp = self
-            .admin(reqwest::Method::POST, "/admin/listings")
-            .json(group)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
-        let body: Value = resp.json().await.unwrap();
-        body["listing"]["id"].as_str().unwrap().parse().unwrap()
+    /// This node's public feed, typed.
+    pub fn client(&self) -> NodeClient {
+        node_client(&self.url)
     }
 
-    pub async fn set_capacity(&self, id: uuid::Uuid, patch: Value) -> Value {
-        let resp = self
-            .admin(
-                reqwest::Method::PATCH,
-                &format!("/admin/listings/{id}/capacity"),
-            )
-            .json(&patch)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
-        resp.json().await.unwrap()
+    /// This node's admin API, typed, with its token.
+    pub fn admin_client(&self) -> NodeAdmin {
+        self.client().admin(&self.token)
     }
 
-    /// The current node document, verified against the pinned id.
+    /// Publishes a group; returns its id.
+    pub async fn create(&self, group: &Group) -> uuid::Uuid {
+        self.admin_client().create(group).await.unwrap().listing.id
+    }
+
+    /// Changes a listing's capacity; returns the new signed listing.
+    pub async fn set_capacity(&self, id: uuid::Uuid, patch: CapacityPatch) -> AdminListing {
+        self.admin_client().capacity(id, &patch).await.unwrap()
+    }
+
+    /// The current node document, verified along the chain from the pinned id.
     pub async fn node_document(&self) -> Verified<NodeDocument> {
-        let env: Envelope = self
-            .get("/.well-known/signpost/node")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mut chain = Vec::new();
-        let version = serde_json::from_slice::<NodeDocument>(&env.payload_bytes().unwrap())
-            .unwrap()
-            .version;
-        for v in 1..=version {
-            chain.push(
-                self.get(&format!("/v1/node/{v}"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json::<Envelope>()
-                    .await
-                    .unwrap(),
-            );
-        }
-        signpost_protocol::chain::verify_chain(&self.id, chain)
-            .unwrap()
-            .pop()
-            .unwrap()
+        self.client().verified_document(&self.id).await.unwrap()
     }
 
     /// This node as an aggregator's trust policy names it.
@@ -184,14 +202,7 @@ impl TestNode {
 
     pub async fn snapshot(&self) -> Verified<signpost_protocol::Snapshot> {
         let doc = self.node_document().await;
-        let env: Envelope = self
-            .get("/v1/snapshot")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let env = self.client().snapshot(None).await.unwrap().unwrap();
         Verified::verify(env, &doc.signing_verifying_keys()).unwrap()
     }
 }

@@ -62,11 +62,7 @@ struct ProvenanceView<'a> {
     checks: Vec<ProvenanceCheck>,
 }
 
-fn check(
-    check: &'static str,
-    at: DateTime<Utc>,
-    result: Result<(), String>,
-) -> ProvenanceCheck {
+fn check(check: &'static str, at: DateTime<Utc>, result: Result<(), String>) -> ProvenanceCheck {
     ProvenanceCheck {
         check: check.into(),
         ok: result.is_ok(),
@@ -165,7 +161,6 @@ pub async fn nodes(state: Data) -> HttpResponse {
     HttpResponse::Ok().json(state.health())
 }
 
-
 /// The trusted issuers and their revocation lists.
 #[utoipa::path(get, path = "/v1/issuers", tag = "directory",
     responses((status = 200, description = "Trusted issuers", body = Vec<IssuerInfo>),
@@ -193,7 +188,6 @@ pub async fn issuers(state: Data) -> HttpResponse {
         .collect();
     HttpResponse::Ok().json(out)
 }
-
 
 /// The regulator's audit: every organisation presenting an attestation from this issuer,
 /// with its status (verified, expired, revoked, subject mismatch, untrusted, ...).
@@ -252,8 +246,6 @@ pub struct FeedQuery {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
-
-
 
 /// Verified envelopes as received, for mirror aggregators: each node whose state changed
 /// after `since`, with its whole current publication. A mirror verifies all of it itself.

@@ -6,21 +6,21 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
-use signpost_protocol::wire::{Refusal, RefusalCode};
 use signpost_protocol::model::ManifestEntry;
+use signpost_protocol::wire::{Refusal, RefusalCode};
 use signpost_protocol::{
     Attestation, DidKey, Envelope, Listing, NodeDocument, SignatureError, Snapshot, Verified,
     VerifyError,
 };
 use uuid::Uuid;
 
-
 /// Maps a verification failure to its refusal, telling a signature by a key the node document
 /// does not name apart from a bad signature.
 pub fn refusal(what: &str, env: &Envelope, err: VerifyError) -> Refusal {
     match err {
         VerifyError::Signature(SignatureError::PayloadTypeMismatch { expected, found }) => {
-            Refusal::new(RefusalCode::PayloadTypeMismatch,
+            Refusal::new(
+                RefusalCode::PayloadTypeMismatch,
                 format!("{what}: payload type {found:?}, expected {expected:?}"),
             )
         }
@@ -31,20 +31,26 @@ pub fn refusal(what: &str, env: &Envelope, err: VerifyError) -> Refusal {
                     .is_ok_and(|k| env.verify(&env.payload_type, &[*k.key()]).is_ok())
             });
             if by_other_key {
-                Refusal::new(RefusalCode::UnknownSigningKey,
+                Refusal::new(
+                    RefusalCode::UnknownSigningKey,
                     format!("{what}: signed by a key the node document does not name"),
                 )
             } else {
-                Refusal::new(RefusalCode::BadSignature,
+                Refusal::new(
+                    RefusalCode::BadSignature,
                     format!("{what}: no valid signature by the node's keys"),
                 )
             }
         }
-        VerifyError::Signature(e) => Refusal::new(RefusalCode::BadSignature, format!("{what}: {e}")),
+        VerifyError::Signature(e) => {
+            Refusal::new(RefusalCode::BadSignature, format!("{what}: {e}"))
+        }
         VerifyError::Malformed { message, .. } => {
             Refusal::new(RefusalCode::MalformedPayload, format!("{what}: {message}"))
         }
-        VerifyError::Invalid(e) => Refusal::new(RefusalCode::InvalidPayload, format!("{what}: {e}")),
+        VerifyError::Invalid(e) => {
+            Refusal::new(RefusalCode::InvalidPayload, format!("{what}: {e}"))
+        }
         other => Refusal::new(RefusalCode::BadSignature, format!("{what}: {other}")),
     }
 }
@@ -119,12 +125,14 @@ fn times(
     limits: &Limits,
 ) -> Result<(), Refusal> {
     if issued > now + limits.max_skew {
-        return Err(Refusal::new(RefusalCode::FutureTimestamp,
+        return Err(Refusal::new(
+            RefusalCode::FutureTimestamp,
             format!("{what} issued at {issued}, in the future"),
         ));
     }
     if expires <= now {
-        return Err(Refusal::new(RefusalCode::Expired,
+        return Err(Refusal::new(
+            RefusalCode::Expired,
             format!("{what} expired at {expires}"),
         ));
     }
@@ -155,10 +163,15 @@ pub fn verify_snapshot(
     let snap = Verified::<Snapshot>::verify(env.clone(), keys)
         .map_err(|e| refusal("snapshot", &env, e))?;
     if snap.node != *node {
-        return Err(Refusal::new(RefusalCode::WrongNode, format!("snapshot is for {}", snap.node)).into());
+        return Err(Refusal::new(
+            RefusalCode::WrongNode,
+            format!("snapshot is for {}", snap.node),
+        )
+        .into());
     }
     if snap.listings.len() > limits.max_listings {
-        return Err(Refusal::new(RefusalCode::TooManyListings,
+        return Err(Refusal::new(
+            RefusalCode::TooManyListings,
             format!(
                 "{} listings; at most {} accepted",
                 snap.listings.len(),
@@ -169,7 +182,8 @@ pub fn verify_snapshot(
     }
     if let Some(held) = held {
         if snap.seq < held.seq {
-            return Err(Refusal::new(RefusalCode::Rollback,
+            return Err(Refusal::new(
+                RefusalCode::Rollback,
                 format!(
                     "snapshot seq {} is lower than seq {} already seen",
                     snap.seq, held.seq
@@ -183,7 +197,8 @@ pub fn verify_snapshot(
                 return Ok(SnapshotVerdict::Same);
             }
             return Err(Refused {
-                refusal: Refusal::new(RefusalCode::Equivocation,
+                refusal: Refusal::new(
+                    RefusalCode::Equivocation,
                     format!("two different snapshots signed with seq {}", snap.seq),
                 ),
                 evidence: Some(Box::new(Equivocation {
@@ -222,18 +237,21 @@ pub fn verify_listing(
         || listing.id != entry.id
         || listing.version != entry.version
     {
-        return Err(Refusal::new(RefusalCode::ManifestMismatch,
+        return Err(Refusal::new(
+            RefusalCode::ManifestMismatch,
             format!("{what} does not match the snapshot's manifest"),
         ));
     }
     if listing.node != *node {
-        return Err(Refusal::new(RefusalCode::WrongNode,
+        return Err(Refusal::new(
+            RefusalCode::WrongNode,
             format!("{what} claims node {}", listing.node),
         ));
     }
     if let Some(h) = held {
         if listing.version < h.version {
-            return Err(Refusal::new(RefusalCode::ListingRollback,
+            return Err(Refusal::new(
+                RefusalCode::ListingRollback,
                 format!(
                     "{what} version {} is lower than version {} already seen",
                     listing.version, h.version
@@ -257,7 +275,8 @@ pub fn verify_attestations(
             .digest()
             .map_err(|e| Refusal::new(RefusalCode::BadSignature, format!("attestation: {e}")))?;
         if !snapshot.attestations.contains(&digest) {
-            return Err(Refusal::new(RefusalCode::ManifestMismatch,
+            return Err(Refusal::new(
+                RefusalCode::ManifestMismatch,
                 "an attestation the snapshot does not name",
             ));
         }
@@ -311,7 +330,8 @@ pub fn assemble(
             }
             (h, Some(env)) => verify_listing(env, node, &keys, entry, h, now, limits)?,
             (_, None) => {
-                return Err(Refusal::new(RefusalCode::ManifestMismatch,
+                return Err(Refusal::new(
+                    RefusalCode::ManifestMismatch,
                     format!("listing {} named by the snapshot is missing", entry.id),
                 ));
             }
@@ -319,7 +339,8 @@ pub fn assemble(
         listings.insert(entry.id, listing);
     }
     if !fetched.is_empty() {
-        return Err(Refusal::new(RefusalCode::ManifestMismatch,
+        return Err(Refusal::new(
+            RefusalCode::ManifestMismatch,
             "listings the snapshot does not name",
         ));
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::bin;
 
-use signpost_protocol::{chain, Envelope, Listing, NodeDocument, Snapshot, Verified};
+use signpost_protocol::{Listing, Snapshot, Verified};
 
 /// Starts `signpost node serve` and returns the child and its URL.
 fn serve(dir: &Path) -> (Child, String) {
@@ -28,49 +28,22 @@ fn serve(dir: &Path) -> (Child, String) {
     )
 }
 
-fn verified_state(
-    http: &reqwest::blocking::Client,
-    url: &str,
-    pinned: &str,
-) -> (Verified<Snapshot>, Vec<Verified<Listing>>) {
+fn verified_state(url: &str, pinned: &str) -> (Verified<Snapshot>, Vec<Verified<Listing>>) {
     let pinned = pinned.parse().unwrap();
-    let current: Envelope = http
-        .get(format!("{url}/.well-known/signpost/node"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let version = serde_json::from_slice::<NodeDocument>(&current.payload_bytes().unwrap())
-        .unwrap()
-        .version;
-    let docs: Vec<Envelope> = (1..=version)
-        .map(|v| {
-            http.get(format!("{url}/v1/node/{v}"))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap()
-        })
-        .collect();
-    let doc = chain::verify_chain(&pinned, docs).unwrap().pop().unwrap();
+    let client = common::node_client(url);
+    let (doc, bundle) = common::block_on(async {
+        (
+            client.verified_document(&pinned).await.unwrap(),
+            client.bundle().await.unwrap(),
+        )
+    });
     let keys = doc.signing_verifying_keys();
-    let bundle: serde_json::Value = http
-        .get(format!("{url}/v1/bundle"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let snap = Verified::<Snapshot>::verify(
-        serde_json::from_value(bundle["snapshot"].clone()).unwrap(),
-        &keys,
-    )
-    .unwrap();
-    let listings: Vec<Verified<Listing>> =
-        serde_json::from_value::<Vec<Envelope>>(bundle["listings"].clone())
-            .unwrap()
-            .into_iter()
-            .map(|e| Verified::verify(e, &keys).unwrap())
-            .collect();
+    let snap = Verified::<Snapshot>::verify(bundle.snapshot, &keys).unwrap();
+    let listings: Vec<Verified<Listing>> = bundle
+        .listings
+        .into_iter()
+        .map(|e| Verified::verify(e, &keys).unwrap())
+        .collect();
     for l in &listings {
         let entry = snap
             .listings
@@ -156,7 +129,7 @@ fn sigkill_during_writes_loses_no_acknowledged_change() {
     );
 
     let (mut child, url) = serve(&node_dir);
-    let (snap, listings) = verified_state(&http, &url, &pinned);
+    let (snap, listings) = verified_state(&url, &pinned);
     for id in &acked {
         assert!(
             listings.iter().any(|l| l.id.to_string() == *id),
@@ -179,7 +152,7 @@ fn sigkill_during_writes_loses_no_acknowledged_change() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
-    let (next, _) = verified_state(&http, &url, &pinned);
+    let (next, _) = verified_state(&url, &pinned);
     assert_eq!(next.seq, snap.seq + 1);
     assert_eq!(next.prev, Some(snap.digest()));
     child.kill().unwrap();
@@ -239,17 +212,14 @@ fn root_rotation_offline_extends_the_chain() {
     );
 
     let (mut child, url) = serve(&node_dir);
-    let http = reqwest::blocking::Client::new();
-    let docs: Vec<Envelope> = (1..=2)
-        .map(|v| {
-            http.get(format!("{url}/v1/node/{v}"))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap()
-        })
-        .collect();
-    let chain = chain::verify_chain(&pinned.parse().unwrap(), docs).unwrap();
+    let chain = common::block_on(common::node_client(&url).walk_chain(
+        &pinned.parse().unwrap(),
+        &[],
+        100,
+        chrono::Utc::now(),
+    ))
+    .unwrap();
+    assert_eq!(chain.len(), 2);
     assert_eq!(chain[1].root_keys[0].to_string(), new_did.trim());
     assert_eq!(chain[1].id.to_string(), pinned, "the id never changes");
     child.kill().unwrap();

@@ -108,13 +108,9 @@ fn aggregator_sigkill_during_crawls_then_restart_serves_at_once_and_resumes() {
         .unwrap();
     let env: signpost_protocol::Envelope =
         serde_json::from_value(page["contents"][0]["envelope"].clone()).unwrap();
-    let doc: signpost_protocol::Envelope = http()
-        .get(format!("{node_url}/.well-known/signpost/node"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let doc = signpost_protocol::chain::verify_first(&id.parse().unwrap(), doc).unwrap();
+    let doc =
+        common::block_on(common::node_client(&node_url).verified_document(&id.parse().unwrap()))
+            .unwrap();
     signpost_protocol::Verified::<signpost_protocol::Listing>::verify(
         env,
         &doc.signing_verifying_keys(),

@@ -2,7 +2,9 @@
 
 use reqwest::Method;
 use signpost_protocol::query::GroupQuery;
-use signpost_protocol::wire::{AuditEntry, FeedPage, GroupsPage, IssuerInfo, NodeHealth, Provenance};
+use signpost_protocol::wire::{
+    AuditEntry, FeedPage, GroupsPage, IssuerInfo, NodeHealth, Provenance,
+};
 use signpost_protocol::{DidKey, Envelope};
 use uuid::Uuid;
 
@@ -84,6 +86,7 @@ impl DirectoryClient {
 
     /// The regulator's audit: every organisation presenting an attestation from `issuer`.
     pub async fn attestations(&self, issuer: &DidKey) -> Result<Vec<AuditEntry>, ClientError> {
-        self.get(&format!("/v1/issuers/{issuer}/attestations")).await
+        self.get(&format!("/v1/issuers/{issuer}/attestations"))
+            .await
     }
 }

@@ -26,7 +26,10 @@ impl IssuerClient {
     /// The issuer's public document (`/.well-known/signpost/issuer`).
     pub async fn document(&self) -> Result<IssuerDocument, FetchError> {
         self.fetcher
-            .get_json_capped(&format!("{}/.well-known/signpost/issuer", self.base), 64 * 1024)
+            .get_json_capped(
+                &format!("{}/.well-known/signpost/issuer", self.base),
+                64 * 1024,
+            )
             .await
     }
 

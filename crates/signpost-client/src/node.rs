@@ -295,7 +295,8 @@ impl NodeAdmin {
 
     /// Publishes a new group; returns the signed listing.
     pub async fn create(&self, group: &Group) -> Result<AdminListing, ClientError> {
-        self.call(Method::POST, "/admin/listings", Some(group)).await
+        self.call(Method::POST, "/admin/listings", Some(group))
+            .await
     }
 
     /// Replaces a group's facts (a new listing version).
@@ -332,7 +333,10 @@ impl NodeAdmin {
     }
 
     /// Imports an attestation from a training provider.
-    pub async fn import_attestation(&self, envelope: &Envelope) -> Result<Attestation, ClientError> {
+    pub async fn import_attestation(
+        &self,
+        envelope: &Envelope,
+    ) -> Result<Attestation, ClientError> {
         self.call(Method::POST, "/admin/attestations", Some(envelope))
             .await
     }

@@ -16,8 +16,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-pub use signpost_protocol::wire::Problem;
 use signpost_protocol::query::QueryCode;
+pub use signpost_protocol::wire::Problem;
 
 macro_rules! error_table {
     ($($variant:ident => ($code:literal, $status:ident, $title:literal),)*) => {

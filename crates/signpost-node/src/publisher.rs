@@ -59,7 +59,6 @@ pub struct Published {
 
 pub use signpost_protocol::wire::{Bundle, CapacityPatch};
 
-
 struct State {
     signing_key: SigningKey,
     node_docs: Vec<Verified<NodeDocument>>,

@@ -210,7 +210,10 @@ impl Units {
     /// position, latitude 99.999999, are left out). Unquoted or double-quoted fields.
     pub fn from_csv(text: &str) -> Result<Self, UnitsError> {
         let mut lines = text.lines().enumerate();
-        let header = lines.next().map(|(_, h)| fields(h)).ok_or(UnitsError::NoHeader)?;
+        let header = lines
+            .next()
+            .map(|(_, h)| fields(h))
+            .ok_or(UnitsError::NoHeader)?;
         let col = |names: &[&str]| {
             header
                 .iter()
@@ -286,7 +289,9 @@ impl Units {
 }
 
 fn fields(line: &str) -> Vec<&str> {
-    line.split(',').map(|f| f.trim().trim_matches('"')).collect()
+    line.split(',')
+        .map(|f| f.trim().trim_matches('"'))
+        .collect()
 }
 
 type Centroids = HashMap<&'static str, (f64, f64)>;
@@ -386,7 +391,16 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_postcode() {
-        for bad in ["", "   ", "12345", "LS", "LS8 5AB X", "LS8 ABC", "L$8 5AB", "SW1A1AAA"] {
+        for bad in [
+            "",
+            "   ",
+            "12345",
+            "LS",
+            "LS8 5AB X",
+            "LS8 ABC",
+            "L$8 5AB",
+            "SW1A1AAA",
+        ] {
             assert!(Postcode::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(
@@ -433,7 +447,11 @@ mod tests {
             \"LS8 5ZZ\",\"LS8  5ZZ\",\"LS8 5ZZ\",198001,200012,53.82,-1.51\n\
             \"BX1 1LT\",\"BX1  1LT\",\"BX1 1LT\",198001,,99.999999,0.000000\n";
         let units = Units::from_csv(onspd).unwrap();
-        assert_eq!(units.len(), 1, "terminated and unpositioned rows are left out");
+        assert_eq!(
+            units.len(),
+            1,
+            "terminated and unpositioned rows are left out"
+        );
         assert_eq!(
             Units::from_csv("a,b,c\n1,2,3\n").unwrap_err(),
             UnitsError::NoHeader

@@ -6,9 +6,9 @@ use serde::Deserialize;
 use signpost_postcodes::{Gazetteer, Postcode};
 
 use crate::model::{validate_coordinates, Group, Interpreting, Listing, TimeOfDay, Weekday};
-use crate::wire::{CapacityStatus, SearchCentre};
 use crate::taxonomy;
 use crate::text;
+use crate::wire::{CapacityStatus, SearchCentre};
 
 pub const DEFAULT_PER_PAGE: usize = 20;
 pub const MAX_PER_PAGE: usize = 100;
@@ -307,7 +307,8 @@ fn flag(parameter: &'static str, value: &Option<String>) -> Result<bool, QueryEr
     match value.as_deref() {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
-        Some(other) => Err(err(QueryCode::InvalidParameter,
+        Some(other) => Err(err(
+            QueryCode::InvalidParameter,
             parameter,
             format!("expected true or false, got {other:?}"),
         )),
@@ -322,7 +323,8 @@ fn number<T: std::str::FromStr>(
         .as_deref()
         .map(|v| {
             v.trim().parse::<T>().map_err(|_| {
-                err(QueryCode::InvalidParameter,
+                err(
+                    QueryCode::InvalidParameter,
                     parameter,
                     format!("{v:?} is not a valid number"),
                 )
@@ -359,7 +361,8 @@ impl GroupQuery {
         let categories = list(&raw.category);
         for c in &categories {
             if !taxonomy::contains(taxonomy::CATEGORIES, c) {
-                return Err(err(QueryCode::UnknownCategory,
+                return Err(err(
+                    QueryCode::UnknownCategory,
                     "category",
                     format!("unknown category {c:?}; see GET /v1/taxonomy"),
                 ));
@@ -368,7 +371,8 @@ impl GroupQuery {
         let safeguarding = list(&raw.safeguarding);
         for c in &safeguarding {
             if !taxonomy::contains(taxonomy::SAFEGUARDING_CAPABILITIES, c) {
-                return Err(err(QueryCode::UnknownSafeguardingCapability,
+                return Err(err(
+                    QueryCode::UnknownSafeguardingCapability,
                     "safeguarding",
                     format!("unknown capability {c:?}; see GET /v1/taxonomy"),
                 ));
@@ -377,7 +381,8 @@ impl GroupQuery {
         let verified_training = raw.verified_training.clone().filter(|s| !s.is_empty());
         if let Some(a) = &verified_training {
             if !taxonomy::contains(taxonomy::ACHIEVEMENTS, a) {
-                return Err(err(QueryCode::UnknownAchievement,
+                return Err(err(
+                    QueryCode::UnknownAchievement,
                     "verified_training",
                     format!("unknown achievement {a:?}; see GET /v1/taxonomy"),
                 ));
@@ -451,7 +456,8 @@ impl GroupQuery {
             Some("true") => Some(InterpretingWanted::Any),
             Some("professional") => Some(InterpretingWanted::Professional),
             Some(other) => {
-                return Err(err(QueryCode::InvalidParameter,
+                return Err(err(
+                    QueryCode::InvalidParameter,
                     "interpreting",
                     format!("expected true, false or professional, got {other:?}"),
                 ))

@@ -52,7 +52,17 @@ pub struct FeedPage {
 /// Why the aggregator refused new data from a node. Each code says what an operator must
 /// look at; the node's last verified data stays served whatever the code.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -237,7 +247,19 @@ pub fn bounded_text(text: &str, max: usize) -> String {
 }
 
 /// A node's crawl status, as `/v1/nodes` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CrawlStatus {
     /// Never crawled.
@@ -549,8 +571,7 @@ mod tests {
         for code in RefusalCode::ALL {
             let json = serde_json::to_value(code).unwrap_or_default();
             assert_eq!(json, code.as_str());
-            let back: RefusalCode =
-                serde_json::from_value(json).unwrap_or(RefusalCode::NotNewer);
+            let back: RefusalCode = serde_json::from_value(json).unwrap_or(RefusalCode::NotNewer);
             assert_eq!(back, *code);
         }
         let mut names: Vec<&str> = RefusalCode::ALL.iter().map(|c| c.as_str()).collect();
@@ -582,11 +603,22 @@ mod tests {
             updated_at,
         };
         let skew = Duration::minutes(5);
-        let status = |updated, issued| CapacityStatus::of(&cap(updated), issued, now, Duration::days(14), skew);
+        let status = |updated, issued| {
+            CapacityStatus::of(&cap(updated), issued, now, Duration::days(14), skew)
+        };
         assert_eq!(status(now - day, now), CapacityStatus::Accepting);
-        assert_eq!(status(now - Duration::days(15), now), CapacityStatus::Unknown);
+        assert_eq!(
+            status(now - Duration::days(15), now),
+            CapacityStatus::Unknown
+        );
         // Confirmed "in 2031": after the listing was signed, so not believed.
-        assert_eq!(status(now + Duration::days(2000), now), CapacityStatus::Unknown);
-        assert_eq!(status(now + Duration::minutes(1), now), CapacityStatus::Accepting);
+        assert_eq!(
+            status(now + Duration::days(2000), now),
+            CapacityStatus::Unknown
+        );
+        assert_eq!(
+            status(now + Duration::minutes(1), now),
+            CapacityStatus::Accepting
+        );
     }
 }

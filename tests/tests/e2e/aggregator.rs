@@ -1,12 +1,11 @@
 //! The aggregator against real nodes: crawl, query, updates, failures, restarts.
 
 use chrono::{Duration, Utc};
-use serde_json::{json, Value};
 use signpost_protocol::model::{Group, Interpreting, Location, Session, Weekday};
-use signpost_protocol::{chain, Envelope, Listing, NodeDocument, Verified};
+use signpost_protocol::wire::{CapacityPatch, CrawlStatus, RefusalCode};
 use signpost_tests::{assert_problem, sample_group, TestAggregator, TestNode};
 
-fn group(seed: u64, name: &str, lat: f64, lon: f64, edit: impl FnOnce(&mut Group)) -> Value {
+fn group(seed: u64, name: &str, lat: f64, lon: f64, edit: impl FnOnce(&mut Group)) -> Group {
     let mut g = sample_group(seed);
     g.name = name.into();
     g.description = format!("{name}: a friendly group.");
@@ -39,7 +38,7 @@ fn group(seed: u64, name: &str, lat: f64, lon: f64, edit: impl FnOnce(&mut Group
     }];
     g.age_range = None;
     edit(&mut g);
-    serde_json::to_value(g).unwrap()
+    g
 }
 
 /// Two organisations with groups whose facts the queries below pin down.
@@ -256,54 +255,19 @@ async fn capacity_status_is_unknown_when_stale() {
     assert_eq!(page["contents"][0]["capacity_status"], "accepting");
 }
 
-/// Verifies a result as a GP system would: node documents from the node itself, walked from
-/// the pinned id, then the envelope the aggregator returned.
-async fn verify_independently(node: &TestNode, result: &Value) {
-    let current: Envelope = node
-        .get("/.well-known/signpost/node")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let version = serde_json::from_slice::<NodeDocument>(&current.payload_bytes().unwrap())
-        .unwrap()
-        .version;
-    let mut docs = Vec::new();
-    for v in 1..=version {
-        docs.push(
-            node.get(&format!("/v1/node/{v}"))
-                .send()
-                .await
-                .unwrap()
-                .json::<Envelope>()
-                .await
-                .unwrap(),
-        );
-    }
-    let doc = chain::verify_chain(&node.id, docs).unwrap().pop().unwrap();
-    let env: Envelope = serde_json::from_value(result["envelope"].clone()).unwrap();
-    let listing = Verified::<Listing>::verify(env, &doc.signing_verifying_keys()).unwrap();
-    assert_eq!(
-        serde_json::to_value(listing.payload()).unwrap(),
-        result["listing"],
-        "the decoded listing is the signed one"
-    );
-    assert_eq!(result["node"], node.id.to_string());
-}
-
 #[tokio::test]
 async fn every_result_verifies_without_trusting_the_aggregator() {
     let (a, b, agg) = federation().await;
-    let page = agg.json("/v1/groups?per_page=100").await;
-    for result in page["contents"].as_array().unwrap() {
-        let node = if result["node"] == a.id.to_string() {
+    let page = agg.groups("per_page=100").await;
+    assert_eq!(page.contents.len(), 5, "there are results to verify");
+    for result in &page.contents {
+        // Keys from the node itself, walked from the pinned id; never from the aggregator.
+        let node = if result.node == a.id.to_string() {
             &a
         } else {
             &b
         };
-        verify_independently(node, result).await;
+        signpost_tests::verify_result(&node.url, &node.id, result).await;
     }
 }
 
@@ -357,7 +321,11 @@ async fn an_update_at_a_node_is_seen_after_the_next_crawl() {
     assert_eq!(page["contents"][0]["capacity_status"], "not_accepting");
     a.set_capacity(
         id,
-        json!({"accepting_referrals": true, "places_available": 4}),
+        CapacityPatch {
+            accepting_referrals: Some(true),
+            places_available: Some(Some(4)),
+            ..CapacityPatch::default()
+        },
     )
     .await;
     agg.crawl().await;
@@ -382,8 +350,11 @@ async fn a_node_going_down_keeps_its_last_verified_data_served() {
     a.stop().await;
     agg.crawl().await;
     let health = agg.node_health(&a.id).await;
-    assert_eq!(health["status"], "failing");
-    assert_eq!(health["last_refusal"]["code"], "unreachable");
+    assert_eq!(health.status, CrawlStatus::Failing);
+    assert_eq!(
+        health.last_refusal.as_ref().unwrap().code,
+        RefusalCode::Unreachable
+    );
     assert_eq!(
         agg.names("").await.len(),
         5,
@@ -391,7 +362,7 @@ async fn a_node_going_down_keeps_its_last_verified_data_served() {
     );
     a.start_again().await;
     agg.crawl().await;
-    assert_eq!(agg.node_health(&a.id).await["status"], "healthy");
+    assert_eq!(agg.node_health(&a.id).await.status, CrawlStatus::Healthy);
 }
 
 #[tokio::test]
@@ -415,9 +386,11 @@ async fn signing_key_rotation_is_followed() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     agg.crawl().await;
-    assert_eq!(agg.node_health(&a.id).await["status"], "healthy");
+    assert_eq!(agg.node_health(&a.id).await.status, CrawlStatus::Healthy);
     let page = agg.json("/v1/groups?text=harehills").await;
-    verify_independently(&a, &page["contents"][0]).await;
+    let typed = agg.groups("text=harehills").await;
+    assert_eq!(typed.contents.len(), 1);
+    signpost_tests::verify_result(&a.url, &a.id, &typed.contents[0]).await;
     let prov = agg
         .json(&format!(
             "/v1/groups/{}/{}",

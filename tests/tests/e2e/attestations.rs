@@ -6,9 +6,10 @@ use serde_json::Value;
 use signpost_aggregator::config::{AggregatorConfig, IssuerEntry};
 use signpost_issuer::{Issuer, IssuerServer};
 use signpost_protocol::model::PayloadKind;
+use signpost_protocol::wire::CrawlStatus;
 use signpost_protocol::{DidKey, Envelope, RevocationList};
 use signpost_tests::mock::sign_raw;
-use signpost_tests::{sample_group_json, Forge, MockNode, TestAggregator, TestNode};
+use signpost_tests::{b64, sample_group, Forge, MockNode, TestAggregator, TestNode};
 
 const TIP: &str = "trauma-informed-practice";
 
@@ -28,8 +29,8 @@ async fn world() -> World {
         .unwrap();
     let a = TestNode::start().await;
     let b = TestNode::start().await;
-    a.create(&sample_group_json(1)).await;
-    b.create(&sample_group_json(2)).await;
+    a.create(&sample_group(1)).await;
+    b.create(&sample_group(2)).await;
     World {
         issuer_dir,
         issuer,
@@ -287,7 +288,10 @@ async fn an_attestation_about_another_organisation_or_tampered_does_not_count() 
     )
     .await;
     agg.crawl().await;
-    assert_eq!(agg.node_health(&forge.id).await["status"], "healthy");
+    assert_eq!(
+        agg.node_health(&forge.id).await.status,
+        CrawlStatus::Healthy
+    );
     assert!(verified_nodes(&agg, TIP).await.is_empty());
     let entries = audit(&agg, &w.issuer.id()).await;
     assert_eq!(
@@ -296,11 +300,6 @@ async fn an_attestation_about_another_organisation_or_tampered_does_not_count() 
         "the tampered one is not presented at all: {entries:?}"
     );
     assert_eq!(entries[0]["status"], "subject_mismatch");
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A revocation list served by the test, signed by `key`.

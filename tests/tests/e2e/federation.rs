@@ -1,12 +1,13 @@
 //! The federation end to end: the demo crawled and queried, push, mirrors.
 
+use signpost_protocol::query::GroupQuery;
+use signpost_protocol::wire::{CapacityPatch, CrawlStatus, RefusalCode};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use signpost_aggregator::config::{AggregatorConfig, Mirror};
 use signpost_demo::{Demo, DemoOptions};
-use signpost_protocol::{chain, Envelope, Listing, NodeDocument, Verified};
-use signpost_tests::{client, sample_group, Forge, MockNode, TestAggregator};
+use signpost_tests::{b64, sample_group, Forge, MockNode, TestAggregator};
 
 async fn demo() -> (tempfile::TempDir, Demo) {
     let dir = tempfile::tempdir().unwrap();
@@ -20,59 +21,41 @@ async fn demo() -> (tempfile::TempDir, Demo) {
     (dir, demo)
 }
 
-async fn get(url: &str) -> Value {
-    let resp = client().get(url).send().await.unwrap();
-    assert_eq!(resp.status(), 200, "{url}");
-    resp.json().await.unwrap()
-}
-
-/// Checks one result with keys fetched from the node itself, walked from the pinned id.
-async fn verify_from_node(demo: &Demo, result: &Value) {
-    let org = demo
-        .orgs
-        .iter()
-        .find(|o| o.id.to_string() == result["node"])
-        .unwrap();
-    let current: Envelope =
-        serde_json::from_value(get(&format!("{}/.well-known/signpost/node", org.url())).await)
-            .unwrap();
-    let version = serde_json::from_slice::<NodeDocument>(&current.payload_bytes().unwrap())
-        .unwrap()
-        .version;
-    let mut docs = Vec::new();
-    for v in 1..=version {
-        docs.push(
-            serde_json::from_value::<Envelope>(get(&format!("{}/v1/node/{v}", org.url())).await)
-                .unwrap(),
-        );
-    }
-    let doc = chain::verify_chain(&org.id, docs).unwrap().pop().unwrap();
-    let env: Envelope = serde_json::from_value(result["envelope"].clone()).unwrap();
-    let listing = Verified::<Listing>::verify(env, &doc.signing_verifying_keys()).unwrap();
-    assert_eq!(
-        serde_json::to_value(listing.payload()).unwrap(),
-        result["listing"]
-    );
-}
+use signpost_tests::get_json as get;
 
 #[tokio::test]
 async fn the_demo_federation_is_crawled_queried_and_independently_verifiable() {
     let (_dir, demo) = demo().await;
     assert!(demo.orgs.len() >= 5);
     let base = demo.aggregator.url();
-    let nodes = get(&format!("{base}/v1/nodes")).await;
+    let directory = signpost_tests::directory(&base);
+    let nodes = directory.nodes().await.unwrap();
     assert!(
-        nodes
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|n| n["status"] == "healthy"),
-        "{nodes}"
+        nodes.iter().all(|n| n.status == CrawlStatus::Healthy),
+        "{nodes:?}"
     );
-    let all = get(&format!("{base}/v1/groups?per_page=100")).await;
-    assert!(all["total_items"].as_u64().unwrap() >= 30);
-    for result in all["contents"].as_array().unwrap() {
-        verify_from_node(&demo, result).await;
+    let all = directory
+        .groups(&GroupQuery {
+            per_page: 100,
+            page: 1,
+            ..GroupQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(all.total_items >= 30);
+    assert_eq!(
+        all.contents.len(),
+        all.total_items,
+        "every result on the page"
+    );
+    for result in &all.contents {
+        // Keys from the organisation's own node, walked from the id the demo pinned.
+        let org = demo
+            .orgs
+            .iter()
+            .find(|o| o.id.to_string() == result.node)
+            .unwrap();
+        signpost_tests::verify_result(&org.url(), &org.id, result).await;
     }
     // Every example query the banner prints returns something.
     let banner = demo.banner();
@@ -114,26 +97,20 @@ async fn a_capacity_change_is_pushed_and_queryable_within_two_seconds() {
     let (_dir, demo) = demo().await;
     let org = &demo.orgs[0];
     let base = demo.aggregator.url();
-    let http = client();
-    let listings: Vec<Value> = http
-        .get(format!("{}/admin/listings", org.url()))
-        .bearer_auth(org.admin_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = listings[0]["id"].as_str().unwrap().to_owned();
+    let admin = signpost_tests::node_client(&org.url()).admin(&org.admin_token());
+    let id = admin.list().await.unwrap()[0].id;
     let started = Instant::now();
-    let resp = http
-        .patch(format!("{}/admin/listings/{id}/capacity", org.url()))
-        .bearer_auth(org.admin_token())
-        .json(&json!({"places_available": 42, "accepting_referrals": true}))
-        .send()
+    admin
+        .capacity(
+            id,
+            &CapacityPatch {
+                places_available: Some(Some(42)),
+                accepting_referrals: Some(true),
+                ..CapacityPatch::default()
+            },
+        )
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200);
     let prov_url = format!("{base}/v1/groups/{}/{id}", org.id);
     loop {
         let prov = get(&prov_url).await;
@@ -164,6 +141,10 @@ async fn a_mirror_agrees_with_its_primary() {
     .await;
     while mirror.state().follow_feed_once().await.unwrap() > 0 {}
     let a = get(&format!("{primary}/v1/groups?per_page=100")).await;
+    assert!(
+        a["total_items"].as_u64().unwrap() >= 30,
+        "the primary has groups to agree on"
+    );
     let b = mirror.json("/v1/groups?per_page=100").await;
     let key = |v: &Value| {
         let mut out: Vec<(String, String)> = v["contents"]
@@ -181,7 +162,7 @@ async fn a_mirror_agrees_with_its_primary() {
         out
     };
     assert_eq!(key(&a), key(&b));
-    assert!(mirror.node_health(&demo.orgs[0].id).await["status"] == "healthy");
+    assert!(mirror.node_health(&demo.orgs[0].id).await.status == CrawlStatus::Healthy);
     demo.stop().await;
 }
 
@@ -212,16 +193,14 @@ async fn a_mirror_never_trusts_its_primary() {
     .await;
     mirror.state().follow_feed_once().await.unwrap();
     let health = mirror.node_health(&forge.id).await;
-    assert_eq!(health["status"], "failing");
+    assert_eq!(health.status, CrawlStatus::Failing);
     assert!(
-        ["bad_signature", "manifest_mismatch"]
-            .contains(&health["last_refusal"]["code"].as_str().unwrap()),
-        "{health}"
+        health.last_refusal.as_ref().is_some_and(|r| [
+            RefusalCode::BadSignature,
+            RefusalCode::ManifestMismatch
+        ]
+        .contains(&r.code)),
+        "{health:?}"
     );
     assert_eq!(mirror.json("/v1/groups").await["total_items"], 0);
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

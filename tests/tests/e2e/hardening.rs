@@ -1,5 +1,6 @@
 //! Hostile input beyond the refusal reasons, rate limiting, and bounded memory.
 
+use signpost_protocol::wire::RefusalCode;
 use std::io::Write as _;
 
 use signpost_aggregator::config::AggregatorConfig;
@@ -22,7 +23,7 @@ async fn crawled(
     (forge, mock, agg)
 }
 
-async fn refusal(agg: &TestAggregator, forge: &Forge) -> String {
+async fn refusal(agg: &TestAggregator, forge: &Forge) -> RefusalCode {
     agg.crawl().await;
     let health = agg.node_health(&forge.id).await;
     assert_eq!(
@@ -30,10 +31,7 @@ async fn refusal(agg: &TestAggregator, forge: &Forge) -> String {
         1,
         "last verified data still served"
     );
-    health["last_refusal"]["code"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
+    health.last_refusal.expect("a refusal is recorded").code
 }
 
 fn rss() -> u64 {
@@ -59,7 +57,7 @@ async fn resets_mid_body_gzip_bombs_and_just_over_the_cap_are_refused_with_memor
         Reply::ResetMidBody(b"{\"payload\":\"AAAA".to_vec()),
     );
     // Said as what it is, not as a decoding error.
-    assert_eq!(refusal(&agg, &forge).await, "connection_reset");
+    assert_eq!(refusal(&agg, &forge).await, RefusalCode::ConnectionReset);
 
     // 64 MiB of zeros, gzipped to about 64 KiB. The aggregator does not ask for compression
     // and never inflates it.
@@ -69,16 +67,19 @@ async fn resets_mid_body_gzip_bombs_and_just_over_the_cap_are_refused_with_memor
         gz.write_all(&zeros).unwrap();
     }
     mock.set("/v1/snapshot", Reply::Gzip(gz.finish().unwrap()));
-    assert_eq!(refusal(&agg, &forge).await, "malformed_json");
+    assert_eq!(refusal(&agg, &forge).await, RefusalCode::MalformedJson);
 
     let over = format!("{{\"payload\":\"{}\"}}", "A".repeat(cap - 13));
     assert_eq!(over.len(), cap + 1, "one byte over the cap");
     mock.set("/v1/snapshot", Reply::Json(over.into_bytes()));
-    assert_eq!(refusal(&agg, &forge).await, "body_too_large");
+    assert_eq!(refusal(&agg, &forge).await, RefusalCode::BodyTooLarge);
 
     mock.set("/v1/snapshot", Reply::Endless);
     let code = refusal(&agg, &forge).await;
-    assert!(code == "body_too_large" || code == "timeout", "{code}");
+    assert!(
+        code == RefusalCode::BodyTooLarge || code == RefusalCode::Timeout,
+        "{code}"
+    );
 
     for _ in 0..5 {
         mock.set("/v1/snapshot", Reply::Endless);

@@ -2,8 +2,21 @@
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use signpost_protocol::wire::CapacityPatch;
 use signpost_protocol::{Attestation, DidKey, Envelope, Listing, Verified};
-use signpost_tests::{assert_problem, sample_group_json, TestNode};
+use signpost_tests::{assert_problem, sample_group, TestNode};
+
+fn places(n: u32) -> CapacityPatch {
+    CapacityPatch {
+        places_available: Some(Some(n)),
+        ..CapacityPatch::default()
+    }
+}
+
+/// A sample group as JSON, for bodies the typed client would never send.
+fn sample_group_json(seed: u64) -> Value {
+    serde_json::to_value(sample_group(seed)).unwrap()
+}
 
 #[tokio::test]
 async fn publish_update_capacity_delete_and_verify() {
@@ -12,7 +25,7 @@ async fn publish_update_capacity_delete_and_verify() {
     assert_eq!(first.seq, 1);
     assert!(first.listings.is_empty());
 
-    let id = node.create(&sample_group_json(1)).await;
+    let id = node.create(&sample_group(1)).await;
     let snap = node.snapshot().await;
     assert_eq!(snap.seq, 2);
     assert_eq!(
@@ -40,43 +53,33 @@ async fn publish_update_capacity_delete_and_verify() {
     assert!(listing.expires_at > listing.issued_at);
 
     // Replace: version 2.
-    let mut group = sample_group_json(1);
-    group["name"] = json!("Renamed Conversation Café");
-    let resp = node
-        .admin(Method::PUT, &format!("/admin/listings/{id}"))
-        .json(&group)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["listing"]["version"], 2);
-    assert_eq!(
-        body["listing"]["group"]["name"],
-        "Renamed Conversation Café"
-    );
+    let mut group = sample_group(1);
+    group.name = "Renamed Conversation Café".into();
+    let replaced = node.admin_client().replace(id, &group).await.unwrap();
+    assert_eq!(replaced.listing.version, 2);
+    assert_eq!(replaced.listing.group.name, "Renamed Conversation Café");
 
     // Capacity in one small call: version 3, updated_at moves, other fields kept.
-    let before = body["listing"]["group"]["capacity"]["updated_at"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let before = replaced.listing.group.capacity.updated_at.to_rfc3339();
     let body = node
         .set_capacity(
             id,
-            json!({"accepting_referrals": false, "places_available": 0, "waiting_time_days": null}),
+            CapacityPatch {
+                accepting_referrals: Some(false),
+                places_available: Some(Some(0)),
+                // Sent as JSON null: clears the field.
+                waiting_time_days: Some(None),
+                ..CapacityPatch::default()
+            },
         )
         .await;
-    let cap = &body["listing"]["group"]["capacity"];
-    assert_eq!(body["listing"]["version"], 3);
-    assert_eq!(cap["accepting_referrals"], false);
-    assert_eq!(cap["places_available"], 0);
-    assert!(cap.get("waiting_time_days").is_none(), "null clears: {cap}");
-    assert_ne!(cap["updated_at"].as_str().unwrap(), before);
-    assert_eq!(
-        body["listing"]["group"]["name"],
-        "Renamed Conversation Café"
-    );
+    let cap = &body.listing.group.capacity;
+    assert_eq!(body.listing.version, 3);
+    assert!(!cap.accepting_referrals);
+    assert_eq!(cap.places_available, Some(0));
+    assert_eq!(cap.waiting_time_days, None, "null clears");
+    assert_ne!(cap.updated_at.to_rfc3339(), before);
+    assert_eq!(body.listing.group.name, "Renamed Conversation Café");
     assert_eq!(node.snapshot().await.seq, 4);
 
     // Admin listing shows the version.
@@ -135,7 +138,7 @@ async fn snapshot_etag_gives_304_until_a_change() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 304);
-    node.create(&sample_group_json(2)).await;
+    node.create(&sample_group(2)).await;
     let resp = node
         .get("/v1/snapshot")
         .header("if-none-match", &etag)
@@ -166,7 +169,7 @@ async fn public_endpoints_are_cors_open() {
 async fn bundle_carries_every_envelope_the_snapshot_names() {
     let node = TestNode::start().await;
     for seed in 10..15 {
-        node.create(&sample_group_json(seed)).await;
+        node.create(&sample_group(seed)).await;
     }
     let bundle: Value = node
         .get("/v1/bundle")
@@ -200,7 +203,7 @@ async fn refusals_are_problem_json_and_change_nothing() {
     let resp = node
         .http
         .post(&url)
-        .json(&sample_group_json(1))
+        .json(&sample_group(1))
         .send()
         .await
         .unwrap();
@@ -209,7 +212,7 @@ async fn refusals_are_problem_json_and_change_nothing() {
         .http
         .post(&url)
         .bearer_auth("0".repeat(64))
-        .json(&sample_group_json(1))
+        .json(&sample_group(1))
         .send()
         .await
         .unwrap();
@@ -218,7 +221,7 @@ async fn refusals_are_problem_json_and_change_nothing() {
         .http
         .post(&url)
         .header("authorization", "Basic abc")
-        .json(&sample_group_json(1))
+        .json(&sample_group(1))
         .send()
         .await
         .unwrap();
@@ -328,8 +331,8 @@ async fn refusals_are_problem_json_and_change_nothing() {
     );
 
     // The listing limit.
-    node.create(&sample_group_json(1)).await;
-    node.create(&sample_group_json(2)).await;
+    node.create(&sample_group(1)).await;
+    node.create(&sample_group(2)).await;
     assert_problem(
         post(sample_group_json(3).to_string().into(), "application/json")
             .send()
@@ -344,7 +347,7 @@ async fn refusals_are_problem_json_and_change_nothing() {
     let missing = uuid::Uuid::new_v4();
     assert_problem(
         node.admin(Method::PUT, &format!("/admin/listings/{missing}"))
-            .json(&sample_group_json(1))
+            .json(&sample_group(1))
             .send()
             .await
             .unwrap(),
@@ -411,9 +414,9 @@ async fn refusals_are_problem_json_and_change_nothing() {
 #[tokio::test]
 async fn restart_keeps_every_listing_and_seq_and_versions_never_repeat() {
     let mut node = TestNode::start().await;
-    let a = node.create(&sample_group_json(1)).await;
-    let b = node.create(&sample_group_json(2)).await;
-    node.set_capacity(a, json!({"places_available": 4})).await;
+    let a = node.create(&sample_group(1)).await;
+    let b = node.create(&sample_group(2)).await;
+    node.set_capacity(a, places(4)).await;
     node.admin(Method::DELETE, &format!("/admin/listings/{b}"))
         .send()
         .await
@@ -439,8 +442,8 @@ async fn restart_keeps_every_listing_and_seq_and_versions_never_repeat() {
     assert_eq!(Verified::<Listing>::verify(env, &keys).unwrap().version, 2);
 
     // seq continues and chains; a recreated id cannot reuse a version.
-    let body = node.set_capacity(a, json!({"places_available": 3})).await;
-    assert_eq!(body["listing"]["version"], 3);
+    let body = node.set_capacity(a, places(3)).await;
+    assert_eq!(body.listing.version, 3);
     let next = node.snapshot().await;
     assert_eq!(next.seq, before.seq + 1);
     assert_eq!(next.prev, Some(before.digest()));
@@ -449,7 +452,7 @@ async fn restart_keeps_every_listing_and_seq_and_versions_never_repeat() {
 #[tokio::test]
 async fn signing_key_rotation_extends_the_chain_and_resigns() {
     let node = TestNode::start().await;
-    let id = node.create(&sample_group_json(5)).await;
+    let id = node.create(&sample_group(5)).await;
     let old_keys = node.node_document().await.signing_verifying_keys();
     let resp = node
         .admin(Method::POST, "/admin/keys/rotate")
@@ -547,7 +550,7 @@ async fn attestations_are_checked_imported_and_published() {
     let payload = String::from_utf8(tampered.payload_bytes().unwrap())
         .unwrap()
         .replace("foundation", "advanced");
-    tampered.payload = base64_encode(payload.as_bytes());
+    tampered.payload = signpost_tests::b64(payload.as_bytes());
     let resp = node
         .admin(Method::POST, "/admin/attestations")
         .json(&tampered)
@@ -558,15 +561,10 @@ async fn attestations_are_checked_imported_and_published() {
     assert_eq!(node.snapshot().await.attestations.len(), 1);
 }
 
-fn base64_encode(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 #[tokio::test]
 async fn the_node_resigns_before_expiry_on_its_own() {
     let node = TestNode::start_with(|c| c.publishing.lifetime_secs = 4).await;
-    node.create(&sample_group_json(3)).await;
+    node.create(&sample_group(3)).await;
     let first = node.snapshot().await;
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     let later = node.snapshot().await;

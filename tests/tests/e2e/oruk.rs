@@ -5,11 +5,7 @@ use serde_json::Value;
 use signpost_demo::{Demo, DemoOptions};
 use signpost_tests::client;
 
-async fn get(url: &str) -> Value {
-    let resp = client().get(url).send().await.unwrap();
-    assert_eq!(resp.status(), 200, "{url}");
-    resp.json().await.unwrap()
-}
+use signpost_tests::get_json as get;
 
 #[tokio::test]
 async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {

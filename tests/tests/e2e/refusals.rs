@@ -2,6 +2,7 @@
 //! altered, old, forked, oversized, slow or endless data; the aggregator refuses it with its
 //! own reason, keeps serving the last verified data, and shows why in /v1/nodes.
 
+use signpost_protocol::wire::{CrawlStatus, NodeHealth, RefusalCode};
 use std::time::Duration;
 
 use serde_json::json;
@@ -30,7 +31,10 @@ async fn hostile_with(configure: impl FnOnce(&mut AggregatorConfig)) -> Hostile 
     mock.publish(&forge, &snap);
     let agg = TestAggregator::manual(&[forge.entry(&mock.url)], configure).await;
     agg.crawl().await;
-    assert_eq!(agg.node_health(&forge.id).await["status"], "healthy");
+    assert_eq!(
+        agg.node_health(&forge.id).await.status,
+        CrawlStatus::Healthy
+    );
     assert_eq!(agg.names("").await.len(), 2);
     Hostile {
         forge,
@@ -46,11 +50,15 @@ async fn hostile() -> Hostile {
 
 impl Hostile {
     /// Crawls and checks the refusal code; the two verified listings stay served.
-    async fn refused(&self, code: &str) -> serde_json::Value {
+    async fn refused(&self, code: RefusalCode) -> NodeHealth {
         self.agg.crawl().await;
         let health = self.agg.node_health(&self.forge.id).await;
-        assert_eq!(health["last_refusal"]["code"], code, "{health}");
-        assert_eq!(health["status"], "failing");
+        assert_eq!(
+            health.last_refusal.as_ref().map(|r| r.code),
+            Some(code),
+            "{health:?}"
+        );
+        assert_eq!(health.status, CrawlStatus::Failing);
         assert_eq!(
             self.agg.names("").await.len(),
             2,
@@ -70,9 +78,9 @@ async fn tampered_snapshot_bad_signature() {
     let mut h = hostile().await;
     let mut env = h.forge.snapshot();
     let other = h.forge.next_snapshot();
-    env.payload = base64(&serde_json::to_vec(&other).unwrap());
+    env.payload = signpost_tests::b64(&serde_json::to_vec(&other).unwrap());
     h.snapshot_reply(&env);
-    h.refused("bad_signature").await;
+    h.refused(RefusalCode::BadSignature).await;
 }
 
 #[tokio::test]
@@ -82,29 +90,30 @@ async fn tampered_listing_bad_signature() {
     let env = h.forge.put(listing.clone());
     listing.group.capacity.places_available = Some(99);
     let tampered = Envelope {
-        payload: base64(&serde_json::to_vec(&listing).unwrap()),
+        payload: signpost_tests::b64(&serde_json::to_vec(&listing).unwrap()),
         ..env.clone()
     };
     let snap = h.forge.snapshot();
     h.mock.publish(&h.forge, &snap);
     h.mock.json(&format!("/v1/listings/{}", h.first), &tampered);
     // The manifest names the genuine digest; the tampered bytes are refused.
-    let health = h.refused_any(&["bad_signature", "manifest_mismatch"]).await;
-    assert!(health["last_refusal"]["detail"]
-        .as_str()
+    let health = h
+        .refused_any(&[RefusalCode::BadSignature, RefusalCode::ManifestMismatch])
+        .await;
+    assert!(health
+        .last_refusal
+        .as_ref()
         .unwrap()
+        .detail
         .contains("listing"));
 }
 
 impl Hostile {
-    async fn refused_any(&self, codes: &[&str]) -> serde_json::Value {
+    async fn refused_any(&self, codes: &[RefusalCode]) -> NodeHealth {
         self.agg.crawl().await;
         let health = self.agg.node_health(&self.forge.id).await;
-        let code = health["last_refusal"]["code"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
-        assert!(codes.contains(&code.as_str()), "{health}");
+        let code = health.last_refusal.as_ref().map(|r| r.code);
+        assert!(code.is_some_and(|c| codes.contains(&c)), "{health:?}");
         assert_eq!(self.agg.names("").await.len(), 2);
         health
     }
@@ -116,7 +125,7 @@ async fn payload_type_mismatch() {
     let snap = h.forge.next_snapshot();
     let env = sign_raw(&snap, PayloadKind::Listing.media_type(), &h.forge.signing);
     h.snapshot_reply(&env);
-    h.refused("payload_type_mismatch").await;
+    h.refused(RefusalCode::PayloadTypeMismatch).await;
 }
 
 #[tokio::test]
@@ -126,7 +135,7 @@ async fn signature_by_a_key_the_node_document_does_not_name() {
     let stranger = signpost_protocol::keys::generate();
     let env = sign_raw(&snap, PayloadKind::Snapshot.media_type(), &stranger);
     h.snapshot_reply(&env);
-    h.refused("unknown_signing_key").await;
+    h.refused(RefusalCode::UnknownSigningKey).await;
 }
 
 #[tokio::test]
@@ -136,9 +145,9 @@ async fn rollback_to_a_lower_seq() {
     let newer = h.forge.snapshot();
     h.snapshot_reply(&newer);
     h.agg.crawl().await;
-    assert_eq!(h.agg.node_health(&h.forge.id).await["seq"], 2);
+    assert_eq!(h.agg.node_health(&h.forge.id).await.seq, Some(2));
     h.snapshot_reply(&old);
-    h.refused("rollback").await;
+    h.refused(RefusalCode::Rollback).await;
 }
 
 #[tokio::test]
@@ -150,8 +159,8 @@ async fn equivocation_is_refused_and_kept_as_evidence() {
     forked.issued_at = in_secs(-5);
     let env = h.forge.sign_snapshot(&forked);
     h.snapshot_reply(&env);
-    let health = h.refused("equivocation").await;
-    assert_eq!(health["equivocations"], 1);
+    let health = h.refused(RefusalCode::Equivocation).await;
+    assert_eq!(health.equivocations, 1);
 }
 
 #[tokio::test]
@@ -169,13 +178,16 @@ async fn listing_version_lower_than_seen() {
     let snap = h.forge.snapshot();
     h.mock.publish(&h.forge, &snap);
     h.agg.crawl().await;
-    assert_eq!(h.agg.node_health(&h.forge.id).await["status"], "healthy");
+    assert_eq!(
+        h.agg.node_health(&h.forge.id).await.status,
+        CrawlStatus::Healthy
+    );
     // Back to version 1 of that listing under a newer snapshot.
     h.forge.listings.retain(|(id, _)| *id != h.first);
     h.forge.listings.push((h.first, v1));
     let snap = h.forge.snapshot();
     h.mock.publish(&h.forge, &snap);
-    h.refused("listing_rollback").await;
+    h.refused(RefusalCode::ListingRollback).await;
 }
 
 #[tokio::test]
@@ -193,8 +205,8 @@ async fn broken_prev_chain_triggers_a_full_resync() {
         "resynced from the bundle"
     );
     let health = h.agg.node_health(&h.forge.id).await;
-    assert_eq!(health["status"], "healthy");
-    assert_eq!(health["seq"], 2);
+    assert_eq!(health.status, CrawlStatus::Healthy);
+    assert_eq!(health.seq, Some(2));
 }
 
 #[tokio::test]
@@ -205,7 +217,7 @@ async fn timestamps_far_in_the_future() {
     snap.expires_at = in_secs(8 * 86_400);
     let env = h.forge.sign_snapshot(&snap);
     h.snapshot_reply(&env);
-    h.refused("future_timestamp").await;
+    h.refused(RefusalCode::FutureTimestamp).await;
 }
 
 #[tokio::test]
@@ -216,7 +228,7 @@ async fn expired_snapshot() {
     snap.expires_at = in_secs(-86_400);
     let env = h.forge.sign_snapshot(&snap);
     h.snapshot_reply(&env);
-    h.refused("expired").await;
+    h.refused(RefusalCode::Expired).await;
 }
 
 #[tokio::test]
@@ -226,7 +238,7 @@ async fn body_over_the_size_cap() {
         "/v1/snapshot",
         Reply::Json(format!("{{\"payload\":\"{}\"}}", "A".repeat(64 * 1024)).into_bytes()),
     );
-    h.refused("body_too_large").await;
+    h.refused(RefusalCode::BodyTooLarge).await;
 }
 
 #[tokio::test]
@@ -236,7 +248,7 @@ async fn too_many_listings() {
         .put(h.forge.listing(Uuid::new_v4(), 1, sample_group(9)));
     let snap = h.forge.snapshot();
     h.mock.publish(&h.forge, &snap);
-    h.refused("too_many_listings").await;
+    h.refused(RefusalCode::TooManyListings).await;
 }
 
 #[tokio::test]
@@ -244,14 +256,15 @@ async fn slow_responses_time_out() {
     let h = hostile().await;
     h.mock
         .set("/v1/snapshot", Reply::Slow(Duration::from_secs(5)));
-    h.refused("timeout").await;
+    h.refused(RefusalCode::Timeout).await;
 }
 
 #[tokio::test]
 async fn endless_bodies_are_cut_off() {
     let h = hostile_with(|c| c.crawl.max_body_bytes = 256 * 1024).await;
     h.mock.set("/v1/snapshot", Reply::Endless);
-    h.refused_any(&["body_too_large", "timeout"]).await;
+    h.refused_any(&[RefusalCode::BodyTooLarge, RefusalCode::Timeout])
+        .await;
 }
 
 #[tokio::test]
@@ -262,7 +275,7 @@ async fn redirects_to_another_host_are_refused() {
         "/v1/snapshot",
         Reply::Redirect(format!("{elsewhere}/v1/snapshot")),
     );
-    h.refused("redirect_refused").await;
+    h.refused(RefusalCode::RedirectRefused).await;
 }
 
 #[tokio::test]
@@ -272,7 +285,7 @@ async fn redirect_loops_are_refused() {
         "/v1/snapshot",
         Reply::Redirect(format!("{}/v1/snapshot", h.mock.url)),
     );
-    h.refused("redirect_refused").await;
+    h.refused(RefusalCode::RedirectRefused).await;
 }
 
 #[tokio::test]
@@ -280,7 +293,7 @@ async fn malformed_json() {
     let h = hostile().await;
     h.mock
         .set("/v1/snapshot", Reply::Json(b"{\"payload\": ".to_vec()));
-    h.refused("malformed_json").await;
+    h.refused(RefusalCode::MalformedJson).await;
 }
 
 #[tokio::test]
@@ -290,7 +303,7 @@ async fn deeply_nested_json() {
         "/v1/snapshot",
         Reply::Json(format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes()),
     );
-    h.refused("malformed_json").await;
+    h.refused(RefusalCode::MalformedJson).await;
 }
 
 #[tokio::test]
@@ -300,7 +313,7 @@ async fn invalid_utf8() {
         "/v1/snapshot",
         Reply::Json(vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}']),
     );
-    h.refused("malformed_json").await;
+    h.refused(RefusalCode::MalformedJson).await;
 }
 
 #[tokio::test]
@@ -310,18 +323,15 @@ async fn wrong_content_type() {
         "/v1/snapshot",
         Reply::WrongType(b"<html>hello</html>".to_vec()),
     );
-    h.refused("wrong_content_type").await;
+    h.refused(RefusalCode::WrongContentType).await;
 }
 
 #[tokio::test]
 async fn server_errors() {
     let h = hostile().await;
     h.mock.set("/v1/snapshot", Reply::Status(500));
-    let health = h.refused("http_status").await;
-    assert!(health["last_refusal"]["detail"]
-        .as_str()
-        .unwrap()
-        .contains("500"));
+    let health = h.refused(RefusalCode::HttpStatus).await;
+    assert!(health.last_refusal.as_ref().unwrap().detail.contains("500"));
 }
 
 #[tokio::test]
@@ -332,10 +342,12 @@ async fn unknown_fields_in_a_signed_payload() {
     value["surprise"] = json!("extra");
     let env = sign_raw(&value, PayloadKind::Snapshot.media_type(), &h.forge.signing);
     h.snapshot_reply(&env);
-    let health = h.refused("malformed_payload").await;
-    assert!(health["last_refusal"]["detail"]
-        .as_str()
+    let health = h.refused(RefusalCode::MalformedPayload).await;
+    assert!(health
+        .last_refusal
+        .as_ref()
         .unwrap()
+        .detail
         .contains("unknown field"));
 }
 
@@ -351,10 +363,12 @@ async fn duplicate_keys_in_a_signed_payload() {
         &h.forge.signing,
     );
     h.snapshot_reply(&env);
-    let health = h.refused("malformed_payload").await;
-    assert!(health["last_refusal"]["detail"]
-        .as_str()
+    let health = h.refused(RefusalCode::MalformedPayload).await;
+    assert!(health
+        .last_refusal
+        .as_ref()
         .unwrap()
+        .detail
         .contains("duplicate"));
 }
 
@@ -376,7 +390,7 @@ async fn a_node_document_rotating_to_a_key_it_does_not_control() {
     h.forge.signing = stranger;
     let snap = h.forge.snapshot();
     h.mock.publish(&h.forge, &snap);
-    h.refused("node_document").await;
+    h.refused(RefusalCode::NodeDocument).await;
 }
 
 #[tokio::test]
@@ -390,7 +404,10 @@ async fn incremental_crawls_fetch_only_what_changed() {
     let snap = h.forge.snapshot();
     h.mock.publish(&h.forge, &snap);
     h.agg.crawl().await;
-    assert_eq!(h.agg.node_health(&h.forge.id).await["status"], "healthy");
+    assert_eq!(
+        h.agg.node_health(&h.forge.id).await.status,
+        CrawlStatus::Healthy
+    );
     assert_eq!(h.mock.hits("/v1/bundle"), 1, "no second bundle");
     assert_eq!(h.mock.hits(&format!("/v1/listings/{}", h.first)), 1);
     let others: usize = h
@@ -401,9 +418,4 @@ async fn incremental_crawls_fetch_only_what_changed() {
         .map(|(id, _)| h.mock.hits(&format!("/v1/listings/{id}")))
         .sum();
     assert_eq!(others, 0);
-}
-
-fn base64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -39,10 +39,7 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn refusal_counts(&self) -> Vec<(RefusalCode, u64)> {
-        let mut out: Vec<_> = lock(&self.refusals)
-            .iter()
-            .map(|(k, v)| (*k, *v))
-            .collect();
+        let mut out: Vec<_> = lock(&self.refusals).iter().map(|(k, v)| (*k, *v)).collect();
         out.sort();
         out
     }
@@ -83,7 +80,13 @@ impl Health {
     }
 
     /// Records what a crawl of `node` came to at `now`, and counts it.
-    pub fn record(&self, node: &DidKey, outcome: Outcome<'_>, now: DateTime<Utc>, metrics: &Metrics) {
+    pub fn record(
+        &self,
+        node: &DidKey,
+        outcome: Outcome<'_>,
+        now: DateTime<Utc>,
+        metrics: &Metrics,
+    ) {
         metrics.crawls.fetch_add(1, Ordering::Relaxed);
         let mut nodes = lock(&self.nodes);
         let Some(h) = nodes.get_mut(node) else {

@@ -41,10 +41,7 @@ impl Aggregator {
         };
         let since = *lock(&self.mirror_position);
         let primary = DirectoryClient::new(self.fetcher.clone(), &mirror.primary);
-        let page = primary
-            .feed(since, 100)
-            .await
-            .map_err(|e| e.to_string())?;
+        let page = primary.feed(since, 100).await.map_err(|e| e.to_string())?;
         let count = page.items.len();
         for item in page.items {
             let Some(entry) = self

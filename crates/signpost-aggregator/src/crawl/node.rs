@@ -67,7 +67,10 @@ impl Aggregator {
             held_chain
         };
         let Some(held) = held else {
-            return self.crawl_bundle(entry, &client, chain, None).await.map(Some);
+            return self
+                .crawl_bundle(entry, &client, chain, None)
+                .await
+                .map(Some);
         };
         let Some(env) = client
             .snapshot(Some(&held.etag()))

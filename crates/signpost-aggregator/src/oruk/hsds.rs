@@ -310,7 +310,12 @@ fn organization(seg: &Segment, id: Uuid) -> Organization {
     }
 }
 
-fn attribute(service: Uuid, vocab: &'static str, t: &'static Term, value: Option<String>) -> Attribute {
+fn attribute(
+    service: Uuid,
+    vocab: &'static str,
+    t: &'static Term,
+    value: Option<String>,
+) -> Attribute {
     Attribute {
         id: uuid5(&format!("{service}/attribute/{vocab}/{}", t.id)),
         link_id: service,

@@ -25,7 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/", web::get().to(handlers::root))
             .route("/services", web::get().to(handlers::services))
             .route("/services/{id}", web::get().to(handlers::service))
-            .route("/service_at_locations", web::get().to(handlers::service_at_locations))
+            .route(
+                "/service_at_locations",
+                web::get().to(handlers::service_at_locations),
+            )
             .route(
                 "/service_at_locations/{id}",
                 web::get().to(handlers::service_at_location),
@@ -33,7 +36,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/taxonomies", web::get().to(handlers::taxonomies))
             .route("/taxonomies/{id}", web::get().to(handlers::taxonomy))
             .route("/taxonomy_terms", web::get().to(handlers::taxonomy_terms))
-            .route("/taxonomy_terms/{id}", web::get().to(handlers::taxonomy_term)),
+            .route(
+                "/taxonomy_terms/{id}",
+                web::get().to(handlers::taxonomy_term),
+            ),
     );
 }
-

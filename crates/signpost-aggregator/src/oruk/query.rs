@@ -8,7 +8,9 @@ use signpost_protocol::query::{
 };
 use uuid::Uuid;
 
-use super::vocab::{all_terms, parse_day, taxonomy_id, term_id, vocabulary_of, FACTS, VOCABULARIES};
+use super::vocab::{
+    all_terms, parse_day, taxonomy_id, term_id, vocabulary_of, FACTS, VOCABULARIES,
+};
 
 /// The largest page number accepted.
 pub const MAX_PAGE: usize = 1_000_000;
@@ -50,12 +52,14 @@ pub struct OrukQuery {
     pub proximity: Option<String>,
 }
 
-
 fn bad(parameter: &'static str, message: impl Into<String>) -> QueryError {
     QueryError::new(QueryCode::InvalidParameter, parameter, message)
 }
 
-fn number<T: std::str::FromStr>(p: &'static str, v: &Option<String>) -> Result<Option<T>, QueryError> {
+fn number<T: std::str::FromStr>(
+    p: &'static str,
+    v: &Option<String>,
+) -> Result<Option<T>, QueryError> {
     v.as_deref()
         .map(|s| {
             s.trim()
@@ -66,7 +70,10 @@ fn number<T: std::str::FromStr>(p: &'static str, v: &Option<String>) -> Result<O
 }
 
 /// `page` and `per_page` as ORUK defines them (default 1 and 50; at most 1000 a page).
-pub fn page(page: &Option<String>, per_page: &Option<String>) -> Result<(usize, usize), QueryError> {
+pub fn page(
+    page: &Option<String>,
+    per_page: &Option<String>,
+) -> Result<(usize, usize), QueryError> {
     let page: usize = number("page", page)?.unwrap_or(1);
     let per_page: usize = number("per_page", per_page)?.unwrap_or(50);
     if page == 0 || page > MAX_PAGE {
@@ -86,7 +93,10 @@ pub fn page(page: &Option<String>, per_page: &Option<String>) -> Result<(usize, 
     Ok((page, per_page))
 }
 
-fn time(p: &'static str, v: &Option<String>) -> Result<Option<signpost_protocol::model::TimeOfDay>, QueryError> {
+fn time(
+    p: &'static str,
+    v: &Option<String>,
+) -> Result<Option<signpost_protocol::model::TimeOfDay>, QueryError> {
     v.as_deref()
         .map(|t| t.parse().map_err(|e: String| bad(p, e)))
         .transpose()
@@ -161,7 +171,12 @@ pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
     if let Some(m) = &q.modified_after {
         let t = DateTime::parse_from_rfc3339(m)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| bad("modified_after", "not an RFC 3339 time, like 2026-01-31T09:00:00Z"))?;
+            .map_err(|_| {
+                bad(
+                    "modified_after",
+                    "not an RFC 3339 time, like 2026-01-31T09:00:00Z",
+                )
+            })?;
         conditions.push(Condition::ModifiedAfter(t));
     }
     if q.postcode.is_some() {

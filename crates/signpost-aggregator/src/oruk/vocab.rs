@@ -139,13 +139,22 @@ pub const FACTS: &[(&str, Fact)] = &[
     ("travel-paid", Fact::TravelPaid),
     ("interpreting-professional", Fact::InterpretingProfessional),
     ("interpreting-volunteer", Fact::InterpretingVolunteer),
-    ("interpreter-outside-community", Fact::InterpreterOutsideCommunity),
+    (
+        "interpreter-outside-community",
+        Fact::InterpreterOutsideCommunity,
+    ),
     ("self-referral", Fact::SelfReferral),
     ("no-gp-registration", Fact::NoGpRegistration),
     ("no-status-check", Fact::NoStatusCheck),
     ("no-data-shared", Fact::NoDataShared),
-    ("designated-safeguarding-lead", Fact::DesignatedSafeguardingLead),
-    ("written-safeguarding-policy", Fact::WrittenSafeguardingPolicy),
+    (
+        "designated-safeguarding-lead",
+        Fact::DesignatedSafeguardingLead,
+    ),
+    (
+        "written-safeguarding-policy",
+        Fact::WrittenSafeguardingPolicy,
+    ),
     ("assessment-required", Fact::AssessmentRequired),
     ("volunteering", Fact::Volunteering),
 ];

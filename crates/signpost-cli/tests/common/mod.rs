@@ -69,3 +69,17 @@ pub fn init_node(dir: &Path, name: &str) -> (String, String) {
         .to_owned();
     (id, token)
 }
+
+/// Runs a future to completion (the typed clients are async; these tests are not).
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// The typed client for a node's public feed.
+pub fn node_client(url: &str) -> signpost_client::NodeClient {
+    signpost_client::NodeClient::new(signpost_client::Fetcher::generous().unwrap(), url)
+}
