@@ -3,6 +3,7 @@
 use chrono::{Duration, Utc};
 use signpost_protocol::model::{Group, Interpreting, Location, Session, Weekday};
 use signpost_protocol::wire::{CapacityPatch, CrawlStatus, RefusalCode};
+use signpost_protocol::{Listing, Verified};
 use signpost_tests::{assert_problem, sample_group, TestAggregator, TestNode};
 
 fn group(seed: u64, name: &str, lat: f64, lon: f64, edit: impl FnOnce(&mut Group)) -> Group {
@@ -274,30 +275,31 @@ async fn every_result_verifies_without_trusting_the_aggregator() {
 #[tokio::test]
 async fn provenance_shows_every_check() {
     let (a, _b, agg) = federation().await;
-    let page = agg.json("/v1/groups?text=walking").await;
-    let id = page["contents"][0]["id"].as_str().unwrap().to_owned();
-    let prov = agg.json(&format!("/v1/groups/{}/{id}", a.id)).await;
-    let checks: Vec<(String, bool)> = prov["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["check"].as_str().unwrap().to_owned(),
-                c["ok"].as_bool().unwrap(),
-            )
-        })
-        .collect();
-    assert!(checks.contains(&("node_document_chain".into(), true)));
-    assert!(checks.contains(&("snapshot_signature".into(), true)));
-    assert!(checks.contains(&("listing_signature".into(), true)));
-    assert!(checks.contains(&("listing_in_snapshot".into(), true)));
+    let page = agg.groups("text=walking").await;
+    let id = page.contents[0].id;
+    let prov = agg.directory().group(&a.id, id).await.unwrap();
+    let checks: Vec<(&str, bool)> = prov.checks.iter().map(|c| (&*c.check, c.ok)).collect();
+    assert!(checks.contains(&("node_document_chain", true)));
+    assert!(checks.contains(&("snapshot_signature", true)));
+    assert!(checks.contains(&("listing_signature", true)));
+    assert!(checks.contains(&("listing_in_snapshot", true)));
     assert!(
-        checks.contains(&("capacity_fresh".into(), false)),
+        checks.contains(&("capacity_fresh", false)),
         "stale capacity is reported: {checks:?}"
     );
-    assert_eq!(prov["node_documents"].as_array().unwrap().len(), 1);
-    assert!(prov["snapshot"]["payload"].is_string());
+    assert!(prov.checks.iter().all(|c| c.checked_at.is_some()));
+    assert_eq!(prov.node_documents.len(), 1);
+    assert_eq!(prov.group.listing, page.contents[0].listing);
+    // Everything needed offline is in the document: the chain verifies from the pinned id and
+    // the listing envelope under its signing key.
+    let chain =
+        signpost_client::node::extend_chain(&a.id, &[], prov.node_documents.clone(), Utc::now())
+            .unwrap();
+    Verified::<Listing>::verify(
+        prov.listing.clone(),
+        &chain.last().unwrap().signing_verifying_keys(),
+    )
+    .unwrap();
     assert_problem(
         agg.get(&format!("/v1/groups/{}/{}", a.id, uuid::Uuid::new_v4()))
             .await,
@@ -445,4 +447,64 @@ async fn directory_surfaces_answer() {
     assert_eq!(feed["items"].as_array().unwrap().len(), 2);
     let after = agg.json(&format!("/v1/feed?since={}", feed["next"])).await;
     assert!(after["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn postcode_search_is_placed_by_the_postcode_data_and_sorted_by_distance() {
+    let (_a, _b, agg) = federation().await;
+    // LS8 5AB is in Harehills: the café there is the nearest group.
+    let page = agg.groups("postcode=ls85ab&radius_km=3").await;
+    let centre = page
+        .centre
+        .clone()
+        .expect("the page says where it searched");
+    assert_eq!(centre.postcode, "LS8 5AB");
+    assert_eq!(
+        centre.precision, "sector",
+        "no unit data loaded: the sector centre"
+    );
+    assert!(!page.contents.is_empty());
+    assert_eq!(
+        page.contents[0].listing.group.name,
+        "Café Conversation Harehills"
+    );
+    let distances: Vec<f64> = page
+        .contents
+        .iter()
+        .map(|g| g.distance_km.expect("distance with a postcode"))
+        .collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    assert!(distances.iter().all(|d| *d <= 3.0));
+    // The same as `near` at the same point.
+    let near = agg
+        .groups(&format!("near={},{}&radius_km=3", centre.lat, centre.lon))
+        .await;
+    assert_eq!(near.total_items, page.total_items);
+    // A district alone.
+    let district = agg.groups("postcode=LS8&radius_km=5").await;
+    assert_eq!(district.centre.unwrap().precision, "district");
+    assert!(district.total_items >= 1);
+    // LS1 4AP, central Leeds, 3 km from the Harehills café: found with a 5 km radius.
+    let town = agg.groups("postcode=LS1%204AP&radius_km=5").await;
+    assert!(town
+        .contents
+        .iter()
+        .any(|g| g.listing.group.name == "Café Conversation Harehills"));
+
+    for (query, code) in [
+        ("postcode=not-a-postcode", "invalid_postcode"),
+        ("postcode=12345", "invalid_postcode"),
+        // Well formed, not in the data: a 400, never an empty 200.
+        ("postcode=ZZ99%209ZZ", "unknown_postcode"),
+        ("postcode=BT1%205GS", "unknown_postcode"),
+        ("postcode=LS8&near=53.8,-1.5", "near_and_postcode"),
+        ("postcode=LS8&radius_km=0", "invalid_radius"),
+    ] {
+        let body = assert_problem(agg.get(&format!("/v1/groups?{query}")).await, 400, code).await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("postcode")
+                || body["detail"].as_str().unwrap().contains("radius"),
+            "{body}"
+        );
+    }
 }
