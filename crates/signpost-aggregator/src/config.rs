@@ -247,6 +247,17 @@ impl AggregatorConfig {
     }
 }
 
+impl IssuerEntry {
+    /// The issuer as the trust policy names it.
+    pub fn trusted(&self) -> signpost_protocol::policy::TrustedIssuer {
+        signpost_protocol::policy::TrustedIssuer {
+            id: self.id,
+            name: self.name.clone(),
+            achievements: self.achievements.clone(),
+        }
+    }
+}
+
 fn check_url(url: &str) -> Result<(), String> {
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),

@@ -16,7 +16,7 @@ use signpost_protocol::policy::{
     check_attestation, AttestationStatus, Check, RevocationView, TrustedIssuer,
 };
 use signpost_protocol::query::{GroupQuery, InterpretingWanted, Point};
-pub use signpost_protocol::wire::{CapacityStatus, SearchCentre};
+pub use signpost_protocol::wire::{CapacityStatus, Pagination, SearchCentre};
 use signpost_protocol::{taxonomy, text, DidKey, Envelope};
 use uuid::Uuid;
 
@@ -256,13 +256,8 @@ pub struct GroupView<'a> {
 /// A page of results: the same shape as [`signpost_protocol::wire::GroupsPage`].
 #[derive(Serialize)]
 pub struct GroupsPageView<'a> {
-    pub total_items: usize,
-    pub total_pages: usize,
-    pub page_number: usize,
-    pub size: usize,
-    pub first_page: bool,
-    pub last_page: bool,
-    pub empty: bool,
+    #[serde(flatten)]
+    pub pagination: Pagination,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub centre: Option<SearchCentre>,
     pub contents: Vec<GroupView<'a>>,
@@ -757,7 +752,6 @@ impl Index {
     pub fn search<'a>(&'a self, q: &GroupQuery, ctx: &QueryContext<'_>) -> GroupsPageView<'a> {
         let start = (q.page - 1).saturating_mul(q.per_page);
         let (total_items, window) = self.window(q, ctx, start, q.per_page);
-        let total_pages = total_items.div_ceil(q.per_page);
         let mut training_cache: HashMap<*const Segment, Vec<String>> = HashMap::new();
         let contents: Vec<GroupView<'a>> = window
             .into_iter()
@@ -770,13 +764,7 @@ impl Index {
             })
             .collect();
         GroupsPageView {
-            total_items,
-            total_pages,
-            page_number: q.page,
-            size: contents.len(),
-            first_page: q.page == 1,
-            last_page: q.page >= total_pages,
-            empty: contents.is_empty(),
+            pagination: Pagination::new(total_items, q.page, q.per_page, contents.len()),
             centre: None,
             contents,
         }

@@ -147,15 +147,7 @@ pub struct VerifyAttestationArgs {
 /// Checks one attestation offline; prints each check; exits 0 only when it is verified.
 pub fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
     let config = signpost_aggregator::AggregatorConfig::load(&args.trust)?;
-    let issuers: Vec<TrustedIssuer> = config
-        .issuers
-        .iter()
-        .map(|i| TrustedIssuer {
-            id: i.id,
-            name: i.name.clone(),
-            achievements: i.achievements.clone(),
-        })
-        .collect();
+    let issuers: Vec<TrustedIssuer> = config.issuers.iter().map(|i| i.trusted()).collect();
     let bytes =
         std::fs::read(&args.envelope).with_context(|| args.envelope.display().to_string())?;
     let env: Envelope = serde_json::from_slice(&bytes).context("not a DSSE envelope")?;

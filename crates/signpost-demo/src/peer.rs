@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use chrono::Utc;
 use signpost_protocol::sample;
 
-use crate::bench::{BenchOptions, BenchReport};
+use crate::report::{BenchOptions, BenchReport};
 
 fn find_bin() -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")

@@ -49,153 +49,94 @@ pub struct FeedPage {
     pub items: Vec<FeedItem>,
 }
 
-/// Why the aggregator refused new data from a node. Each code says what an operator must
-/// look at; the node's last verified data stays served whatever the code.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum RefusalCode {
-    /// No valid signature by the keys the node document names.
-    BadSignature,
-    /// The envelope's payload type is not the one expected at that place.
-    PayloadTypeMismatch,
-    /// A valid signature, by a key the current node document does not name.
-    UnknownSigningKey,
-    /// The payload is not valid JSON for its type (unknown fields, duplicate keys, ...).
-    MalformedPayload,
-    /// The payload parsed but breaks a rule of the protocol.
-    InvalidPayload,
-    /// A snapshot `seq` lower than one already seen.
-    Rollback,
-    /// Two different snapshots signed with the same `seq` (kept as evidence).
-    Equivocation,
-    /// A listing version lower than one already seen.
-    ListingRollback,
-    /// Issued further in the future than the allowed clock skew.
-    FutureTimestamp,
-    /// Past its expiry.
-    Expired,
-    /// More listings than this aggregator accepts from one node.
-    TooManyListings,
-    /// The listings served do not match what the snapshot names.
-    ManifestMismatch,
-    /// Data about another node.
-    WrongNode,
-    /// The node document chain does not verify (bad rotation, threshold, ...).
-    NodeDocument,
-    /// A node document version older than one already seen.
-    NodeDocumentRollback,
-    /// The first node document is not signed by the id pinned at enrolment.
-    PinnedIdMismatch,
-    /// The node document chain is longer than this aggregator walks.
-    ChainTooLong,
-    /// The node did not answer in time.
-    Timeout,
-    /// No connection could be made.
-    Unreachable,
-    /// The connection was reset or closed mid-answer.
-    ConnectionReset,
-    /// A redirect to another host, or too many redirects.
-    RedirectRefused,
-    /// An HTTP status other than success.
-    HttpStatus,
-    /// A body over the size cap.
-    BodyTooLarge,
-    /// Not served as JSON.
-    WrongContentType,
-    /// Not valid JSON for that resource.
-    MalformedJson,
-    /// The transfer failed for another reason.
-    TransferFailed,
-    /// The node serves the same snapshot past half its lifetime (a freeze, or a cache in
-    /// front of the node that stopped updating).
-    Frozen,
-    /// A push about a node this aggregator does not follow.
-    UnknownNode,
-    /// A push whose snapshot is not newer than the one held.
-    NotNewer,
+macro_rules! refusal_codes {
+    ($($(#[$doc:meta])* $variant:ident => $code:literal,)*) => {
+        /// Why the aggregator refused new data from a node. Each code says what an operator
+        /// must look at; the node's last verified data stays served whatever the code.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            utoipa::ToSchema,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum RefusalCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl RefusalCode {
+            /// Every code, for documentation and tests.
+            pub const ALL: &'static [RefusalCode] = &[$(Self::$variant,)*];
+
+            /// The code as it appears on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+        }
+    };
 }
 
-impl RefusalCode {
-    /// The code as it appears on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BadSignature => "bad_signature",
-            Self::PayloadTypeMismatch => "payload_type_mismatch",
-            Self::UnknownSigningKey => "unknown_signing_key",
-            Self::MalformedPayload => "malformed_payload",
-            Self::InvalidPayload => "invalid_payload",
-            Self::Rollback => "rollback",
-            Self::Equivocation => "equivocation",
-            Self::ListingRollback => "listing_rollback",
-            Self::FutureTimestamp => "future_timestamp",
-            Self::Expired => "expired",
-            Self::TooManyListings => "too_many_listings",
-            Self::ManifestMismatch => "manifest_mismatch",
-            Self::WrongNode => "wrong_node",
-            Self::NodeDocument => "node_document",
-            Self::NodeDocumentRollback => "node_document_rollback",
-            Self::PinnedIdMismatch => "pinned_id_mismatch",
-            Self::ChainTooLong => "chain_too_long",
-            Self::Timeout => "timeout",
-            Self::Unreachable => "unreachable",
-            Self::ConnectionReset => "connection_reset",
-            Self::RedirectRefused => "redirect_refused",
-            Self::HttpStatus => "http_status",
-            Self::BodyTooLarge => "body_too_large",
-            Self::WrongContentType => "wrong_content_type",
-            Self::MalformedJson => "malformed_json",
-            Self::TransferFailed => "transfer_failed",
-            Self::Frozen => "frozen",
-            Self::UnknownNode => "unknown_node",
-            Self::NotNewer => "not_newer",
-        }
-    }
-
-    /// Every code, for documentation and tests.
-    pub const ALL: &'static [RefusalCode] = &[
-        Self::BadSignature,
-        Self::PayloadTypeMismatch,
-        Self::UnknownSigningKey,
-        Self::MalformedPayload,
-        Self::InvalidPayload,
-        Self::Rollback,
-        Self::Equivocation,
-        Self::ListingRollback,
-        Self::FutureTimestamp,
-        Self::Expired,
-        Self::TooManyListings,
-        Self::ManifestMismatch,
-        Self::WrongNode,
-        Self::NodeDocument,
-        Self::NodeDocumentRollback,
-        Self::PinnedIdMismatch,
-        Self::ChainTooLong,
-        Self::Timeout,
-        Self::Unreachable,
-        Self::ConnectionReset,
-        Self::RedirectRefused,
-        Self::HttpStatus,
-        Self::BodyTooLarge,
-        Self::WrongContentType,
-        Self::MalformedJson,
-        Self::TransferFailed,
-        Self::Frozen,
-        Self::UnknownNode,
-        Self::NotNewer,
-    ];
+refusal_codes! {
+    /// No valid signature by the keys the node document names.
+    BadSignature => "bad_signature",
+    /// The envelope's payload type is not the one expected at that place.
+    PayloadTypeMismatch => "payload_type_mismatch",
+    /// A valid signature, by a key the current node document does not name.
+    UnknownSigningKey => "unknown_signing_key",
+    /// The payload is not valid JSON for its type (unknown fields, duplicate keys, ...).
+    MalformedPayload => "malformed_payload",
+    /// The payload parsed but breaks a rule of the protocol.
+    InvalidPayload => "invalid_payload",
+    /// A snapshot `seq` lower than one already seen.
+    Rollback => "rollback",
+    /// Two different snapshots signed with the same `seq` (kept as evidence).
+    Equivocation => "equivocation",
+    /// A listing version lower than one already seen.
+    ListingRollback => "listing_rollback",
+    /// Issued further in the future than the allowed clock skew.
+    FutureTimestamp => "future_timestamp",
+    /// Past its expiry.
+    Expired => "expired",
+    /// More listings than this aggregator accepts from one node.
+    TooManyListings => "too_many_listings",
+    /// The listings served do not match what the snapshot names.
+    ManifestMismatch => "manifest_mismatch",
+    /// Data about another node.
+    WrongNode => "wrong_node",
+    /// The node document chain does not verify (bad rotation, threshold, ...).
+    NodeDocument => "node_document",
+    /// A node document version older than one already seen.
+    NodeDocumentRollback => "node_document_rollback",
+    /// The first node document is not signed by the id pinned at enrolment.
+    PinnedIdMismatch => "pinned_id_mismatch",
+    /// The node document chain is longer than this aggregator walks.
+    ChainTooLong => "chain_too_long",
+    /// The node did not answer in time.
+    Timeout => "timeout",
+    /// No connection could be made.
+    Unreachable => "unreachable",
+    /// The connection was reset or closed mid-answer.
+    ConnectionReset => "connection_reset",
+    /// A redirect to another host, or too many redirects.
+    RedirectRefused => "redirect_refused",
+    /// An HTTP status other than success.
+    HttpStatus => "http_status",
+    /// A body over the size cap.
+    BodyTooLarge => "body_too_large",
+    /// Not served as JSON.
+    WrongContentType => "wrong_content_type",
+    /// Not valid JSON for that resource.
+    MalformedJson => "malformed_json",
+    /// The transfer failed for another reason.
+    TransferFailed => "transfer_failed",
+    /// The node serves the same snapshot past half its lifetime (a freeze, or a cache in
+    /// front of the node that stopped updating).
+    Frozen => "frozen",
+    /// A push about a node this aggregator does not follow.
+    UnknownNode => "unknown_node",
+    /// A push whose snapshot is not newer than the one held.
+    NotNewer => "not_newer",
 }
 
 impl std::fmt::Display for RefusalCode {
@@ -388,16 +329,40 @@ pub struct SearchCentre {
     pub lon: f64,
 }
 
-/// A page of results, paginated as HSDS does.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct GroupsPage {
+/// Where a page stands among all the results, as HSDS paginates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Pagination {
     pub total_items: usize,
     pub total_pages: usize,
     pub page_number: usize,
+    /// Items on this page.
     pub size: usize,
     pub first_page: bool,
     pub last_page: bool,
     pub empty: bool,
+}
+
+impl Pagination {
+    /// Page `page` (from 1) of `per_page` items, holding `size` of `total` results.
+    pub fn new(total: usize, page: usize, per_page: usize, size: usize) -> Self {
+        let total_pages = total.div_ceil(per_page.max(1));
+        Self {
+            total_items: total,
+            total_pages,
+            page_number: page,
+            size,
+            first_page: page == 1,
+            last_page: page >= total_pages,
+            empty: size == 0,
+        }
+    }
+}
+
+/// A page of results, paginated as HSDS does.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GroupsPage {
+    #[serde(flatten)]
+    pub pagination: Pagination,
     /// With `postcode`: where the search was centred and how precisely.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub centre: Option<SearchCentre>,

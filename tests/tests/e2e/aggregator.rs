@@ -479,11 +479,11 @@ async fn postcode_search_is_placed_by_the_postcode_data_and_sorted_by_distance()
     let near = agg
         .groups(&format!("near={},{}&radius_km=3", centre.lat, centre.lon))
         .await;
-    assert_eq!(near.total_items, page.total_items);
+    assert_eq!(near.pagination.total_items, page.pagination.total_items);
     // A district alone.
     let district = agg.groups("postcode=LS8&radius_km=5").await;
     assert_eq!(district.centre.unwrap().precision, "district");
-    assert!(district.total_items >= 1);
+    assert!(district.pagination.total_items >= 1);
     // LS1 4AP, central Leeds, 3 km from the Harehills café: found with a 5 km radius.
     let town = agg.groups("postcode=LS1%204AP&radius_km=5").await;
     assert!(town

@@ -42,10 +42,10 @@ async fn the_demo_federation_is_crawled_queried_and_independently_verifiable() {
         })
         .await
         .unwrap();
-    assert!(all.total_items >= 30);
+    assert!(all.pagination.total_items >= 30);
     assert_eq!(
         all.contents.len(),
-        all.total_items,
+        all.pagination.total_items,
         "every result on the page"
     );
     for result in &all.contents {

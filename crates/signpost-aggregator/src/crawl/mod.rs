@@ -79,15 +79,7 @@ impl Aggregator {
     /// Opens the store and loads every verified node state into the index.
     pub fn open(config: AggregatorConfig, store: Store) -> Result<Self, String> {
         let fetcher = Fetcher::new(config.crawl.timeout(), config.crawl.max_body_bytes, 4)?;
-        let issuers = config
-            .issuers
-            .iter()
-            .map(|i| TrustedIssuer {
-                id: i.id,
-                name: i.name.clone(),
-                achievements: i.achievements.clone(),
-            })
-            .collect();
+        let issuers = config.issuers.iter().map(|i| i.trusted()).collect();
         let pinned: Vec<DidKey> = config.nodes.iter().map(|n| n.id).collect();
         let health = Health::new(config.nodes.iter().map(|entry| {
             let last = persist::load_refusal(&store, &entry.id);

@@ -6,7 +6,7 @@ use serde::Serialize;
 use signpost_protocol::model::{Frequency, Listing};
 use signpost_protocol::query::Fact;
 use signpost_protocol::taxonomy::{self, Term};
-use signpost_protocol::wire::CapacityStatus;
+use signpost_protocol::wire::{CapacityStatus, Pagination};
 use signpost_protocol::{Envelope, Verified};
 use uuid::Uuid;
 
@@ -16,27 +16,15 @@ use crate::index::{QueryContext, Segment};
 /// A page, as HSDS paginates.
 #[derive(Serialize)]
 pub struct Page<T> {
-    pub total_items: usize,
-    pub total_pages: usize,
-    pub page_number: usize,
-    pub size: usize,
-    pub first_page: bool,
-    pub last_page: bool,
-    pub empty: bool,
+    #[serde(flatten)]
+    pub pagination: Pagination,
     pub contents: Vec<T>,
 }
 
 impl<T> Page<T> {
     pub fn new(contents: Vec<T>, total: usize, page: usize, per_page: usize) -> Self {
-        let total_pages = total.div_ceil(per_page.max(1));
         Self {
-            total_items: total,
-            total_pages,
-            page_number: page,
-            size: contents.len(),
-            first_page: page == 1,
-            last_page: page >= total_pages,
-            empty: contents.is_empty(),
+            pagination: Pagination::new(total, page, per_page, contents.len()),
             contents,
         }
     }

@@ -1,0 +1,66 @@
+//! What the benchmark is asked to do and what it reports: shared by [`crate::bench`] (which
+//! fills the report) and [`crate::peer`] (which adds the PostgreSQL figures), so neither
+//! imports the other.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How the benchmark is run.
+pub struct BenchOptions {
+    pub nodes: usize,
+    pub listings_per_node: usize,
+    /// Seconds of load per query type (and per same-bytes endpoint).
+    pub seconds: f64,
+    /// Concurrent HTTP clients.
+    pub concurrency: usize,
+    /// The `signpost` binary (for the farm and the node processes).
+    pub exe: PathBuf,
+    /// Also time the same queries on PostgreSQL + PostGIS, when installed.
+    pub peer: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct QueryFigures {
+    pub name: String,
+    pub path: String,
+    pub response_bytes: usize,
+    pub requests_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+    /// The same bytes served pre-built by the same HTTP stack.
+    pub same_bytes_requests_per_sec: f64,
+    pub same_bytes_p99_ms: f64,
+    pub ratio_to_same_bytes: f64,
+    /// PostgreSQL + PostGIS doing the same query (when measured).
+    pub peer_requests_per_sec: Option<f64>,
+    pub ratio_to_peer: Option<f64>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct BenchReport {
+    pub machine: String,
+    pub nodes: usize,
+    pub listings_per_node: usize,
+    pub listings: usize,
+    pub verify_strict_per_sec_one_thread: f64,
+    pub cold_crawl_secs: f64,
+    pub cold_crawl_listings_per_sec: f64,
+    pub cold_crawl_ratio_to_verify: f64,
+    pub warm_recrawl_secs: f64,
+    pub warm_recrawl_not_modified: u64,
+    pub incremental_changed_nodes: usize,
+    pub incremental_converge_secs: f64,
+    pub queries: Vec<QueryFigures>,
+    pub aggregator_rss_bytes: u64,
+    pub envelope_bytes_held: u64,
+    pub rss_ratio_to_envelopes: f64,
+    pub node_binary_bytes: u64,
+    pub node_startup_ms: f64,
+    pub node_rss_idle_empty_bytes: u64,
+    pub node_rss_idle_bytes: u64,
+    pub node_rss_serving_bytes: u64,
+    pub node_listings: usize,
+    pub peer: Option<String>,
+}
