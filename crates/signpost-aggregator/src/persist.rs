@@ -69,8 +69,8 @@ pub fn save(
         }
     }
     batch.put(K_FEED_SEQ, &feed_seq)?;
-    // Crawled data can always be fetched again, so the write is atomic but not fsynced per
-    // node; sled flushes on its own within half a second.
+    // Atomic here; the caller flushes (once for all concurrent installs) before serving it:
+    // nothing served, nor the rollback protection it sets up, may be lost in a crash.
     store.commit_unsynced(batch)
 }
 

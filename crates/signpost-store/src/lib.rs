@@ -130,6 +130,13 @@ impl Store {
         Ok(())
     }
 
+    /// Waits until everything written so far is on disk. Concurrent callers share the
+    /// work: one flush makes every earlier write durable (group commit).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         Ok(self.db.size_on_disk()?)

@@ -508,3 +508,20 @@ async fn postcode_search_is_placed_by_the_postcode_data_and_sorted_by_distance()
         );
     }
 }
+
+#[tokio::test]
+async fn feed_positions_never_repeat_across_restarts() {
+    let (a, _b, mut agg) = federation().await;
+    let before = agg.directory().feed(0, 100).await.unwrap();
+    assert_eq!(before.items.len(), 2, "both nodes are on the feed");
+    let highest = before.items.iter().map(|i| i.position).max().unwrap();
+    assert_eq!(before.next, highest);
+    agg.restart().await;
+    a.create(&group(9, "A New Group", 53.80, -1.55, |_| {}))
+        .await;
+    agg.crawl().await;
+    let after = agg.directory().feed(highest, 100).await.unwrap();
+    assert_eq!(after.items.len(), 1, "only the change is new");
+    assert!(after.items[0].position > highest, "{after:?}");
+    assert_eq!(after.items[0].node, a.id);
+}

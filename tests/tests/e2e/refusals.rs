@@ -419,3 +419,27 @@ async fn incremental_crawls_fetch_only_what_changed() {
         .sum();
     assert_eq!(others, 0);
 }
+
+#[tokio::test]
+async fn a_snapshot_served_past_half_its_lifetime_is_flagged_frozen_and_still_served() {
+    let mut h = hostile().await;
+    // Signed four days ago for seven: an honest node would have re-signed it by now.
+    let mut snap = h.forge.next_snapshot();
+    snap.issued_at = in_secs(-4 * 86_400);
+    snap.expires_at = in_secs(3 * 86_400);
+    let env = h.forge.sign_snapshot(&snap);
+    h.snapshot_reply(&env);
+    h.agg.crawl().await;
+    // Served again unchanged (as a 304 from a stale cache would be): flagged at once.
+    h.agg.crawl().await;
+    let health = h.agg.node_health(&h.forge.id).await;
+    assert_eq!(health.status, CrawlStatus::Frozen, "{health:?}");
+    let flag = health.last_refusal.expect("says why");
+    assert_eq!(flag.code, RefusalCode::Frozen);
+    assert!(flag.detail.contains("half its lifetime"), "{}", flag.detail);
+    assert_eq!(
+        h.agg.names("").await.len(),
+        2,
+        "still served until it expires"
+    );
+}

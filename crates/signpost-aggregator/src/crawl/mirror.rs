@@ -56,11 +56,16 @@ impl Aggregator {
             let held = self.held(&entry.id);
             let now = Utc::now();
             match self.verify_feed_item(&entry, held.as_deref(), item, now) {
-                Ok(Some(data)) => {
-                    self.health
-                        .record(&entry.id, Outcome::Updated(&data), now, &self.metrics);
-                    self.install(data, held.as_deref());
-                }
+                Ok(Some(data)) => match self.install(data, held.as_deref()) {
+                    Ok(installed) => self.health.record(
+                        &entry.id,
+                        Outcome::Updated(&installed),
+                        now,
+                        &self.metrics,
+                    ),
+                    // Not stored, so not served: read this page again.
+                    Err(e) => return Err(e),
+                },
                 Ok(None) => {}
                 Err(refused) => self.refuse(&entry, refused, now),
             }

@@ -18,8 +18,7 @@ pub mod publication;
 pub mod revocations;
 pub mod scheduler;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -50,8 +49,7 @@ pub struct Aggregator {
     revocations: RwLock<Arc<HashMap<DidKey, RevocationView>>>,
     wake: HashMap<DidKey, Arc<Notify>>,
     doc_checked: Mutex<HashMap<DidKey, Instant>>,
-    feed_seq: AtomicU64,
-    feed_positions: Mutex<HashMap<DidKey, u64>>,
+    feed: Mutex<Feed>,
     mirror_position: Mutex<u64>,
     pub metrics: Metrics,
     permits: Semaphore,
@@ -75,6 +73,33 @@ fn write<T>(lock: &RwLock<T>, value: T) {
 
 use health::lock;
 
+/// Feed positions: assigned in order, made visible only once every earlier one is installed
+/// (or given up), never repeated (the highest is stored with every install).
+struct Feed {
+    /// The last position assigned.
+    next: u64,
+    /// Every position up to this one is installed or given up.
+    visible: u64,
+    /// Installed (or given up) above `visible`.
+    installed: BTreeSet<u64>,
+    /// Each node's current position.
+    positions: HashMap<DidKey, u64>,
+}
+
+impl Feed {
+    fn installed(&mut self, node: DidKey, position: u64) {
+        self.positions.insert(node, position);
+        self.skip(position);
+    }
+
+    fn skip(&mut self, position: u64) {
+        self.installed.insert(position);
+        while self.installed.remove(&(self.visible + 1)) {
+            self.visible += 1;
+        }
+    }
+}
+
 impl Aggregator {
     /// Opens the store and loads every verified node state into the index.
     pub fn open(config: AggregatorConfig, store: Store) -> Result<Self, String> {
@@ -92,8 +117,10 @@ impl Aggregator {
         }));
         let mut index = Index::default();
         let mut positions = HashMap::new();
+        let mut highest = persist::feed_seq(&store);
         for (data, feed_seq) in persist::load(&store, &pinned) {
             positions.insert(data.id, feed_seq);
+            highest = highest.max(feed_seq);
             health.loaded(&data);
             index.replace(Arc::new(data));
         }
@@ -127,8 +154,12 @@ impl Aggregator {
             revocations: RwLock::new(Arc::new(HashMap::new())),
             wake,
             doc_checked: Mutex::new(HashMap::new()),
-            feed_seq: AtomicU64::new(persist::feed_seq(&store)),
-            feed_positions: Mutex::new(positions),
+            feed: Mutex::new(Feed {
+                next: highest,
+                visible: highest,
+                installed: BTreeSet::new(),
+                positions,
+            }),
             mirror_position: Mutex::new(0),
             metrics: Metrics::default(),
             permits,
@@ -181,13 +212,18 @@ impl Aggregator {
         })
     }
 
-    /// Nodes whose state changed after feed position `since`, oldest change first.
+    /// Nodes whose state changed after feed position `since`, oldest change first: only
+    /// positions below which every position is installed, so a reader that moves its `since`
+    /// forward never skips one installed later.
     pub fn feed_since(&self, since: u64, limit: usize) -> Vec<(u64, Arc<NodeData>)> {
+        let (visible, positions) = {
+            let feed = lock(&self.feed);
+            (feed.visible, feed.positions.clone())
+        };
         let index = self.index();
-        let positions = lock(&self.feed_positions).clone();
         let mut items: Vec<(u64, Arc<NodeData>)> = positions
             .into_iter()
-            .filter(|(_, seq)| *seq > since)
+            .filter(|(_, seq)| *seq > since && *seq <= visible)
             .filter_map(|(id, seq)| index.segment(&id).map(|s| (seq, Arc::clone(&s.data))))
             .collect();
         items.sort_by_key(|(seq, _)| *seq);
@@ -200,19 +236,71 @@ impl Aggregator {
         self.index().segment(node).map(|s| Arc::clone(&s.data))
     }
 
-    /// Stores and indexes a node's new verified state, and puts it on the feed.
-    pub fn install(&self, data: NodeData, previous: Option<&NodeData>) {
-        let feed_seq = self.feed_seq.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Err(e) = persist::save(&self.store, &data, previous, feed_seq) {
-            tracing::error!(node = %data.id, error = %e, "could not store verified data; serving it from memory");
-        }
-        lock(&self.feed_positions).insert(data.id, feed_seq);
-        // Build the node's entries before taking the index lock.
-        let prepared = crate::index::Prepared::new(Arc::new(data));
-        let mut guard = match self.index.write() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
+    /// Stores a node's new verified state durably, then indexes it and puts it on the feed.
+    /// Nothing is served before it is on disk: a crash never rolls the aggregator (or its
+    /// rollback protection) back to older data. When the store fails, the new state is not
+    /// served either, and the error says why.
+    pub fn install(
+        &self,
+        data: NodeData,
+        previous: Option<&NodeData>,
+    ) -> Result<Arc<NodeData>, String> {
+        let position = {
+            let mut feed = lock(&self.feed);
+            feed.next += 1;
+            feed.next
         };
-        guard.install(prepared);
+        let stored =
+            persist::save(&self.store, &data, previous, position).and_then(|()| self.store.flush());
+        if let Err(e) = stored {
+            lock(&self.feed).skip(position);
+            tracing::error!(node = %data.id, error = %e, "could not store verified data; still serving the previous state");
+            return Err(format!("the store failed: {e}"));
+        }
+        let id = data.id;
+        let data = Arc::new(data);
+        // Build the node's entries before taking the index lock.
+        let prepared = crate::index::Prepared::new(Arc::clone(&data));
+        {
+            let mut guard = match self.index.write() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            guard.install(prepared);
+        }
+        lock(&self.feed).installed(id, position);
+        Ok(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(n: u8) -> DidKey {
+        DidKey::new(signpost_protocol::SigningKey::from_bytes(&[n; 32]).verifying_key())
+    }
+
+    #[test]
+    fn a_position_becomes_visible_only_when_every_earlier_one_is_installed() {
+        let mut feed = Feed {
+            next: 4,
+            visible: 4,
+            installed: BTreeSet::new(),
+            positions: HashMap::new(),
+        };
+        // Positions 5 and 6 are assigned; 6 is installed first.
+        feed.installed(node(6), 6);
+        assert_eq!(
+            feed.visible, 4,
+            "6 must wait for 5, or a reader could skip 5"
+        );
+        feed.installed(node(5), 5);
+        assert_eq!(feed.visible, 6);
+        // A position given up (the store failed) does not hold the feed back.
+        feed.skip(7);
+        feed.installed(node(8), 8);
+        assert_eq!(feed.visible, 8);
+        assert!(feed.installed.is_empty());
     }
 }

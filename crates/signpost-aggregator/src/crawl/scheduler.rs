@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rand::Rng as _;
 use signpost_client::fetch::parse;
 use signpost_protocol::wire::{Refusal, RefusalCode};
@@ -14,7 +14,7 @@ use signpost_protocol::{DidKey, Envelope, Snapshot};
 use super::health::Outcome;
 use super::Aggregator;
 use crate::config::NodeEntry;
-use crate::verify::{self, SnapshotVerdict};
+use crate::verify::{self, NodeData, SnapshotVerdict};
 
 /// The wait before the next crawl of a node after `failures` failures in a row: doubling
 /// from 1 s, never more than `max_backoff` nor four intervals, with ±50% jitter.
@@ -24,6 +24,25 @@ pub fn backoff(failures: u32, interval: Duration, max_backoff: Duration) -> Dura
     base.min(max_backoff)
         .min(interval.max(Duration::from_secs(1)) * 4)
         .mul_f64(jitter)
+}
+
+/// Whether a node keeps serving a snapshot past half its lifetime. Nodes re-sign at
+/// half-life, so an unchanged snapshot that old means the node (or a cache in front of it)
+/// is frozen: still served until it expires, but flagged now rather than days later.
+pub fn frozen(held: &NodeData, now: DateTime<Utc>) -> Option<Refusal> {
+    let snap = &held.snapshot;
+    let half_life = (snap.expires_at - snap.issued_at) / 2;
+    (now > snap.issued_at + half_life).then(|| {
+        Refusal::new(
+            RefusalCode::Frozen,
+            format!(
+                "the node still serves snapshot seq {} signed at {}, past half its lifetime; \
+                 nodes re-sign at half-life: check the node, and any cache in front of it",
+                snap.seq,
+                snap.issued_at.to_rfc3339()
+            ),
+        )
+    })
 }
 
 impl Aggregator {
@@ -127,15 +146,26 @@ impl Aggregator {
         let held = self.held(&entry.id);
         let now = Utc::now();
         match self.crawl(entry, held.as_deref()).await {
-            Ok(Some(data)) => {
-                self.health
-                    .record(&entry.id, Outcome::Updated(&data), now, &self.metrics);
-                self.install(data, held.as_deref());
-                true
-            }
+            Ok(Some(data)) => match self.install(data, held.as_deref()) {
+                Ok(installed) => {
+                    self.health
+                        .record(&entry.id, Outcome::Updated(&installed), now, &self.metrics);
+                    true
+                }
+                // Verified but not stored: not served; the next crawl tries again.
+                Err(_) => false,
+            },
             Ok(None) => {
-                self.health
-                    .record(&entry.id, Outcome::Unchanged, now, &self.metrics);
+                match held.as_deref().and_then(|h| frozen(h, now)) {
+                    Some(flag) => {
+                        tracing::warn!(node = %entry.id, detail = %flag.detail, "frozen");
+                        self.health
+                            .record(&entry.id, Outcome::Flagged(&flag), now, &self.metrics)
+                    }
+                    None => self
+                        .health
+                        .record(&entry.id, Outcome::Unchanged, now, &self.metrics),
+                }
                 true
             }
             Err(refused) => {
