@@ -246,7 +246,7 @@ impl Demo {
                             .unwrap_or("weekly");
                         group.name = format!("{} ({} group)", group.name, day_name(day));
                     }
-                    publisher.create(group)?;
+                    publisher.import(group)?;
                 }
                 for achievement in spec.trained {
                     let att = issuer.attest(

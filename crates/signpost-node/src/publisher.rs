@@ -260,14 +260,30 @@ impl Publisher {
         Verified::sign(listing, &st.signing_key).map_err(NodeError::InvalidListing)
     }
 
-    /// Publishes a new listing.
-    pub fn create(&self, group: Group) -> Result<Verified<Listing>, NodeError> {
+    /// Publishes a new listing. Its capacity counts as confirmed now: the node sets
+    /// `capacity.updated_at` itself, whatever the client sent.
+    pub fn create(&self, mut group: Group) -> Result<Verified<Listing>, NodeError> {
+        let now = Utc::now();
+        group.capacity.updated_at = now;
+        self.publish_new(group, now)
+    }
+
+    /// Publishes a listing brought from elsewhere (seeding, migration) whose capacity was
+    /// confirmed at a known time: `capacity.updated_at` is kept unless it is in the future
+    /// (then it becomes now). Not reachable from the admin API.
+    pub fn import(&self, mut group: Group) -> Result<Verified<Listing>, NodeError> {
+        let now = Utc::now();
+        group.capacity.updated_at = group.capacity.updated_at.min(now);
+        self.publish_new(group, now)
+    }
+
+    fn publish_new(&self, group: Group, now: DateTime<Utc>) -> Result<Verified<Listing>, NodeError> {
         group.validate().map_err(NodeError::InvalidListing)?;
         let mut st = self.lock();
         if st.listings.len() >= self.max_listings {
             return Err(NodeError::ListingLimit(self.max_listings));
         }
-        let listing = self.sign_listing(&st, Uuid::new_v4(), group, Utc::now())?;
+        let listing = self.sign_listing(&st, Uuid::new_v4(), group, now)?;
         self.commit(
             &mut st,
             Change {
@@ -278,14 +294,20 @@ impl Publisher {
         Ok(listing)
     }
 
-    /// Replaces a listing's content; its version goes up by one.
-    pub fn replace(&self, id: Uuid, group: Group) -> Result<Verified<Listing>, NodeError> {
+    /// Replaces a listing's content; its version goes up by one. When the capacity figures
+    /// change they count as confirmed now; otherwise their confirmation time is kept (the
+    /// client's `updated_at` is never taken).
+    pub fn replace(&self, id: Uuid, mut group: Group) -> Result<Verified<Listing>, NodeError> {
         group.validate().map_err(NodeError::InvalidListing)?;
         let mut st = self.lock();
-        if !st.listings.contains_key(&id) {
-            return Err(NodeError::ListingNotFound(id));
+        let current = st.listings.get(&id).ok_or(NodeError::ListingNotFound(id))?;
+        let now = Utc::now();
+        let held = &current.group.capacity;
+        group.capacity.updated_at = held.updated_at;
+        if group.capacity != *held {
+            group.capacity.updated_at = now;
         }
-        let listing = self.sign_listing(&st, id, group, Utc::now())?;
+        let listing = self.sign_listing(&st, id, group, now)?;
         self.commit(
             &mut st,
             Change {

@@ -88,12 +88,18 @@ async fn federation() -> (TestNode, TestNode, TestAggregator) {
         },
     ))
     .await;
-    a.create(&group(3, "Leeds Walking Group", 53.7997, -1.5492, |g| {
-        g.capacity.accepting_referrals = true;
-        g.capacity.places_available = Some(10);
-        g.capacity.updated_at = Utc::now() - Duration::days(30);
-    }))
-    .await;
+    // Capacity last confirmed a month ago (seeded as an import: the admin API always
+    // confirms capacity now).
+    a.server
+        .as_ref()
+        .unwrap()
+        .publisher
+        .import(group(3, "Leeds Walking Group", 53.7997, -1.5492, |g| {
+            g.capacity.accepting_referrals = true;
+            g.capacity.places_available = Some(10);
+            g.capacity.updated_at = Utc::now() - Duration::days(30);
+        }))
+        .unwrap();
     b.create(&group(
         4,
         "Women's Circle Chapeltown",

@@ -674,3 +674,27 @@ async fn an_old_admin_token_is_refused_after_rotation() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn the_node_sets_when_capacity_was_confirmed_never_the_client() {
+    let node = TestNode::start().await;
+    let mut g = sample_group(1);
+    // A client's clock (or a typo) says 2031: that would read as "accepting" for ever.
+    g.capacity.updated_at = "2031-01-01T00:00:00Z".parse().unwrap();
+    let before = chrono::Utc::now();
+    let created = node.admin_client().create(&g).await.unwrap();
+    let confirmed = created.listing.group.capacity.updated_at;
+    assert!(confirmed >= before && confirmed <= chrono::Utc::now(), "{confirmed}");
+
+    // Replacing other facts keeps the confirmation time; changing capacity confirms it now.
+    let mut renamed = created.listing.group.clone();
+    renamed.name = "Renamed".into();
+    renamed.capacity.updated_at = "2031-01-01T00:00:00Z".parse().unwrap();
+    let id = created.listing.id;
+    let replaced = node.admin_client().replace(id, &renamed).await.unwrap();
+    assert_eq!(replaced.listing.group.capacity.updated_at, confirmed);
+    let mut fuller = replaced.listing.group.clone();
+    fuller.capacity.places_available = Some(1);
+    let replaced = node.admin_client().replace(id, &fuller).await.unwrap();
+    assert!(replaced.listing.group.capacity.updated_at > confirmed);
+}

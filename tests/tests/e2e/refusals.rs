@@ -443,3 +443,25 @@ async fn a_snapshot_served_past_half_its_lifetime_is_flagged_frozen_and_still_se
         "still served until it expires"
     );
 }
+
+#[tokio::test]
+async fn capacity_confirmed_after_the_listing_was_signed_is_unknown_not_accepting() {
+    let mut h = hostile().await;
+    let mut g = sample_group(7);
+    g.name = "Future Capacity Club".into();
+    g.capacity.accepting_referrals = true;
+    g.capacity.places_available = Some(5);
+    g.capacity.updated_at = "2031-01-01T00:00:00Z".parse().unwrap();
+    h.forge.put(h.forge.listing(Uuid::new_v4(), 1, g));
+    let snap = h.forge.snapshot();
+    h.mock.publish(&h.forge, &snap);
+    h.agg.crawl().await;
+    let page = h.agg.groups("text=future").await;
+    assert_eq!(page.contents.len(), 1, "verified and served");
+    assert_eq!(
+        page.contents[0].capacity_status,
+        signpost_protocol::wire::CapacityStatus::Unknown
+    );
+    let accepting = h.agg.groups("text=future&accepting=true").await;
+    assert!(accepting.contents.is_empty(), "never matches accepting=true");
+}
