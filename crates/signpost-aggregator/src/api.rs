@@ -99,14 +99,13 @@ pub async fn group(
     let listing = data.listings.get(&id).ok_or_else(not_found)?;
     let node_documents: Vec<&Envelope> = data.chain.iter().map(|d| d.envelope()).collect();
 
-    // Signatures, the chain and the manifest were checked when the data was received (only
-    // verified data is held); freshness is checked now.
-    let at = data.verified_at;
-    let checks = vec![
-        check("node_document_chain", at, Ok(())),
-        check("snapshot_signature", at, Ok(())),
-        check("listing_signature", at, Ok(())),
-        check("listing_in_snapshot", at, Ok(())),
+    // Every check computed now from the verified state (signatures were verified on receipt,
+    // at `verified_at`, under the keys these checks name).
+    let mut checks: Vec<ProvenanceCheck> = crate::verify::provenance_checks(data, listing, now)
+        .into_iter()
+        .map(|(name, result)| check(name, now, result))
+        .collect();
+    checks.extend([
         check("snapshot_fresh", now, fresh(data.snapshot.expires_at, now)),
         check("listing_fresh", now, fresh(listing.expires_at, now)),
         check(
@@ -121,7 +120,7 @@ pub async fn group(
                 ))
             },
         ),
-    ];
+    ]);
     let attestations = data
         .attestations
         .iter()

@@ -21,6 +21,10 @@ struct NodeMeta {
     verified_at: chrono::DateTime<chrono::Utc>,
     /// Every listing envelope the snapshot names (one value per node: sled's cost is per key).
     listings: Vec<Envelope>,
+    /// The key each listing was verified under, in the same order (stores written before
+    /// this field existed lack it: their listings are verified again on loading).
+    #[serde(default)]
+    listing_signers: Vec<DidKey>,
 }
 
 fn k_meta(node: &DidKey) -> String {
@@ -56,6 +60,11 @@ pub fn save(
             .listings
             .values()
             .map(|l| l.envelope().clone())
+            .collect(),
+        listing_signers: data
+            .listings
+            .values()
+            .map(|l| DidKey::new(l.signer()))
             .collect(),
     };
     batch.put(&k_meta(&data.id), &meta)?;
@@ -138,17 +147,24 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
         return Ok(None);
     };
     let chain = chain::verify_chain(node, meta.chain).map_err(|e| e.to_string())?;
-    let signer = chain
+    let keys = chain
         .last()
-        .and_then(|d| d.signing_verifying_keys().first().copied())
-        .ok_or("no signing key")?;
-    let snapshot =
-        Verified::<Snapshot>::from_own_store(meta.snapshot, signer).map_err(|e| e.to_string())?;
+        .map(|d| d.signing_verifying_keys())
+        .ok_or("no node document")?;
+    // The snapshot was verified under the current keys; which one is not needed later.
+    let snapshot = Verified::<Snapshot>::verify(meta.snapshot, &keys).map_err(|e| e.to_string())?;
     let named: HashSet<_> = snapshot.listings.iter().map(|e| e.id).collect();
     let mut listings = BTreeMap::new();
-    for env in meta.listings {
-        let listing =
-            Verified::<Listing>::from_own_store(env, signer).map_err(|e| e.to_string())?;
+    let signers = meta.listing_signers;
+    for (n, env) in meta.listings.into_iter().enumerate() {
+        // Attributed to the key it was verified under when stored; verified again when that
+        // is not known (older stores) or no longer a current key.
+        let listing = match signers.get(n).map(|d| *d.key()) {
+            Some(signer) if keys.contains(&signer) => {
+                Verified::<Listing>::from_own_store(env, signer).map_err(|e| e.to_string())?
+            }
+            _ => Verified::<Listing>::verify(env, &keys).map_err(|e| e.to_string())?,
+        };
         if named.contains(&listing.id) {
             listings.insert(listing.id, listing);
         }

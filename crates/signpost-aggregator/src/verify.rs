@@ -326,7 +326,31 @@ pub fn assemble(
                     now,
                     limits,
                 )?;
-                h.clone()
+                if keys.contains(&h.signer()) {
+                    h.clone()
+                } else {
+                    // The signing keys changed: a listing kept from before must verify under
+                    // the keys the node document names now.
+                    let what = format!("listing {}", entry.id);
+                    Verified::<Listing>::verify(h.envelope().clone(), &keys).map_err(|e| {
+                        match refusal(&what, h.envelope(), e) {
+                            r if matches!(
+                                r.code,
+                                RefusalCode::BadSignature | RefusalCode::UnknownSigningKey
+                            ) =>
+                            {
+                                Refusal::new(
+                                    RefusalCode::UnknownSigningKey,
+                                    format!(
+                                    "{what} is signed by a key the node document no longer names; \
+                                     the node must re-sign it"
+                                ),
+                                )
+                            }
+                            r => r,
+                        }
+                    })?
+                }
             }
             (h, Some(env)) => verify_listing(env, node, &keys, entry, h, now, limits)?,
             (_, None) => {
@@ -352,4 +376,61 @@ pub fn assemble(
         attestations,
         verified_at: now,
     })
+}
+
+/// The checks behind a held listing, computed from the verified state now (nothing is
+/// written down as passed): the node-document chain runs from the pinned id version by
+/// version and its current document has not expired; the snapshot and the listing were
+/// verified under keys the current document names; the listing is the one the snapshot's
+/// manifest names.
+pub fn provenance_checks(
+    data: &NodeData,
+    listing: &Verified<Listing>,
+    now: DateTime<Utc>,
+) -> Vec<(&'static str, Result<(), String>)> {
+    let keys = data.signing_keys();
+    let chain = (|| {
+        let first = data.chain.first().ok_or("no node document")?;
+        if first.id != data.id {
+            return Err(format!("version 1 names {}, not the pinned id", first.id));
+        }
+        for (n, doc) in data.chain.iter().enumerate() {
+            if doc.version != n as u64 + 1 || doc.id != data.id {
+                return Err(format!("version {} is out of place", doc.version));
+            }
+        }
+        let current = data.chain.last().ok_or("no node document")?;
+        if current.expires <= now {
+            return Err(format!(
+                "node document version {} expired at {}",
+                current.version,
+                current.expires.to_rfc3339()
+            ));
+        }
+        Ok(())
+    })();
+    let signed = |what: &str, signer: VerifyingKey| {
+        if keys.contains(&signer) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what} was verified under {}, which the current node document no longer names",
+                DidKey::new(signer)
+            ))
+        }
+    };
+    let in_snapshot = match data.snapshot.listings.iter().find(|e| e.id == listing.id) {
+        Some(e) if e.sha256 == listing.digest() && e.version == listing.version => Ok(()),
+        Some(_) => Err("the snapshot names another version of this listing".to_owned()),
+        None => Err("the snapshot does not name this listing".to_owned()),
+    };
+    vec![
+        ("node_document_chain", chain),
+        (
+            "snapshot_signature",
+            signed("the snapshot", data.snapshot.signer()),
+        ),
+        ("listing_signature", signed("the listing", listing.signer())),
+        ("listing_in_snapshot", in_snapshot),
+    ]
 }

@@ -277,7 +277,11 @@ impl Publisher {
         self.publish_new(group, now)
     }
 
-    fn publish_new(&self, group: Group, now: DateTime<Utc>) -> Result<Verified<Listing>, NodeError> {
+    fn publish_new(
+        &self,
+        group: Group,
+        now: DateTime<Utc>,
+    ) -> Result<Verified<Listing>, NodeError> {
         group.validate().map_err(NodeError::InvalidListing)?;
         let mut st = self.lock();
         if st.listings.len() >= self.max_listings {

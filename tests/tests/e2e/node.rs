@@ -684,7 +684,10 @@ async fn the_node_sets_when_capacity_was_confirmed_never_the_client() {
     let before = chrono::Utc::now();
     let created = node.admin_client().create(&g).await.unwrap();
     let confirmed = created.listing.group.capacity.updated_at;
-    assert!(confirmed >= before && confirmed <= chrono::Utc::now(), "{confirmed}");
+    assert!(
+        confirmed >= before && confirmed <= chrono::Utc::now(),
+        "{confirmed}"
+    );
 
     // Replacing other facts keeps the confirmation time; changing capacity confirms it now.
     let mut renamed = created.listing.group.clone();

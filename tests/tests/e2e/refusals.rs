@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use signpost_aggregator::config::AggregatorConfig;
 use signpost_protocol::model::PayloadKind;
-use signpost_protocol::{DidKey, Envelope, NodeDocument, Verified};
+use signpost_protocol::{DidKey, Envelope, Listing, NodeDocument, Verified};
 use signpost_tests::mock::{in_secs, sign_raw};
 use signpost_tests::{sample_group, Forge, MockNode, Reply, TestAggregator};
 use uuid::Uuid;
@@ -463,5 +463,54 @@ async fn capacity_confirmed_after_the_listing_was_signed_is_unknown_not_acceptin
         signpost_protocol::wire::CapacityStatus::Unknown
     );
     let accepting = h.agg.groups("text=future&accepting=true").await;
-    assert!(accepting.contents.is_empty(), "never matches accepting=true");
+    assert!(
+        accepting.contents.is_empty(),
+        "never matches accepting=true"
+    );
+}
+
+#[tokio::test]
+async fn listings_signed_by_a_rotated_out_key_are_not_kept_on_after_rotation() {
+    let mut h = hostile().await;
+    // A proper rotation: version 2, signed by the root key, names only a new signing key.
+    let new_key = signpost_protocol::keys::generate();
+    let current: NodeDocument =
+        serde_json::from_slice(&h.forge.docs[0].payload_bytes().unwrap()).unwrap();
+    let v2 = NodeDocument {
+        version: 2,
+        signing_keys: vec![DidKey::new(new_key.verifying_key())],
+        ..current
+    };
+    h.forge.docs.push(
+        Verified::sign(v2, &h.forge.root)
+            .unwrap()
+            .envelope()
+            .clone(),
+    );
+    h.forge.signing = new_key;
+    // The new snapshot names the listings as they were: signed by the key now gone.
+    let snap = h.forge.snapshot();
+    h.mock.publish(&h.forge, &snap);
+    let health = h.refused(RefusalCode::UnknownSigningKey).await;
+    assert!(
+        health.last_refusal.unwrap().detail.contains("re-sign"),
+        "says what the node must do"
+    );
+    // Once the node re-signs them under the new key, the new state is accepted.
+    let listings: Vec<Listing> = h
+        .forge
+        .listings
+        .iter()
+        .map(|(_, e)| serde_json::from_slice(&e.payload_bytes().unwrap()).unwrap())
+        .collect();
+    for mut l in listings {
+        l.version += 1;
+        h.forge.put(l);
+    }
+    let snap = h.forge.snapshot();
+    h.mock.publish(&h.forge, &snap);
+    h.agg.crawl().await;
+    let health = h.agg.node_health(&h.forge.id).await;
+    assert_eq!(health.status, CrawlStatus::Healthy, "{health:?}");
+    assert_eq!(health.seq, Some(3));
 }

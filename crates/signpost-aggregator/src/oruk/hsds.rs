@@ -348,7 +348,18 @@ impl<'a> Renderer<'a> {
                 node: &seg.id,
                 listing_id: l.id,
                 listing_version: l.version,
-                verification_status: "verified",
+                verification_status: if crate::verify::provenance_checks(
+                    &seg.data,
+                    l,
+                    self.ctx.now,
+                )
+                .iter()
+                .all(|(_, r)| r.is_ok())
+                {
+                    "verified"
+                } else {
+                    "unverified"
+                },
                 verified_at: seg.data.verified_at,
                 provenance_url: format!("{}/v1/groups/{}/{}", self.base, seg.id, l.id),
                 capacity_status: capacity,
