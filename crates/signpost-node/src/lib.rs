@@ -252,6 +252,17 @@ async fn refresh_loop(
     loop {
         ticker.tick().await;
         let p = Arc::clone(&publisher);
+        match tokio::task::spawn_blocking(move || p.renew_document_if_due(chrono::Utc::now())).await
+        {
+            Ok(Ok(true)) => {
+                tracing::info!("renewed the node document before it expires");
+                changed.notify_one();
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "node document not renewed"),
+            Err(e) => tracing::error!(error = %e, "renewal task failed"),
+        }
+        let p = Arc::clone(&publisher);
         match tokio::task::spawn_blocking(move || p.refresh_if_due(chrono::Utc::now())).await {
             Ok(Ok(true)) => {
                 tracing::info!("re-signed listings and snapshot before expiry");

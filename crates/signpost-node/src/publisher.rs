@@ -429,6 +429,49 @@ impl Publisher {
         Ok(doc)
     }
 
+    /// Renews the node document (a new version with the same keys and a new expiry) once
+    /// less than half its lifetime is left, so aggregators never see it expire. Needs the
+    /// root key on this machine; without it, says so (`RootKeyUnavailable`) when renewal is
+    /// due. Returns whether it renewed.
+    pub fn renew_document_if_due(&self, now: DateTime<Utc>) -> Result<bool, NodeError> {
+        let due = {
+            let st = self.lock();
+            st.node()?.expires <= now + Duration::days(NODE_DOCUMENT_LIFETIME_DAYS / 2)
+        };
+        if !due {
+            return Ok(false);
+        }
+        let root_path = self.dir.join(ROOT_KEY_FILE);
+        if !root_path.exists() {
+            return Err(NodeError::RootKeyUnavailable(format!(
+                "the node document must be renewed before it expires and the root key is not at {}",
+                root_path.display()
+            )));
+        }
+        let root = keyfile::read_key(&root_path)
+            .map_err(|e| NodeError::RootKeyUnavailable(e.to_string()))?;
+        let mut st = self.lock();
+        let current = st.node()?.payload().clone();
+        let next = NodeDocument {
+            version: current.version + 1,
+            issued_at: now,
+            expires: now + Duration::days(NODE_DOCUMENT_LIFETIME_DAYS),
+            ..current
+        };
+        let doc = Verified::sign(next, &root).map_err(NodeError::InvalidListing)?;
+        let doc = chain::verify_next(st.node()?, doc.envelope().clone()).map_err(|e| {
+            NodeError::RootKeyUnavailable(format!("root key does not control this node: {e}"))
+        })?;
+        self.commit(
+            &mut st,
+            Change {
+                node_doc: Some(doc),
+                ..Change::default()
+            },
+        )?;
+        Ok(true)
+    }
+
     /// Re-signs every listing and the snapshot (new versions, new expiry).
     pub fn resign_all(&self) -> Result<(), NodeError> {
         let mut st = self.lock();

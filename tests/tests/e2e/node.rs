@@ -701,3 +701,21 @@ async fn the_node_sets_when_capacity_was_confirmed_never_the_client() {
     let replaced = node.admin_client().replace(id, &fuller).await.unwrap();
     assert!(replaced.listing.group.capacity.updated_at > confirmed);
 }
+
+#[tokio::test]
+async fn the_node_renews_its_document_well_before_it_expires() {
+    let node = TestNode::start().await;
+    let publisher = &node.server.as_ref().unwrap().publisher;
+    let now = chrono::Utc::now();
+    assert!(
+        !publisher.renew_document_if_due(now).unwrap(),
+        "not due yet"
+    );
+    // Seven months on, less than half of the year's lifetime is left: renewed.
+    let later = now + chrono::Duration::days(200);
+    assert!(publisher.renew_document_if_due(later).unwrap());
+    let doc = node.node_document().await;
+    assert_eq!(doc.version, 2, "a new version, verified along the chain");
+    assert!(doc.expires > later + chrono::Duration::days(300));
+    assert_eq!(doc.signing_keys.len(), 1, "same keys");
+}

@@ -514,3 +514,43 @@ async fn listings_signed_by_a_rotated_out_key_are_not_kept_on_after_rotation() {
     assert_eq!(health.status, CrawlStatus::Healthy, "{health:?}");
     assert_eq!(health.seq, Some(3));
 }
+
+#[tokio::test]
+async fn an_expired_node_document_is_not_trusted_on_a_warm_aggregator() {
+    let mut forge = Forge::new("Expiring Org");
+    // Version 1 expires in two seconds and is never renewed.
+    let mut doc: NodeDocument =
+        serde_json::from_slice(&forge.docs[0].payload_bytes().unwrap()).unwrap();
+    doc.expires = in_secs(2);
+    forge.docs[0] = Verified::sign(doc, &forge.root).unwrap().envelope().clone();
+    forge.put(forge.listing(Uuid::new_v4(), 1, sample_group(1)));
+    let mock = MockNode::start().await;
+    let snap = forge.snapshot();
+    mock.publish(&forge, &snap);
+    let agg = TestAggregator::manual(&[forge.entry(&mock.url)], |_| {}).await;
+    agg.crawl().await;
+    assert_eq!(
+        agg.node_health(&forge.id).await.status,
+        CrawlStatus::Healthy
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // New data signed by the keys of the expired document: refused, and the reason given.
+    forge.put(forge.listing(Uuid::new_v4(), 1, sample_group(2)));
+    let snap = forge.snapshot();
+    mock.publish(&forge, &snap);
+    agg.crawl().await;
+    let health = agg.node_health(&forge.id).await;
+    assert_eq!(health.status, CrawlStatus::Failing, "{health:?}");
+    let refusal = health.last_refusal.unwrap();
+    assert_eq!(refusal.code, RefusalCode::Expired);
+    assert!(
+        refusal.detail.contains("node document"),
+        "{}",
+        refusal.detail
+    );
+    assert_eq!(
+        agg.names("").await.len(),
+        1,
+        "the new listing was not taken"
+    );
+}

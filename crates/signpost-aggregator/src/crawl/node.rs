@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use signpost_client::node::DEFAULT_MAX_CHAIN;
+use signpost_client::node::{check_current, DEFAULT_MAX_CHAIN};
 use signpost_client::NodeClient;
 use signpost_protocol::wire::{Refusal, RefusalCode};
 use signpost_protocol::{NodeDocument, Verified};
@@ -61,7 +61,10 @@ impl Aggregator {
             t.elapsed() >= Duration::from_secs(self.config.crawl.node_document_refresh_secs)
         });
         let held_chain = held.map(|h| h.chain.clone()).unwrap_or_default();
-        let mut chain = if held.is_none() || refresh_due {
+        // Keys are trusted only while the document naming them is current: an expired one is
+        // walked again (the node should have renewed it), never used as it is.
+        let expired = check_current(&held_chain, now).is_err();
+        let mut chain = if held.is_none() || refresh_due || expired {
             self.refresh_chain(entry, &client, &held_chain).await?
         } else {
             held_chain

@@ -60,6 +60,9 @@ impl Aggregator {
             )
         })?;
         if let Some(held) = self.held(&claimed.node) {
+            if let Err(e) = signpost_client::node::check_current(&held.chain, Utc::now()) {
+                return Err(Refusal::from(e));
+            }
             match verify::verify_snapshot(
                 envelope,
                 &claimed.node,

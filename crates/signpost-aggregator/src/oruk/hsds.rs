@@ -348,13 +348,9 @@ impl<'a> Renderer<'a> {
                 node: &seg.id,
                 listing_id: l.id,
                 listing_version: l.version,
-                verification_status: if crate::verify::provenance_checks(
-                    &seg.data,
-                    l,
-                    self.ctx.now,
-                )
-                .iter()
-                .all(|(_, r)| r.is_ok())
+                verification_status: if crate::verify::provenance_checks(&seg.data, l, self.ctx.now)
+                    .iter()
+                    .all(|(_, r)| r.is_ok())
                 {
                     "verified"
                 } else {
