@@ -184,3 +184,46 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
     };
     Ok(Some((data, meta.feed_seq)))
 }
+
+/// The highest revocation list seen from an issuer, and when it was fetched.
+#[derive(Serialize, Deserialize)]
+pub struct HeldRevocations {
+    pub envelope: Envelope,
+    pub fetched_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn k_revocations(issuer: &DidKey) -> String {
+    format!("revocations/{issuer}")
+}
+
+/// Keeps the revocation list now in use, durably: after a restart (and on a mirror that
+/// restarts) an older list, such as a cached copy, can never un-revoke.
+pub fn save_revocations(
+    store: &Store,
+    issuer: &DidKey,
+    held: &HeldRevocations,
+) -> Result<(), StoreError> {
+    let mut batch = WriteBatch::new();
+    batch.put(&k_revocations(issuer), held)?;
+    store.commit(batch)
+}
+
+pub fn load_revocations(store: &Store, issuer: &DidKey) -> Option<HeldRevocations> {
+    store.get(&k_revocations(issuer)).ok().flatten()
+}
+
+/// Keeps two different revocation lists signed with the same version as evidence.
+pub fn save_revocation_evidence(
+    store: &Store,
+    issuer: &DidKey,
+    version: u64,
+    first: &Envelope,
+    second: &Envelope,
+) -> Result<(), StoreError> {
+    let mut batch = WriteBatch::new();
+    batch.put(
+        &format!("evidence/revocations/{issuer}/{version:020}"),
+        &(first, second),
+    )?;
+    store.commit(batch)
+}

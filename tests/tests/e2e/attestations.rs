@@ -394,3 +394,64 @@ async fn revocation_list_expired_foreign_or_unreachable_fails_closed() {
     let status = audit(&agg, &w.issuer.id()).await[0]["status"].clone();
     assert_eq!(status, "revocation_status_unknown");
 }
+
+/// A revocation list of `version` revoking `revoked`, signed by `key`.
+fn list_with(
+    issuer: DidKey,
+    key: &ed25519_dalek::SigningKey,
+    version: u64,
+    revoked: &[&str],
+) -> Envelope {
+    let now = Utc::now();
+    let list = RevocationList {
+        issuer,
+        version,
+        issued_at: now - Duration::minutes(1),
+        expires_at: now + Duration::days(7),
+        revoked: revoked.iter().map(|s| s.to_string()).collect(),
+    };
+    sign_raw(&list, PayloadKind::Revocations.media_type(), key)
+}
+
+#[tokio::test]
+async fn an_older_list_never_unrevokes_after_a_restart_and_a_forked_list_is_refused() {
+    let mut w = world().await;
+    let now = Utc::now();
+    let att = w
+        .issuer
+        .attest(w.a.id, TIP, None, now - Duration::days(1), now + Duration::days(30))
+        .unwrap();
+    import(&w.a, att.envelope()).await;
+    let key =
+        signpost_store::keyfile::read_key(&w.issuer_dir.path().join(signpost_issuer::KEY_FILE))
+            .unwrap();
+    let lists = MockNode::start().await;
+    let url = format!("{}/revocations", lists.url);
+    let serial = att.serial.clone();
+    lists.json("/revocations", &list_with(w.issuer.id(), &key, 2, &[&serial]));
+    let mut agg = TestAggregator::manual(&[w.a.entry()], trust(w.issuer.id(), &url, &[TIP])).await;
+    agg.crawl().await;
+    assert_eq!(audit(&agg, &w.issuer.id()).await[0]["status"], "revoked");
+
+    // After a restart, a cache serves version 1, from before the revocation.
+    agg.restart().await;
+    lists.json("/revocations", &list_with(w.issuer.id(), &key, 1, &[]));
+    agg.crawl().await;
+    assert_eq!(
+        audit(&agg, &w.issuer.id()).await[0]["status"],
+        "revoked",
+        "the kept version 2 still counts"
+    );
+    assert!(verified_nodes(&agg, TIP).await.is_empty());
+
+    // Version 2 again, with other contents: equivocation, refused and kept as evidence.
+    lists.json("/revocations", &list_with(w.issuer.id(), &key, 2, &[]));
+    agg.crawl().await;
+    assert_eq!(audit(&agg, &w.issuer.id()).await[0]["status"], "revoked");
+    let evidence = agg
+        .state()
+        .store
+        .keys(&format!("evidence/revocations/{}/", w.issuer.id()))
+        .count();
+    assert_eq!(evidence, 1);
+}

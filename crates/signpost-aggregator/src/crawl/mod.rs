@@ -151,7 +151,7 @@ impl Aggregator {
             issuers,
             index: RwLock::new(index),
             health,
-            revocations: RwLock::new(Arc::new(HashMap::new())),
+            revocations: RwLock::new(Arc::new(revocations::load(&store, &config.issuers))),
             wake,
             doc_checked: Mutex::new(HashMap::new()),
             feed: Mutex::new(Feed {
