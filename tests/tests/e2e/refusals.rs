@@ -554,3 +554,58 @@ async fn an_expired_node_document_is_not_trusted_on_a_warm_aggregator() {
         "the new listing was not taken"
     );
 }
+
+#[tokio::test]
+async fn only_a_verified_newer_push_wakes_a_crawl() {
+    let mut forge = Forge::new("Pushing Org");
+    forge.put(forge.listing(Uuid::new_v4(), 1, sample_group(1)));
+    let mock = MockNode::start().await;
+    let snap = forge.snapshot();
+    mock.publish(&forge, &snap);
+    let agg = TestAggregator::crawling(&[forge.entry(&mock.url)], |c| {
+        c.crawl.interval_secs = 300;
+    })
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while agg.names("").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "first crawl");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let polls = || mock.hits("/v1/snapshot") + mock.hits("/v1/bundle");
+    let before = polls();
+    let ping = |env: &Envelope| {
+        let agg = agg.url.clone();
+        let env = env.clone();
+        async move {
+            signpost_tests::client()
+                .post(format!("{agg}/v1/ping"))
+                .json(&env)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Forged: a newer snapshot naming the node, signed by someone else.
+    let stranger = signpost_protocol::keys::generate();
+    let mut forged = forge.next_snapshot();
+    forged.seq += 10;
+    let forged = sign_raw(&forged, PayloadKind::Snapshot.media_type(), &stranger);
+    for _ in 0..5 {
+        signpost_tests::assert_problem(ping(&forged).await, 422, "ping_refused").await;
+    }
+    // A replay of what is held.
+    signpost_tests::assert_problem(ping(&snap).await, 422, "ping_refused").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(polls(), before, "no crawl was woken");
+
+    // The node's genuine next snapshot: crawled at once.
+    forge.put(forge.listing(Uuid::new_v4(), 1, sample_group(2)));
+    let next = forge.snapshot();
+    mock.publish(&forge, &next);
+    assert_eq!(ping(&next).await.status(), 202);
+    while agg.names("").await.len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "woken crawl");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -48,6 +48,7 @@ pub struct Aggregator {
     pub health: Health,
     revocations: RwLock<Arc<HashMap<DidKey, RevocationView>>>,
     wake: HashMap<DidKey, Arc<Notify>>,
+    last_wake: Mutex<HashMap<DidKey, Option<Instant>>>,
     doc_checked: Mutex<HashMap<DidKey, Instant>>,
     feed: Mutex<Feed>,
     mirror_position: Mutex<u64>,
@@ -153,6 +154,7 @@ impl Aggregator {
             health,
             revocations: RwLock::new(Arc::new(revocations::load(&store, &config.issuers))),
             wake,
+            last_wake: Mutex::new(HashMap::new()),
             doc_checked: Mutex::new(HashMap::new()),
             feed: Mutex::new(Feed {
                 next: highest,

@@ -3,7 +3,7 @@
 //! (a node posting its new signed snapshot to `/v1/ping`).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rand::Rng as _;
@@ -11,7 +11,7 @@ use signpost_client::fetch::parse;
 use signpost_protocol::wire::{Refusal, RefusalCode};
 use signpost_protocol::{DidKey, Envelope, Snapshot};
 
-use super::health::Outcome;
+use super::health::{lock, Outcome};
 use super::Aggregator;
 use crate::config::NodeEntry;
 use crate::verify::{self, NodeData, SnapshotVerdict};
@@ -46,8 +46,12 @@ pub fn frozen(held: &NodeData, now: DateTime<Utc>) -> Option<Refusal> {
 }
 
 impl Aggregator {
-    /// A verified push: the body is the node's new signed snapshot. Wakes its crawl when it
-    /// verifies under the node's keys and is newer than what is held.
+    /// A push: the body is the node's new signed snapshot. It wakes the node's crawl only
+    /// when it verifies under the keys held for the node and is newer than what is held, and
+    /// at most once a second per node: a forged or replayed ping never turns this aggregator
+    /// into an amplifier against a small charity's server. A snapshot signed by a key not
+    /// yet known (anyone can claim one) wakes nothing: after a signing-key rotation the
+    /// change is found by the next scheduled crawl.
     pub fn ping(&self, envelope: Envelope) -> Result<DidKey, Refusal> {
         let bytes = envelope
             .payload_bytes()
@@ -59,26 +63,38 @@ impl Aggregator {
                 "this aggregator does not follow that node",
             )
         })?;
-        if let Some(held) = self.held(&claimed.node) {
-            if let Err(e) = signpost_client::node::check_current(&held.chain, Utc::now()) {
-                return Err(Refusal::from(e));
+        let held = self.held(&claimed.node).ok_or_else(|| {
+            Refusal::new(
+                RefusalCode::UnknownSigningKey,
+                "nothing from this node has been verified yet, so a push cannot be; it is crawled on its schedule",
+            )
+        })?;
+        let now = Utc::now();
+        signpost_client::node::check_current(&held.chain, now).map_err(Refusal::from)?;
+        match verify::verify_snapshot(
+            envelope,
+            &claimed.node,
+            &held.signing_keys(),
+            Some(&held.snapshot),
+            now,
+            &self.limits,
+        ) {
+            Ok(SnapshotVerdict::Newer { .. }) => {}
+            Ok(SnapshotVerdict::Same) => {
+                return Err(Refusal::new(RefusalCode::NotNewer, "already held"))
             }
-            match verify::verify_snapshot(
-                envelope,
-                &claimed.node,
-                &held.signing_keys(),
-                Some(&held.snapshot),
-                Utc::now(),
-                &self.limits,
-            ) {
-                Ok(SnapshotVerdict::Newer { .. }) => {}
-                Ok(SnapshotVerdict::Same) => {
-                    return Err(Refusal::new(RefusalCode::NotNewer, "already held"))
-                }
-                // A rotated key is only learnt by crawling: let the crawl decide.
-                Err(r) if r.refusal.code == RefusalCode::UnknownSigningKey => {}
-                Err(r) => return Err(r.refusal),
+            Err(r) => return Err(r.refusal),
+        }
+        {
+            let mut last = lock(&self.last_wake);
+            let at = last.entry(claimed.node).or_insert(None);
+            if at.is_some_and(|t: Instant| t.elapsed() < Duration::from_secs(1)) {
+                return Err(Refusal::new(
+                    RefusalCode::NotNewer,
+                    "a crawl of this node was woken moments ago",
+                ));
             }
+            *at = Some(Instant::now());
         }
         notify.notify_one();
         Ok(claimed.node)
