@@ -12,7 +12,9 @@ use crate::wire::{CapacityStatus, SearchCentre};
 
 pub const DEFAULT_PER_PAGE: usize = 20;
 pub const MAX_PER_PAGE: usize = 100;
-pub const MAX_RADIUS_KM: f64 = 500.0;
+pub const MAX_RADIUS_KM: f64 = 100.0;
+/// The most distinct words a text search may have.
+pub const MAX_WORDS: usize = 10;
 
 /// `GET /v1/groups` parameters as they arrive (all optional strings; parsed by
 /// [`GroupQuery::parse`]).
@@ -20,7 +22,8 @@ pub const MAX_RADIUS_KM: f64 = 500.0;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RawGroupQuery {
-    /// Words to find in the name or description (case and accents ignored).
+    /// Words to find in the name or description (case and accents ignored; words of one
+    /// letter and repeats are left out; at most 10 words).
     pub text: Option<String>,
     /// Category ids, comma-separated; a group matches if it has any of them.
     pub category: Option<String>,
@@ -30,7 +33,7 @@ pub struct RawGroupQuery {
     /// results sorted by distance from where it is; the page says how precisely it was
     /// placed (`centre.precision`: unit, sector or district).
     pub postcode: Option<String>,
-    /// Radius around `near` or `postcode`, km (default 10, at most 500).
+    /// Radius around `near` or `postcode`, km (default 10, at most 100).
     pub radius_km: Option<String>,
     /// BCP 47 language tags, comma-separated; a group matches if it speaks any of them.
     pub language: Option<String>,
@@ -356,7 +359,27 @@ impl GroupQuery {
                 "longer than 200 characters",
             ));
         }
-        let words = text::words(text);
+        // Repeated words count once; one-letter words (the "s" of "women's") would match
+        // nearly everything as a prefix, so they are left out, unless nothing else is left.
+        let mut words = text::words(text);
+        let mut seen = std::collections::HashSet::new();
+        words.retain(|w| seen.insert(w.clone()));
+        let longer: Vec<String> = words.iter().filter(|w| w.len() > 1).cloned().collect();
+        if !words.is_empty() && longer.is_empty() {
+            return Err(err(
+                QueryCode::TextTooBroad,
+                "text",
+                "search for words of at least 2 letters",
+            ));
+        }
+        let words = longer;
+        if words.len() > MAX_WORDS {
+            return Err(err(
+                QueryCode::TextTooBroad,
+                "text",
+                format!("search for at most {MAX_WORDS} different words"),
+            ));
+        }
 
         let categories = list(&raw.category);
         for c in &categories {
@@ -664,6 +687,12 @@ mod tests {
     }
 
     #[test]
+    fn repeated_and_one_letter_words_cost_nothing() {
+        let q = GroupQuery::parse(&raw(&[("text", "women's women's group group group")])).unwrap();
+        assert_eq!(q.words, vec!["women", "group"]);
+    }
+
+    #[test]
     fn each_mistake_has_its_code() {
         let code = |pairs: &[(&str, &str)]| GroupQuery::parse(&raw(pairs)).unwrap_err().code;
         assert_eq!(code(&[("radius_km", "5")]), QueryCode::RadiusWithoutNear);
@@ -678,6 +707,14 @@ mod tests {
         assert_eq!(code(&[("per_page", "1000")]), QueryCode::PerPageTooLarge);
         assert_eq!(code(&[("page", "0")]), QueryCode::InvalidPage);
         assert_eq!(code(&[("free", "yes")]), QueryCode::InvalidParameter);
+        assert_eq!(code(&[("text", "a")]), QueryCode::TextTooBroad);
+        assert_eq!(code(&[("text", "a b c")]), QueryCode::TextTooBroad);
+        let many: String = (0..11).map(|i| format!("word{i} ")).collect();
+        assert_eq!(code(&[("text", &many)]), QueryCode::TextTooBroad);
+        assert_eq!(
+            code(&[("near", "53.8,-1.5"), ("radius_km", "101")]),
+            QueryCode::InvalidRadius
+        );
         assert_eq!(code(&[("day", "someday")]), QueryCode::InvalidDay);
         assert_eq!(code(&[("time", "25:00")]), QueryCode::InvalidTime);
         assert_eq!(code(&[("language", "!!")]), QueryCode::InvalidLanguage);

@@ -419,7 +419,13 @@ async fn an_older_list_never_unrevokes_after_a_restart_and_a_forked_list_is_refu
     let now = Utc::now();
     let att = w
         .issuer
-        .attest(w.a.id, TIP, None, now - Duration::days(1), now + Duration::days(30))
+        .attest(
+            w.a.id,
+            TIP,
+            None,
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
         .unwrap();
     import(&w.a, att.envelope()).await;
     let key =
@@ -428,7 +434,10 @@ async fn an_older_list_never_unrevokes_after_a_restart_and_a_forked_list_is_refu
     let lists = MockNode::start().await;
     let url = format!("{}/revocations", lists.url);
     let serial = att.serial.clone();
-    lists.json("/revocations", &list_with(w.issuer.id(), &key, 2, &[&serial]));
+    lists.json(
+        "/revocations",
+        &list_with(w.issuer.id(), &key, 2, &[&serial]),
+    );
     let mut agg = TestAggregator::manual(&[w.a.entry()], trust(w.issuer.id(), &url, &[TIP])).await;
     agg.crawl().await;
     assert_eq!(audit(&agg, &w.issuer.id()).await[0]["status"], "revoked");

@@ -181,8 +181,12 @@ pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
     }
     if q.postcode.is_some() {
         let metres: f64 = number("proximity", &q.proximity)?.unwrap_or(5000.0);
-        if !(metres > 0.0 && metres <= 500_000.0) {
-            return Err(bad("proximity", "metres, more than 0 and at most 500000"));
+        let max = signpost_protocol::query::MAX_RADIUS_KM * 1000.0;
+        if !(metres > 0.0 && metres <= max) {
+            return Err(bad(
+                "proximity",
+                format!("metres, more than 0 and at most {max}"),
+            ));
         }
         raw.radius_km = Some((metres / 1000.0).to_string());
     } else if q.proximity.is_some() {
