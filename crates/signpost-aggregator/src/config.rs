@@ -219,6 +219,63 @@ impl AggregatorConfig {
 
     /// Checks the policy: achievements exist, URLs look like URLs, no node twice.
     pub fn check(&self) -> Result<(), String> {
+        use signpost_http::check_range as range;
+        const YEAR: u64 = 365 * 24 * 3600;
+        range(
+            "freshness.capacity_max_age_days",
+            u64::from(self.freshness.capacity_max_age_days),
+            1,
+            3650,
+        )?;
+        range(
+            "freshness.max_clock_skew_secs",
+            self.freshness.max_clock_skew_secs,
+            0,
+            24 * 3600,
+        )?;
+        range(
+            "crawl.interval_secs",
+            self.crawl.interval_secs,
+            1,
+            7 * 24 * 3600,
+        )?;
+        range("crawl.timeout_secs", self.crawl.timeout_secs, 1, 3600)?;
+        range(
+            "crawl.max_backoff_secs",
+            self.crawl.max_backoff_secs,
+            1,
+            7 * 24 * 3600,
+        )?;
+        range(
+            "crawl.node_document_refresh_secs",
+            self.crawl.node_document_refresh_secs,
+            1,
+            YEAR,
+        )?;
+        range(
+            "crawl.concurrency",
+            self.crawl.concurrency as u64,
+            1,
+            10_000,
+        )?;
+        range(
+            "crawl.max_body_bytes",
+            self.crawl.max_body_bytes as u64,
+            1024,
+            1 << 30,
+        )?;
+        range(
+            "revocations.refresh_secs",
+            self.revocations.refresh_secs,
+            1,
+            7 * 24 * 3600,
+        )?;
+        range(
+            "revocations.grace_secs",
+            self.revocations.grace_secs,
+            0,
+            YEAR,
+        )?;
         for issuer in &self.issuers {
             for a in &issuer.achievements {
                 if !signpost_protocol::taxonomy::contains(

@@ -110,16 +110,7 @@ pub async fn start(
         App::new()
             .app_data(data.clone())
             .app_data(limiter.clone())
-            .wrap(
-                // Paths only: query strings (which can hold coordinates) and client addresses
-                // are never logged.
-                actix_web::middleware::Logger::new("%{route}xi %s %Dms")
-                    .custom_request_replace("route", |req| {
-                        format!("{} {}", req.method(), req.path())
-                    })
-                    .exclude("/healthz")
-                    .exclude("/metrics"),
-            )
+            .wrap(signpost_http::access_log())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
             .configure(oruk::configure)
             .configure(api::configure)

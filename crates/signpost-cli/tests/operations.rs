@@ -259,6 +259,14 @@ fn logs_and_stores_hold_no_precise_coordinates_client_addresses_or_tokens() {
             .unwrap();
         assert_eq!(r.status(), 200);
     }
+    // The node's log follows the same rule: a query string sent to it is not written.
+    let r = http()
+        .get(format!(
+            "{node_url}/v1/snapshot?postcode=LS8%205AB&near=53.812345,-1.512345"
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
     std::thread::sleep(Duration::from_millis(700)); // let sled flush
     agg.kill().unwrap();
     node.kill().unwrap();
@@ -300,6 +308,10 @@ fn logs_and_stores_hold_no_precise_coordinates_client_addresses_or_tokens() {
         !stored.contains("53.812345") && !stored.contains("53.8123"),
         "the store holds query coordinates"
     );
+    assert!(node_log.contains("GET /v1/snapshot"), "{node_log}");
+    for needle in ["53.812345", "LS8", "postcode=", "near="] {
+        assert!(!node_log.contains(needle), "node log holds {needle}");
+    }
     // The admin token, right or wrong, never reaches the node's logs.
     assert!(
         node_log.contains("/admin/listings"),

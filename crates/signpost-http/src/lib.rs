@@ -225,6 +225,27 @@ impl ApiError for RequestError {
 
 response_error!(RequestError);
 
+/// The access log every server uses: method, path, status and time. Never the query string
+/// (it can hold a person's postcode or location) and never the client's address.
+pub fn access_log() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new("%{route}xi %s %Dms")
+        .custom_request_replace("route", |req| format!("{} {}", req.method(), req.path()))
+        .exclude("/healthz")
+        .exclude("/metrics")
+}
+
+/// Refuses a configuration value that time arithmetic could not hold, with words an
+/// operator can act on.
+pub fn check_range(name: &str, value: u64, min: u64, max: u64) -> Result<(), String> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} = {value} is out of range; use a value from {min} to {max}"
+        ))
+    }
+}
+
 /// JSON body extraction with a size limit and problem+json errors.
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()

@@ -113,14 +113,28 @@ impl NodeConfig {
                 message: "no node here; create one with `signpost node init`".into(),
             });
         }
-        Figment::new()
+        let config: Self = Figment::new()
             .merge(Toml::file(&path))
             .merge(Env::prefixed("SIGNPOST_NODE_").split("__"))
             .extract()
             .map_err(|e| ConfigError {
-                path,
+                path: path.clone(),
                 message: e.to_string(),
-            })
+            })?;
+        config
+            .check()
+            .map_err(|message| ConfigError { path, message })?;
+        Ok(config)
+    }
+
+    /// Refuses values that time arithmetic could not hold (a lifetime of a billion years).
+    pub fn check(&self) -> Result<(), String> {
+        signpost_http::check_range(
+            "publishing.lifetime_secs",
+            self.publishing.lifetime_secs,
+            2,
+            366 * 24 * 3600,
+        )
     }
 
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {

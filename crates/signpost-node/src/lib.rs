@@ -199,7 +199,7 @@ pub async fn start(
         App::new()
             .app_data(state.clone())
             .app_data(limiter.clone())
-            .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .wrap(signpost_http::access_log())
             .route("/openapi.json", web::get().to(openapi::serve))
             .configure(|cfg| routes::configure(cfg, max_body))
             .default_service(web::to(signpost_http::not_found))

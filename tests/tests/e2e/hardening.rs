@@ -134,3 +134,36 @@ async fn public_endpoints_are_rate_limited_with_a_429_problem() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn configuration_values_that_would_overflow_time_are_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = signpost_aggregator::AggregatorConfig {
+        store_dir: dir.path().join("store").display().to_string(),
+        ..Default::default()
+    };
+    config.freshness.capacity_max_age_days = u32::MAX;
+    let err = signpost_aggregator::start(config, "127.0.0.1:0", Default::default())
+        .await
+        .err()
+        .expect("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains("freshness.capacity_max_age_days") && message.contains("from 1 to 3650"),
+        "{message}"
+    );
+
+    let node = tempfile::tempdir().unwrap();
+    signpost_node::init(node.path(), "Overflow Org", "http://127.0.0.1").unwrap();
+    signpost_tests::edit_config(node.path(), |c| {
+        c.publishing.lifetime_secs = 1_000_000_000_000_000
+    });
+    let err = signpost_node::start(node.path(), "127.0.0.1:0", Default::default())
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("publishing.lifetime_secs"),
+        "{err}"
+    );
+}
