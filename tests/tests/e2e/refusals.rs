@@ -609,3 +609,53 @@ async fn only_a_verified_newer_push_wakes_a_crawl() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+async fn last_code(agg: &TestAggregator, id: &DidKey) -> Option<RefusalCode> {
+    agg.crawl().await;
+    agg.node_health(id).await.last_refusal.map(|r| r.code)
+}
+
+/// A node whose pinned first document is fine, but whose current document claims `version`.
+fn claim_version(forge: &Forge, version: u64, signer: &signpost_protocol::SigningKey) -> Envelope {
+    let mut doc: NodeDocument =
+        serde_json::from_slice(&forge.docs[0].payload_bytes().unwrap()).unwrap();
+    doc.version = version;
+    sign_raw(&doc, PayloadKind::Node.media_type(), signer)
+}
+
+#[tokio::test]
+async fn the_chain_walk_verifies_each_version_before_fetching_the_next() {
+    let forge = Forge::new("Long Chain Org");
+    let mock = MockNode::start().await;
+    let stranger = signpost_protocol::keys::generate();
+    let agg = TestAggregator::manual(&[forge.entry(&mock.url)], |_| {}).await;
+
+    // Claims version 100; version 2 is not signed by version 1's root key.
+    mock.json("/.well-known/signpost/node", &claim_version(&forge, 100, &stranger));
+    mock.json("/v1/node/1", &forge.docs[0]);
+    mock.json("/v1/node/2", &claim_version(&forge, 2, &stranger));
+    assert_eq!(last_code(&agg, &forge.id).await, Some(RefusalCode::NodeDocument));
+    assert_eq!(mock.hits("/v1/node/2"), 1);
+    assert_eq!(mock.hits("/v1/node/3"), 0, "nothing fetched past the first bad version");
+
+    // Claims a chain longer than any node needs: refused before fetching any of it.
+    mock.json("/.well-known/signpost/node", &claim_version(&forge, 1_000_000, &stranger));
+    assert_eq!(last_code(&agg, &forge.id).await, Some(RefusalCode::ChainTooLong));
+    assert_eq!(mock.hits("/v1/node/2"), 1);
+
+    // A node document far larger than a document needs.
+    let mut huge: NodeDocument =
+        serde_json::from_slice(&forge.docs[0].payload_bytes().unwrap()).unwrap();
+    huge.name = "x".repeat(100 * 1024);
+    mock.json(
+        "/.well-known/signpost/node",
+        &sign_raw(&huge, PayloadKind::Node.media_type(), &forge.root),
+    );
+    assert_eq!(last_code(&agg, &forge.id).await, Some(RefusalCode::BodyTooLarge));
+
+    // Version 1 not signed by the id pinned at enrolment: said as such.
+    let other = Forge::new("Impostor");
+    mock.json("/.well-known/signpost/node", &other.docs[0]);
+    assert_eq!(last_code(&agg, &forge.id).await, Some(RefusalCode::PinnedIdMismatch));
+    assert!(agg.names("").await.is_empty());
+}
