@@ -10,8 +10,8 @@ use signpost_http::Problem;
 use signpost_protocol::query::{GroupQuery, QueryCode, QueryError, RawGroupQuery};
 use signpost_protocol::taxonomy::{Taxonomy, TAXONOMY};
 use signpost_protocol::wire::{
-    AttestationReport, AuditEntry, CapacityStatus, FeedItem, FeedPage, GroupsPage, IssuerInfo,
-    NodeHealth, Provenance, ProvenanceCheck,
+    AttestationReport, AuditEntry, CapacityStatus, FeedPage, GroupsPage, IssuerInfo, NodeHealth,
+    Provenance, ProvenanceCheck,
 };
 use signpost_protocol::{DidKey, Envelope};
 use uuid::Uuid;
@@ -244,10 +244,30 @@ pub struct FeedQuery {
     /// Most items per response (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Most bytes per response (default and most 8 MiB, least 64 KiB). A page always holds
+    /// at least one item, however large.
+    #[param(minimum = 65536, maximum = 8388608)]
+    pub max_bytes: Option<i64>,
 }
 
+/// A feed item as served, borrowing the held envelopes: the shape of
+/// [`signpost_protocol::wire::FeedItem`].
+#[derive(Serialize)]
+struct FeedItemView<'a> {
+    position: u64,
+    node: &'a DidKey,
+    node_documents: Vec<&'a Envelope>,
+    snapshot: &'a Envelope,
+    listings: Vec<&'a Envelope>,
+    attestations: Vec<&'a Envelope>,
+}
+
+/// The most bytes a feed page holds (unless one item alone is larger).
+pub const FEED_MAX_BYTES: usize = 8 * 1024 * 1024;
+
 /// Verified envelopes as received, for mirror aggregators: each node whose state changed
-/// after `since`, with its whole current publication. A mirror verifies all of it itself.
+/// after `since`, with its whole current publication, oldest change first, paged by count
+/// and by bytes. A mirror verifies all of it itself.
 #[utoipa::path(get, path = "/v1/feed", tag = "directory",
     params(FeedQuery),
     responses((status = 200, description = "Feed page", body = FeedPage),
@@ -261,25 +281,36 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
         Some(l @ 1..=1000) => l as usize,
         Some(_) => return Err(bad("limit must be between 1 and 1000")),
     };
-    let items: Vec<FeedItem> = state
-        .feed_since(since, limit)
-        .into_iter()
-        .map(|(position, d)| FeedItem {
+    let max_bytes = match query.max_bytes {
+        None => FEED_MAX_BYTES,
+        Some(b) if (65_536..=FEED_MAX_BYTES as i64).contains(&b) => b as usize,
+        Some(_) => return Err(bad("max_bytes must be between 65536 and 8388608")),
+    };
+    // Items are written one by one until the byte budget is spent (always at least one), so
+    // a page never grows with the directory and a mirror with a small cap still moves on.
+    let mut body = Vec::with_capacity(64 * 1024);
+    body.extend_from_slice(b"{\"items\":[");
+    let mut next = since;
+    for (n, (position, d)) in state.feed_since(since, limit).into_iter().enumerate() {
+        let item = FeedItemView {
             position,
-            node: d.id,
-            node_documents: d.chain.iter().map(|c| c.envelope().clone()).collect(),
-            snapshot: d.snapshot.envelope().clone(),
-            listings: d.listings.values().map(|l| l.envelope().clone()).collect(),
-            attestations: d
-                .attestations
-                .iter()
-                .map(|a| a.envelope().clone())
-                .collect(),
-        })
-        .collect();
-    let next = items.last().map(|i| i.position).unwrap_or(since);
-    let body = serde_json::to_vec(&FeedPage { next, items })
-        .map_err(|e| AggError::Internal(e.to_string()))?;
+            node: &d.id,
+            node_documents: d.chain.iter().map(|c| c.envelope()).collect(),
+            snapshot: d.snapshot.envelope(),
+            listings: d.listings.values().map(|l| l.envelope()).collect(),
+            attestations: d.attestations.iter().map(|a| a.envelope()).collect(),
+        };
+        let bytes = serde_json::to_vec(&item).map_err(|e| AggError::Internal(e.to_string()))?;
+        if n > 0 && body.len() + bytes.len() + 32 > max_bytes {
+            break;
+        }
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&bytes);
+        next = position;
+    }
+    body.extend_from_slice(format!("],\"next\":{next}}}").as_bytes());
     Ok(signpost_http::json_bytes(body.into()))
 }
 

@@ -55,10 +55,14 @@ impl DirectoryClient {
         self.get(&format!("/v1/groups/{node}/{id}")).await
     }
 
-    /// A page of the feed after position `since`.
+    /// A page of the feed after position `since`: at most `limit` items and, beyond the
+    /// first, about as many bytes as this client accepts.
     pub async fn feed(&self, since: u64, limit: usize) -> Result<FeedPage, ClientError> {
-        self.get(&format!("/v1/feed?since={since}&limit={limit}"))
-            .await
+        let max_bytes = (self.fetcher.max_body() / 2).clamp(65_536, 8 * 1024 * 1024);
+        self.get(&format!(
+            "/v1/feed?since={since}&limit={limit}&max_bytes={max_bytes}"
+        ))
+        .await
     }
 
     /// Pushes a node's new signed snapshot.

@@ -531,3 +531,95 @@ async fn feed_positions_never_repeat_across_restarts() {
     assert!(after.items[0].position > highest, "{after:?}");
     assert_eq!(after.items[0].node, a.id);
 }
+
+/// A node publishing `n` sample groups.
+async fn node_with(n: u64) -> TestNode {
+    let node = TestNode::start().await;
+    for seed in 0..n {
+        node.create(&sample_group(seed)).await;
+    }
+    node
+}
+
+#[tokio::test]
+async fn a_node_too_large_for_one_bundle_is_still_crawled_cold() {
+    let node = node_with(40).await;
+    let bundle = node
+        .get("/v1/bundle")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let cap = 64 * 1024;
+    assert!(
+        bundle.len() > cap,
+        "the bundle ({} bytes) is over the cap",
+        bundle.len()
+    );
+    let agg = TestAggregator::manual(&[node.entry()], |c| c.crawl.max_body_bytes = cap).await;
+    agg.crawl().await;
+    let health = agg.node_health(&node.id).await;
+    assert_eq!(health.status, CrawlStatus::Healthy, "{health:?}");
+    assert_eq!(agg.groups("per_page=100").await.pagination.total_items, 40);
+}
+
+#[tokio::test]
+async fn the_feed_is_paged_by_bytes_and_a_mirror_with_a_small_cap_keeps_up() {
+    let mut nodes = Vec::new();
+    for _ in 0..6 {
+        nodes.push(node_with(25).await);
+    }
+    let entries: Vec<(String, signpost_protocol::DidKey)> =
+        nodes.iter().map(TestNode::entry).collect();
+    let primary = TestAggregator::manual(&entries, |_| {}).await;
+    primary.crawl().await;
+    assert_eq!(
+        primary.groups("per_page=100").await.pagination.total_items,
+        150
+    );
+
+    // Every page within the budget unless it holds a single item; all items reached.
+    let budget = 65_536;
+    let mut since = 0;
+    let mut seen = 0;
+    loop {
+        let resp = primary
+            .get(&format!(
+                "/v1/feed?since={since}&limit=1000&max_bytes={budget}"
+            ))
+            .await;
+        let bytes = resp.bytes().await.unwrap();
+        let page: signpost_protocol::wire::FeedPage = serde_json::from_slice(&bytes).unwrap();
+        if page.items.is_empty() {
+            break;
+        }
+        assert!(
+            page.items.len() == 1 || bytes.len() <= budget,
+            "{} bytes",
+            bytes.len()
+        );
+        seen += page.items.len();
+        since = page.next;
+    }
+    assert_eq!(seen, 6);
+
+    // A mirror whose cap is below the whole feed (about 6 x 60 KB) follows it to the end.
+    let mirror = TestAggregator::manual(&entries, |c| {
+        c.crawl.max_body_bytes = 256 * 1024;
+        c.mirror = Some(signpost_aggregator::config::Mirror {
+            primary: primary.url.clone(),
+        });
+    })
+    .await;
+    for _ in 0..20 {
+        if mirror.state().follow_feed_once().await.unwrap() == 0 {
+            break;
+        }
+    }
+    assert_eq!(
+        mirror.groups("per_page=100").await.pagination.total_items,
+        150
+    );
+}

@@ -631,16 +631,32 @@ async fn the_chain_walk_verifies_each_version_before_fetching_the_next() {
     let agg = TestAggregator::manual(&[forge.entry(&mock.url)], |_| {}).await;
 
     // Claims version 100; version 2 is not signed by version 1's root key.
-    mock.json("/.well-known/signpost/node", &claim_version(&forge, 100, &stranger));
+    mock.json(
+        "/.well-known/signpost/node",
+        &claim_version(&forge, 100, &stranger),
+    );
     mock.json("/v1/node/1", &forge.docs[0]);
     mock.json("/v1/node/2", &claim_version(&forge, 2, &stranger));
-    assert_eq!(last_code(&agg, &forge.id).await, Some(RefusalCode::NodeDocument));
+    assert_eq!(
+        last_code(&agg, &forge.id).await,
+        Some(RefusalCode::NodeDocument)
+    );
     assert_eq!(mock.hits("/v1/node/2"), 1);
-    assert_eq!(mock.hits("/v1/node/3"), 0, "nothing fetched past the first bad version");
+    assert_eq!(
+        mock.hits("/v1/node/3"),
+        0,
+        "nothing fetched past the first bad version"
+    );
 
     // Claims a chain longer than any node needs: refused before fetching any of it.
-    mock.json("/.well-known/signpost/node", &claim_version(&forge, 1_000_000, &stranger));
-    assert_eq!(last_code(&agg, &forge.id).await, Some(RefusalCode::ChainTooLong));
+    mock.json(
+        "/.well-known/signpost/node",
+        &claim_version(&forge, 1_000_000, &stranger),
+    );
+    assert_eq!(
+        last_code(&agg, &forge.id).await,
+        Some(RefusalCode::ChainTooLong)
+    );
     assert_eq!(mock.hits("/v1/node/2"), 1);
 
     // A node document far larger than a document needs.
@@ -651,11 +667,17 @@ async fn the_chain_walk_verifies_each_version_before_fetching_the_next() {
         "/.well-known/signpost/node",
         &sign_raw(&huge, PayloadKind::Node.media_type(), &forge.root),
     );
-    assert_eq!(last_code(&agg, &forge.id).await, Some(RefusalCode::BodyTooLarge));
+    assert_eq!(
+        last_code(&agg, &forge.id).await,
+        Some(RefusalCode::BodyTooLarge)
+    );
 
     // Version 1 not signed by the id pinned at enrolment: said as such.
     let other = Forge::new("Impostor");
     mock.json("/.well-known/signpost/node", &other.docs[0]);
-    assert_eq!(last_code(&agg, &forge.id).await, Some(RefusalCode::PinnedIdMismatch));
+    assert_eq!(
+        last_code(&agg, &forge.id).await,
+        Some(RefusalCode::PinnedIdMismatch)
+    );
     assert!(agg.names("").await.is_empty());
 }

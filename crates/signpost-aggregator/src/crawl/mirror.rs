@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use signpost_client::node::extend_chain;
-use signpost_client::DirectoryClient;
+use signpost_client::{ClientError, DirectoryClient, FetchError};
 use signpost_protocol::wire::{FeedItem, Refusal};
 
 use super::health::{lock, Outcome};
@@ -41,7 +41,19 @@ impl Aggregator {
         };
         let since = *lock(&self.mirror_position);
         let primary = DirectoryClient::new(self.fetcher.clone(), &mirror.primary);
-        let page = primary.feed(since, 100).await.map_err(|e| e.to_string())?;
+        // Pages are bounded in bytes by the primary; a page still over this mirror's cap
+        // holds a single large publication: ask for one item at a time.
+        let page = match primary.feed(since, 100).await {
+            Err(ClientError::Fetch(FetchError::TooLarge(_))) => {
+                primary.feed(since, 1).await.map_err(|e| match e {
+                    ClientError::Fetch(FetchError::TooLarge(cap)) => format!(
+                        "the feed item after position {since} is larger than this mirror accepts ({cap} bytes); raise [crawl] max_body_bytes to at least the primary's"
+                    ),
+                    other => other.to_string(),
+                })?
+            }
+            other => other.map_err(|e| e.to_string())?,
+        };
         let count = page.items.len();
         for item in page.items {
             let Some(entry) = self

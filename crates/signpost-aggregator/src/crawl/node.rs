@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use signpost_client::node::{check_current, DEFAULT_MAX_CHAIN};
-use signpost_client::NodeClient;
+use signpost_client::{FetchError, NodeClient};
 use signpost_protocol::wire::{Refusal, RefusalCode};
-use signpost_protocol::{NodeDocument, Verified};
+use signpost_protocol::{Envelope, NodeDocument, Verified};
 use uuid::Uuid;
 
 use super::health::lock;
@@ -20,6 +20,18 @@ use crate::persist;
 use crate::verify::{self, NodeData, Refused, SnapshotVerdict};
 
 type Chain = Vec<Verified<NodeDocument>>;
+
+/// Fetches listing envelopes one by one (verification follows, against the snapshot).
+async fn fetch_listings(
+    client: &NodeClient,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Envelope>, Refused> {
+    let mut fetched = HashMap::with_capacity(ids.len());
+    for id in ids {
+        fetched.insert(id, client.listing(id).await.map_err(Refusal::from)?);
+    }
+    Ok(fetched)
+}
 
 impl Aggregator {
     fn node_client(&self, entry: &NodeEntry) -> NodeClient {
@@ -145,10 +157,7 @@ impl Aggregator {
                 .await
                 .map(Some);
         }
-        let mut fetched = HashMap::new();
-        for id in changed {
-            fetched.insert(id, client.listing(id).await.map_err(Refusal::from)?);
-        }
+        let fetched = fetch_listings(&client, changed).await?;
         let attestations = held.attestations.clone();
         match verify::assemble(
             &entry.id,
@@ -181,7 +190,14 @@ impl Aggregator {
         held: Option<&NodeData>,
     ) -> Result<NodeData, Refused> {
         let now = Utc::now();
-        let bundle = client.bundle().await.map_err(Refusal::from)?;
+        let bundle = match client.bundle().await {
+            Ok(bundle) => bundle,
+            // More listings than one response may hold: the snapshot, then each listing.
+            Err(FetchError::TooLarge(_)) => {
+                return self.crawl_piecewise(entry, client, chain, held).await
+            }
+            Err(e) => return Err(Refusal::from(e).into()),
+        };
         let head_digest = chain.last().map(|d| d.digest());
         if bundle.node.digest().ok() != head_digest {
             chain = client
@@ -200,6 +216,69 @@ impl Aggregator {
                 .cloned()
                 .ok_or_else(|| Refusal::new(RefusalCode::Rollback, "no newer snapshot").into()),
         }
+    }
+
+    /// A cold crawl of a node whose bundle is over the size cap: the snapshot, then every
+    /// listing it names that is not held, one request each. Attestations travel only in
+    /// bundles, so those already held are kept (none on a first crawl).
+    async fn crawl_piecewise(
+        &self,
+        entry: &NodeEntry,
+        client: &NodeClient,
+        chain: Chain,
+        held: Option<&NodeData>,
+    ) -> Result<NodeData, Refused> {
+        let now = Utc::now();
+        tracing::info!(node = %entry.id, "bundle over the size cap: fetching listings one by one");
+        let env = client
+            .snapshot(None)
+            .await
+            .map_err(Refusal::from)?
+            .ok_or_else(|| {
+                Refusal::new(RefusalCode::HttpStatus, "304 for an unconditional request")
+            })?;
+        let keys = chain
+            .last()
+            .map(|d| d.signing_verifying_keys())
+            .unwrap_or_default();
+        let snapshot = match verify::verify_snapshot(
+            env,
+            &entry.id,
+            &keys,
+            held.map(|h| &h.snapshot),
+            now,
+            &self.limits,
+        )? {
+            SnapshotVerdict::Same => {
+                return held
+                    .cloned()
+                    .ok_or_else(|| Refusal::new(RefusalCode::Rollback, "no newer snapshot").into())
+            }
+            SnapshotVerdict::Newer { snapshot, .. } => *snapshot,
+        };
+        let wanted: Vec<Uuid> = snapshot
+            .listings
+            .iter()
+            .filter(|e| {
+                held.and_then(|h| h.listings.get(&e.id))
+                    .is_none_or(|l| l.digest() != e.sha256)
+            })
+            .map(|e| e.id)
+            .collect();
+        let fetched = fetch_listings(client, wanted).await?;
+        let attestations = held.map(|h| h.attestations.clone()).unwrap_or_default();
+        Ok(verify::assemble(
+            &entry.id,
+            verify::Parts {
+                chain,
+                snapshot,
+                fetched,
+                attestations,
+            },
+            held,
+            now,
+            &self.limits,
+        )?)
     }
 
     /// Fetches the current node document and walks the chain forward from `held`.
