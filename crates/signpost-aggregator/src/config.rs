@@ -167,6 +167,9 @@ pub struct Api {
     pub rate_limit_burst: u32,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    /// Reverse proxies in front of the aggregator whose `X-Forwarded-For` is believed for
+    /// rate limiting (addresses or networks).
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Api {
@@ -176,6 +179,7 @@ impl Default for Api {
             rate_limit_per_sec: 0,
             rate_limit_burst: 50,
             workers: 0,
+            trusted_proxies: Vec::new(),
         }
     }
 }

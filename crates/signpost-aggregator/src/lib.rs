@@ -102,10 +102,19 @@ pub async fn start(
             .map_err(StartError::Other)?,
     );
     let data = web::Data::new(Arc::clone(&state));
-    let limiter = web::Data::new(signpost_http::ratelimit::RateLimiter::new(
-        state.config.api.rate_limit_per_sec,
-        state.config.api.rate_limit_burst,
-    ));
+    let limiter = web::Data::new(
+        signpost_http::ratelimit::RateLimiter::new(
+            state.config.api.rate_limit_per_sec,
+            state.config.api.rate_limit_burst,
+        )
+        .trust_proxies(
+            signpost_http::ratelimit::parse_networks(
+                "api.trusted_proxies",
+                &state.config.api.trusted_proxies,
+            )
+            .map_err(StartError::Other)?,
+        ),
+    );
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())

@@ -75,6 +75,12 @@ pub struct Limits {
     pub rate_limit_per_sec: u32,
     /// Burst allowance for the rate limit.
     pub rate_limit_burst: u32,
+    /// Reverse proxies in front of the node (addresses or networks): the client address they
+    /// forward (`X-Forwarded-For`) is used for rate limiting. Without this, everyone behind
+    /// the proxy shares one limit.
+    pub trusted_proxies: Vec<String>,
+    /// Clients never rate limited: the aggregators that crawl this node.
+    pub unlimited: Vec<String>,
 }
 
 impl Default for Limits {
@@ -84,6 +90,8 @@ impl Default for Limits {
             max_listings: 1000,
             rate_limit_per_sec: 50,
             rate_limit_burst: 200,
+            trusted_proxies: Vec::new(),
+            unlimited: Vec::new(),
         }
     }
 }
@@ -134,6 +142,20 @@ impl NodeConfig {
             self.publishing.lifetime_secs,
             2,
             366 * 24 * 3600,
+        )?;
+        self.rate_limiter().map(|_| ())
+    }
+
+    /// The public endpoints' rate limiter as configured.
+    pub fn rate_limiter(&self) -> Result<signpost_http::ratelimit::RateLimiter, String> {
+        use signpost_http::ratelimit::{parse_networks, RateLimiter};
+        Ok(
+            RateLimiter::new(self.limits.rate_limit_per_sec, self.limits.rate_limit_burst)
+                .trust_proxies(parse_networks(
+                    "limits.trusted_proxies",
+                    &self.limits.trusted_proxies,
+                )?)
+                .unlimited(parse_networks("limits.unlimited", &self.limits.unlimited)?),
         )
     }
 

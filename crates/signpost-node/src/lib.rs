@@ -191,10 +191,14 @@ pub async fn start(
         changed: Arc::clone(&changed),
     });
     let max_body = config.limits.max_body_bytes;
-    let limiter = web::Data::new(signpost_http::ratelimit::RateLimiter::new(
-        config.limits.rate_limit_per_sec,
-        config.limits.rate_limit_burst,
-    ));
+    let limiter = web::Data::new(
+        config
+            .rate_limiter()
+            .map_err(|message| config::ConfigError {
+                path: dir.join(config::CONFIG_FILE),
+                message,
+            })?,
+    );
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

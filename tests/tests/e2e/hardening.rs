@@ -167,3 +167,39 @@ async fn configuration_values_that_would_overflow_time_are_refused_at_start() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn public_load_behind_a_proxy_does_not_starve_the_aggregators_crawl() {
+    let node = signpost_tests::TestNode::start_with(|c| {
+        c.limits.rate_limit_per_sec = 2;
+        c.limits.rate_limit_burst = 2;
+        // The node sits behind a reverse proxy on this machine.
+        c.limits.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    node.create(&signpost_tests::sample_group(1)).await;
+    // Someone on the internet floods the node through the proxy.
+    let mut limited = 0;
+    for _ in 0..20 {
+        let resp = node
+            .get("/v1/snapshot")
+            .header("x-forwarded-for", "203.0.113.7")
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == 429 {
+            limited += 1;
+        }
+    }
+    assert!(limited >= 15, "the flood is limited: {limited}");
+    // The aggregator's crawl has a bucket of its own.
+    let agg = TestAggregator::manual(&[node.entry()], |_| {}).await;
+    agg.crawl().await;
+    let health = agg.node_health(&node.id).await;
+    assert_eq!(
+        health.status,
+        signpost_protocol::wire::CrawlStatus::Healthy,
+        "{health:?}"
+    );
+    assert_eq!(agg.names("").await.len(), 1);
+}
