@@ -101,7 +101,8 @@ pub struct Crawl {
     pub max_body_bytes: usize,
     /// Most listings one node may publish.
     pub max_listings_per_node: usize,
-    /// Longest wait between attempts for a failing node.
+    /// Longest wait between attempts for a failing node (never more than `interval_secs`:
+    /// a recovered node is seen again at least as soon as a healthy one is polled).
     pub max_backoff_secs: u64,
     /// Refetch node documents at least this often.
     pub node_document_refresh_secs: u64,
@@ -115,7 +116,7 @@ impl Default for Crawl {
             timeout_secs: 10,
             max_body_bytes: 16 * 1024 * 1024,
             max_listings_per_node: 10_000,
-            max_backoff_secs: 3600,
+            max_backoff_secs: 300,
             node_document_refresh_secs: 3600,
         }
     }

@@ -204,3 +204,38 @@ async fn a_mirror_never_trusts_its_primary() {
     );
     assert_eq!(mirror.json("/v1/groups").await["total_items"], 0);
 }
+
+#[tokio::test]
+async fn a_mirror_retries_an_item_refused_for_clock_skew_instead_of_skipping_it() {
+    let mut forge = Forge::new("Fast Clock Org");
+    forge.put(forge.listing(uuid::Uuid::new_v4(), 1, sample_group(1)));
+    // The node's clock runs two seconds fast.
+    let mut snap = forge.next_snapshot();
+    snap.issued_at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let env = forge.sign_snapshot(&snap);
+    let node = MockNode::start().await;
+    node.publish(&forge, &env);
+    let primary = TestAggregator::manual(&[forge.entry(&node.url)], |_| {}).await;
+    primary.crawl().await;
+    assert_eq!(
+        primary.names("").await.len(),
+        1,
+        "within the primary's skew"
+    );
+    let mirror = TestAggregator::manual(&[forge.entry(&node.url)], |c: &mut AggregatorConfig| {
+        c.freshness.max_clock_skew_secs = 0;
+        c.mirror = Some(Mirror {
+            primary: primary.url.clone(),
+        })
+    })
+    .await;
+    mirror.state().follow_feed_once().await.unwrap();
+    assert!(
+        mirror.names("").await.is_empty(),
+        "refused: from the future here"
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Nothing new on the feed; the refused item is asked for again.
+    mirror.state().follow_feed_once().await.unwrap();
+    assert_eq!(mirror.names("").await.len(), 1);
+}

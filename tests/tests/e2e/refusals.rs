@@ -681,3 +681,33 @@ async fn the_chain_walk_verifies_each_version_before_fetching_the_next() {
     );
     assert!(agg.names("").await.is_empty());
 }
+
+#[tokio::test]
+async fn an_attestation_repeated_a_thousand_times_is_verified_and_kept_once() {
+    let mut h = hostile().await;
+    let issuer = signpost_protocol::keys::generate();
+    let issuer_id = DidKey::new(issuer.verifying_key());
+    let att = signpost_protocol::Attestation {
+        issuer: issuer_id,
+        subject: h.forge.id,
+        achievement: "trauma-informed-practice".into(),
+        level: None,
+        valid_from: in_secs(-86_400),
+        valid_until: in_secs(86_400 * 30),
+        serial: "repeat-1".into(),
+    };
+    let env = Verified::sign(att, &issuer).unwrap().envelope().clone();
+    // The snapshot names it once; the bundle repeats it a thousand times.
+    h.forge.attestations = vec![env.clone()];
+    let snap = h.forge.snapshot();
+    h.forge.attestations = vec![env; 1000];
+    h.mock.publish(&h.forge, &snap);
+    h.agg.crawl().await;
+    let health = h.agg.node_health(&h.forge.id).await;
+    assert_eq!(health.status, CrawlStatus::Healthy, "{health:?}");
+    let audit = h
+        .agg
+        .json(&format!("/v1/issuers/{issuer_id}/attestations"))
+        .await;
+    assert_eq!(audit.as_array().unwrap().len(), 1, "kept and checked once");
+}

@@ -7,7 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use signpost_client::node::extend_chain;
 use signpost_client::{ClientError, DirectoryClient, FetchError};
-use signpost_protocol::wire::{FeedItem, Refusal};
+use signpost_protocol::wire::{FeedItem, Refusal, RefusalCode};
+use signpost_protocol::DidKey;
 
 use super::health::{lock, Outcome};
 use super::publication::Publication;
@@ -56,34 +57,70 @@ impl Aggregator {
         };
         let count = page.items.len();
         for item in page.items {
-            let Some(entry) = self
-                .config
-                .nodes
-                .iter()
-                .find(|n| n.id == item.node)
-                .cloned()
-            else {
-                continue;
-            };
-            let held = self.held(&entry.id);
-            let now = Utc::now();
-            match self.verify_feed_item(&entry, held.as_deref(), item, now) {
-                Ok(Some(data)) => match self.install(data, held.as_deref()) {
-                    Ok(installed) => self.health.record(
-                        &entry.id,
-                        Outcome::Updated(&installed),
-                        now,
-                        &self.metrics,
-                    ),
-                    // Not stored, so not served: read this page again.
-                    Err(e) => return Err(e),
-                },
-                Ok(None) => {}
-                Err(refused) => self.refuse(&entry, refused, now),
-            }
+            self.take_feed_item(item)?;
         }
         *lock(&self.mirror_position) = page.next.max(since);
+        self.retry_transient(&primary).await?;
         Ok(count)
+    }
+
+    /// Verifies and installs one feed item. A refusal for a reason that passes with time
+    /// (clock skew) is kept to be tried again rather than skipped for good.
+    fn take_feed_item(&self, item: FeedItem) -> Result<(), String> {
+        let Some(entry) = self
+            .config
+            .nodes
+            .iter()
+            .find(|n| n.id == item.node)
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let position = item.position;
+        let held = self.held(&entry.id);
+        let now = Utc::now();
+        lock(&self.mirror_retry).remove(&position);
+        match self.verify_feed_item(&entry, held.as_deref(), item, now) {
+            Ok(Some(data)) => {
+                // Not stored, so not served: the caller reads this page again.
+                let installed = self.install(data, held.as_deref())?;
+                self.health
+                    .record(&entry.id, Outcome::Updated(&installed), now, &self.metrics);
+            }
+            Ok(None) => {}
+            Err(refused) => {
+                if refused.refusal.code == RefusalCode::FutureTimestamp {
+                    lock(&self.mirror_retry).insert(position, entry.id);
+                }
+                self.refuse(&entry, refused, now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks again for items refused for a passing reason. An item whose node has changed
+    /// since is dropped from the list: its newer state comes in the feed anyway.
+    async fn retry_transient(&self, primary: &DirectoryClient) -> Result<(), String> {
+        let due: Vec<(u64, DidKey)> = lock(&self.mirror_retry)
+            .iter()
+            .take(16)
+            .map(|(p, n)| (*p, *n))
+            .collect();
+        for (position, node) in due {
+            let page = primary
+                .feed(position - 1, 1)
+                .await
+                .map_err(|e| e.to_string())?;
+            match page.items.into_iter().next() {
+                Some(item) if item.position == position && item.node == node => {
+                    self.take_feed_item(item)?
+                }
+                _ => {
+                    lock(&self.mirror_retry).remove(&position);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn verify_feed_item(

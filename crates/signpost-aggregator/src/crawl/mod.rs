@@ -52,6 +52,8 @@ pub struct Aggregator {
     doc_checked: Mutex<HashMap<DidKey, Instant>>,
     feed: Mutex<Feed>,
     mirror_position: Mutex<u64>,
+    /// Feed items refused for a reason that passes with time, by position.
+    mirror_retry: Mutex<std::collections::BTreeMap<u64, DidKey>>,
     pub metrics: Metrics,
     permits: Semaphore,
     limits: Limits,
@@ -163,6 +165,7 @@ impl Aggregator {
                 positions,
             }),
             mirror_position: Mutex::new(0),
+            mirror_retry: Mutex::new(Default::default()),
             metrics: Metrics::default(),
             permits,
             limits,

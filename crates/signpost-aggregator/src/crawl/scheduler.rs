@@ -17,13 +17,14 @@ use crate::config::NodeEntry;
 use crate::verify::{self, NodeData, SnapshotVerdict};
 
 /// The wait before the next crawl of a node after `failures` failures in a row: doubling
-/// from 1 s, never more than `max_backoff` nor four intervals, with ±50% jitter.
+/// from 1 s with ±25% jitter, never more than `max_backoff` nor one polling interval, so a
+/// node that recovers is seen again at least as soon as a healthy one would be polled.
 pub fn backoff(failures: u32, interval: Duration, max_backoff: Duration) -> Duration {
     let base = Duration::from_secs(1) * 2u32.saturating_pow(failures.min(16));
-    let jitter = rand::thread_rng().gen_range(0.5..1.5);
-    base.min(max_backoff)
-        .min(interval.max(Duration::from_secs(1)) * 4)
-        .mul_f64(jitter)
+    let jitter = rand::thread_rng().gen_range(0.75..1.25);
+    base.mul_f64(jitter)
+        .min(max_backoff)
+        .min(interval.max(Duration::from_secs(1)))
 }
 
 /// Whether a node keeps serving a snapshot past half its lifetime. Nodes re-sign at
@@ -192,5 +193,23 @@ impl Aggregator {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_and_never_waits_longer_than_a_polling_interval() {
+        let minute = Duration::from_secs(60);
+        let hour = Duration::from_secs(3600);
+        assert!(backoff(0, minute, hour) <= Duration::from_millis(1250));
+        assert!(backoff(3, minute, hour) >= Duration::from_secs(6));
+        for failures in [6, 10, 40, u32::MAX] {
+            assert!(backoff(failures, minute, hour) <= minute, "{failures}");
+        }
+        assert!(backoff(20, hour, Duration::from_secs(300)) <= Duration::from_secs(300));
     }
 }
