@@ -46,6 +46,47 @@ proptest! {
         }
     }
 
+    /// Starts from a valid signed listing (so the verifier's whole path runs) and mutates
+    /// its serialised envelope: one byte flipped, inserted or removed anywhere. The original
+    /// verifies; no mutation panics; a mutation that still parses and verifies must leave
+    /// the signed payload exactly as it was (only JSON whitespace or base64 alphabet can
+    /// change without breaking the signature).
+    #[test]
+    fn mutated_valid_envelopes_are_refused_or_unchanged(
+        seed in any::<u64>(),
+        position in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        how in 0u8..3,
+    ) {
+        let k = key();
+        let now = chrono::Utc::now();
+        let listing = Listing {
+            node: DidKey::new(k.verifying_key()),
+            id: uuid::Uuid::from_u64_pair(seed, 2),
+            version: 1,
+            issued_at: now,
+            expires_at: now + chrono::Duration::days(7),
+            group: signpost_protocol::sample::group(seed, (seed % 16) as usize, now),
+        };
+        let signed = Verified::sign(listing, &k).unwrap();
+        let keys = [k.verifying_key()];
+        let mut bytes = serde_json::to_vec(signed.envelope()).unwrap();
+        let original: Envelope = serde_json::from_slice(&bytes).unwrap();
+        prop_assert!(Verified::<Listing>::verify(original, &keys).is_ok(), "the unmutated envelope verifies");
+        let i = position.index(bytes.len());
+        match how {
+            0 => bytes[i] ^= byte.max(1),
+            1 => bytes.insert(i, byte),
+            _ => { bytes.remove(i); }
+        }
+        if let Ok(env) = serde_json::from_slice::<Envelope>(&bytes) {
+            if let Ok(back) = Verified::<Listing>::verify(env, &keys) {
+                prop_assert_eq!(back.digest(), signed.digest(), "a verifying mutation changed what was signed");
+                prop_assert_eq!(back.payload(), signed.payload());
+            }
+        }
+    }
+
     #[test]
     fn arbitrary_envelope_fields_never_panic(payload in "\\PC{0,300}", ty in "\\PC{0,60}", sig in "\\PC{0,120}", keyid in "\\PC{0,80}") {
         let env = Envelope { payload, payload_type: ty, signatures: vec![signpost_protocol::dsse::EnvelopeSignature { keyid, sig }] };

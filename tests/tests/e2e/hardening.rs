@@ -34,23 +34,12 @@ async fn refusal(agg: &TestAggregator, forge: &Forge) -> RefusalCode {
     health.last_refusal.expect("a refusal is recorded").code
 }
 
-fn rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-        * 1024
-}
-
 #[tokio::test]
-async fn resets_mid_body_gzip_bombs_and_just_over_the_cap_are_refused_with_memory_bounded() {
+async fn resets_mid_body_gzip_bombs_and_just_over_the_cap_are_refused() {
+    // (Memory under the same hostile answers is measured on a process of its own in
+    // crates/signpost-cli/tests/memory.rs.)
     let cap = 256 * 1024;
     let (forge, mock, agg) = crawled(|c| c.crawl.max_body_bytes = cap).await;
-    let before = rss();
 
     mock.set(
         "/v1/snapshot",
@@ -79,17 +68,6 @@ async fn resets_mid_body_gzip_bombs_and_just_over_the_cap_are_refused_with_memor
     assert!(
         code == RefusalCode::BodyTooLarge || code == RefusalCode::Timeout,
         "{code}"
-    );
-
-    for _ in 0..5 {
-        mock.set("/v1/snapshot", Reply::Endless);
-        refusal(&agg, &forge).await;
-    }
-    let grown = rss().saturating_sub(before);
-    assert!(
-        grown < 64 * 1024 * 1024,
-        "memory grew by {} MiB",
-        grown / (1024 * 1024)
     );
 }
 
