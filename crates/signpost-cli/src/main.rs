@@ -49,6 +49,12 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Benchmark crawl, query and memory figures in one run.
     Bench(bench::BenchArgs),
+    /// Print a realistic, fictional example group (JSON) to start a listing from.
+    ExampleGroup {
+        /// Which example (any number gives a different group).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// The benchmark's node farm (started by `signpost bench`).
     #[command(hide = true)]
     BenchFarm(bench::FarmArgs),
@@ -74,6 +80,15 @@ fn main() -> ExitCode {
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(args))),
         Command::Bench(args) => runtime().and_then(|rt| rt.block_on(bench::run(args))),
         Command::BenchFarm(args) => runtime().and_then(|rt| rt.block_on(bench::farm(args))),
+        Command::ExampleGroup { seed } => {
+            let group = signpost_protocol::sample::group(seed, seed as usize, chrono::Utc::now());
+            serde_json::to_string_pretty(&group)
+                .map(|json| {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                })
+                .map_err(anyhow::Error::from)
+        }
     };
     match result {
         Ok(code) => code,
