@@ -274,13 +274,13 @@ impl Forge {
         self.sign_snapshot(&s)
     }
 
-    pub fn bundle(&self, snapshot: &Envelope) -> Value {
-        json!({
-            "node": self.docs.last().unwrap(),
-            "snapshot": snapshot,
-            "listings": self.listings.iter().map(|(_, e)| e).collect::<Vec<_>>(),
-            "attestations": self.attestations,
-        })
+    pub fn bundle(&self, snapshot: &Envelope) -> signpost_protocol::wire::Bundle {
+        signpost_protocol::wire::Bundle {
+            node: self.docs.last().unwrap().clone(),
+            snapshot: snapshot.clone(),
+            listings: self.listings.iter().map(|(_, e)| e.clone()).collect(),
+            attestations: self.attestations.clone(),
+        }
     }
 
     pub fn entry(&self, url: &str) -> (String, DidKey) {

@@ -124,6 +124,34 @@ impl From<QueryCode> for ErrorCode {
     }
 }
 
+/// An OpenAPI modifier: the `Problem` schema's `code` lists every code of the table, so the
+/// documents say exactly which codes an integrator can meet (and API checks hold the
+/// servers to it).
+pub struct ProblemCodes;
+
+impl utoipa::Modify for ProblemCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{Object, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
+            let mut code = Object::with_type(Type::String);
+            code.description = Some("Stable machine-readable code; see openapi/PROTOCOL.md".into());
+            code.enum_values = Some(
+                ErrorCode::ALL
+                    .iter()
+                    .map(|c| serde_json::Value::from(c.as_str()))
+                    .collect(),
+            );
+            problem
+                .properties
+                .insert("code".into(), RefOr::T(Schema::Object(code)));
+        }
+    }
+}
+
 /// An error that has a row in the [`ErrorCode`] table; its `Display` is the `detail`.
 pub trait ApiError: fmt::Display + fmt::Debug {
     fn code(&self) -> ErrorCode;

@@ -16,7 +16,7 @@ use crate::routes;
         routes::admin_attestation, routes::admin_rotate
     ),
     components(schemas(signpost_http::Problem)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &signpost_http::ProblemCodes),
     tags((name = "public", description = "Read-only, CORS-open, signed data"),
          (name = "admin", description = "Changes; bearer token"))
 )]
