@@ -9,7 +9,6 @@ use std::time::Duration;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
-use serde_json::{json, Value};
 use signpost_protocol::model::{Group, ManifestEntry};
 use signpost_protocol::{DidKey, Envelope, Listing, NodeDocument, Snapshot, Verified};
 use uuid::Uuid;

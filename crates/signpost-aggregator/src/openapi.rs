@@ -1,6 +1,7 @@
 //! The directory's OpenAPI document, generated from the handlers. `openapi/directory.json`
 //! is this, committed; a test fails when they differ.
 
+use signpost_http::ProblemCodes;
 use utoipa::OpenApi;
 
 use crate::api;
@@ -13,7 +14,7 @@ use crate::oruk::handlers as oruk;
         oruk::root, oruk::services, oruk::service, oruk::service_at_locations, oruk::service_at_location,
         oruk::taxonomies, oruk::taxonomy, oruk::taxonomy_terms, oruk::taxonomy_term),
     components(schemas(signpost_http::Problem)),
-    modifiers(&signpost_http::ProblemCodes),
+    modifiers(&ProblemCodes),
     tags((name = "directory", description = "Queries for GP software, referrers and regulators"),
          (name = "federation", description = "Node push and mirror feed"),
          (name = "operations", description = "Health and metrics"),

@@ -1,6 +1,7 @@
 //! The node's OpenAPI document, generated from the handlers. `openapi/node.json` is this,
 //! committed; a test fails when they differ.
 
+use signpost_http::ProblemCodes;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -16,7 +17,7 @@ use crate::routes;
         routes::admin_attestation, routes::admin_rotate
     ),
     components(schemas(signpost_http::Problem)),
-    modifiers(&BearerAuth, &signpost_http::ProblemCodes),
+    modifiers(&BearerAuth, &ProblemCodes),
     tags((name = "public", description = "Read-only, CORS-open, signed data"),
          (name = "admin", description = "Changes; bearer token"))
 )]
