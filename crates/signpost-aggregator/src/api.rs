@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use signpost_http::Problem;
+use signpost_protocol::policy::AttestationStatus;
 use signpost_protocol::query::{GroupQuery, QueryCode, QueryError, RawGroupQuery};
 use signpost_protocol::taxonomy::{Taxonomy, TAXONOMY};
 use signpost_protocol::wire::{
@@ -188,18 +189,20 @@ pub async fn issuers(state: Data) -> HttpResponse {
     HttpResponse::Ok().json(out)
 }
 
-/// The regulator's audit: every organisation presenting an attestation from this issuer,
-/// with its status (verified, expired, revoked, subject mismatch, untrusted, ...).
-#[utoipa::path(get, path = "/v1/issuers/{did}/attestations", tag = "directory",
-    params(("did" = String, Path, description = "The issuer's did:key")),
-    responses((status = 200, description = "Attestations presented", body = Vec<AuditEntry>),
-        (status = 404, description = "Not a did:key", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
-pub async fn issuer_attestations(
-    state: Data,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AggError> {
-    let issuer = did(&path)?;
+/// Filters of the regulator's audit.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only attestations for this achievement (taxonomy id).
+    pub achievement: Option<String>,
+    /// Only attestations with this status (`verified`, `expired`, `revoked`, ...).
+    pub status: Option<AttestationStatus>,
+}
+
+/// Every organisation presenting an attestation from `issuer`, with its status now: the one
+/// place the audit is computed (the API and the `/audit` page both read it).
+pub fn audit_entries(state: &Aggregator, issuer: &DidKey, q: &AuditQuery) -> Vec<AuditEntry> {
     let index = state.index();
     let revocations = state.revocations();
     let ctx = state.context(&revocations, Utc::now());
@@ -211,7 +214,10 @@ pub async fn issuer_attestations(
             .iter()
             .zip(ctx.attestations(&seg.data))
         {
-            if att.issuer == issuer {
+            if att.issuer == *issuer
+                && q.achievement.as_ref().is_none_or(|a| *a == att.achievement)
+                && q.status.is_none_or(|s| s == status)
+            {
                 out.push(AuditEntry {
                     node: seg.data.id,
                     node_name: seg.name.clone(),
@@ -222,7 +228,26 @@ pub async fn issuer_attestations(
             }
         }
     }
-    Ok(HttpResponse::Ok().json(out))
+    out.sort_by(|a, b| a.node_name.cmp(&b.node_name));
+    out
+}
+
+/// The regulator's audit: every organisation presenting an attestation from this issuer,
+/// with its status (verified, expired, revoked, subject mismatch, untrusted, ...), by
+/// organisation name. An unknown parameter is a 400.
+#[utoipa::path(get, path = "/v1/issuers/{did}/attestations", tag = "directory",
+    params(("did" = String, Path, description = "The issuer's did:key"), AuditQuery),
+    responses((status = 200, description = "Attestations presented", body = Vec<AuditEntry>),
+        (status = 400, description = "An unknown or invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not a did:key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+pub async fn issuer_attestations(
+    state: Data,
+    path: web::Path<String>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AggError> {
+    let issuer = did(&path)?;
+    Ok(HttpResponse::Ok().json(audit_entries(&state, &issuer, &query)))
 }
 
 /// The published taxonomy: categories, safeguarding capabilities, staff checks, achievements.

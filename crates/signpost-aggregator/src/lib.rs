@@ -17,6 +17,7 @@ pub mod error;
 pub mod index;
 pub mod openapi;
 pub mod oruk;
+pub mod pages;
 pub mod persist;
 pub mod verify;
 
@@ -121,6 +122,7 @@ pub async fn start(
             .app_data(limiter.clone())
             .wrap(signpost_http::access_log())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
+            .configure(pages::configure)
             .configure(oruk::configure)
             .configure(api::configure)
             .default_service(web::to(signpost_http::not_found))

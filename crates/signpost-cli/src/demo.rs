@@ -16,7 +16,25 @@ pub struct DemoArgs {
     data: PathBuf,
 }
 
+/// Where the demo writes its log: `demo.log` beside its data folder (the folder itself is
+/// rebuilt on each run).
+pub fn log_path(args: &DemoArgs) -> PathBuf {
+    let mut name = args.data.file_name().unwrap_or_default().to_os_string();
+    name.push(".log");
+    args.data.with_file_name(name)
+}
+
+/// Opens (truncating) the demo's log file.
+pub fn log_file(args: &DemoArgs) -> std::io::Result<std::fs::File> {
+    let path = log_path(args);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::File::create(path)
+}
+
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let log = log_path(&args);
     let demo = Demo::start(DemoOptions {
         data_dir: args.data,
         listen: args.listen,
@@ -24,6 +42,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
     println!("{}", demo.banner());
+    if std::env::var_os("SIGNPOST_LOG").is_none() {
+        println!("Log (warnings and errors): {}", log.display());
+    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = tokio::signal::ctrl_c() => r?,

@@ -62,13 +62,31 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SIGNPOST_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = |default: &str| {
+        tracing_subscriber::EnvFilter::try_from_env("SIGNPOST_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+    };
+    match &cli.command {
+        // The demo's first screen is its banner: warnings and above go to a file in its data
+        // folder (its path printed), unless SIGNPOST_LOG asks for more on stderr.
+        Command::Demo(args) if std::env::var_os("SIGNPOST_LOG").is_none() => {
+            match demo::log_file(args) {
+                Ok(file) => tracing_subscriber::fmt()
+                    .with_env_filter(filter("warn"))
+                    .with_ansi(false)
+                    .with_writer(std::sync::Mutex::new(file))
+                    .init(),
+                Err(_) => tracing_subscriber::fmt()
+                    .with_env_filter(filter("warn"))
+                    .with_writer(std::io::stderr)
+                    .init(),
+            }
+        }
+        _ => tracing_subscriber::fmt()
+            .with_env_filter(filter("info"))
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     let result = match cli.command {
         Command::Keys(cmd) => sign::keys(cmd),
         Command::Sign(args) => sign::sign(args),

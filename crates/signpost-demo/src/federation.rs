@@ -345,6 +345,15 @@ impl Demo {
             self.listing_count()
         ));
         s.push_str(&format!("Data folder: {}\n\n", self.data_dir.display()));
+        s.push_str("For people:\n");
+        s.push_str(&format!(
+            "  Find a group:        {base}/find   (in Arabic: {base}/find?lang=ar)\n"
+        ));
+        s.push_str(&format!(
+            "  Try it:              {base}/find?postcode=LS8+5AB&need=free&language=ar\n"
+        ));
+        s.push_str(&format!("  Regulator's audit:   {base}/audit\n\n"));
+        s.push_str("For developers:\n");
         s.push_str(&format!("Directory API docs:  {base}/docs/\n"));
         s.push_str(&format!("OpenAPI document:    {base}/openapi.json\n"));
         s.push_str(&format!("Crawl health:        {base}/v1/nodes\n\n"));

@@ -130,6 +130,8 @@ pub enum Condition {
     Fact(Fact),
     /// Any term of a vocabulary applies.
     AnyOf(Vocabulary),
+    /// A session in the evening or at the weekend.
+    EveningOrWeekend,
 }
 
 /// Access and capacity facts, as Open Referral UK publishes them (`signpost-access`).
@@ -215,6 +217,10 @@ impl Condition {
                     && closes_by.is_none_or(|t| s.closes <= t)
             }),
             Self::StaffCheck(c) => g.safeguarding.staff_checks.iter().any(|x| x == c),
+            Self::EveningOrWeekend => g
+                .schedule
+                .iter()
+                .any(|s| s.is_evening() || s.day.is_weekend()),
             Self::Fact(f) => f.holds(g, capacity),
             Self::AnyOf(v) => match v {
                 Vocabulary::Categories => !g.categories.is_empty(),

@@ -623,3 +623,39 @@ async fn the_feed_is_paged_by_bytes_and_a_mirror_with_a_small_cap_keeps_up() {
         150
     );
 }
+
+#[tokio::test]
+async fn the_finder_answers_with_no_cookies_a_strict_policy_and_the_engines_results() {
+    let (_a, _b, agg) = federation().await;
+    let resp = agg.get("/find?postcode=LS8+5AB&radius=5&lang=ar").await;
+    assert_eq!(resp.status(), 200);
+    let headers = resp.headers().clone();
+    assert!(headers.get("set-cookie").is_none());
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    assert_eq!(headers["cache-control"], "no-store");
+    let html = resp.text().await.unwrap();
+    assert!(html.contains(r#"dir="rtl""#) && html.contains(r#"lang="ar""#));
+    let api = agg.groups("postcode=LS8+5AB&radius_km=5&per_page=10").await;
+    assert!(!api.contents.is_empty());
+    for g in &api.contents {
+        let name = &g.listing.group.name;
+        let escaped = [
+            name.clone(),
+            name.replace('\'', "&#39;"),
+            name.replace('\'', "&#x27;"),
+        ];
+        assert!(
+            escaped.iter().any(|n| html.contains(n)),
+            "{name} is on the page"
+        );
+    }
+    // A mistake is said in the person's language, next to the field.
+    let html = agg
+        .get("/find?postcode=nonsense&lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("error-summary") && html.contains("Enter a real postcode"));
+}

@@ -464,3 +464,84 @@ async fn an_older_list_never_unrevokes_after_a_restart_and_a_forked_list_is_refu
         .count();
     assert_eq!(evidence, 1);
 }
+
+#[tokio::test]
+async fn the_audit_filters_by_achievement_and_status_and_refuses_unknown_parameters() {
+    let mut w = world().await;
+    let now = Utc::now();
+    let ok = w
+        .issuer
+        .attest(
+            w.a.id,
+            TIP,
+            None,
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .unwrap();
+    let revoked = w
+        .issuer
+        .attest(
+            w.b.id,
+            TIP,
+            None,
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .unwrap();
+    import(&w.a, ok.envelope()).await;
+    import(&w.b, revoked.envelope()).await;
+    w.issuer.revoke(&revoked.serial).unwrap();
+    let agg = TestAggregator::manual(
+        &[w.a.entry(), w.b.entry()],
+        trust(w.issuer.id(), &w.server.revocations_url(), &[TIP]),
+    )
+    .await;
+    agg.crawl().await;
+    let id = w.issuer.id();
+    let all = agg.directory().attestations(&id).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let only = |q: &str| {
+        let agg = &agg;
+        let q = q.to_owned();
+        async move {
+            agg.json(&format!("/v1/issuers/{id}/attestations?{q}"))
+                .await
+        }
+    };
+    let revoked_only = only("status=revoked").await;
+    assert_eq!(revoked_only.as_array().unwrap().len(), 1);
+    assert_eq!(revoked_only[0]["node"], w.b.id.to_string());
+    assert_eq!(
+        only(&format!("achievement={TIP}"))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(only("achievement=mental-health-first-aid")
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let resp = agg
+        .get(&format!("/v1/issuers/{id}/attestations?colour=red"))
+        .await;
+    signpost_tests::assert_problem(resp, 400, "invalid_query").await;
+
+    // The regulator's page shows the same, and its CSV too.
+    let page = agg.get(&format!("/audit?issuer={id}&status=revoked")).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.headers().get("set-cookie").is_none());
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&w.b.id.to_string()) && !html.contains(&w.a.id.to_string()));
+    let csv = agg
+        .get(&format!("/audit.csv?issuer={id}&status=revoked"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().contains("revoked"));
+}

@@ -1,0 +1,138 @@
+# Signpost finder: English (the reference catalogue). Translators: copy this file to
+# <language>.ftl and translate the text after each "=". Keep every { $name } as it is.
+# A message missing from a translation is shown in English.
+
+site-name = Signpost
+finder-title = Find a community group
+finder-intro = Free and low-cost groups near you: conversation cafés, English classes, walking groups, support for refugees, and more.
+language-label = Language
+language-button = Change language
+exit = Exit this page
+exit-hint = Leave this page quickly
+privacy = This directory does not share anything with the Home Office, the police or any other authority. It does not store or log what you search for, and it sets no cookies.
+skip = Skip to the results
+
+postcode-label = Postcode
+postcode-hint = For example LS8 5AB. A district like LS8 works too.
+distance-label = How far
+distance-km = { $km } km
+use-location = Use my location instead
+needs-legend = What do you need?
+need-free = Free
+need-childcare = Childcare
+need-evening-weekend = Evenings or weekends
+need-no-gp = No need to be registered with a doctor (GP)
+need-no-status = They do not ask about immigration status
+need-self-referral = I can contact them myself
+need-interpreting = An interpreter
+need-women = Women only
+language-legend = A group that speaks
+any-language = Any language
+kinds-legend = Kind of group
+search-button = Search
+
+error-summary = There is a problem
+error-invalid-postcode = Enter a real postcode, like LS8 5AB
+error-unknown-postcode = We could not find that postcode. Check it and try again
+error-other = Something in the search is not right. Check it and try again
+
+results-title = Results
+results-count = { $count ->
+    [0] No groups found
+    [one] 1 group found
+   *[other] { $count } groups found
+}
+results-near = within { $km } km of { $place }
+no-results-hint = Try a greater distance or fewer choices.
+previous-page = Previous page
+next-page = Next page
+page-of = Page { $page } of { $pages }
+
+distance-away = { $km } km away
+meets = When it meets
+cost = Cost
+cost-free = Free
+cost-amount = £{ $amount } a session
+cost-paid = There is a charge
+languages = Languages spoken
+contact = How to join
+self-referral-yes = You can contact them yourself.
+self-referral-no = Ask a GP or Link Worker to refer you.
+phone = Phone
+email = Email
+website = Website
+places = Places
+capacity-accepting = Accepting new people
+capacity-places = { $places ->
+    [one] 1 place
+   *[other] { $places } places
+}
+capacity-not-accepting = Not taking new people at the moment
+capacity-unknown = Not known
+confirmed = confirmed { $ago }
+last-confirmed = last confirmed { $ago }
+ago-today = today
+ago-days = { $n ->
+    [one] 1 day ago
+   *[other] { $n } days ago
+}
+ago-weeks = { $n ->
+    [one] 1 week ago
+   *[other] { $n } weeks ago
+}
+good-to-know = Good to know
+fact-childcare = Childcare offered
+fact-no-gp = No GP registration needed
+fact-no-status = Immigration status not asked
+fact-interpreting-professional = Professional interpreters
+fact-interpreting-volunteer = Volunteer interpreters
+fact-step-free = Step-free access
+fact-travel-paid = Travel costs paid
+training = Training
+training-verified = { $what }, checked with { $issuer }
+signed = Signed by the organisation; verified
+how-checked = How this was checked
+more = More about this group
+card-link = Print a referral card
+card-title = Referral card
+card-print = Print this card
+back = Back to the search
+organisation = Organisation
+address = Where
+online = Online
+
+day-mon = Monday
+day-tue = Tuesday
+day-wed = Wednesday
+day-thu = Thursday
+day-fri = Friday
+day-sat = Saturday
+day-sun = Sunday
+
+category-conversation-cafe = Conversation café
+category-esol = English classes (ESOL)
+category-befriending = Befriending
+category-gardening = Gardening
+category-arts-crafts = Arts and crafts
+category-peer-support = Peer support
+category-refugee-support = Refugee and asylum support
+category-parents-children = Parents and children
+category-sport-exercise = Sport and exercise
+category-mental-wellbeing = Mental wellbeing
+category-advice = Advice
+category-digital-skills = Computer skills
+category-employment-skills = Work and skills
+category-faith-community = Faith and community
+category-walking = Walking group
+category-music-singing = Music and singing
+category-lunch-club = Lunch club
+category-cooking = Cooking
+category-womens-group = Women's group
+category-mens-group = Men's group
+category-youth = Young people
+category-older-people = Older people
+category-volunteering = Volunteering
+
+attribution = Postcode locations: contains Ordnance Survey data © Crown copyright and database right 2025; contains Royal Mail data © Royal Mail copyright and database right 2025; contains National Statistics data © Crown copyright and database right 2025.
+list-separator = ,{" "}
+clause-separator = ;{" "}

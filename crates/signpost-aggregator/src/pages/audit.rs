@@ -1,0 +1,258 @@
+//! `/audit`: the regulator's page. Choose an issuer; see every organisation presenting its
+//! attestations with their status now; filter by achievement and status; download CSV.
+//! Computed by the same function as `/v1/issuers/{did}/attestations`.
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use signpost_protocol::policy::AttestationStatus;
+use signpost_protocol::taxonomy;
+use signpost_protocol::DidKey;
+
+use super::i18n::{Tr, LANGS};
+use super::{html, Page};
+use crate::api::{audit_entries, AuditQuery};
+use crate::crawl::Aggregator;
+
+type Data = web::Data<Arc<Aggregator>>;
+
+const STATUSES: &[(AttestationStatus, &str, &str)] = &[
+    (AttestationStatus::Verified, "verified", "Verified"),
+    (AttestationStatus::Revoked, "revoked", "Revoked"),
+    (AttestationStatus::Expired, "expired", "Expired"),
+    (
+        AttestationStatus::NotYetValid,
+        "not_yet_valid",
+        "Not yet valid",
+    ),
+    (
+        AttestationStatus::SubjectMismatch,
+        "subject_mismatch",
+        "About another organisation",
+    ),
+    (
+        AttestationStatus::UntrustedIssuer,
+        "untrusted_issuer",
+        "Issuer not trusted",
+    ),
+    (
+        AttestationStatus::NotTrustedForAchievement,
+        "not_trusted_for_achievement",
+        "Issuer not trusted for this achievement",
+    ),
+    (
+        AttestationStatus::RevocationStatusUnknown,
+        "revocation_status_unknown",
+        "Revocation status unknown",
+    ),
+];
+
+fn status_words(s: AttestationStatus) -> (&'static str, &'static str) {
+    STATUSES
+        .iter()
+        .find(|(x, _, _)| *x == s)
+        .map(|(_, code, words)| (*code, *words))
+        .unwrap_or(("unknown", "Unknown"))
+}
+
+/// The page's parameters (all optional; unknown ones are ignored here, refused by the API).
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditParams {
+    issuer: Option<String>,
+    achievement: Option<String>,
+    status: Option<String>,
+}
+
+pub struct Row {
+    organisation: String,
+    node: String,
+    achievement: String,
+    level: String,
+    valid_until: String,
+    status: &'static str,
+    status_words: &'static str,
+    why: String,
+    serial: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    page: Page,
+    error: Option<String>,
+    issuers: Vec<(String, String, bool)>,
+    achievements: Vec<(&'static str, &'static str, bool)>,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    rows: Vec<Row>,
+    csv_href: Option<String>,
+    json_href: String,
+}
+
+/// The chosen issuer and filters, and the rows they give.
+fn rows(
+    state: &Aggregator,
+    p: &AuditParams,
+) -> Result<(Option<DidKey>, AuditQuery, Vec<Row>), String> {
+    let issuer = match p.issuer.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            s.parse::<DidKey>()
+                .map_err(|_| "Choose an issuer from the list".to_owned())?,
+        ),
+        None => state.config.issuers.first().map(|i| i.id),
+    };
+    let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            STATUSES
+                .iter()
+                .find(|(_, code, _)| *code == s)
+                .map(|(st, _, _)| *st)
+                .ok_or_else(|| "Choose a status from the list".to_owned())?,
+        ),
+    };
+    let q = AuditQuery {
+        achievement: p.achievement.clone().filter(|a| !a.is_empty()),
+        status,
+    };
+    let Some(issuer) = issuer else {
+        return Ok((None, q, Vec::new()));
+    };
+    let rows = audit_entries(state, &issuer, &q)
+        .into_iter()
+        .map(|e| {
+            let (code, words) = status_words(e.status);
+            Row {
+                organisation: e.node_name,
+                node: e.node.to_string(),
+                achievement: taxonomy::ACHIEVEMENTS
+                    .iter()
+                    .find(|t| t.id == e.attestation.achievement)
+                    .map(|t| t.label.to_owned())
+                    .unwrap_or(e.attestation.achievement),
+                level: e.attestation.level.unwrap_or_default(),
+                valid_until: e.attestation.valid_until.format("%Y-%m-%d").to_string(),
+                status: code,
+                status_words: words,
+                why: e
+                    .checks
+                    .iter()
+                    .filter_map(|c| c.reason.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                serial: e.attestation.serial,
+            }
+        })
+        .collect();
+    Ok((Some(issuer), q, rows))
+}
+
+fn query_string(issuer: &DidKey, q: &AuditQuery) -> String {
+    let mut pairs = vec![("issuer", issuer.to_string())];
+    if let Some(a) = &q.achievement {
+        pairs.push(("achievement", a.clone()));
+    }
+    if let Some(s) = q.status {
+        pairs.push(("status", status_words(s).0.to_owned()));
+    }
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// `GET /audit`.
+pub async fn audit(state: Data, params: web::Query<AuditParams>) -> HttpResponse {
+    let tr = Tr::new(&LANGS[0]);
+    let (chosen, q, rows, error) = match rows(&state, &params) {
+        Ok((chosen, q, rows)) => (chosen, q, rows, None),
+        Err(e) => (None, AuditQuery::default(), Vec::new(), Some(e)),
+    };
+    let view = AuditPage {
+        page: Page {
+            tr,
+            title: "Training attestations: audit".into(),
+            langs: LANGS,
+            hidden: Vec::new(),
+            path: "/audit".into(),
+            show_picker: false,
+        },
+        error,
+        issuers: state
+            .config
+            .issuers
+            .iter()
+            .map(|i| (i.id.to_string(), i.name.clone(), Some(i.id) == chosen))
+            .collect(),
+        achievements: taxonomy::ACHIEVEMENTS
+            .iter()
+            .map(|t| (t.id, t.label, q.achievement.as_deref() == Some(t.id)))
+            .collect(),
+        statuses: STATUSES
+            .iter()
+            .map(|(s, code, words)| (*code, *words, q.status == Some(*s)))
+            .collect(),
+        csv_href: chosen.map(|i| format!("/audit.csv?{}", query_string(&i, &q))),
+        json_href: chosen
+            .map(|i| {
+                let mut qs = query_string(&i, &q);
+                qs = qs
+                    .split('&')
+                    .filter(|p| !p.starts_with("issuer="))
+                    .collect::<Vec<_>>()
+                    .join("&");
+                format!("/v1/issuers/{i}/attestations?{qs}")
+            })
+            .unwrap_or_default(),
+        rows,
+    };
+    html(&view)
+}
+
+/// `GET /audit.csv`: the same rows as the page, as CSV.
+pub async fn audit_csv(state: Data, params: web::Query<AuditParams>) -> HttpResponse {
+    let rows = match rows(&state, &params) {
+        Ok((_, _, rows)) => rows,
+        Err(e) => {
+            return HttpResponse::BadRequest()
+                .content_type("text/plain; charset=utf-8")
+                .body(e)
+        }
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "organisation",
+        "node",
+        "achievement",
+        "level",
+        "serial",
+        "valid_until",
+        "status",
+        "why",
+    ];
+    let mut result = out.write_record(header);
+    for r in &rows {
+        if result.is_ok() {
+            result = out.write_record([
+                &r.organisation,
+                &r.node,
+                &r.achievement,
+                &r.level,
+                &r.serial,
+                &r.valid_until,
+                r.status,
+                &r.why,
+            ]);
+        }
+    }
+    match (result, out.into_inner()) {
+        (Ok(()), Ok(bytes)) => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                "Content-Disposition",
+                "attachment; filename=\"signpost-audit.csv\"",
+            ))
+            .body(bytes),
+        _ => HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body("the CSV could not be written"),
+    }
+}

@@ -1,0 +1,389 @@
+//! `/find`: the finder for Link Workers and for people themselves, a group page, and a
+//! two-language referral card. Parameters are parsed into the one `GroupQuery` and answered
+//! by the index like every other surface. Nothing about a search is stored or logged.
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::Utc;
+use signpost_protocol::query::{Condition, GroupQuery, QueryCode, RawGroupQuery};
+use signpost_protocol::{taxonomy, DidKey};
+use uuid::Uuid;
+
+use super::i18n::{negotiate, Tr, LANGS, SPOKEN};
+use super::view::{category_label, result_view, ResultView};
+use super::{html, Page};
+use crate::crawl::Aggregator;
+
+type Data = web::Data<Arc<Aggregator>>;
+type Params = web::Query<Vec<(String, String)>>;
+
+const PER_PAGE: usize = 10;
+const RADII: &[u32] = &[1, 2, 5, 10, 25, 50];
+
+/// What a person can tick, and the query each means.
+const NEEDS: &[(&str, &str)] = &[
+    ("free", "need-free"),
+    ("childcare", "need-childcare"),
+    ("evening-weekend", "need-evening-weekend"),
+    ("no-gp", "need-no-gp"),
+    ("no-status", "need-no-status"),
+    ("self-referral", "need-self-referral"),
+    ("interpreting", "need-interpreting"),
+    ("women", "need-women"),
+];
+
+#[derive(Template)]
+#[template(path = "find.html")]
+struct FindPage {
+    page: Page,
+    errors: Vec<(String, String)>,
+    postcode: String,
+    postcode_error: Option<String>,
+    lat: String,
+    lon: String,
+    radii: Vec<(u32, String, bool)>,
+    needs: Vec<(&'static str, String, bool)>,
+    languages: Vec<(&'static str, String, bool)>,
+    categories: Vec<(&'static str, String, bool)>,
+    searched: bool,
+    count_text: String,
+    near_text: Option<String>,
+    results: Vec<ResultView>,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    page_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "group.html")]
+struct GroupPage {
+    page: Page,
+    r: ResultView,
+    description: String,
+    address: Option<String>,
+    back_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "card.html")]
+struct CardPage {
+    page: Page,
+    local: ResultView,
+    english: Option<ResultView>,
+    address: Option<String>,
+    back_href: String,
+}
+
+fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, v)| k == name && !v.trim().is_empty())
+        .map(|(_, v)| v.trim())
+}
+
+fn all<'a>(params: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    params
+        .iter()
+        .filter(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+fn tr_for(req: &HttpRequest, params: &[(String, String)]) -> Tr {
+    let accept = req
+        .headers()
+        .get("accept-language")
+        .and_then(|v| v.to_str().ok());
+    Tr::new(negotiate(get(params, "lang"), accept))
+}
+
+/// The page's frame: title, language picker carrying the other parameters.
+fn page(tr: Tr, title: String, path: &str, params: &[(String, String)]) -> Page {
+    Page {
+        tr,
+        title,
+        langs: LANGS,
+        hidden: params
+            .iter()
+            .filter(|(k, _)| k != "lang" && k != "page")
+            .cloned()
+            .collect(),
+        path: path.to_owned(),
+        show_picker: true,
+    }
+}
+
+fn href(params: &[(String, String)], page: usize) -> String {
+    let mut pairs: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k != "page")
+        .cloned()
+        .collect();
+    pairs.push(("page".into(), page.to_string()));
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("/find?{query}")
+}
+
+/// `GET /find`: the search form and, once asked, the results.
+pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse {
+    let params = params.into_inner();
+    let tr = tr_for(&req, &params);
+    let searched = params.iter().any(|(k, _)| k != "lang");
+    let needs_on = all(&params, "need");
+    let categories_on = all(&params, "category");
+    let language = get(&params, "language").unwrap_or("");
+    let postcode = get(&params, "postcode").unwrap_or("").to_owned();
+    let radius: u32 = get(&params, "radius")
+        .and_then(|r| r.parse().ok())
+        .filter(|r| RADII.contains(r))
+        .unwrap_or(5);
+    let (lat, lon) = (get(&params, "lat"), get(&params, "lon"));
+    let page_no: usize = get(&params, "page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| (1..=1000).contains(p))
+        .unwrap_or(1);
+
+    let mut view = FindPage {
+        page: page(tr, tr.t("finder-title"), "/find", &params),
+        errors: Vec::new(),
+        postcode: postcode.clone(),
+        postcode_error: None,
+        lat: lat.unwrap_or("").to_owned(),
+        lon: lon.unwrap_or("").to_owned(),
+        radii: RADII
+            .iter()
+            .map(|r| (*r, tr.t1("distance-km", "km", *r), *r == radius))
+            .collect(),
+        needs: NEEDS
+            .iter()
+            .map(|(v, id)| (*v, tr.t(id), needs_on.contains(v)))
+            .collect(),
+        languages: SPOKEN
+            .iter()
+            .map(|(code, own, english)| {
+                let label = if own == english {
+                    (*own).to_owned()
+                } else {
+                    format!("{own} ({english})")
+                };
+                (*code, label, *code == language)
+            })
+            .collect(),
+        categories: taxonomy::CATEGORIES
+            .iter()
+            .filter(|c| c.id != "womens-group")
+            .map(|c| {
+                (
+                    c.id,
+                    category_label(&tr, c.id),
+                    categories_on.contains(&c.id),
+                )
+            })
+            .collect(),
+        searched: false,
+        count_text: String::new(),
+        near_text: None,
+        results: Vec::new(),
+        prev_href: None,
+        next_href: None,
+        page_text: String::new(),
+    };
+    if !searched {
+        return html(&view);
+    }
+
+    let flag = |on: bool| on.then(|| "true".to_owned());
+    let has = |n: &str| needs_on.contains(&n);
+    let mut categories: Vec<&str> = categories_on
+        .iter()
+        .copied()
+        .filter(|c| taxonomy::contains(taxonomy::CATEGORIES, c))
+        .collect();
+    let women = has("women");
+    let use_postcode = !postcode.is_empty();
+    let raw = RawGroupQuery {
+        postcode: use_postcode.then(|| postcode.clone()),
+        near: match (use_postcode, lat, lon) {
+            (false, Some(la), Some(lo)) => Some(format!("{la},{lo}")),
+            _ => None,
+        },
+        radius_km: (use_postcode || lat.is_some()).then(|| radius.to_string()),
+        language: (!language.is_empty()).then(|| language.to_owned()),
+        free: flag(has("free")),
+        childcare: flag(has("childcare")),
+        no_gp_registration: flag(has("no-gp")),
+        no_status_check: flag(has("no-status")),
+        self_referral: flag(has("self-referral")),
+        interpreting: flag(has("interpreting")),
+        page: Some(page_no.to_string()),
+        per_page: Some(PER_PAGE.to_string()),
+        ..RawGroupQuery::default()
+    };
+    let parsed = GroupQuery::parse(&raw).and_then(|mut q| {
+        q.locate(state.gazetteer())?;
+        Ok(q)
+    });
+    let mut q = match parsed {
+        Ok(q) => q,
+        Err(e) => {
+            let message = match e.code {
+                QueryCode::InvalidPostcode => tr.t("error-invalid-postcode"),
+                QueryCode::UnknownPostcode => tr.t("error-unknown-postcode"),
+                _ => tr.t("error-other"),
+            };
+            let target = if e.parameter == "postcode" {
+                view.postcode_error = Some(message.clone());
+                "#postcode"
+            } else {
+                "#main"
+            };
+            view.errors.push((target.to_owned(), message));
+            return html(&view);
+        }
+    };
+    if has("evening-weekend") {
+        q.conditions.push(Condition::EveningOrWeekend);
+    }
+    if women {
+        // "Women only" narrows to women's groups, whatever else is ticked.
+        categories = vec!["womens-group"];
+    }
+    q.categories = categories.into_iter().map(str::to_owned).collect();
+
+    let index = state.index();
+    let revocations = state.revocations();
+    let ctx = state.context(&revocations, Utc::now());
+    let (total, hits) = index.page(&q, &ctx);
+    view.searched = true;
+    view.results = hits
+        .iter()
+        .map(|(seg, l, d)| result_view(&tr, seg, l, *d, &ctx))
+        .collect();
+    view.count_text = tr.t1("results-count", "count", total);
+    view.near_text = match (&q.postcode, q.near) {
+        (Some((p, km)), _) => Some(tr.t2(
+            "results-near",
+            ("km", km.to_string().into()),
+            ("place", p.to_string().into()),
+        )),
+        (None, Some((_, km))) => Some(tr.t2(
+            "results-near",
+            ("km", km.to_string().into()),
+            ("place", tr.t("use-location").into()),
+        )),
+        _ => None,
+    };
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    view.page_text = tr.t2("page-of", ("page", page_no.into()), ("pages", pages.into()));
+    view.prev_href = (page_no > 1).then(|| href(&params, page_no - 1));
+    view.next_href = (page_no < pages).then(|| href(&params, page_no + 1));
+    html(&view)
+}
+
+fn lookup(node: &str, id: &str) -> Option<(DidKey, Uuid)> {
+    Some((node.parse().ok()?, id.parse().ok()?))
+}
+
+fn not_found(tr: Tr) -> HttpResponse {
+    let mut view = FindPage {
+        page: page(tr, tr.t("finder-title"), "/find", &[]),
+        errors: vec![("#main".into(), tr.t("error-other"))],
+        postcode: String::new(),
+        postcode_error: None,
+        lat: String::new(),
+        lon: String::new(),
+        radii: Vec::new(),
+        needs: Vec::new(),
+        languages: Vec::new(),
+        categories: Vec::new(),
+        searched: false,
+        count_text: String::new(),
+        near_text: None,
+        results: Vec::new(),
+        prev_href: None,
+        next_href: None,
+        page_text: String::new(),
+    };
+    view.radii = RADII
+        .iter()
+        .map(|r| (*r, tr.t1("distance-km", "km", *r), *r == 5))
+        .collect();
+    let mut resp = html(&view);
+    *resp.status_mut() = actix_web::http::StatusCode::NOT_FOUND;
+    resp
+}
+
+/// `GET /find/group/{node}/{id}`: one group in full.
+pub async fn group(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    params: Params,
+) -> HttpResponse {
+    let params = params.into_inner();
+    let tr = tr_for(&req, &params);
+    let Some((node, id)) = lookup(&path.0, &path.1) else {
+        return not_found(tr);
+    };
+    let index = state.index();
+    let revocations = state.revocations();
+    let ctx = state.context(&revocations, Utc::now());
+    let Some((seg, l, _)) = index.hit(&node, &id, &ctx) else {
+        return not_found(tr);
+    };
+    let r = result_view(&tr, seg, l, None, &ctx);
+    let p = page(tr, l.group.name.clone(), req.path(), &params);
+    html(&GroupPage {
+        page: p,
+        description: l.group.description.clone(),
+        address: address(l),
+        back_href: format!("/find?lang={}", tr.lang.code),
+        r,
+    })
+}
+
+fn address(l: &signpost_protocol::Listing) -> Option<String> {
+    l.group
+        .location
+        .as_ref()
+        .and_then(|loc| match (&loc.address, &loc.postcode) {
+            (Some(a), Some(p)) => Some(format!("{a}, {p}")),
+            (Some(a), None) => Some(a.clone()),
+            (None, Some(p)) => Some(p.clone()),
+            (None, None) => None,
+        })
+}
+
+/// `GET /find/card/{node}/{id}`: a one-page referral card in the chosen language and in
+/// English side by side (English alone when that is the chosen language).
+pub async fn card(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    params: Params,
+) -> HttpResponse {
+    let params = params.into_inner();
+    let tr = tr_for(&req, &params);
+    let Some((node, id)) = lookup(&path.0, &path.1) else {
+        return not_found(tr);
+    };
+    let index = state.index();
+    let revocations = state.revocations();
+    let ctx = state.context(&revocations, Utc::now());
+    let Some((seg, l, _)) = index.hit(&node, &id, &ctx) else {
+        return not_found(tr);
+    };
+    let local = result_view(&tr, seg, l, None, &ctx);
+    let english = (tr.lang.code != "en").then(|| result_view(&Tr::english(), seg, l, None, &ctx));
+    let mut p = page(tr, tr.t("card-title"), req.path(), &params);
+    p.show_picker = true;
+    html(&CardPage {
+        page: p,
+        local,
+        english,
+        address: address(l),
+        back_href: format!("/find/group/{}/{}?lang={}", seg.id, l.id, tr.lang.code),
+    })
+}

@@ -1,0 +1,103 @@
+//! The people's pages, server-rendered (askama, checked at compile time), working without
+//! JavaScript, loading nothing from elsewhere:
+//!
+//! - [`find`]: `/find`, the finder for Link Workers and for people themselves, a group page
+//!   and a printable two-language referral card;
+//! - [`audit`]: `/audit`, the regulator's page, with CSV;
+//! - [`i18n`]: Fluent catalogues (`locales/*.ftl`) and language negotiation;
+//! - [`view`]: a verified listing in words.
+//!
+//! Safety and privacy: no cookies, a strict Content-Security-Policy, no third-party requests,
+//! `Cache-Control: no-store` and `Referrer-Policy: no-referrer`, an "exit this page" control,
+//! and nothing about a search logged or stored (the access log writes paths only).
+
+pub mod audit;
+pub mod find;
+pub mod i18n;
+pub mod view;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use i18n::{Lang, Tr};
+
+/// The frame every page shares.
+pub struct Page {
+    pub tr: Tr,
+    pub title: String,
+    pub langs: &'static [Lang],
+    /// Parameters the language picker carries over.
+    pub hidden: Vec<(String, String)>,
+    pub path: String,
+    pub show_picker: bool,
+}
+
+/// The Content-Security-Policy of every page: nothing from elsewhere, no inline code.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+const CSS: &str = include_str!("../../static/finder.css");
+const JS: &str = include_str!("../../static/finder.js");
+
+/// Renders a page (a template failure is a plain 500 page, logged).
+pub fn html<T: Template>(page: &T) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "page could not be rendered");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("This page could not be shown. Please try again.")
+        }
+    }
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(body)
+}
+
+/// Registers `/find` and `/audit`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let headers = || {
+        DefaultHeaders::new()
+            .add(("Content-Security-Policy", CSP))
+            .add(("Referrer-Policy", "no-referrer"))
+            .add(("X-Content-Type-Options", "nosniff"))
+            .add(("Permissions-Policy", "geolocation=(self)"))
+    };
+    cfg.service(
+        web::scope("/find")
+            .wrap(headers())
+            .wrap(actix_web::middleware::from_fn(
+                signpost_http::ratelimit::rate_limit,
+            ))
+            .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
+            .route("", web::get().to(find::find))
+            .route("/", web::get().to(find::find))
+            .route(
+                "/static/finder.css",
+                web::get().to(|| async { asset("text/css; charset=utf-8", CSS) }),
+            )
+            .route(
+                "/static/finder.js",
+                web::get().to(|| async { asset("text/javascript; charset=utf-8", JS) }),
+            )
+            .route("/group/{node}/{id}", web::get().to(find::group))
+            .route("/card/{node}/{id}", web::get().to(find::card)),
+    )
+    .service(
+        web::resource("/audit")
+            .wrap(headers())
+            .route(web::get().to(audit::audit)),
+    )
+    .service(
+        web::resource("/audit.csv")
+            .wrap(headers())
+            .route(web::get().to(audit::audit_csv)),
+    );
+}

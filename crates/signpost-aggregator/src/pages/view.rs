@@ -1,0 +1,236 @@
+//! A verified listing as the people's pages show it, in words, in one language.
+
+use chrono::{DateTime, Utc};
+use signpost_protocol::model::{Interpreting, Listing};
+use signpost_protocol::policy::AttestationStatus;
+use signpost_protocol::taxonomy;
+use signpost_protocol::wire::CapacityStatus;
+use signpost_protocol::Verified;
+
+use super::i18n::{spoken_name, Tr};
+use crate::index::{QueryContext, Segment};
+
+/// Everything a result, a group page or a card shows, already in words.
+pub struct ResultView {
+    pub name: String,
+    pub organisation: String,
+    pub distance: Option<String>,
+    pub capacity: String,
+    pub capacity_class: &'static str,
+    /// (day, times): times are shown left to right in every language.
+    pub sessions: Vec<(String, String)>,
+    pub languages: String,
+    pub cost: String,
+    pub contact: Vec<String>,
+    pub facts: Vec<String>,
+    pub training: Vec<String>,
+    pub signed: String,
+    pub how_checked: String,
+    pub more: String,
+    pub card_link: String,
+    pub places_label: String,
+    pub meets_label: String,
+    pub languages_label: String,
+    pub cost_label: String,
+    pub contact_label: String,
+    pub facts_label: String,
+    pub training_label: String,
+    pub group_href: String,
+    pub card_href: String,
+    pub provenance_href: String,
+}
+
+/// "today", "3 days ago", "2 weeks ago".
+pub fn ago(tr: &Tr, then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let days = (now - then).num_days().max(0);
+    match days {
+        0 => tr.t("ago-today"),
+        1..=13 => tr.t1("ago-days", "n", days),
+        _ => tr.t1("ago-weeks", "n", days / 7),
+    }
+}
+
+fn day_id(day: signpost_protocol::model::Weekday) -> String {
+    format!("day-{}", day.as_str())
+}
+
+/// A category's label in `tr`'s language (the taxonomy's English label as a last resort).
+pub fn category_label(tr: &Tr, id: &str) -> String {
+    let text = tr.t(&format!("category-{id}"));
+    if text.is_empty() {
+        taxonomy::CATEGORIES
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.label.to_owned())
+            .unwrap_or_else(|| id.to_owned())
+    } else {
+        text
+    }
+}
+
+/// Builds the view of one hit.
+pub fn result_view(
+    tr: &Tr,
+    seg: &Segment,
+    listing: &Verified<Listing>,
+    distance_km: Option<f64>,
+    ctx: &QueryContext<'_>,
+) -> ResultView {
+    let g = &listing.group;
+    let now = ctx.now;
+    let status = ctx.capacity_status(listing);
+    let confirmed = ago(tr, g.capacity.updated_at.min(now), now);
+    let (capacity, capacity_class) = match status {
+        CapacityStatus::Accepting => {
+            let mut s = tr.t("capacity-accepting");
+            if let Some(p) = g.capacity.places_available {
+                s = format!(
+                    "{s}{}{}",
+                    tr.t("list-separator"),
+                    tr.t1("capacity-places", "places", p)
+                );
+            }
+            (
+                format!(
+                    "{s}{}{}",
+                    tr.t("clause-separator"),
+                    tr.t1("confirmed", "ago", confirmed)
+                ),
+                "accepting",
+            )
+        }
+        CapacityStatus::NotAccepting => (
+            format!(
+                "{}{}{}",
+                tr.t("capacity-not-accepting"),
+                tr.t("clause-separator"),
+                tr.t1("confirmed", "ago", confirmed)
+            ),
+            "not_accepting",
+        ),
+        CapacityStatus::Unknown => (
+            format!(
+                "{}: {}",
+                tr.t("capacity-unknown"),
+                tr.t1("last-confirmed", "ago", confirmed)
+            ),
+            "unknown",
+        ),
+    };
+    let sessions = g
+        .schedule
+        .iter()
+        .map(|s| (tr.t(&day_id(s.day)), format!("{}–{}", s.opens, s.closes)))
+        .collect();
+    let languages = if g.languages.is_empty() {
+        "–".to_owned()
+    } else {
+        g.languages
+            .iter()
+            .map(|l| spoken_name(l))
+            .collect::<Vec<_>>()
+            .join(&tr.t("list-separator"))
+    };
+    let cost = &g.access.cost;
+    let cost = if cost.free {
+        tr.t("cost-free")
+    } else if let Some(p) = cost.amount_pence {
+        tr.t1(
+            "cost-amount",
+            "amount",
+            format!("{}.{:02}", p / 100, p % 100),
+        )
+    } else {
+        tr.t("cost-paid")
+    };
+    let mut contact = vec![if g.access.self_referral {
+        tr.t("self-referral-yes")
+    } else {
+        tr.t("self-referral-no")
+    }];
+    if let Some(p) = &g.contact.phone {
+        contact.push(format!("{}: {p}", tr.t("phone")));
+    }
+    if let Some(e) = &g.contact.email {
+        contact.push(format!("{}: {e}", tr.t("email")));
+    }
+    if let Some(w) = &g.contact.website {
+        contact.push(format!("{}: {w}", tr.t("website")));
+    }
+    if let Some(r) = &g.contact.referral_instructions {
+        contact.push(r.clone());
+    }
+    let a = &g.access;
+    let facts = [
+        (a.childcare, "fact-childcare"),
+        (!a.gp_registration_required, "fact-no-gp"),
+        (!a.immigration_status_asked, "fact-no-status"),
+        (
+            a.interpreting == Interpreting::Professional,
+            "fact-interpreting-professional",
+        ),
+        (
+            a.interpreting == Interpreting::Volunteer,
+            "fact-interpreting-volunteer",
+        ),
+        (a.step_free, "fact-step-free"),
+        (a.travel_paid, "fact-travel-paid"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, id)| tr.t(id))
+    .collect();
+    let training = seg
+        .data
+        .attestations
+        .iter()
+        .zip(ctx.attestations(&seg.data))
+        .filter(|(_, (status, _))| *status == AttestationStatus::Verified)
+        .map(|(att, _)| {
+            let what = taxonomy::ACHIEVEMENTS
+                .iter()
+                .find(|t| t.id == att.achievement)
+                .map(|t| t.label)
+                .unwrap_or(&att.achievement);
+            let issuer = ctx
+                .issuers
+                .iter()
+                .find(|i| i.id == att.issuer)
+                .map(|i| i.name.clone())
+                .unwrap_or_default();
+            tr.t2(
+                "training-verified",
+                ("what", what.to_owned().into()),
+                ("issuer", issuer.into()),
+            )
+        })
+        .collect();
+    let lang = tr.lang.code;
+    ResultView {
+        name: g.name.clone(),
+        organisation: seg.name.clone(),
+        distance: distance_km.map(|d| tr.t1("distance-away", "km", format!("{d:.1}"))),
+        capacity,
+        capacity_class,
+        sessions,
+        languages,
+        cost,
+        contact,
+        facts,
+        training,
+        signed: tr.t("signed"),
+        how_checked: tr.t("how-checked"),
+        more: tr.t("more"),
+        card_link: tr.t("card-link"),
+        places_label: tr.t("places"),
+        meets_label: tr.t("meets"),
+        languages_label: tr.t("languages"),
+        cost_label: tr.t("cost"),
+        contact_label: tr.t("contact"),
+        facts_label: tr.t("good-to-know"),
+        training_label: tr.t("training"),
+        group_href: format!("/find/group/{}/{}?lang={lang}", seg.id, listing.id),
+        card_href: format!("/find/card/{}/{}?lang={lang}", seg.id, listing.id),
+        provenance_href: format!("/v1/groups/{}/{}", seg.id, listing.id),
+    }
+}

@@ -1,0 +1,293 @@
+"""The people's pages in a real browser (Debian's Chromium driven by Playwright; axe-core for
+accessibility). Run by .ci/browser, which starts nothing itself: this module starts the demo
+federation from the built binary and stops it.
+
+    SIGNPOST_BIN=target/debug/signpost AXE=path/to/axe.min.js pytest tests/browser
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+BIN = os.environ.get("SIGNPOST_BIN", "target/debug/signpost")
+AXE = os.environ.get("AXE", "")
+SHOTS = os.environ.get("SCREENSHOTS", "target/screenshots")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+POSTCODE = "LS8 5AB"
+
+
+@pytest.fixture(scope="session")
+def demo():
+    work = tempfile.mkdtemp(prefix="signpost-browser-")
+    log = open(os.path.join(work, "demo.log"), "w")
+    child = subprocess.Popen([BIN, "demo", "--listen", "127.0.0.1:0", "--data", os.path.join(work, "demo")],
+                             stdout=subprocess.PIPE, stderr=log, text=True,
+                             env=dict(os.environ, SIGNPOST_LOG="info"))
+    base = None
+    deadline = time.time() + 60
+    while time.time() < deadline and base is None:
+        line = child.stdout.readline()
+        m = re.search(r"Directory API docs:\s+(http://[^/]+)/docs/", line)
+        if m:
+            base = m.group(1)
+    assert base, "the demo did not start"
+    # Wait until every group is crawled.
+    while time.time() < deadline:
+        if api(base, "/v1/groups")["total_items"] >= 30:
+            break
+        time.sleep(0.2)
+    yield {"base": base, "work": work, "log": os.path.join(work, "demo.log")}
+    child.terminate()
+    child.wait(10)
+    log.close()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def api(base, path):
+    with urllib.request.urlopen(base + path, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, demo):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    hosts = set()
+    ctx.on("request", lambda r: hosts.add(urllib.parse.urlsplit(r.url).netloc))
+    pg = ctx.new_page()
+    pg.hosts = hosts
+    yield pg
+    assert ctx.cookies() == [], "the pages set no cookies"
+    ctx.close()
+
+
+def names_on(page):
+    return [t.strip() for t in page.locator("article.result .name a").all_inner_texts()]
+
+
+def api_names(demo, **params):
+    q = urllib.parse.urlencode({"per_page": 10, **params})
+    return [c["listing"]["group"]["name"] for c in api(demo["base"], f"/v1/groups?{q}")["contents"]]
+
+
+def search(page, demo, lang="en", postcode=POSTCODE, needs=(), language=None):
+    page.goto(f"{demo['base']}/find?lang={lang}")
+    page.fill("#postcode", postcode)
+    for n in needs:
+        page.check(f"#need-{n}")
+    if language:
+        page.select_option("#language", language)
+    page.click("button.primary")
+    page.wait_for_load_state()
+
+
+def test_search_by_postcode_in_english_matches_the_api(page, demo):
+    search(page, demo, needs=["free"], language="ar")
+    got = names_on(page)
+    assert got, "there are results"
+    assert got == api_names(demo, postcode=POSTCODE, radius_km=5, free="true", language="ar")
+    assert "within 5 km of LS8 5AB" in page.inner_text("section.results")
+    assert page.hosts == {urllib.parse.urlsplit(demo["base"]).netloc}, "nothing loaded from elsewhere"
+
+
+def test_search_in_arabic_is_right_to_left_with_the_same_results(page, demo):
+    search(page, demo, lang="ar", needs=["free"], language="ar")
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.get_attribute("html", "lang") == "ar"
+    assert "ابحث عن مجموعة مجتمعية" in page.inner_text("h1")
+    assert names_on(page) == api_names(demo, postcode=POSTCODE, radius_km=5, free="true", language="ar")
+    # The capacity is said in words, in Arabic.
+    assert re.search("يقبلون|لا يقبلون|غير معروف", page.inner_text("section.results"))
+
+
+@pytest.mark.parametrize("need,api_param", [
+    ("free", {"free": "true"}),
+    ("childcare", {"childcare": "true"}),
+    ("no-gp", {"no_gp_registration": "true"}),
+    ("no-status", {"no_status_check": "true"}),
+    ("self-referral", {"self_referral": "true"}),
+    ("interpreting", {"interpreting": "true"}),
+    ("women", {"category": "womens-group"}),
+])
+def test_each_need_filters_as_the_api_does(page, demo, need, api_param):
+    search(page, demo, postcode="LS8", needs=[need])
+    assert names_on(page) == api_names(demo, postcode="LS8", radius_km=5, **api_param)
+
+
+def test_evenings_or_weekends_narrow_the_results(page, demo):
+    search(page, demo, postcode="BD3")
+    everything = set(names_on(page))
+    search(page, demo, postcode="BD3", needs=["evening-weekend"])
+    narrowed = set(names_on(page))
+    assert narrowed and narrowed <= everything
+
+
+def test_mistakes_are_shown_in_an_error_summary(page, demo):
+    search(page, demo, postcode="not a postcode")
+    summary = page.locator(".error-summary")
+    assert summary.is_visible()
+    assert "Enter a real postcode" in summary.inner_text()
+    assert page.locator("#postcode-error").is_visible()
+    search(page, demo, postcode="ZZ99 9ZZ")
+    assert "could not find that postcode" in page.inner_text(".error-summary")
+
+
+def test_works_without_javascript(browser, demo):
+    ctx = browser.new_context(java_script_enabled=False)
+    pg = ctx.new_page()
+    search(pg, demo, needs=["free"])
+    assert names_on(pg) == api_names(demo, postcode=POSTCODE, radius_km=5, free="true")
+    assert pg.get_attribute("#exit", "href").startswith("https://")
+    pg.click("article.result .name a >> nth=0")
+    assert pg.locator("h1").inner_text()
+    ctx.close()
+
+
+def test_exit_leaves_at_once_and_out_of_the_back_button(browser, demo):
+    ctx = browser.new_context()
+    ctx.route("https://www.bbc.co.uk/**", lambda r: r.fulfill(status=200, content_type="text/html", body="<title>Weather</title>"))
+    pg = ctx.new_page()
+    pg.goto("about:blank")
+    pg.goto(f"{demo['base']}/find?lang=en")
+    pg.click("#exit")
+    pg.wait_for_url("https://www.bbc.co.uk/**")
+    pg.go_back()
+    assert "/find" not in pg.url, "the finder was replaced in the history"
+    ctx.close()
+
+
+def test_the_referral_card_prints_in_two_languages(page, demo, tmp_path):
+    search(page, demo, needs=["free"], language="ar")
+    href = page.get_attribute("article.result >> nth=0 >> text=Print a referral card", "href")
+    name = names_on(page)[0]
+    page.goto(demo["base"] + href.replace("lang=en", "lang=ar"))
+    assert page.locator(".card.two").is_visible()
+    pdf = tmp_path / "card.pdf"
+    page.emulate_media(media="print")
+    page.pdf(path=str(pdf), format="A4")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Referral card" in text and name in text
+    assert "إحالة" in text or "بطاقة" in text, "the Arabic side is printed"
+    assert "Exit this page" not in text and "اخرج" not in text, "no page furniture on the card"
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"Pages:\s+1\b", pages), pages
+
+
+def test_pages_weigh_under_60_kb(browser, demo):
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    sizes = {}
+    pg.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())))
+    search(pg, demo, needs=["free"])
+    total = sum(sizes.values())
+    print(f"results page weight: {total} bytes ({sizes})")
+    assert total < 60 * 1024
+    ctx.close()
+
+
+PAGES = [
+    "/find?lang=en",
+    "/find?lang=en&postcode=LS8+5AB&need=free",
+    "/find?lang=ar&postcode=LS8+5AB&need=free",
+    "/find?lang=en&postcode=nonsense",
+    "/find?lang=ar&postcode=nonsense",
+    "/audit",
+    "/audit?status=revoked",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_finds_no_violations(browser, demo, path):
+    if not AXE:
+        pytest.skip("AXE not set")
+    ctx = browser.new_context(bypass_csp=True)
+    pg = ctx.new_page()
+    pg.goto(demo["base"] + path)
+    run_axe(pg, path)
+    ctx.close()
+
+
+def run_axe(pg, what):
+    pg.add_script_tag(path=AXE)
+    result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    assert violations == [], f"{what}: {violations}"
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_axe_on_group_page_and_card(browser, demo, lang):
+    if not AXE:
+        pytest.skip("AXE not set")
+    first = api(demo["base"], "/v1/groups?per_page=1")["contents"][0]
+    ctx = browser.new_context(bypass_csp=True)
+    pg = ctx.new_page()
+    for kind in ("group", "card"):
+        pg.goto(f"{demo['base']}/find/{kind}/{first['node']}/{first['id']}?lang={lang}")
+        run_axe(pg, f"{kind} {lang}")
+    ctx.close()
+
+
+def test_the_audit_page_and_its_csv_agree_with_the_api(page, demo):
+    page.goto(f"{demo['base']}/audit")
+    issuer = page.eval_on_selector("#issuer", "e => e.value")
+    page.select_option("#status", "revoked")
+    page.click("button.primary")
+    rows = page.locator("tbody tr")
+    assert rows.count() >= 1
+    expected = api(demo["base"], f"/v1/issuers/{issuer}/attestations?status=revoked")
+    assert rows.count() == len(expected)
+    href = page.get_attribute("a[download]", "href")
+    with urllib.request.urlopen(demo["base"] + href, timeout=10) as resp:
+        assert resp.headers["content-type"].startswith("text/csv")
+        lines = resp.read().decode().strip().splitlines()
+    assert lines[0].startswith("organisation,node,achievement")
+    assert sorted(l.split(",")[1] for l in lines[1:]) == sorted(e["node"] for e in expected)
+    assert all(l.split(",")[6] == "revoked" for l in lines[1:])
+
+
+def test_nothing_about_a_search_is_logged_or_stored(page, demo):
+    search(page, demo, postcode="LS8 5AB", needs=["free"])
+    time.sleep(1)
+    log = open(demo["log"]).read()
+    assert "GET /find" in log, "requests are logged, paths only"
+    for needle in ["LS8 5AB", "LS8+5AB", "LS8%205AB", "postcode=", "need="]:
+        assert needle not in log, f"the log holds {needle}"
+    for root, _, files in os.walk(demo["work"]):
+        for f in files:
+            if f == "demo.log":
+                continue
+            data = open(os.path.join(root, f), "rb").read()
+            assert b"LS8 5AB" not in data and b"LS8+5AB" not in data, f"{f} holds the postcode"
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [320, 1280])
+def test_screenshots(browser, demo, lang, width):
+    os.makedirs(SHOTS, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": width, "height": 900})
+    pg = ctx.new_page()
+    search(pg, demo, lang=lang, needs=["free"], language="ar")
+    scroll = pg.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"no sideways scrolling at {width} px ({scroll})"
+    pg.screenshot(path=f"{SHOTS}/find-{lang}-{width}.png", full_page=True)
+    href = pg.get_attribute("article.result >> nth=0 >> a >> nth=-1", "href")
+    pg.goto(demo["base"] + href)
+    pg.screenshot(path=f"{SHOTS}/card-{lang}-{width}.png", full_page=True)
+    ctx.close()
