@@ -3,7 +3,8 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use signpost_http::Problem;
@@ -23,6 +24,36 @@ use crate::index::GroupView;
 
 type Data = web::Data<Arc<Aggregator>>;
 
+/// How long a query answer may be reused: a minute, or five more when this service fails.
+pub const CACHE_CONTROL: &str = "public, max-age=60, stale-if-error=300";
+
+/// Conditional GET for answers derived from the directory's state: the ETag, and a 304
+/// when the client already holds it.
+pub fn conditional(state: &Aggregator, req: &HttpRequest) -> (String, Option<HttpResponse>) {
+    let etag = state.state_etag(&req.uri().to_string());
+    let not_modified = signpost_http::if_none_match(req, &etag).then(|| {
+        HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag.clone()))
+            .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+            .finish()
+    });
+    (etag, not_modified)
+}
+
+/// A cacheable JSON answer with its ETag.
+pub fn cached_json(bytes: Vec<u8>, etag: String) -> HttpResponse {
+    let mut resp = signpost_http::json_bytes(bytes.into());
+    let headers = resp.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static(CACHE_CONTROL),
+    );
+    resp
+}
+
 fn did(s: &str) -> Result<DidKey, AggError> {
     s.parse()
         .map_err(|_| AggError::InvalidNodeId(s.chars().take(100).collect()))
@@ -37,9 +68,14 @@ fn did(s: &str) -> Result<DidKey, AggError> {
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn groups(
     state: Data,
+    req: HttpRequest,
     query: web::Query<RawGroupQuery>,
 ) -> Result<HttpResponse, AggError> {
     let mut q = GroupQuery::parse(&query)?;
+    let (etag, not_modified) = conditional(&state, &req);
+    if let Some(resp) = not_modified {
+        return Ok(resp);
+    }
     let centre = q.locate(state.gazetteer())?;
     state.metrics.queries.fetch_add(1, Ordering::Relaxed);
     let index = state.index();
@@ -49,7 +85,7 @@ pub async fn groups(
     page.centre = centre;
     let mut body = Vec::with_capacity(1024 + page.contents.len() * 5 * 1024);
     serde_json::to_writer(&mut body, &page).map_err(|e| AggError::Internal(e.to_string()))?;
-    Ok(signpost_http::json_bytes(body.into()))
+    Ok(cached_json(body, etag))
 }
 
 /// [`Provenance`] as served: the group straight from the index (the same shape).
@@ -81,10 +117,12 @@ fn check(check: &'static str, at: DateTime<Utc>, result: Result<(), String>) -> 
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn group(
     state: Data,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AggError> {
     let (node_s, id_s) = path.into_inner();
     let node = did(&node_s)?;
+    let (etag, not_modified) = conditional(&state, &req);
     let not_found = || AggError::GroupNotFound {
         node: node_s.chars().take(100).collect(),
         id: id_s.chars().take(40).collect(),
@@ -141,8 +179,11 @@ pub async fn group(
         attestations,
         checks,
     };
+    if let Some(resp) = not_modified {
+        return Ok(resp);
+    }
     let bytes = serde_json::to_vec(&body).map_err(|e| AggError::Internal(e.to_string()))?;
-    Ok(signpost_http::json_bytes(bytes.into()))
+    Ok(cached_json(bytes, etag))
 }
 
 fn fresh(expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
@@ -451,20 +492,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     signpost_http::ratelimit::rate_limit,
                 ))
                 .wrap(signpost_http::public_cors())
-                .route("/v1/groups", web::get().to(groups))
-                .route("/v1/groups/{node}/{id}", web::get().to(group))
-                .route("/v1/nodes", web::get().to(nodes))
-                .route("/v1/issuers", web::get().to(issuers))
-                .route(
+                .service(signpost_http::get("/v1/groups", groups))
+                .service(signpost_http::get("/v1/groups/{node}/{id}", group))
+                .service(signpost_http::get("/v1/nodes", nodes))
+                .service(signpost_http::get("/v1/issuers", issuers))
+                .service(signpost_http::get(
                     "/v1/issuers/{did}/attestations",
-                    web::get().to(issuer_attestations),
-                )
-                .route("/v1/taxonomy", web::get().to(taxonomy))
-                .route("/v1/feed", web::get().to(feed))
-                .route("/v1/ping", web::post().to(ping))
-                .route("/healthz", web::get().to(healthz))
-                .route("/metrics", web::get().to(metrics))
-                .route("/", web::get().to(index_page)),
+                    issuer_attestations,
+                ))
+                .service(signpost_http::get("/v1/taxonomy", taxonomy))
+                .service(signpost_http::get("/v1/feed", feed))
+                .service(signpost_http::post("/v1/ping", ping))
+                .service(signpost_http::get("/healthz", healthz))
+                .service(signpost_http::get("/metrics", metrics))
+                .service(signpost_http::get("/", index_page)),
         );
 }
 

@@ -249,7 +249,9 @@ pub struct GroupView<'a> {
     pub provenance: String,
     /// The signed listing payload, exactly as signed.
     pub listing: &'a RawValue,
-    /// The original signed envelope, as received from the node.
+    /// The original signed envelope, as received from the node (left out with
+    /// `include_envelope=false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub envelope: Option<&'a Envelope>,
 }
 
@@ -466,6 +468,11 @@ impl Index {
         self.nodes.values().map(|n| &n.seg)
     }
 
+    /// Changes whenever the index does (for ETags).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     pub fn listing_count(&self) -> usize {
         self.live.len() as usize
     }
@@ -540,10 +547,18 @@ impl Index {
             sets.push(Set::Ref(get(&Key::Accepting)));
         }
         if !q.languages.is_empty() {
+            // A listing is indexed under each tag and its primary subtag, so `ar` reaches
+            // `ar-SY` speakers; a query for `ar-SY` falls back to `ar` as RFC 4647 lookup does.
             sets.push(union(
                 q.languages
                     .iter()
-                    .map(|l| Key::Language(l.to_ascii_lowercase().into()))
+                    .flat_map(|l| {
+                        let primary = l.split('-').next().unwrap_or(l);
+                        [
+                            Key::Language(l.as_str().into()),
+                            Key::Language(primary.into()),
+                        ]
+                    })
                     .collect(),
             ));
         }
@@ -760,7 +775,11 @@ impl Index {
                     .entry(Arc::as_ptr(&e.seg))
                     .or_insert_with(|| ctx.verified_training(&e.seg.data))
                     .clone();
-                result(e, distance, training, ctx)
+                let mut r = result(e, distance, training, ctx);
+                if q.omit_envelopes {
+                    r.envelope = None;
+                }
+                r
             })
             .collect();
         GroupsPageView {

@@ -121,6 +121,7 @@ pub async fn start(
             .app_data(data.clone())
             .app_data(limiter.clone())
             .wrap(signpost_http::access_log())
+            .wrap(actix_web::middleware::from_fn(signpost_http::head_as_get))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
             .configure(pages::configure)
             .configure(oruk::configure)

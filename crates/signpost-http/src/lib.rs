@@ -60,6 +60,7 @@ error_table! {
     InvalidQuery => ("invalid_query", BAD_REQUEST, "Invalid query parameters"),
     NotFound => ("not_found", NOT_FOUND, "Not found"),
     RateLimited => ("rate_limited", TOO_MANY_REQUESTS, "Too many requests"),
+    MethodNotAllowed => ("method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed"),
     // Directory queries (every surface: /v1, /oruk).
     InvalidParameter => ("invalid_parameter", BAD_REQUEST, "Invalid query parameter"),
     UnknownParameter => ("unknown_parameter", BAD_REQUEST, "Unknown query parameter"),
@@ -214,6 +215,8 @@ pub enum RequestError {
     BadQuery(String),
     NotFound,
     RateLimited { retry_after_secs: u64 },
+    UnknownParameter(String),
+    MethodNotAllowed { allow: &'static str },
 }
 
 impl fmt::Display for RequestError {
@@ -225,7 +228,11 @@ impl fmt::Display for RequestError {
             Self::BodyTooLarge { limit } => write!(f, "the body is larger than {limit} bytes"),
             Self::UnsupportedMediaType => f.write_str("send the body as application/json"),
             Self::BadPath(e) => write!(f, "the path is not valid: {e}"),
-            Self::BadQuery(e) => write!(f, "the query string is not valid: {e}"),
+            Self::BadQuery(e) => f.write_str(e),
+            Self::UnknownParameter(e) => f.write_str(e),
+            Self::MethodNotAllowed { allow } => {
+                write!(f, "this resource answers {allow} only")
+            }
             Self::NotFound => f.write_str("no such resource"),
             Self::RateLimited { retry_after_secs } => {
                 write!(
@@ -247,6 +254,8 @@ impl ApiError for RequestError {
             Self::BadQuery(_) => ErrorCode::InvalidQuery,
             Self::NotFound => ErrorCode::NotFound,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::UnknownParameter(_) => ErrorCode::UnknownParameter,
+            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
         }
     }
 }
@@ -297,10 +306,100 @@ pub fn path_config() -> web::PathConfig {
         .error_handler(|err, _req| RequestError::BadPath(err.to_string()).into())
 }
 
-/// Query extraction with problem+json errors.
+/// Query extraction with problem+json errors, in words a person can act on (never the
+/// deserialiser's own text).
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|err, _req| RequestError::BadQuery(err.to_string()).into())
+    web::QueryConfig::default().error_handler(|err, _req| query_error(&err.to_string()).into())
+}
+
+/// Turns a query deserialisation failure into a request error that names the parameter.
+pub fn query_error(text: &str) -> RequestError {
+    let inner = text.split_once("error: ").map_or(text, |(_, rest)| rest);
+    let quoted = |s: &str| s.split('`').nth(1).unwrap_or("").to_owned();
+    if let Some(rest) = inner.strip_prefix("unknown field ") {
+        let name = quoted(rest);
+        let known: Vec<String> = rest
+            .split_once("expected ")
+            .map(|(_, list)| {
+                list.replace(" or ", ", ")
+                    .split(", ")
+                    .map(|x| x.trim_start_matches("one of ").trim_matches('`').to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let message = if known.is_empty() {
+            format!("{name} is not a parameter of this endpoint")
+        } else {
+            format!(
+                "{name} is not a parameter of this endpoint; it takes: {}",
+                known.join(", ")
+            )
+        };
+        return RequestError::UnknownParameter(message);
+    }
+    if inner.starts_with("duplicate field ") {
+        return RequestError::BadQuery(format!(
+            "{} is given more than once; give it once",
+            quoted(inner)
+        ));
+    }
+    RequestError::BadQuery(
+        "a parameter has a value of the wrong kind (a number or true/false was expected); check the parameters against the API documentation".into(),
+    )
+}
+
+/// A resource's answer to a method it does not have: 405 problem+json with `Allow`.
+pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move || async move {
+        let mut resp = problem_response(&RequestError::MethodNotAllowed { allow });
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+        resp
+    })
+}
+
+/// A resource answering GET (and HEAD) with `handler`, and any other method with a 405.
+pub fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(method_not_allowed("GET, HEAD"))
+}
+
+/// A resource answering POST with `handler`, and any other method with a 405.
+pub fn post<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(method_not_allowed("POST"))
+}
+
+/// Middleware (`from_fn(head_as_get)`, outermost): HEAD is answered as GET is, headers
+/// included, without the body.
+pub async fn head_as_get<B: actix_web::body::MessageBody + 'static>(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    use actix_web::body::{BoxBody, EitherBody};
+    let head = req.method() == actix_web::http::Method::HEAD;
+    if head {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    let res = next.call(req).await?;
+    Ok(if head {
+        res.map_body(|_, _| EitherBody::right(BoxBody::new(())))
+    } else {
+        res.map_into_left_body()
+    })
 }
 
 /// The default service: unknown routes are a problem+json 404.
@@ -428,5 +527,32 @@ mod tests {
                 "openapi/PROTOCOL.md does not list the refusal code `{code}`"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod query_errors {
+    use super::{query_error, RequestError};
+
+    #[test]
+    fn query_errors_are_said_in_words() {
+        match query_error(
+            "Query deserialize error: unknown field `colour`, expected `achievement` or `status`",
+        ) {
+            RequestError::UnknownParameter(m) => {
+                assert!(m.starts_with("colour is not a parameter"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        match query_error("Query deserialize error: unknown field `x`, expected one of `a`, `b`") {
+            RequestError::UnknownParameter(m) => assert!(m.contains("it takes: a, b"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let RequestError::BadQuery(m) =
+            query_error("Query deserialize error: invalid digit found in string")
+        else {
+            panic!()
+        };
+        assert!(!m.contains("deserialize"), "{m}");
     }
 }

@@ -68,6 +68,9 @@ pub struct RawGroupQuery {
     pub time: Option<String>,
     /// Age of the person, years: the group's age range admits it.
     pub age: Option<String>,
+    /// `false`: leave each result's signed envelope out of the page (lookups of one group
+    /// always carry it).
+    pub include_envelope: Option<String>,
     /// Page number, from 1.
     pub page: Option<String>,
     /// Results per page (default 20, at most 100).
@@ -263,6 +266,8 @@ pub struct GroupQuery {
     pub age: Option<u8>,
     pub page: usize,
     pub per_page: usize,
+    /// Leave envelopes out of a page of results.
+    pub omit_envelopes: bool,
 }
 
 /// The kinds of mistake a query can make. Each has one row (code, status, title) in the error
@@ -417,10 +422,18 @@ impl GroupQuery {
                 ));
             }
         }
-        let languages = list(&raw.language);
-        for l in &languages {
-            crate::model::validate_language_tag("language", l)
-                .map_err(|e| err(QueryCode::InvalidLanguage, "language", e.problem))?;
+        // Matched as RFC 4647 lookup does, case-insensitively: `ar` finds groups speaking
+        // `ar` or `ar-SY`; `ar-SY` finds `ar-SY` and, falling back, `ar`.
+        let mut languages = Vec::new();
+        for l in list(&raw.language) {
+            language_tags::LanguageTag::parse(&l).map_err(|e| {
+                err(
+                    QueryCode::InvalidLanguage,
+                    "language",
+                    format!("{l:?} is not a language tag like ar or ar-SY ({e})"),
+                )
+            })?;
+            languages.push(l.to_ascii_lowercase());
         }
 
         let radius: Option<f64> = number("radius_km", &raw.radius_km)?;
@@ -548,6 +561,17 @@ impl GroupQuery {
             age,
             page,
             per_page,
+            omit_envelopes: match raw.include_envelope.as_deref() {
+                None | Some("true") => false,
+                Some("false") => true,
+                Some(other) => {
+                    return Err(err(
+                        QueryCode::InvalidParameter,
+                        "include_envelope",
+                        format!("expected true or false, got {other:?}"),
+                    ))
+                }
+            },
         })
     }
 }
@@ -639,6 +663,9 @@ impl GroupQuery {
         if let Some(a) = self.age {
             out.push(("age", a.to_string()));
         }
+        if self.omit_envelopes {
+            out.push(("include_envelope", "false".into()));
+        }
         out.push(("page", self.page.max(1).to_string()));
         out.push(("per_page", self.per_page.clamp(1, MAX_PER_PAGE).to_string()));
         out
@@ -724,6 +751,8 @@ mod tests {
         assert_eq!(code(&[("day", "someday")]), QueryCode::InvalidDay);
         assert_eq!(code(&[("time", "25:00")]), QueryCode::InvalidTime);
         assert_eq!(code(&[("language", "!!")]), QueryCode::InvalidLanguage);
+        let q = GroupQuery::parse(&raw(&[("language", "AR,ar-SY")])).unwrap();
+        assert_eq!(q.languages, vec!["ar", "ar-sy"], "any case is accepted");
         assert_eq!(
             code(&[("verified_training", "juggling")]),
             QueryCode::UnknownAchievement

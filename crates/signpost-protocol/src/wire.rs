@@ -314,7 +314,9 @@ pub struct GroupResult {
     pub provenance: String,
     /// The signed listing payload, exactly as signed.
     pub listing: Listing,
-    /// The original signed envelope, as received from the node.
+    /// The original signed envelope, as received from the node (absent with
+    /// `include_envelope=false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envelope: Option<Envelope>,
 }
 

@@ -423,7 +423,7 @@ async fn bad_queries_are_400_problems_never_500() {
         ("day=funday", "invalid_day"),
         ("time=9am", "invalid_time"),
         ("verified_training=juggling", "unknown_achievement"),
-        ("unknown_param=1", "invalid_query"),
+        ("unknown_param=1", "unknown_parameter"),
     ] {
         assert_problem(agg.get(&format!("/v1/groups?{query}")).await, 400, code).await;
     }
@@ -658,4 +658,86 @@ async fn the_finder_answers_with_no_cookies_a_strict_policy_and_the_engines_resu
         .await
         .unwrap();
     assert!(html.contains("error-summary") && html.contains("Enter a real postcode"));
+}
+
+#[tokio::test]
+async fn http_as_integrators_expect_it() {
+    let (_a, _b, agg) = federation().await;
+    let http = signpost_tests::client();
+    let url = |p: &str| format!("{}{p}", agg.url);
+
+    // Conditional GET: a strong ETag from the directory's state, and a 304 for it.
+    let first = agg.get("/v1/groups?language=ar").await;
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"'), "strong: {etag}");
+    let cache = first.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cache.contains("max-age=60") && cache.contains("stale-if-error"),
+        "{cache}"
+    );
+    let again = http
+        .get(url("/v1/groups?language=ar"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let oruk = agg.get("/oruk/services?per_page=2").await;
+    assert!(oruk.headers().contains_key("etag"));
+
+    // HEAD on every GET; a wrong method is a 405 that says what is allowed.
+    let head = http.head(url("/v1/groups")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "application/json");
+    assert!(head.bytes().await.unwrap().is_empty());
+    for path in ["/v1/groups", "/v1/nodes", "/oruk/services"] {
+        let resp = http.delete(url(path)).send().await.unwrap();
+        assert_eq!(resp.headers()["allow"], "GET, HEAD", "{path}");
+        assert_problem(resp, 405, "method_not_allowed").await;
+    }
+    let resp = http.get(url("/v1/ping")).send().await.unwrap();
+    assert_eq!(resp.headers()["allow"], "POST");
+
+    // Languages match as RFC 4647 lookup does, in any case.
+    let arabic = agg.names("language=ar").await;
+    assert!(!arabic.is_empty());
+    assert_eq!(agg.names("language=AR").await, arabic);
+    assert_eq!(
+        agg.names("language=ar-SY").await,
+        arabic,
+        "ar-SY falls back to ar"
+    );
+
+    // Envelopes can be left out of a page.
+    let lean = agg.json("/v1/groups?include_envelope=false").await;
+    assert!(lean["contents"][0].get("envelope").is_none());
+    assert!(lean["contents"][0]["listing"].is_object());
+
+    // Unknown parameters are refused on ORUK too, in words.
+    let body = assert_problem(
+        agg.get("/oruk/services?colour=red").await,
+        400,
+        "unknown_parameter",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("colour is not a parameter"),
+        "{body}"
+    );
+    let body = assert_problem(agg.get("/v1/feed?since=abc").await, 400, "invalid_query").await;
+    assert!(
+        !body["detail"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("deserialize"),
+        "{body}"
+    );
 }

@@ -528,7 +528,7 @@ async fn the_audit_filters_by_achievement_and_status_and_refuses_unknown_paramet
     let resp = agg
         .get(&format!("/v1/issuers/{id}/attestations?colour=red"))
         .await;
-    signpost_tests::assert_problem(resp, 400, "invalid_query").await;
+    signpost_tests::assert_problem(resp, 400, "unknown_parameter").await;
 
     // The regulator's page shows the same, and its CSV too.
     let page = agg.get(&format!("/audit?issuer={id}&status=revoked")).await;

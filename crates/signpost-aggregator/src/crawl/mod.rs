@@ -47,6 +47,8 @@ pub struct Aggregator {
     index: RwLock<Index>,
     pub health: Health,
     revocations: RwLock<Arc<HashMap<DidKey, RevocationView>>>,
+    /// Bumped whenever the revocation views are replaced (for ETags).
+    pub(crate) revocation_generation: std::sync::atomic::AtomicU64,
     wake: HashMap<DidKey, Arc<Notify>>,
     last_wake: Mutex<HashMap<DidKey, Option<Instant>>>,
     doc_checked: Mutex<HashMap<DidKey, Instant>>,
@@ -155,6 +157,7 @@ impl Aggregator {
             index: RwLock::new(index),
             health,
             revocations: RwLock::new(Arc::new(revocations::load(&store, &config.issuers))),
+            revocation_generation: std::sync::atomic::AtomicU64::new(0),
             wake,
             last_wake: Mutex::new(HashMap::new()),
             doc_checked: Mutex::new(HashMap::new()),
@@ -204,6 +207,21 @@ impl Aggregator {
             revocations,
             grace: chrono::Duration::seconds(self.config.revocations.grace_secs as i64),
         }
+    }
+
+    /// A strong ETag for a response computed from the directory's state now: the index,
+    /// the revocation lists and the minute (freshness is judged against the clock), with the
+    /// request's path and query.
+    pub fn state_etag(&self, uri: &str) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.index().generation().hash(&mut h);
+        self.revocation_generation
+            .load(std::sync::atomic::Ordering::Acquire)
+            .hash(&mut h);
+        (Utc::now().timestamp() / 60).hash(&mut h);
+        uri.hash(&mut h);
+        format!("\"{:016x}\"", h.finish())
     }
 
     /// Every node's crawl health (`stale` where the served snapshot has expired).

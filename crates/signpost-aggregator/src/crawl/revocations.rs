@@ -115,5 +115,7 @@ impl Aggregator {
             }
         }
         write(&self.revocations, Arc::new(views));
+        self.revocation_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 }

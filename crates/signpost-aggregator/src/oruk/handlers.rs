@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
@@ -58,8 +58,17 @@ enum Item<'a> {
 }
 
 /// Runs an ORUK list query through the engine and renders the page.
-fn list(state: &Aggregator, q: &OrukQuery, kind: Kind) -> Result<HttpResponse, AggError> {
+fn list(
+    state: &Aggregator,
+    req: &HttpRequest,
+    q: &OrukQuery,
+    kind: Kind,
+) -> Result<HttpResponse, AggError> {
     let (page, per_page) = query::page(&q.page, &q.per_page)?;
+    let (etag, not_modified) = crate::api::conditional(state, req);
+    if let Some(resp) = not_modified {
+        return Ok(resp);
+    }
     let Some(mut query) = query::to_group_query(q)? else {
         return ok(&Page::<()>::new(Vec::new(), 0, page, per_page));
     };
@@ -87,7 +96,9 @@ fn list(state: &Aggregator, q: &OrukQuery, kind: Kind) -> Result<HttpResponse, A
             Kind::AtLocation => Item::AtLocation(Box::new(r.service_at_location(seg, l, t))),
         })
         .collect();
-    ok(&Page::new(contents, total, page, per_page))
+    let bytes = serde_json::to_vec(&Page::new(contents, total, page, per_page))
+        .map_err(|e| AggError::Internal(e.to_string()))?;
+    Ok(crate::api::cached_json(bytes, etag))
 }
 
 /// Finds a listing by its service UUID (or its service_at_location UUID) and renders it
@@ -145,13 +156,17 @@ pub async fn root(state: Data) -> Result<HttpResponse, AggError> {
     responses((status = 200, description = "A page of services (ORUK service_list items)", body = Object),
         (status = 400, description = "Invalid parameter", body = signpost_http::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
-pub async fn services(state: Data, q: web::Query<OrukQuery>) -> Result<HttpResponse, AggError> {
+pub async fn services(
+    state: Data,
+    req: HttpRequest,
+    q: web::Query<OrukQuery>,
+) -> Result<HttpResponse, AggError> {
     let kind = if q.minimal.as_deref() == Some("true") {
         Kind::Minimal
     } else {
         Kind::Service
     };
-    list(&state, &q, kind)
+    list(&state, &req, &q, kind)
 }
 
 /// One service, fully nested.
@@ -170,9 +185,10 @@ pub async fn service(state: Data, id: web::Path<String>) -> Result<HttpResponse,
         (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
 pub async fn service_at_locations(
     state: Data,
+    req: HttpRequest,
     q: web::Query<OrukQuery>,
 ) -> Result<HttpResponse, AggError> {
-    list(&state, &q, Kind::AtLocation)
+    list(&state, &req, &q, Kind::AtLocation)
 }
 
 /// One service at a location: the full service it belongs to.
@@ -189,6 +205,7 @@ pub async fn service_at_location(
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     pub page: Option<String>,
     pub per_page: Option<String>,

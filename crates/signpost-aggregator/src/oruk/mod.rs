@@ -21,24 +21,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 signpost_http::ratelimit::rate_limit,
             ))
             .wrap(signpost_http::public_cors())
-            .route("", web::get().to(handlers::root))
-            .route("/", web::get().to(handlers::root))
-            .route("/services", web::get().to(handlers::services))
-            .route("/services/{id}", web::get().to(handlers::service))
-            .route(
+            .service(signpost_http::get("", handlers::root))
+            .service(signpost_http::get("/", handlers::root))
+            .service(signpost_http::get("/services", handlers::services))
+            .service(signpost_http::get("/services/{id}", handlers::service))
+            .service(signpost_http::get(
                 "/service_at_locations",
-                web::get().to(handlers::service_at_locations),
-            )
-            .route(
+                handlers::service_at_locations,
+            ))
+            .service(signpost_http::get(
                 "/service_at_locations/{id}",
-                web::get().to(handlers::service_at_location),
-            )
-            .route("/taxonomies", web::get().to(handlers::taxonomies))
-            .route("/taxonomies/{id}", web::get().to(handlers::taxonomy))
-            .route("/taxonomy_terms", web::get().to(handlers::taxonomy_terms))
-            .route(
+                handlers::service_at_location,
+            ))
+            .service(signpost_http::get("/taxonomies", handlers::taxonomies))
+            .service(signpost_http::get("/taxonomies/{id}", handlers::taxonomy))
+            .service(signpost_http::get(
+                "/taxonomy_terms",
+                handlers::taxonomy_terms,
+            ))
+            .service(signpost_http::get(
                 "/taxonomy_terms/{id}",
-                web::get().to(handlers::taxonomy_term),
-            ),
+                handlers::taxonomy_term,
+            )),
     );
 }

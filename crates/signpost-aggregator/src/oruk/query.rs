@@ -20,6 +20,7 @@ pub const MAX_PER_PAGE: usize = 1000;
 /// Query parameters of the ORUK list endpoints.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct OrukQuery {
     /// Full-text search (case and accents folded).
     pub search: Option<String>,
