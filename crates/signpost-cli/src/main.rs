@@ -9,6 +9,7 @@ mod deploy_check;
 mod issuer;
 mod node;
 mod sign;
+mod verify_group;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,9 @@ enum Command {
     /// A training provider's or regulator's issuer: attest, revoke, serve.
     #[command(subcommand)]
     Issuer(issuer::IssuerCommand),
+    /// Check one directory result end to end (a /v1/groups/{node}/{id} URL or a saved copy):
+    /// the node's own key chain, the snapshot, the listing and its attestations.
+    VerifyGroup(verify_group::VerifyGroupArgs),
     /// Check one attestation offline against a trust policy.
     VerifyAttestation(issuer::VerifyAttestationArgs),
     /// Run a local demo federation: several nodes, an issuer and an aggregator.
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         Command::Aggregator(cmd) => runtime().and_then(|rt| rt.block_on(aggregator::run(cmd))),
         Command::Issuer(cmd) => runtime().and_then(|rt| rt.block_on(issuer::run(cmd))),
         Command::VerifyAttestation(args) => issuer::verify_attestation(args),
+        Command::VerifyGroup(args) => runtime().and_then(|rt| rt.block_on(verify_group::run(args))),
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(args))),
         Command::Bench(args) => runtime().and_then(|rt| rt.block_on(bench::run(args))),
         Command::BenchFarm(args) => runtime().and_then(|rt| rt.block_on(bench::farm(args))),

@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -269,4 +271,70 @@ fn issuer_attest_import_verify_and_revoke() {
         "{}",
         text(&out.stdout)
     );
+}
+
+#[test]
+fn verify_group_checks_a_result_end_to_end_and_names_what_fails() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut demo = common::bin()
+        .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("demo"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut base = None;
+    for line in std::io::BufReader::new(demo.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("Directory API docs:") {
+            base = Some(rest.trim().trim_end_matches("/docs/").to_owned());
+            break;
+        }
+    }
+    let base = base.expect("the demo printed its URLs");
+    let http = reqwest::blocking::Client::new();
+    let page: serde_json::Value = http
+        .get(format!(
+            "{base}/v1/groups?verified_training=trauma-informed-practice&per_page=1"
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let first = &page["contents"][0];
+    let url = format!(
+        "{base}/v1/groups/{}/{}",
+        first["node"].as_str().unwrap(),
+        first["id"].as_str().unwrap()
+    );
+
+    let out = signpost(&["verify-group", &url]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    for check in [
+        "node document chain",
+        "snapshot signature",
+        "listing signature",
+        "listing in the snapshot",
+        "the listing shown is the one signed",
+        "attestation",
+    ] {
+        assert!(said.contains(&format!("ok    {check}")), "{check}: {said}");
+    }
+
+    // A saved copy whose shown facts were changed by whoever served it.
+    let mut prov: serde_json::Value = http.get(&url).send().unwrap().json().unwrap();
+    prov["group"]["listing"]["group"]["capacity"]["places_available"] = serde_json::json!(99);
+    let saved = dir.path().join("provenance.json");
+    std::fs::write(&saved, serde_json::to_vec(&prov).unwrap()).unwrap();
+    let out = signpost(&["verify-group", saved.to_str().unwrap()]);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("FAIL  the listing shown is the one signed"),
+        "{said}"
+    );
+    assert!(said.contains("ok    listing signature"), "{said}");
+    let _ = demo.kill();
+    let _ = demo.wait();
 }

@@ -8,13 +8,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Utc;
 use signpost_protocol::query::{Condition, GroupQuery, QueryCode, RawGroupQuery};
-use signpost_protocol::{taxonomy, DidKey};
+use signpost_protocol::{taxonomy, DidKey, Listing};
 use uuid::Uuid;
 
 use super::i18n::{negotiate, Tr, LANGS, SPOKEN};
 use super::view::{category_label, result_view, ResultView};
 use super::{html, Page};
 use crate::crawl::Aggregator;
+use crate::index::{QueryContext, Segment};
 
 type Data = web::Data<Arc<Aggregator>>;
 type Params = web::Query<Vec<(String, String)>>;
@@ -315,6 +316,32 @@ fn not_found(tr: Tr) -> HttpResponse {
     resp
 }
 
+/// Renders one served listing with `render`, or the finder with a 404 when there is none.
+fn one_group(
+    state: &Aggregator,
+    req: &HttpRequest,
+    path: &(String, String),
+    params: &[(String, String)],
+    render: impl FnOnce(
+        Tr,
+        &Segment,
+        &signpost_protocol::Verified<Listing>,
+        &QueryContext<'_>,
+    ) -> HttpResponse,
+) -> HttpResponse {
+    let tr = tr_for(req, params);
+    let Some((node, id)) = lookup(&path.0, &path.1) else {
+        return not_found(tr);
+    };
+    let index = state.index();
+    let revocations = state.revocations();
+    let ctx = state.context(&revocations, Utc::now());
+    match index.hit(&node, &id, &ctx) {
+        Some((seg, l, _)) => render(tr, seg, l, &ctx),
+        None => not_found(tr),
+    }
+}
+
 /// `GET /find/group/{node}/{id}`: one group in full.
 pub async fn group(
     state: Data,
@@ -322,29 +349,18 @@ pub async fn group(
     path: web::Path<(String, String)>,
     params: Params,
 ) -> HttpResponse {
-    let params = params.into_inner();
-    let tr = tr_for(&req, &params);
-    let Some((node, id)) = lookup(&path.0, &path.1) else {
-        return not_found(tr);
-    };
-    let index = state.index();
-    let revocations = state.revocations();
-    let ctx = state.context(&revocations, Utc::now());
-    let Some((seg, l, _)) = index.hit(&node, &id, &ctx) else {
-        return not_found(tr);
-    };
-    let r = result_view(&tr, seg, l, None, &ctx);
-    let p = page(tr, l.group.name.clone(), req.path(), &params);
-    html(&GroupPage {
-        page: p,
-        description: l.group.description.clone(),
-        address: address(l),
-        back_href: format!("/find?lang={}", tr.lang.code),
-        r,
+    one_group(&state, &req, &path, &params, |tr, seg, l, ctx| {
+        html(&GroupPage {
+            page: page(tr, l.group.name.clone(), req.path(), &params),
+            description: l.group.description.clone(),
+            address: address(l),
+            back_href: format!("/find?lang={}", tr.lang.code),
+            r: result_view(&tr, seg, l, None, ctx),
+        })
     })
 }
 
-fn address(l: &signpost_protocol::Listing) -> Option<String> {
+fn address(l: &Listing) -> Option<String> {
     l.group
         .location
         .as_ref()
@@ -364,26 +380,13 @@ pub async fn card(
     path: web::Path<(String, String)>,
     params: Params,
 ) -> HttpResponse {
-    let params = params.into_inner();
-    let tr = tr_for(&req, &params);
-    let Some((node, id)) = lookup(&path.0, &path.1) else {
-        return not_found(tr);
-    };
-    let index = state.index();
-    let revocations = state.revocations();
-    let ctx = state.context(&revocations, Utc::now());
-    let Some((seg, l, _)) = index.hit(&node, &id, &ctx) else {
-        return not_found(tr);
-    };
-    let local = result_view(&tr, seg, l, None, &ctx);
-    let english = (tr.lang.code != "en").then(|| result_view(&Tr::english(), seg, l, None, &ctx));
-    let mut p = page(tr, tr.t("card-title"), req.path(), &params);
-    p.show_picker = true;
-    html(&CardPage {
-        page: p,
-        local,
-        english,
-        address: address(l),
-        back_href: format!("/find/group/{}/{}?lang={}", seg.id, l.id, tr.lang.code),
+    one_group(&state, &req, &path, &params, |tr, seg, l, ctx| {
+        html(&CardPage {
+            page: page(tr, tr.t("card-title"), req.path(), &params),
+            local: result_view(&tr, seg, l, None, ctx),
+            english: (tr.lang.code != "en").then(|| result_view(&Tr::english(), seg, l, None, ctx)),
+            address: address(l),
+            back_href: format!("/find/group/{}/{}?lang={}", seg.id, l.id, tr.lang.code),
+        })
     })
 }
