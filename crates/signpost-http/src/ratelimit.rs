@@ -9,7 +9,6 @@
 //! aggregators that crawl this node) are never limited.
 
 use std::net::IpAddr;
-use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -69,9 +68,8 @@ impl RateLimiter {
         Self {
             per_sec: f64::from(per_sec),
             burst: f64::from(burst.max(1)),
-            buckets: Mutex::new(LruCache::new(
-                NonZeroUsize::new(MAX_BUCKETS).unwrap_or(NonZeroUsize::MIN),
-            )),
+            // Grown as clients come (a node's memory stays small), bounded by `check`.
+            buckets: Mutex::new(LruCache::unbounded()),
             trusted_proxies: Vec::new(),
             unlimited: Vec::new(),
         }
@@ -120,6 +118,9 @@ impl RateLimiter {
         }
         let key = bucket_key(ip);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains(&key) {
+            buckets.pop_lru();
+        }
         let (tokens, last) = buckets.get_or_insert_mut(key, || (self.burst, now));
         *tokens =
             (*tokens + now.duration_since(*last).as_secs_f64() * self.per_sec).min(self.burst);
