@@ -499,6 +499,12 @@ async fn the_audit_filters_by_achievement_and_status_and_refuses_unknown_paramet
     .await;
     agg.crawl().await;
     let id = w.issuer.id();
+    // The issuer's public files, read with the typed client.
+    let issuer = signpost_client::IssuerClient::new(signpost_tests::fetcher(), &w.server.url());
+    assert_eq!(issuer.document().await.unwrap().id, id);
+    let list = issuer.revocations().await.unwrap();
+    let list = signpost_protocol::Verified::<RevocationList>::verify(list, &[*id.key()]).unwrap();
+    assert_eq!(list.revoked, vec![revoked.serial.clone()]);
     let all = agg.directory().attestations(&id).await.unwrap();
     assert_eq!(all.len(), 2);
     let only = |q: &str| {

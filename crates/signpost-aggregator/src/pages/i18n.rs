@@ -281,14 +281,6 @@ impl Tr {
         args.set(n2.to_owned(), v2);
         self.lookup(id, Some(&args))
     }
-
-    /// Whether this language has its own text for a message (not the English fallback).
-    pub fn has(&self, id: &str) -> bool {
-        self.format(self.lang.code, id, None).is_some()
-            || bundles()
-                .get(self.lang.code)
-                .is_some_and(|b| b.has_message(id))
-    }
 }
 
 #[cfg(test)]
