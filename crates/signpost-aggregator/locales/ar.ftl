@@ -28,6 +28,7 @@ search-button = ابحث
 error-summary = هناك مشكلة
 error-invalid-postcode = أدخل رمزاً بريدياً صحيحاً، مثل LS8 5AB
 error-unknown-postcode = لم نجد هذا الرمز البريدي. تحقق منه وحاول مرة أخرى
+error-group-gone = هذه المجموعة لم تعد مدرجة. ابحث مرة أخرى أدناه.
 error-other = هناك خطأ في البحث. تحقق منه وحاول مرة أخرى
 results-title = النتائج
 results-count = { $count ->

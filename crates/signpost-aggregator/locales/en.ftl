@@ -34,6 +34,7 @@ search-button = Search
 error-summary = There is a problem
 error-invalid-postcode = Enter a real postcode, like LS8 5AB
 error-unknown-postcode = We could not find that postcode. Check it and try again
+error-group-gone = This group is not listed any more. Search again below.
 error-other = Something in the search is not right. Check it and try again
 
 results-title = Results

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use signpost_client::node::{check_current, DEFAULT_MAX_CHAIN};
 use signpost_client::{FetchError, NodeClient};
 use signpost_protocol::wire::{Refusal, RefusalCode};
-use signpost_protocol::{Envelope, NodeDocument, Verified};
+use signpost_protocol::{Envelope, NodeDocument, Snapshot, Verified};
 use uuid::Uuid;
 
 use super::health::lock;
@@ -20,6 +20,19 @@ use crate::persist;
 use crate::verify::{self, NodeData, Refused, SnapshotVerdict};
 
 type Chain = Vec<Verified<NodeDocument>>;
+
+/// The listings a snapshot names that are not held as they are (to fetch and verify).
+fn not_held(snapshot: &Snapshot, held: Option<&NodeData>) -> Vec<Uuid> {
+    snapshot
+        .listings
+        .iter()
+        .filter(|e| {
+            held.and_then(|h| h.listings.get(&e.id))
+                .is_none_or(|l| l.digest() != e.sha256)
+        })
+        .map(|e| e.id)
+        .collect()
+}
 
 /// Fetches listing envelopes one by one (verification follows, against the snapshot).
 async fn fetch_listings(
@@ -132,16 +145,7 @@ impl Aggregator {
             }
             SnapshotVerdict::Newer { snapshot, .. } => *snapshot,
         };
-        let changed: Vec<Uuid> = snapshot
-            .listings
-            .iter()
-            .filter(|e| {
-                held.listings
-                    .get(&e.id)
-                    .is_none_or(|l| l.digest() != e.sha256)
-            })
-            .map(|e| e.id)
-            .collect();
+        let changed = not_held(&snapshot, Some(held));
         // Compare what the two snapshots name (an attestation whose signature failed is not
         // held, but its snapshot still names it).
         let attestations_changed = {
@@ -256,16 +260,7 @@ impl Aggregator {
             }
             SnapshotVerdict::Newer { snapshot, .. } => *snapshot,
         };
-        let wanted: Vec<Uuid> = snapshot
-            .listings
-            .iter()
-            .filter(|e| {
-                held.and_then(|h| h.listings.get(&e.id))
-                    .is_none_or(|l| l.digest() != e.sha256)
-            })
-            .map(|e| e.id)
-            .collect();
-        let fetched = fetch_listings(client, wanted).await?;
+        let fetched = fetch_listings(client, not_held(&snapshot, held)).await?;
         let attestations = held.map(|h| h.attestations.clone()).unwrap_or_default();
         Ok(verify::assemble(
             &entry.id,

@@ -127,35 +127,21 @@ fn href(params: &[(String, String)], page: usize) -> String {
     format!("/find?{query}")
 }
 
-/// `GET /find`: the search form and, once asked, the results.
-pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse {
-    let params = params.into_inner();
-    let tr = tr_for(&req, &params);
-    let searched = params.iter().any(|(k, _)| k != "lang");
-    let needs_on = all(&params, "need");
-    let categories_on = all(&params, "category");
-    let language = get(&params, "language").unwrap_or("");
-    let postcode = get(&params, "postcode").unwrap_or("").to_owned();
-    let radius: u32 = get(&params, "radius")
-        .and_then(|r| r.parse().ok())
-        .filter(|r| RADII.contains(r))
-        .unwrap_or(5);
-    let (lat, lon) = (get(&params, "lat"), get(&params, "lon"));
-    let page_no: usize = get(&params, "page")
-        .and_then(|p| p.parse().ok())
-        .filter(|p| (1..=1000).contains(p))
-        .unwrap_or(1);
-
-    let mut view = FindPage {
-        page: page(tr, tr.t("finder-title"), "/find", &params),
+/// The search form, filled from `params` (nothing searched yet).
+fn form(tr: Tr, params: &[(String, String)]) -> FindPage {
+    let needs_on = all(params, "need");
+    let categories_on = all(params, "category");
+    let language = get(params, "language").unwrap_or("");
+    FindPage {
+        page: page(tr, tr.t("finder-title"), "/find", params),
         errors: Vec::new(),
-        postcode: postcode.clone(),
+        postcode: get(params, "postcode").unwrap_or("").to_owned(),
         postcode_error: None,
-        lat: lat.unwrap_or("").to_owned(),
-        lon: lon.unwrap_or("").to_owned(),
+        lat: get(params, "lat").unwrap_or("").to_owned(),
+        lon: get(params, "lon").unwrap_or("").to_owned(),
         radii: RADII
             .iter()
-            .map(|r| (*r, tr.t1("distance-km", "km", *r), *r == radius))
+            .map(|r| (*r, tr.t1("distance-km", "km", *r), *r == radius(params)))
             .collect(),
         needs: NEEDS
             .iter()
@@ -190,7 +176,34 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
         prev_href: None,
         next_href: None,
         page_text: String::new(),
-    };
+    }
+}
+
+/// The radius asked for, when it is one offered (else 5 km).
+fn radius(params: &[(String, String)]) -> u32 {
+    get(params, "radius")
+        .and_then(|r| r.parse().ok())
+        .filter(|r| RADII.contains(r))
+        .unwrap_or(5)
+}
+
+/// `GET /find`: the search form and, once asked, the results.
+pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse {
+    let params = params.into_inner();
+    let tr = tr_for(&req, &params);
+    let searched = params.iter().any(|(k, _)| k != "lang");
+    let needs_on = all(&params, "need");
+    let categories_on = all(&params, "category");
+    let language = get(&params, "language").unwrap_or("");
+    let postcode = get(&params, "postcode").unwrap_or("").to_owned();
+    let radius = radius(&params);
+    let (lat, lon) = (get(&params, "lat"), get(&params, "lon"));
+    let page_no: usize = get(&params, "page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| (1..=1000).contains(p))
+        .unwrap_or(1);
+
+    let mut view = form(tr, &params);
     if !searched {
         return html(&view);
     }
@@ -287,30 +300,11 @@ fn lookup(node: &str, id: &str) -> Option<(DidKey, Uuid)> {
     Some((node.parse().ok()?, id.parse().ok()?))
 }
 
+/// A group that is not (or no longer) listed: the search form, saying so, as a 404.
 fn not_found(tr: Tr) -> HttpResponse {
-    let mut view = FindPage {
-        page: page(tr, tr.t("finder-title"), "/find", &[]),
-        errors: vec![("#main".into(), tr.t("error-other"))],
-        postcode: String::new(),
-        postcode_error: None,
-        lat: String::new(),
-        lon: String::new(),
-        radii: Vec::new(),
-        needs: Vec::new(),
-        languages: Vec::new(),
-        categories: Vec::new(),
-        searched: false,
-        count_text: String::new(),
-        near_text: None,
-        results: Vec::new(),
-        prev_href: None,
-        next_href: None,
-        page_text: String::new(),
-    };
-    view.radii = RADII
-        .iter()
-        .map(|r| (*r, tr.t1("distance-km", "km", *r), *r == 5))
-        .collect();
+    let mut view = form(tr, &[]);
+    view.errors
+        .push(("#postcode".into(), tr.t("error-group-gone")));
     let mut resp = html(&view);
     *resp.status_mut() = actix_web::http::StatusCode::NOT_FOUND;
     resp
