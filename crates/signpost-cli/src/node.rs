@@ -18,6 +18,15 @@ pub enum NodeCommand {
         /// The public URL the node will be reached at.
         #[arg(long)]
         base_url: String,
+        /// Read a passphrase for the node's pages from standard input (at least 12
+        /// characters). Without it, sign in first with the printed one-time link.
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+    /// Print a new one-time link to sign in to the node's pages (valid 72 hours).
+    SignInLink {
+        #[arg(long)]
+        dir: PathBuf,
     },
     /// Serve the node's signed feed and admin API.
     Serve(ServeArgs),
@@ -87,8 +96,26 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
             dir,
             name,
             base_url,
+            passphrase_stdin,
         } => {
+            let passphrase = if passphrase_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                let line = line.trim_end_matches(['\r', '\n']).to_owned();
+                if let Some(problem) = signpost_node::pages::session::passphrase_problem(&line) {
+                    anyhow::bail!("{problem}");
+                }
+                Some(line)
+            } else {
+                None
+            };
             let report = signpost_node::init(&dir, &name, &base_url)?;
+            if let Some(p) = passphrase {
+                signpost_node::pages::session::set_passphrase(&dir, &p)
+                    .map_err(anyhow::Error::msg)?;
+            }
+            let link = signpost_node::pages::session::new_one_time_link(&dir)
+                .map_err(anyhow::Error::msg)?;
             println!("node created in {}", dir.display());
             println!("id:          {}", report.id);
             println!(
@@ -103,6 +130,21 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
                 "serve it:    signpost node serve --dir {} --listen 127.0.0.1:8081",
                 dir.display()
             );
+            let base = base_url.trim_end_matches('/');
+            println!("pages:       {base}/manage");
+            println!(
+                "sign in:     {base}/manage/sign-in/once/{link} (one-time link, valid 72 hours)"
+            );
+        }
+        NodeCommand::SignInLink { dir } => {
+            let config = signpost_node::config::NodeConfig::load(&dir)?;
+            let link = signpost_node::pages::session::new_one_time_link(&dir)
+                .map_err(anyhow::Error::msg)?;
+            println!(
+                "{}/manage/sign-in/once/{link}",
+                config.base_url.trim_end_matches('/')
+            );
+            println!("(works once, for 72 hours)");
         }
         NodeCommand::Serve(args) => {
             let server = signpost_node::start(&args.dir, &args.listen, Default::default()).await?;
@@ -111,6 +153,7 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
                 server.publisher.node_id(),
                 server.url()
             );
+            println!("pages: {}/manage", server.url());
             server
                 .wait()
                 .await

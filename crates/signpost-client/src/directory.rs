@@ -3,6 +3,7 @@
 use reqwest::Method;
 use signpost_protocol::query::GroupQuery;
 use signpost_protocol::wire::{
+    Enrolment, EnrolmentRequest,
     AuditEntry, FeedPage, GroupsPage, IssuerInfo, NodeHealth, Provenance,
 };
 use signpost_protocol::{DidKey, Envelope};
@@ -91,6 +92,48 @@ impl DirectoryClient {
     /// The regulator's audit: every organisation presenting an attestation from `issuer`.
     pub async fn attestations(&self, issuer: &DidKey) -> Result<Vec<AuditEntry>, ClientError> {
         self.get(&format!("/v1/issuers/{issuer}/attestations"))
+            .await
+    }
+
+    /// Asks the directory to list a node (the directory checks the node document first).
+    pub async fn enrol(&self, request: &EnrolmentRequest) -> Result<Enrolment, ClientError> {
+        self.fetcher
+            .call(
+                Method::POST,
+                &format!("{}/v1/enrolments", self.base),
+                None,
+                Some(request),
+            )
+            .await
+    }
+
+    /// The enrolment requests (operator only).
+    pub async fn enrolments(&self, token: &str) -> Result<Vec<Enrolment>, ClientError> {
+        self.fetcher
+            .call::<(), _>(
+                Method::GET,
+                &format!("{}/admin/enrolments", self.base),
+                Some(token),
+                None,
+            )
+            .await
+    }
+
+    /// Approves (the node is trusted and crawled at once) or declines a request.
+    pub async fn decide_enrolment(
+        &self,
+        token: &str,
+        node: &DidKey,
+        approve: bool,
+    ) -> Result<Enrolment, ClientError> {
+        let verb = if approve { "approve" } else { "decline" };
+        self.fetcher
+            .call::<(), _>(
+                Method::POST,
+                &format!("{}/admin/enrolments/{node}/{verb}", self.base),
+                Some(token),
+                None,
+            )
             .await
     }
 }

@@ -156,6 +156,10 @@ impl utoipa::Modify for ProblemCodes {
 /// An error that has a row in the [`ErrorCode`] table; its `Display` is the `detail`.
 pub trait ApiError: fmt::Display + fmt::Debug {
     fn code(&self) -> ErrorCode;
+    /// Every field problem, when the error is about several fields of a request body.
+    fn errors(&self) -> Vec<signpost_protocol::wire::FieldProblem> {
+        Vec::new()
+    }
 }
 
 /// The problem document for an error.
@@ -167,6 +171,7 @@ pub fn problem<E: ApiError + ?Sized>(err: &E) -> Problem {
         status: code.status().as_u16(),
         detail: err.to_string(),
         code: code.as_str().to_owned(),
+        errors: err.errors(),
     }
 }
 

@@ -48,12 +48,16 @@ pub struct Publishing {
     /// How long a signed snapshot or listing stays valid (seconds). The node re-signs
     /// everything when less than half of this remains.
     pub lifetime_secs: u64,
+    /// Directories show capacity confirmed longer ago than this as unknown; the pages nudge
+    /// before then. Match the directories this node is listed in (their default is 14).
+    pub capacity_max_age_days: u32,
 }
 
 impl Default for Publishing {
     fn default() -> Self {
         Self {
             lifetime_secs: 7 * 24 * 3600,
+            capacity_max_age_days: 14,
         }
     }
 }

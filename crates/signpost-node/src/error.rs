@@ -1,6 +1,7 @@
 //! The node's errors, each naming its row of the error table in `signpost-http`.
 
 use signpost_http::{ApiError, ErrorCode};
+use signpost_protocol::wire::FieldProblem;
 use signpost_protocol::{ValidationError, VerifyError};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,8 @@ pub enum NodeError {
     NothingPublished,
     #[error("{0}")]
     InvalidListing(ValidationError),
+    #[error("{}", summary(.0))]
+    Invalid(Vec<FieldProblem>),
     #[error("this node already publishes {0} listings, its limit")]
     ListingLimit(usize),
     #[error("attestation refused: {0}")]
@@ -39,7 +42,7 @@ impl ApiError for NodeError {
             Self::ListingNotFound(_) => ErrorCode::ListingNotFound,
             Self::NodeVersionNotFound(_) => ErrorCode::NodeVersionNotFound,
             Self::NothingPublished => ErrorCode::NothingPublished,
-            Self::InvalidListing(_) => ErrorCode::InvalidListing,
+            Self::InvalidListing(_) | Self::Invalid(_) => ErrorCode::InvalidListing,
             Self::ListingLimit(_) => ErrorCode::ListingLimitReached,
             Self::AttestationInvalid(_) => ErrorCode::AttestationInvalid,
             Self::AttestationWrongSubject { .. } => ErrorCode::AttestationWrongSubject,
@@ -48,6 +51,25 @@ impl ApiError for NodeError {
             Self::Store(_) => ErrorCode::StorageFailure,
             Self::Internal(_) => ErrorCode::Internal,
         }
+    }
+
+    fn errors(&self) -> Vec<FieldProblem> {
+        match self {
+            Self::Invalid(problems) => problems.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn summary(problems: &[FieldProblem]) -> String {
+    match problems {
+        [one] => one.message.clone(),
+        [first, ..] => format!(
+            "the listing has {} problems, listed in `errors`; the first: {}",
+            problems.len(),
+            first.message
+        ),
+        [] => "the listing is not valid".into(),
     }
 }
 

@@ -6,9 +6,13 @@
 //!
 //! The state and every change live in [`publisher`], which knows nothing of HTTP.
 
+pub mod check;
 pub mod config;
+pub mod decode;
 pub mod error;
+pub mod languages;
 pub mod openapi;
+pub mod pages;
 pub mod publisher;
 pub mod routes;
 
@@ -185,10 +189,16 @@ pub async fn start(
             .map_err(|e| StartError::Invalid(e.to_string()))??;
     }
     let changed = Arc::new(tokio::sync::Notify::new());
+    let push = Arc::new(PushStatus::new(&config.push.subscribers));
     let state = web::Data::new(routes::AppState {
         publisher: Arc::clone(&publisher),
-        admin_token_sha256,
+        admin_token_sha256: std::sync::RwLock::new(admin_token_sha256),
         changed: Arc::clone(&changed),
+        auth: pages::session::Auth::new(dir),
+        dir: dir.to_owned(),
+        secure_cookies: config.tls.is_some() || config.base_url.starts_with("https://"),
+        push: Arc::clone(&push),
+        capacity_max_age_days: config.publishing.capacity_max_age_days,
     });
     let max_body = config.limits.max_body_bytes;
     let limiter = web::Data::new(
@@ -205,6 +215,7 @@ pub async fn start(
             .app_data(limiter.clone())
             .wrap(signpost_http::access_log())
             .route("/openapi.json", web::get().to(openapi::serve))
+            .configure(pages::configure)
             .configure(|cfg| routes::configure(cfg, max_body))
             .default_service(web::to(signpost_http::not_found))
     })
@@ -230,11 +241,7 @@ pub async fn start(
             lifetime,
             Arc::clone(&changed),
         )))
-        .with(tokio::spawn(push_loop(
-            Arc::clone(&publisher),
-            config.push.subscribers.clone(),
-            changed,
-        )));
+        .with(tokio::spawn(push_loop(Arc::clone(&publisher), push, changed)));
     tracing::info!(%addr, node = %publisher.node_id(), "node serving");
     Ok(NodeServer {
         addr,
@@ -283,9 +290,10 @@ async fn refresh_loop(
 /// ping proves itself: an aggregator verifies it before crawling.
 async fn push_loop(
     publisher: Arc<Publisher>,
-    subscribers: Vec<String>,
+    status: Arc<PushStatus>,
     changed: Arc<tokio::sync::Notify>,
 ) {
+    let subscribers = status.urls();
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(3))
         .redirect(reqwest::redirect::Policy::none())
@@ -314,14 +322,59 @@ async fn push_loop(
             .iter()
             .zip(futures_util::future::join_all(pings).await)
         {
-            match result {
+            let outcome = match result {
                 Ok(r) if r.status().is_success() => {
-                    tracing::debug!(%url, seq = published.seq, "pushed")
+                    tracing::debug!(%url, seq = published.seq, "pushed");
+                    format!("accepted snapshot {}", published.seq)
                 }
-                Ok(r) => tracing::warn!(%url, status = %r.status(), "push refused"),
-                Err(e) => tracing::warn!(%url, error = %e, "push failed"),
-            }
+                Ok(r) => {
+                    tracing::warn!(%url, status = %r.status(), "push refused");
+                    format!("refused (HTTP {})", r.status().as_u16())
+                }
+                Err(e) => {
+                    tracing::warn!(%url, error = %e, "push failed");
+                    "could not be reached".to_owned()
+                }
+            };
+            status.record(url, outcome);
         }
+    }
+}
+
+/// Push subscribers and the last result of pushing to each, for the status page.
+pub struct PushStatus {
+    last: std::sync::Mutex<Vec<(String, Option<(chrono::DateTime<chrono::Utc>, String)>)>>,
+}
+
+impl PushStatus {
+    pub fn new(urls: &[String]) -> Self {
+        Self {
+            last: std::sync::Mutex::new(urls.iter().map(|u| (u.clone(), None)).collect()),
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Vec<(String, Option<(chrono::DateTime<chrono::Utc>, String)>)>>
+    {
+        self.last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn urls(&self) -> Vec<String> {
+        self.lock().iter().map(|(u, _)| u.clone()).collect()
+    }
+
+    fn record(&self, url: &str, outcome: String) {
+        if let Some(entry) = self.lock().iter_mut().find(|(u, _)| u == url) {
+            entry.1 = Some((chrono::Utc::now(), outcome));
+        }
+    }
+
+    /// Each subscriber with the time and result of its last push.
+    pub fn snapshot(&self) -> Vec<(String, Option<(chrono::DateTime<chrono::Utc>, String)>)> {
+        self.lock().clone()
     }
 }
 
@@ -399,6 +452,12 @@ fn tls_config(dir: &Path, tls: &config::Tls) -> Result<rustls::ServerConfig, Sta
 /// Replaces the admin token: a new random token in `DIR/admin-token` (0600) and its hash in
 /// the config. The old token stops working when the node next starts.
 pub fn rotate_admin_token(dir: &Path) -> Result<PathBuf, StartError> {
+    rotate_admin_token_now(dir).map(|_| dir.join(ADMIN_TOKEN_FILE))
+}
+
+/// [`rotate_admin_token`], returning the new token and its hash (for a running node, which
+/// takes the new hash at once).
+pub fn rotate_admin_token_now(dir: &Path) -> Result<(String, [u8; 32]), StartError> {
     let mut config = NodeConfig::load(dir)?;
     let mut token = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut token);
@@ -420,5 +479,5 @@ pub fn rotate_admin_token(dir: &Path) -> Result<PathBuf, StartError> {
         path: path.clone(),
         source,
     })?;
-    Ok(path)
+    Ok((token.clone(), Sha256::digest(token.as_bytes()).into()))
 }

@@ -260,9 +260,24 @@ impl Publisher {
         Verified::sign(listing, &st.signing_key).map_err(NodeError::InvalidListing)
     }
 
+    /// The attestations this node presents, as their issuers signed them.
+    pub fn attestations(&self) -> Vec<Attestation> {
+        self.lock()
+            .attestations
+            .values()
+            .map(|a| a.payload().clone())
+            .collect()
+    }
+
+    /// The current node document.
+    pub fn node_document(&self) -> Result<NodeDocument, NodeError> {
+        Ok(self.lock().node()?.payload().clone())
+    }
+
     /// Publishes a new listing. Its capacity counts as confirmed now: the node sets
     /// `capacity.updated_at` itself, whatever the client sent.
     pub fn create(&self, mut group: Group) -> Result<Verified<Listing>, NodeError> {
+        checked(&group)?;
         let now = Utc::now();
         group.capacity.updated_at = now;
         self.publish_new(group, now)
@@ -302,7 +317,7 @@ impl Publisher {
     /// change they count as confirmed now; otherwise their confirmation time is kept (the
     /// client's `updated_at` is never taken).
     pub fn replace(&self, id: Uuid, mut group: Group) -> Result<Verified<Listing>, NodeError> {
-        group.validate().map_err(NodeError::InvalidListing)?;
+        checked(&group)?;
         let mut st = self.lock();
         let current = st.listings.get(&id).ok_or(NodeError::ListingNotFound(id))?;
         let now = Utc::now();
@@ -333,6 +348,7 @@ impl Publisher {
         let now = Utc::now();
         let mut group = current.group.clone();
         patch.apply(&mut group.capacity, now);
+        checked(&group)?;
         let listing = self.sign_listing(&st, id, group, now)?;
         self.commit(
             &mut st,
@@ -724,5 +740,15 @@ impl Publisher {
             },
         )?;
         Ok(payload)
+    }
+}
+
+/// The authoring checks ([`crate::check`]): every problem at once.
+fn checked(group: &Group) -> Result<(), NodeError> {
+    let problems = crate::check::group(group);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(NodeError::Invalid(problems))
     }
 }

@@ -18,10 +18,35 @@ use crate::publisher::{Bundle, CapacityPatch, Publisher};
 /// Shared state of the node's HTTP server.
 pub struct AppState {
     pub publisher: Arc<Publisher>,
-    /// SHA-256 of the admin token.
-    pub admin_token_sha256: [u8; 32],
+    /// SHA-256 of the admin token (replaced when the token is rotated from the pages).
+    pub admin_token_sha256: std::sync::RwLock<[u8; 32]>,
     /// Wakes the push notifier after a change.
     pub changed: Arc<tokio::sync::Notify>,
+    /// Sign-in, sessions and throttling for the pages.
+    pub auth: crate::pages::session::Auth,
+    /// The node directory.
+    pub dir: std::path::PathBuf,
+    /// Session cookies carry `Secure` (the node serves HTTPS, or is behind an HTTPS proxy).
+    pub secure_cookies: bool,
+    /// Push subscribers and their last results.
+    pub push: Arc<crate::PushStatus>,
+    /// Capacity older than this shows as unknown in directories (the pages nudge).
+    pub capacity_max_age_days: u32,
+}
+
+impl AppState {
+    pub fn admin_token(&self) -> std::sync::RwLockReadGuard<'_, [u8; 32]> {
+        self.admin_token_sha256
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn set_admin_token(&self, hash: [u8; 32]) {
+        *self
+            .admin_token_sha256
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = hash;
+    }
 }
 
 type Data = web::Data<AppState>;
@@ -44,7 +69,7 @@ impl FromRequest for Admin {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| Sha256::digest(t.trim().as_bytes()));
         let ok =
-            presented.is_some_and(|h| bool::from(h.as_slice().ct_eq(&state.admin_token_sha256)));
+            presented.is_some_and(|h| bool::from(h.as_slice().ct_eq(&*state.admin_token())));
         ready(if ok {
             Ok(Admin)
         } else {
@@ -178,14 +203,15 @@ pub async fn admin_list(_: Admin, state: Data) -> HttpResponse {
         (status = 409, description = "Listing limit reached", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid listing", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Invalid listing: every problem in `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_create(
     _: Admin,
     state: Data,
-    body: web::Json<Group>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, NodeError> {
+    let group = crate::decode::group(body.into_inner())?;
     let publisher = Arc::clone(&state.publisher);
-    let listing = blocking(move || publisher.create(body.into_inner())).await?;
+    let listing = blocking(move || publisher.create(group)).await?;
     state.changed.notify_one();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/listings/{}", listing.id)))
@@ -202,16 +228,17 @@ pub async fn admin_create(
         (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid listing", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Invalid listing: every problem in `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_replace(
     _: Admin,
     state: Data,
     path: web::Path<Uuid>,
-    body: web::Json<Group>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, NodeError> {
+    let group = crate::decode::group(body.into_inner())?;
     let publisher = Arc::clone(&state.publisher);
     let id = path.into_inner();
-    let listing = blocking(move || publisher.replace(id, body.into_inner())).await?;
+    let listing = blocking(move || publisher.replace(id, group)).await?;
     state.changed.notify_one();
     Ok(HttpResponse::Ok().json(admin_listing(listing)))
 }
@@ -245,7 +272,7 @@ pub async fn admin_delete(
         (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid listing", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Invalid listing: every problem in `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_capacity(
     _: Admin,
     state: Data,
@@ -253,8 +280,8 @@ pub async fn admin_capacity(
     body: web::Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<HttpResponse, NodeError> {
     // Only a JSON object is a patch (serde would also take an array of field values).
-    let body: CapacityPatch = serde_json::from_value(serde_json::Value::Object(body.into_inner()))
-        .map_err(|e| NodeError::MalformedBody(e.to_string()))?;
+    let body: CapacityPatch =
+        crate::decode::typed(serde_json::Value::Object(body.into_inner()), "")?;
     let publisher = Arc::clone(&state.publisher);
     let id = path.into_inner();
     let listing = blocking(move || publisher.patch_capacity(id, &body)).await?;

@@ -447,11 +447,13 @@ impl Payload for Listing {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
-    #[schema(example = "Tuesday Conversation Café")]
+    #[schema(example = "Tuesday Conversation Café", min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 4000)]
     pub description: String,
     /// Ids from the published taxonomy (`GET /v1/taxonomy`).
-    #[schema(example = json!(["conversation-cafe", "refugee-support"]))]
+    #[schema(example = json!(["conversation-cafe", "refugee-support"]),
+        value_type = Vec<taxonomy::CategoryId>, min_items = 1, max_items = 8)]
     pub categories: Vec<String>,
     /// Where the group meets; absent for online-only groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -460,9 +462,11 @@ pub struct Group {
     #[serde(default)]
     pub online: bool,
     #[serde(default)]
+    #[schema(max_items = 28)]
     pub schedule: Vec<Session>,
-    /// Languages spoken in the group, BCP 47 tags.
-    #[schema(example = json!(["en", "ar", "fa", "uk"]))]
+    /// Languages spoken in the group: BCP 47 tags in the IANA registry, in canonical case.
+    #[schema(example = json!(["en", "ar", "fa", "uk"]), value_type = Vec<LanguageTag>,
+        min_items = 1, max_items = 40)]
     pub languages: Vec<String>,
     pub access: Access,
     pub capacity: Capacity,
@@ -538,20 +542,57 @@ pub fn validate_language_tag(field: &str, tag: &str) -> VResult {
     Ok(())
 }
 
+/// A BCP 47 language tag (schema only): registered in IANA's subtag registry, canonical
+/// case, e.g. `ar`, `fa-AF`, `zh-Hant`.
+pub struct LanguageTag;
+
+impl utoipa::PartialSchema for LanguageTag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::Custom("bcp47".into())))
+            .pattern(Some("^[a-z]{2,8}(-[A-Za-z0-9]{1,8})*$"))
+            .max_length(Some(64))
+            .description(Some("A BCP 47 language tag registered with IANA, in canonical case"))
+            .examples([serde_json::json!("ar")])
+            .into()
+    }
+}
+impl utoipa::ToSchema for LanguageTag {}
+
+/// A UK postcode in its official form (schema only), e.g. `LS8 5AB`.
+pub struct UkPostcode;
+
+impl utoipa::PartialSchema for UkPostcode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::Custom("uk-postcode".into())))
+            .pattern(Some("^[A-Z]{1,2}[0-9][0-9A-Z]?( [0-9]([A-Z]{2})?)?$"))
+            .description(Some("A UK postcode in its official form (upper case, one space)"))
+            .examples([serde_json::json!("LS8 5AB")])
+            .into()
+    }
+}
+impl utoipa::ToSchema for UkPostcode {}
+
 /// Where a group meets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Location {
-    /// WGS84 latitude, degrees.
-    #[schema(example = 53.4808)]
+    /// WGS84 latitude, degrees (Signpost nodes publish places in the UK only).
+    #[schema(example = 53.4808, minimum = 49.8, maximum = 60.95)]
     pub lat: f64,
     /// WGS84 longitude, degrees.
-    #[schema(example = -2.2426)]
+    #[schema(example = -2.2426, minimum = -8.7, maximum = 1.8)]
     pub lon: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 500)]
     pub address: Option<String>,
+    /// A UK postcode in its official form (upper case, one space); nodes check the
+    /// coordinates are near it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "M1 1AA")]
+    #[schema(example = "M1 1AA", value_type = Option<UkPostcode>)]
     pub postcode: Option<String>,
 }
 
@@ -693,7 +734,9 @@ pub struct Capacity {
     pub waiting_time_days: Option<u32>,
     #[serde(default)]
     pub assessment_required: bool,
-    /// When the organisation last confirmed these figures.
+    /// When the organisation last confirmed these figures. Set by the node itself when
+    /// capacity changes or is re-confirmed; never taken from an admin request.
+    #[schema(read_only)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -723,9 +766,11 @@ pub struct Safeguarding {
     pub designated_lead: bool,
     /// Checks on staff and volunteers (taxonomy `staff_checks`).
     #[serde(default)]
+    #[schema(value_type = Vec<taxonomy::StaffCheckId>, max_items = 20)]
     pub staff_checks: Vec<String>,
     /// Complex needs the group is equipped for (taxonomy `safeguarding_capabilities`).
     #[serde(default)]
+    #[schema(value_type = Vec<taxonomy::CapabilityId>, max_items = 20)]
     pub capabilities: Vec<String>,
     /// Register entries that back these arrangements (charity number, ...).
     #[serde(default)]
@@ -782,13 +827,18 @@ pub struct Volunteering {
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    /// Digits, spaces and `+()-`, 7 to 15 digits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[0-9 +()\-]{7,32}$", example = "0113 496 0000")]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https?://[^ ]+$", max_length = 2048)]
     pub website: Option<String>,
     /// How a referrer should refer someone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 500)]
     pub referral_instructions: Option<String>,
 }
 
@@ -818,8 +868,10 @@ impl Contact {
 #[serde(deny_unknown_fields)]
 pub struct AgeRange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 130)]
     pub min: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 130)]
     pub max: Option<u8>,
 }
 

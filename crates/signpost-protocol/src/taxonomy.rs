@@ -273,3 +273,36 @@ mod tests {
         assert!(!contains(CATEGORIES, "not-a-category"));
     }
 }
+
+macro_rules! vocabulary_schema {
+    ($(#[$doc:meta])* $name:ident, $vocab:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some($vocab.iter().map(|t| t.id)))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+vocabulary_schema!(
+    /// A category id (schema only).
+    CategoryId,
+    CATEGORIES
+);
+vocabulary_schema!(
+    /// A staff check id (schema only).
+    StaffCheckId,
+    STAFF_CHECKS
+);
+vocabulary_schema!(
+    /// A safeguarding capability id (schema only).
+    CapabilityId,
+    SAFEGUARDING_CAPABILITIES
+);

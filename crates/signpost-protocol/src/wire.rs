@@ -510,6 +510,50 @@ pub struct AdminListing {
     pub envelope: Envelope,
 }
 
+/// A node asking a directory to list it (`POST /v1/enrolments`). The directory fetches the
+/// node document from `url` and checks it is signed by `id` before keeping the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentRequest {
+    /// The node's id (its first root key).
+    #[schema(value_type = String, example = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")]
+    pub id: DidKey,
+    /// The node's base URL.
+    #[schema(example = "https://signpost.example-charity.org.uk", max_length = 2048)]
+    pub url: String,
+    /// The organisation's name, as its node document gives it.
+    #[schema(max_length = 200)]
+    pub name: String,
+    /// How the directory operator can reach the charity (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 300)]
+    pub contact: Option<String>,
+}
+
+/// Where an enrolment request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrolmentStatus {
+    Pending,
+    Approved,
+    Declined,
+}
+
+/// An enrolment request as the directory holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Enrolment {
+    #[schema(value_type = String)]
+    pub id: DidKey,
+    pub url: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    pub status: EnrolmentStatus,
+    pub requested_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
 /// An RFC 9457 problem document with Signpost's stable `code`
 /// (`application/problem+json`). The codes are listed in `openapi/PROTOCOL.md`.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -527,6 +571,24 @@ pub struct Problem {
     /// Stable machine-readable code.
     #[schema(example = "invalid_listing")]
     pub code: String,
+    /// Every problem with the request's fields, when there are several to fix (a listing
+    /// that fails validation lists them all at once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One field of a request that is not acceptable, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// Dotted path of the field in the request body, e.g. `group.schedule[0].closes`.
+    #[schema(example = "group.schedule[0].closes")]
+    pub field: String,
+    /// Stable code of the rule broken (listed in `openapi/PROTOCOL.md`).
+    #[schema(example = "closes_before_opens")]
+    pub code: String,
+    /// What is wrong and what is expected, naming the field in plain words.
+    #[schema(example = "Session 1: the closing time must be later than the opening time (18:30)")]
+    pub message: String,
 }
 
 #[cfg(test)]
