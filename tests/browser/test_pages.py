@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from playwright.sync_api import sync_playwright
+from conftest import api
 
 BIN = os.environ.get("SIGNPOST_BIN", "target/debug/signpost")
 AXE = os.environ.get("AXE", "")
@@ -24,46 +24,6 @@ SHOTS = os.environ.get("SCREENSHOTS", "target/screenshots")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 POSTCODE = "LS8 5AB"
-
-
-@pytest.fixture(scope="session")
-def demo():
-    work = tempfile.mkdtemp(prefix="signpost-browser-")
-    log = open(os.path.join(work, "demo.log"), "w")
-    child = subprocess.Popen([BIN, "demo", "--listen", "127.0.0.1:0", "--data", os.path.join(work, "demo")],
-                             stdout=subprocess.PIPE, stderr=log, text=True,
-                             env=dict(os.environ, SIGNPOST_LOG="info"))
-    base = None
-    deadline = time.time() + 60
-    while time.time() < deadline and base is None:
-        line = child.stdout.readline()
-        m = re.search(r"Directory API docs:\s+(http://[^/]+)/docs/", line)
-        if m:
-            base = m.group(1)
-    assert base, "the demo did not start"
-    # Wait until every group is crawled.
-    while time.time() < deadline:
-        if api(base, "/v1/groups")["total_items"] >= 30:
-            break
-        time.sleep(0.2)
-    yield {"base": base, "work": work, "log": os.path.join(work, "demo.log")}
-    child.terminate()
-    child.wait(10)
-    log.close()
-    shutil.rmtree(work, ignore_errors=True)
-
-
-def api(base, path):
-    with urllib.request.urlopen(base + path, timeout=10) as resp:
-        return json.loads(resp.read())
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture()

@@ -12,8 +12,8 @@ use signpost_protocol::policy::AttestationStatus;
 use signpost_protocol::query::{GroupQuery, QueryCode, QueryError, RawGroupQuery};
 use signpost_protocol::taxonomy::{Taxonomy, TAXONOMY};
 use signpost_protocol::wire::{
-    AttestationReport, AuditEntry, CapacityStatus, FeedPage, GroupsPage, IssuerInfo, NodeHealth,
-    Provenance, ProvenanceCheck,
+    AttestationReport, AuditEntry, CapacityStatus, Enrolment, EnrolmentRequest, FeedPage,
+    GroupsPage, IssuerInfo, NodeHealth, Provenance, ProvenanceCheck,
 };
 use signpost_protocol::{DidKey, Envelope};
 use uuid::Uuid;
@@ -397,6 +397,100 @@ pub async fn ping(state: Data, body: web::Json<Envelope>) -> Result<HttpResponse
     Ok(HttpResponse::Accepted().finish())
 }
 
+/// A node asks to be listed. The directory fetches the node document at `url` and checks it
+/// is signed by `id` (its whole chain) before keeping the request for the operator.
+#[utoipa::path(post, path = "/v1/enrolments", tag = "federation",
+    request_body = EnrolmentRequest,
+    responses((status = 202, description = "Waiting for the operator's decision", body = Enrolment),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "This directory takes no enrolment requests", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The node document could not be checked, or the node is already listed", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many requests waiting", body = Problem, content_type = "application/problem+json")))]
+pub async fn enrol(
+    state: Data,
+    body: web::Json<EnrolmentRequest>,
+) -> Result<HttpResponse, AggError> {
+    let e = state.request_enrolment(body.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(e))
+}
+
+/// The operator's bearer token, checked in constant time against its hash.
+fn operator(state: &Data, req: &HttpRequest) -> Result<(), AggError> {
+    use subtle::ConstantTimeEq as _;
+    let Some(expected) = state.admin_token else {
+        return Err(AggError::EnrolmentClosed);
+    };
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| <sha2::Sha256 as sha2::Digest>::digest(t.trim().as_bytes()));
+    if presented.is_some_and(|h| bool::from(h.as_slice().ct_eq(&expected))) {
+        Ok(())
+    } else {
+        Err(AggError::Unauthorized)
+    }
+}
+
+/// Enrolment requests, oldest first (operator only).
+#[utoipa::path(get, path = "/admin/enrolments", tag = "operations", security(("bearer" = [])),
+    responses((status = 200, description = "Every request held", body = Vec<Enrolment>),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Enrolment is not enabled", body = Problem, content_type = "application/problem+json")))]
+pub async fn enrolments(state: Data, req: HttpRequest) -> Result<HttpResponse, AggError> {
+    operator(&state, &req)?;
+    Ok(HttpResponse::Ok().json(state.enrolments()))
+}
+
+/// Approves a request: the node is trusted and crawled at once (operator only).
+#[utoipa::path(post, path = "/admin/enrolments/{node}/approve", tag = "operations", security(("bearer" = [])),
+    params(("node" = String, Path, description = "The node's id (did:key)")),
+    responses((status = 200, description = "Approved", body = Enrolment),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Enrolment is not enabled", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json")))]
+pub async fn approve(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AggError> {
+    decide(state, req, path, true).await
+}
+
+/// Declines a request (operator only).
+#[utoipa::path(post, path = "/admin/enrolments/{node}/decline", tag = "operations", security(("bearer" = [])),
+    params(("node" = String, Path, description = "The node's id (did:key)")),
+    responses((status = 200, description = "Declined", body = Enrolment),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Enrolment is not enabled", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json")))]
+pub async fn decline(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AggError> {
+    decide(state, req, path, false).await
+}
+
+async fn decide(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<String>,
+    approve: bool,
+) -> Result<HttpResponse, AggError> {
+    operator(&state, &req)?;
+    let raw = path.into_inner();
+    let id: DidKey = raw
+        .parse()
+        .map_err(|_| AggError::EnrolmentNotFound(raw.clone()))?;
+    let e = state.decide_enrolment(&id, approve)?;
+    Ok(HttpResponse::Ok().json(e))
+}
+
 /// Liveness and readiness.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Serving", body = String, content_type = "text/plain"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
@@ -503,6 +597,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(signpost_http::get("/v1/taxonomy", taxonomy))
                 .service(signpost_http::get("/v1/feed", feed))
                 .service(signpost_http::post("/v1/ping", ping))
+                .service(signpost_http::post("/v1/enrolments", enrol))
+                .service(signpost_http::get("/admin/enrolments", enrolments))
+                .service(signpost_http::post(
+                    "/admin/enrolments/{node}/approve",
+                    approve,
+                ))
+                .service(signpost_http::post(
+                    "/admin/enrolments/{node}/decline",
+                    decline,
+                ))
                 .service(signpost_http::get("/healthz", healthz))
                 .service(signpost_http::get("/metrics", metrics))
                 .service(signpost_http::get("/", index_page)),

@@ -35,6 +35,29 @@ pub struct AggregatorConfig {
     pub api: Api,
     #[serde(default)]
     pub postcodes: Postcodes,
+    #[serde(default)]
+    pub enrolment: Enrolment,
+}
+
+/// Nodes asking to be listed (`POST /v1/enrolments`), approved by the operator with
+/// `signpost aggregator enrolments approve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Enrolment {
+    /// The operator's admin token (created, mode 0600, when missing). Without it, this
+    /// directory takes no enrolment requests. Relative to the configuration file.
+    pub admin_token_file: Option<String>,
+    /// Most requests waiting for a decision at once.
+    pub max_pending: usize,
+}
+
+impl Default for Enrolment {
+    fn default() -> Self {
+        Self {
+            admin_token_file: None,
+            max_pending: 500,
+        }
+    }
 }
 
 /// Postcode data beyond the embedded district and sector centroids.
@@ -210,9 +233,14 @@ impl AggregatorConfig {
                 message: "no such file".into(),
             });
         }
-        if Path::new(&config.store_dir).is_relative() {
-            if let Some(parent) = path.parent() {
+        if let Some(parent) = path.parent() {
+            if Path::new(&config.store_dir).is_relative() {
                 config.store_dir = parent.join(&config.store_dir).display().to_string();
+            }
+            if let Some(file) = &mut config.enrolment.admin_token_file {
+                if Path::new(file.as_str()).is_relative() {
+                    *file = parent.join(&*file).display().to_string();
+                }
             }
         }
         config.check().map_err(|message| ConfigError {
@@ -339,6 +367,7 @@ impl Default for AggregatorConfig {
             mirror: None,
             api: Api::default(),
             postcodes: Postcodes::default(),
+            enrolment: Enrolment::default(),
         }
     }
 }

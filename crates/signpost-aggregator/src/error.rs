@@ -22,6 +22,16 @@ pub enum AggError {
     PingRefused(String),
     #[error("too many requests; slow down")]
     RateLimited,
+    #[error("missing or wrong admin token")]
+    Unauthorized,
+    #[error("this directory takes no enrolment requests; send the enrolment card to its operator instead")]
+    EnrolmentClosed,
+    #[error("{0}")]
+    EnrolmentRefused(String),
+    #[error("no enrolment request from {0}")]
+    EnrolmentNotFound(String),
+    #[error("{0} enrolment requests are waiting for the operator; try again later")]
+    TooManyEnrolments(usize),
     #[error("internal failure: {0}")]
     Internal(String),
 }
@@ -37,6 +47,11 @@ impl ApiError for AggError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::PingRefused(_) => ErrorCode::PingRefused,
             Self::RateLimited => ErrorCode::RateLimited,
+            Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::EnrolmentClosed => ErrorCode::EnrolmentClosed,
+            Self::EnrolmentRefused(_) => ErrorCode::EnrolmentRefused,
+            Self::EnrolmentNotFound(_) => ErrorCode::EnrolmentNotFound,
+            Self::TooManyEnrolments(_) => ErrorCode::TooManyEnrolments,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

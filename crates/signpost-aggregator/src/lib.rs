@@ -13,6 +13,7 @@
 pub mod api;
 pub mod config;
 pub mod crawl;
+pub mod enrol;
 pub mod error;
 pub mod index;
 pub mod openapi;

@@ -1,7 +1,7 @@
 //! The directory's OpenAPI document, generated from the handlers. `openapi/directory.json`
 //! is this, committed; a test fails when they differ.
 
-use signpost_http::ProblemCodes;
+use signpost_http::{BearerAuth, ProblemCodes};
 use utoipa::OpenApi;
 
 use crate::api;
@@ -10,14 +10,14 @@ use crate::oruk::handlers as oruk;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Signpost directory", description = "Find community groups for social prescribing: capacity, safeguarding, verified training and the access facts that decide whether a person can attend. Every result carries the organisation's original signed envelope (DSSE, Ed25519), so it can be verified without trusting this service. Errors are application/problem+json with a stable `code`."),
-    paths(api::groups, api::group, api::nodes, api::issuers, api::issuer_attestations, api::taxonomy, api::feed, api::ping, api::healthz, api::metrics,
+    paths(api::groups, api::group, api::nodes, api::issuers, api::issuer_attestations, api::taxonomy, api::feed, api::ping, api::enrol, api::enrolments, api::approve, api::decline, api::healthz, api::metrics,
         oruk::root, oruk::services, oruk::service, oruk::service_at_locations, oruk::service_at_location,
         oruk::taxonomies, oruk::taxonomy, oruk::taxonomy_terms, oruk::taxonomy_term),
     components(schemas(signpost_http::Problem)),
-    modifiers(&ProblemCodes),
+    modifiers(&BearerAuth, &ProblemCodes),
     tags((name = "directory", description = "Queries for GP software, referrers and regulators"),
          (name = "federation", description = "Node push and mirror feed"),
-         (name = "operations", description = "Health and metrics"),
+         (name = "operations", description = "Health, metrics, and the operator's enrolment decisions (bearer token)"),
          (name = "oruk", description = "Open Referral UK (HSDS 3.0 UK profile) over the same verified index; each service carries a `signpost` extension with its signed envelope and provenance link"))
 )]
 struct DirectoryApi;

@@ -3,8 +3,8 @@
 use reqwest::Method;
 use signpost_protocol::query::GroupQuery;
 use signpost_protocol::wire::{
-    Enrolment, EnrolmentRequest,
-    AuditEntry, FeedPage, GroupsPage, IssuerInfo, NodeHealth, Provenance,
+    AuditEntry, Enrolment, EnrolmentRequest, FeedPage, GroupsPage, IssuerInfo, NodeHealth,
+    Provenance,
 };
 use signpost_protocol::{DidKey, Envelope};
 use uuid::Uuid;

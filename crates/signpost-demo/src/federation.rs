@@ -301,6 +301,8 @@ impl Demo {
         };
         config.crawl.interval_secs = options.crawl_interval_secs;
         config.api.public_url = format!("http://{agg_listen}");
+        config.enrolment.admin_token_file =
+            Some(data.join("aggregator-admin-token").display().to_string());
         std::fs::write(
             data.join("aggregator.toml"),
             config.to_toml().map_err(std::io::Error::other)?,
@@ -353,6 +355,19 @@ impl Demo {
             "  Try it:              {base}/find?postcode=LS8+5AB&need=free&language=ar\n"
         ));
         s.push_str(&format!("  Regulator's audit:   {base}/audit\n\n"));
+        s.push_str("For charities (the node's own pages; works on a phone):\n");
+        s.push_str(&format!("  {}:  {}/manage\n", first.name, first.url()));
+        match signpost_node::pages::session::new_one_time_link(&first.dir) {
+            Ok(link) => s.push_str(&format!(
+                "  Sign in once with:   {}/manage/sign-in/once/{link}\n",
+                first.url()
+            )),
+            Err(e) => s.push_str(&format!("  (no sign-in link: {e})\n")),
+        }
+        s.push_str(&format!(
+            "  or with the admin token: {}\n\n",
+            first.admin_token()
+        ));
         s.push_str("For developers:\n");
         s.push_str(&format!("Directory API docs:  {base}/docs/\n"));
         s.push_str(&format!("OpenAPI document:    {base}/openapi.json\n"));

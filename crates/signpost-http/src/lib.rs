@@ -85,6 +85,10 @@ error_table! {
     NodeNotFound => ("node_not_found", NOT_FOUND, "Node not found"),
     IssuerNotFound => ("issuer_not_found", NOT_FOUND, "Issuer not found"),
     PingRefused => ("ping_refused", UNPROCESSABLE_ENTITY, "Ping refused"),
+    EnrolmentClosed => ("enrolment_closed", FORBIDDEN, "This directory takes no enrolment requests"),
+    EnrolmentRefused => ("enrolment_refused", UNPROCESSABLE_ENTITY, "Enrolment refused"),
+    EnrolmentNotFound => ("enrolment_not_found", NOT_FOUND, "No such enrolment request"),
+    TooManyEnrolments => ("too_many_enrolments", SERVICE_UNAVAILABLE, "Too many enrolment requests waiting"),
     // A node's admin API.
     Unauthorized => ("unauthorized", UNAUTHORIZED, "Unauthorized"),
     ListingNotFound => ("listing_not_found", NOT_FOUND, "Listing not found"),
@@ -150,6 +154,20 @@ impl utoipa::Modify for ProblemCodes {
                 .properties
                 .insert("code".into(), RefOr::T(Schema::Object(code)));
         }
+    }
+}
+
+/// Adds the `bearer` security scheme (admin endpoints) to an OpenAPI document.
+pub struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

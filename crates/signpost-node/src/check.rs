@@ -76,14 +76,7 @@ impl Problems {
         }
     }
 
-    fn vocabulary(
-        &mut self,
-        field: &str,
-        what: &str,
-        ids: &[String],
-        vocab: &[Term],
-        max: usize,
-    ) {
+    fn vocabulary(&mut self, field: &str, what: &str, ids: &[String], vocab: &[Term], max: usize) {
         if ids.len() > max {
             self.add(
                 field,
@@ -96,9 +89,7 @@ impl Problems {
                 self.add(
                     format!("{field}[{i}]"),
                     "not_in_list",
-                    format!(
-                        "{id:?} is not one of the published {what}; choose from the list"
-                    ),
+                    format!("{id:?} is not one of the published {what}; choose from the list"),
                 );
             } else if ids[..i].contains(id) {
                 self.add(
@@ -129,7 +120,13 @@ fn label_of(vocab: &[Term], id: &str) -> String {
 /// Checks one group as a charity would publish it. Empty when it can be published.
 pub fn group(g: &Group) -> Vec<FieldProblem> {
     let mut p = Problems::default();
-    p.text("group.name", "the group's name", &g.name, limits::NAME, true);
+    p.text(
+        "group.name",
+        "the group's name",
+        &g.name,
+        limits::NAME,
+        true,
+    );
     p.text(
         "group.description",
         "the description",
@@ -390,7 +387,11 @@ fn capacity(p: &mut Problems, g: &Group) {
     let c = &g.capacity;
     for (field, label, value) in [
         ("places_available", "Places available", c.places_available),
-        ("weekly_referral_cap", "Referrals a week", c.weekly_referral_cap),
+        (
+            "weekly_referral_cap",
+            "Referrals a week",
+            c.weekly_referral_cap,
+        ),
         ("waiting_time_days", "The waiting time", c.waiting_time_days),
     ] {
         if value.is_some_and(|v| v > 100_000) {
@@ -450,7 +451,13 @@ fn safeguarding(p: &mut Problems, g: &Group) {
             32,
             true,
         );
-        p.text(&format!("{field}.id"), "the register number", &id.id, 64, true);
+        p.text(
+            &format!("{field}.id"),
+            "the register number",
+            &id.id,
+            64,
+            true,
+        );
     }
 }
 
@@ -459,15 +466,13 @@ fn contact(p: &mut Problems, g: &Group) {
     if let Some(email) = &c.email {
         let valid = email.len() <= 254
             && !email.contains(char::is_whitespace)
-            && email
-                .split_once('@')
-                .is_some_and(|(local, domain)| {
-                    !local.is_empty()
-                        && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
-                        && !domain.contains('@')
-                });
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            });
         if !valid {
             p.add(
                 "group.contact.email",
@@ -533,7 +538,10 @@ pub fn describe_place(lat: f64, lon: f64, postcode: &Postcode) -> Option<String>
     Some(if km < 0.1 {
         format!("at the centre of {}", postcode.district())
     } else {
-        format!("about {km:.1} km from the centre of {}", postcode.district())
+        format!(
+            "about {km:.1} km from the centre of {}",
+            postcode.district()
+        )
     })
 }
 
@@ -547,10 +555,7 @@ mod tests {
     }
 
     fn codes(g: &Group) -> Vec<(String, String)> {
-        group(g)
-            .into_iter()
-            .map(|p| (p.field, p.code))
-            .collect()
+        group(g).into_iter().map(|p| (p.field, p.code)).collect()
     }
 
     #[test]

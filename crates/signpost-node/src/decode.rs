@@ -195,7 +195,10 @@ mod tests {
         let mut body = sample();
         body.as_object_mut().map(|o| o.remove("access"));
         let p = problem(body);
-        assert_eq!((p.field.as_str(), p.code.as_str()), ("group.access", "required"));
+        assert_eq!(
+            (p.field.as_str(), p.code.as_str()),
+            ("group.access", "required")
+        );
 
         let mut body = sample();
         body["schedule"][0]["opens"] = json!("6pm");
@@ -217,14 +220,24 @@ mod tests {
         let mut body = sample();
         body["access"]["interpreting"] = json!("sometimes");
         let p = problem(body);
-        assert!(p.message.contains("professional, volunteer, none"), "{}", p.message);
+        assert!(
+            p.message.contains("professional, volunteer, none"),
+            "{}",
+            p.message
+        );
 
         let mut body = sample();
         body["colour"] = json!("blue");
         let p = problem(body);
-        assert_eq!((p.field.as_str(), p.code.as_str()), ("group.colour", "unknown_field"));
+        assert_eq!(
+            (p.field.as_str(), p.code.as_str()),
+            ("group.colour", "unknown_field")
+        );
         for text in [&p.message] {
-            assert!(!text.contains("line ") && !text.contains("column"), "{text}");
+            assert!(
+                !text.contains("line ") && !text.contains("column"),
+                "{text}"
+            );
         }
     }
 }

@@ -69,8 +69,7 @@ pub fn by_name(name: &str) -> Option<&'static Language> {
     LANGUAGES.iter().find(|l| {
         l.own == name
             || l.english.eq_ignore_ascii_case(name)
-            || l
-                .english
+            || l.english
                 .split(" (")
                 .next()
                 .is_some_and(|short| short.eq_ignore_ascii_case(name))

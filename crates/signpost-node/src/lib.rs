@@ -241,7 +241,11 @@ pub async fn start(
             lifetime,
             Arc::clone(&changed),
         )))
-        .with(tokio::spawn(push_loop(Arc::clone(&publisher), push, changed)));
+        .with(tokio::spawn(push_loop(
+            Arc::clone(&publisher),
+            push,
+            changed,
+        )));
     tracing::info!(%addr, node = %publisher.node_id(), "node serving");
     Ok(NodeServer {
         addr,

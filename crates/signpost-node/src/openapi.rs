@@ -1,9 +1,8 @@
 //! The node's OpenAPI document, generated from the handlers. `openapi/node.json` is this,
 //! committed; a test fails when they differ.
 
-use signpost_http::ProblemCodes;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use signpost_http::{BearerAuth, ProblemCodes};
+use utoipa::OpenApi;
 
 use crate::routes;
 
@@ -22,18 +21,6 @@ use crate::routes;
          (name = "admin", description = "Changes; bearer token"))
 )]
 struct NodeApi;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
 
 /// `GET /openapi.json`: the document (registered by the server, not by `routes`, which this
 /// module reads).

@@ -68,8 +68,7 @@ impl FromRequest for Admin {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| Sha256::digest(t.trim().as_bytes()));
-        let ok =
-            presented.is_some_and(|h| bool::from(h.as_slice().ct_eq(&*state.admin_token())));
+        let ok = presented.is_some_and(|h| bool::from(h.as_slice().ct_eq(&*state.admin_token())));
         ready(if ok {
             Ok(Admin)
         } else {

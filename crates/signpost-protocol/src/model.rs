@@ -447,7 +447,11 @@ impl Payload for Listing {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
-    #[schema(example = "Tuesday Conversation Café", min_length = 1, max_length = 200)]
+    #[schema(
+        example = "Tuesday Conversation Café",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: String,
     #[schema(max_length = 4000)]
     pub description: String,
@@ -553,7 +557,9 @@ impl utoipa::PartialSchema for LanguageTag {
             .format(Some(utoipa::openapi::SchemaFormat::Custom("bcp47".into())))
             .pattern(Some("^[a-z]{2,8}(-[A-Za-z0-9]{1,8})*$"))
             .max_length(Some(64))
-            .description(Some("A BCP 47 language tag registered with IANA, in canonical case"))
+            .description(Some(
+                "A BCP 47 language tag registered with IANA, in canonical case",
+            ))
             .examples([serde_json::json!("ar")])
             .into()
     }
@@ -567,9 +573,13 @@ impl utoipa::PartialSchema for UkPostcode {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::Custom("uk-postcode".into())))
+            .format(Some(utoipa::openapi::SchemaFormat::Custom(
+                "uk-postcode".into(),
+            )))
             .pattern(Some("^[A-Z]{1,2}[0-9][0-9A-Z]?( [0-9]([A-Z]{2})?)?$"))
-            .description(Some("A UK postcode in its official form (upper case, one space)"))
+            .description(Some(
+                "A UK postcode in its official form (upper case, one space)",
+            ))
             .examples([serde_json::json!("LS8 5AB")])
             .into()
     }

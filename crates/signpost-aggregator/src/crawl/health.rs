@@ -61,6 +61,11 @@ impl Health {
         }
     }
 
+    /// Starts tracking a node added while running.
+    pub fn add(&self, health: NodeHealth) {
+        lock(&self.nodes).entry(health.id).or_insert(health);
+    }
+
     /// A node that has never been crawled.
     pub fn pending(id: DidKey, url: String) -> NodeHealth {
         NodeHealth {

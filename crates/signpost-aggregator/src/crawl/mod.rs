@@ -49,8 +49,16 @@ pub struct Aggregator {
     revocations: RwLock<Arc<HashMap<DidKey, RevocationView>>>,
     /// Bumped whenever the revocation views are replaced (for ETags).
     pub(crate) revocation_generation: std::sync::atomic::AtomicU64,
-    wake: HashMap<DidKey, Arc<Notify>>,
-    last_wake: Mutex<HashMap<DidKey, Option<Instant>>>,
+    wake: RwLock<HashMap<DidKey, Arc<Notify>>>,
+    /// Nodes approved while running (beside `config.nodes`, which holds the configured and
+    /// the earlier approved ones).
+    pub(crate) added: Mutex<Vec<crate::config::NodeEntry>>,
+    /// Whether the crawler's per-node tasks are running (a node approved later gets one).
+    pub(crate) crawling: std::sync::atomic::AtomicBool,
+    /// SHA-256 of the operator's admin token; `None`: no enrolment.
+    pub admin_token: Option<[u8; 32]>,
+    /// Per node: when its crawl was last woken by a push, and whether a wake is deferred.
+    last_wake: Mutex<HashMap<DidKey, (Option<Instant>, bool)>>,
     doc_checked: Mutex<HashMap<DidKey, Instant>>,
     feed: Mutex<Feed>,
     mirror_position: Mutex<u64>,
@@ -66,6 +74,13 @@ fn read<T: Clone>(lock: &RwLock<T>) -> T {
     match lock.read() {
         Ok(g) => g.clone(),
         Err(p) => p.into_inner().clone(),
+    }
+}
+
+fn read_ref<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    match lock.read() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
     }
 }
 
@@ -107,7 +122,15 @@ impl Feed {
 
 impl Aggregator {
     /// Opens the store and loads every verified node state into the index.
-    pub fn open(config: AggregatorConfig, store: Store) -> Result<Self, String> {
+    pub fn open(mut config: AggregatorConfig, store: Store) -> Result<Self, String> {
+        let admin_token = crate::enrol::admin_token(&config)?;
+        if config.mirror.is_none() {
+            for entry in crate::enrol::approved(&store) {
+                if !config.nodes.iter().any(|n| n.id == entry.id) {
+                    config.nodes.push(entry);
+                }
+            }
+        }
         let fetcher = Fetcher::new(config.crawl.timeout(), config.crawl.max_body_bytes, 4)?;
         let issuers = config.issuers.iter().map(|i| i.trusted()).collect();
         let pinned: Vec<DidKey> = config.nodes.iter().map(|n| n.id).collect();
@@ -158,7 +181,10 @@ impl Aggregator {
             health,
             revocations: RwLock::new(Arc::new(revocations::load(&store, &config.issuers))),
             revocation_generation: std::sync::atomic::AtomicU64::new(0),
-            wake,
+            wake: RwLock::new(wake),
+            added: Mutex::new(Vec::new()),
+            crawling: std::sync::atomic::AtomicBool::new(false),
+            admin_token,
             last_wake: Mutex::new(HashMap::new()),
             doc_checked: Mutex::new(HashMap::new()),
             feed: Mutex::new(Feed {
@@ -175,6 +201,18 @@ impl Aggregator {
             store,
             config,
         })
+    }
+
+    /// The wake-up handle of a node's crawl task (created for a node added while running).
+    pub(crate) fn wake_handle(&self, node: &DidKey) -> Arc<Notify> {
+        if let Some(n) = read_ref(&self.wake).get(node) {
+            return Arc::clone(n);
+        }
+        let mut map = match self.wake.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        Arc::clone(map.entry(*node).or_default())
     }
 
     /// Where postcodes are: embedded centroids and any unit postcodes loaded.

@@ -53,17 +53,18 @@ impl Aggregator {
     /// into an amplifier against a small charity's server. A snapshot signed by a key not
     /// yet known (anyone can claim one) wakes nothing: after a signing-key rotation the
     /// change is found by the next scheduled crawl.
-    pub fn ping(&self, envelope: Envelope) -> Result<DidKey, Refusal> {
+    pub fn ping(self: &Arc<Self>, envelope: Envelope) -> Result<DidKey, Refusal> {
         let bytes = envelope
             .payload_bytes()
             .map_err(|e| Refusal::new(RefusalCode::BadSignature, e.to_string()))?;
         let claimed: Snapshot = parse(&bytes).map_err(Refusal::from)?;
-        let notify = self.wake.get(&claimed.node).ok_or_else(|| {
-            Refusal::new(
+        if !self.is_trusted(&claimed.node) {
+            return Err(Refusal::new(
                 RefusalCode::UnknownNode,
                 "this aggregator does not follow that node",
-            )
-        })?;
+            ));
+        }
+        let notify = self.wake_handle(&claimed.node);
         let held = self.held(&claimed.node).ok_or_else(|| {
             Refusal::new(
                 RefusalCode::UnknownSigningKey,
@@ -86,18 +87,39 @@ impl Aggregator {
             }
             Err(r) => return Err(r.refusal),
         }
-        {
+        // At most one wake a second per node. A change pushed within the second is not
+        // lost: one wake is deferred to the end of the second (and only one).
+        let delay = {
             let mut last = lock(&self.last_wake);
-            let at = last.entry(claimed.node).or_insert(None);
-            if at.is_some_and(|t: Instant| t.elapsed() < Duration::from_secs(1)) {
-                return Err(Refusal::new(
-                    RefusalCode::NotNewer,
-                    "a crawl of this node was woken moments ago",
-                ));
+            let (at, deferred) = last.entry(claimed.node).or_insert((None, false));
+            match at.map(|t: Instant| t.elapsed()) {
+                Some(elapsed) if elapsed < Duration::from_secs(1) => {
+                    if *deferred {
+                        return Ok(claimed.node);
+                    }
+                    *deferred = true;
+                    Some(Duration::from_secs(1) - elapsed)
+                }
+                _ => {
+                    *at = Some(Instant::now());
+                    None
+                }
             }
-            *at = Some(Instant::now());
+        };
+        match delay {
+            None => notify.notify_one(),
+            Some(delay) => {
+                let node = claimed.node;
+                let me = Arc::clone(self);
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    if let Some(entry) = lock(&me.last_wake).get_mut(&node) {
+                        *entry = (Some(Instant::now()), false);
+                    }
+                    notify.notify_one();
+                });
+            }
         }
-        notify.notify_one();
         Ok(claimed.node)
     }
 
@@ -120,6 +142,8 @@ impl Aggregator {
 
     /// Runs the crawler: one task per node, polls every interval, sooner on a push.
     pub fn spawn_crawler(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
+        self.crawling
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         self.config
             .nodes
             .clone()
@@ -131,10 +155,10 @@ impl Aggregator {
             .collect()
     }
 
-    async fn node_loop(self: Arc<Self>, entry: NodeEntry) {
+    pub(crate) async fn node_loop(self: Arc<Self>, entry: NodeEntry) {
         let interval = self.config.crawl.interval();
         let max_backoff = Duration::from_secs(self.config.crawl.max_backoff_secs.max(1));
-        let wake = self.wake.get(&entry.id).cloned().unwrap_or_default();
+        let wake = self.wake_handle(&entry.id);
         // Spread the first crawls over a moment so a thousand nodes do not start at once.
         let first = rand::thread_rng().gen_range(0..=50u64);
         tokio::time::sleep(Duration::from_millis(first)).await;

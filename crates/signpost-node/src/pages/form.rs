@@ -41,9 +41,21 @@ const fn q(name: &'static str, question: &'static str, hint: &'static str) -> Qu
 
 /// The access questions, in the order asked.
 pub const ACCESS: &[Question] = &[
-    q("self_referral", "Can people refer themselves?", "Without a GP, Link Worker or other professional"),
-    q("gp_registration_required", "Must people be registered with a GP?", ""),
-    q("immigration_status_asked", "Does the group ask about immigration status?", ""),
+    q(
+        "self_referral",
+        "Can people refer themselves?",
+        "Without a GP, Link Worker or other professional",
+    ),
+    q(
+        "gp_registration_required",
+        "Must people be registered with a GP?",
+        "",
+    ),
+    q(
+        "immigration_status_asked",
+        "Does the group ask about immigration status?",
+        "",
+    ),
     q(
         "no_data_shared_with_authorities",
         "Do you promise not to share people's details with the immigration authorities?",
@@ -52,7 +64,11 @@ pub const ACCESS: &[Question] = &[
     q("childcare", "Is childcare available?", ""),
     q("travel_paid", "Are travel costs paid or refunded?", ""),
     q("step_free", "Is the venue step-free?", ""),
-    q("public_transport", "Can people get there on foot or by public transport?", ""),
+    q(
+        "public_transport",
+        "Can people get there on foot or by public transport?",
+        "",
+    ),
     q(
         "interpreter_outside_community",
         "Can you arrange an interpreter from outside the person's own community, on request?",
@@ -62,10 +78,22 @@ pub const ACCESS: &[Question] = &[
 
 /// The safeguarding and other yes/no questions.
 pub const MORE: &[Question] = &[
-    q("written_policy", "Does the group have a written safeguarding policy?", ""),
+    q(
+        "written_policy",
+        "Does the group have a written safeguarding policy?",
+        "",
+    ),
     q("designated_lead", "Is there a named safeguarding lead?", ""),
-    q("assessment_required", "Is there an assessment before someone can join?", ""),
-    q("volunteering_offered", "Can people volunteer with the group?", ""),
+    q(
+        "assessment_required",
+        "Is there an assessment before someone can join?",
+        "",
+    ),
+    q(
+        "volunteering_offered",
+        "Can people volunteer with the group?",
+        "",
+    ),
 ];
 
 /// The form as typed.
@@ -218,12 +246,18 @@ impl GroupForm {
             ("self_referral", a.self_referral),
             ("gp_registration_required", a.gp_registration_required),
             ("immigration_status_asked", a.immigration_status_asked),
-            ("no_data_shared_with_authorities", a.no_data_shared_with_authorities),
+            (
+                "no_data_shared_with_authorities",
+                a.no_data_shared_with_authorities,
+            ),
             ("childcare", a.childcare),
             ("travel_paid", a.travel_paid),
             ("step_free", a.step_free),
             ("public_transport", a.public_transport),
-            ("interpreter_outside_community", a.interpreter_outside_community),
+            (
+                "interpreter_outside_community",
+                a.interpreter_outside_community,
+            ),
             ("written_policy", g.safeguarding.written_policy),
             ("designated_lead", g.safeguarding.designated_lead),
             ("assessment_required", g.capacity.assessment_required),
@@ -403,7 +437,12 @@ impl GroupForm {
         };
         let places = number("places", "Places available", &self.places, 100_000);
         let weekly_cap = number("weekly_cap", "Referrals a week", &self.weekly_cap, 100_000);
-        let waiting = number("waiting_days", "The waiting time", &self.waiting_days, 100_000);
+        let waiting = number(
+            "waiting_days",
+            "The waiting time",
+            &self.waiting_days,
+            100_000,
+        );
         let age_min = number("age_min", "The youngest age", &self.age_min, 130);
         let age_max = number("age_max", "The oldest age", &self.age_max, 130);
         let amount_pence = if self.cost_pounds.is_empty() {
@@ -445,22 +484,30 @@ impl GroupForm {
                     }
                 }
             };
-            let typed = |text: &str, what: &str, field: &str, add: &mut dyn FnMut(&str, &str, String)| {
-                if text.is_empty() {
-                    return None;
-                }
-                match text.parse::<f64>() {
-                    Ok(v) if v.is_finite() => Some(v),
-                    _ => {
-                        add(
-                            field,
-                            "invalid_number",
-                            format!("{what} must be a number in degrees, like {}", if what == "Latitude" { "53.8175" } else { "-1.5095" }),
-                        );
-                        None
+            let typed =
+                |text: &str, what: &str, field: &str, add: &mut dyn FnMut(&str, &str, String)| {
+                    if text.is_empty() {
+                        return None;
                     }
-                }
-            };
+                    match text.parse::<f64>() {
+                        Ok(v) if v.is_finite() => Some(v),
+                        _ => {
+                            add(
+                                field,
+                                "invalid_number",
+                                format!(
+                                    "{what} must be a number in degrees, like {}",
+                                    if what == "Latitude" {
+                                        "53.8175"
+                                    } else {
+                                        "-1.5095"
+                                    }
+                                ),
+                            );
+                            None
+                        }
+                    }
+                };
             let lat = typed(&self.lat, "Latitude", "lat", &mut add);
             let lon = typed(&self.lon, "Longitude", "lon", &mut add);
             let coordinates = match (lat, lon) {
@@ -569,9 +616,10 @@ impl GroupForm {
             let tag = languages::by_name(typed)
                 .map(|l| l.tag.to_owned())
                 .or_else(|| {
-                    language_tags::LanguageTag::parse(typed)
-                        .ok()
-                        .map(|t| t.canonicalize().map_or_else(|_| t.to_string(), |c| c.to_string()))
+                    language_tags::LanguageTag::parse(typed).ok().map(|t| {
+                        t.canonicalize()
+                            .map_or_else(|_| t.to_string(), |c| c.to_string())
+                    })
                 })
                 .unwrap_or_else(|| typed.to_owned());
             if let Some(problem) = check::language_problem(&tag) {
@@ -703,7 +751,13 @@ pub fn form_field(path: &str, session_rows: &[usize]) -> String {
                 .and_then(|r| r.split(']').next())
                 .and_then(|n| n.parse().ok());
             let row = idx.and_then(|i| session_rows.get(i)).copied().unwrap_or(0);
-            let part = if p.ends_with("opens") { "opens" } else if p.ends_with("closes") { "closes" } else { "day" };
+            let part = if p.ends_with("opens") {
+                "opens"
+            } else if p.ends_with("closes") {
+                "closes"
+            } else {
+                "day"
+            };
             return format!("session-{row}-{part}");
         }
         ("location", p) if p.ends_with("postcode") || p == "location" => "postcode",
@@ -754,7 +808,10 @@ mod tests {
                 .unwrap_or_else(|p| panic!("seed {seed}: {p:?}"));
             let mut expected = g.clone();
             expected.capacity.updated_at = back.capacity.updated_at;
-            expected.safeguarding.regulator_ids.retain(|o| o.scheme == "GB-CHC");
+            expected
+                .safeguarding
+                .regulator_ids
+                .retain(|o| o.scheme == "GB-CHC");
             expected.safeguarding.regulator_ids.truncate(1);
             if let (Some(a), Some(b)) = (&expected.location, &back.location) {
                 assert!((a.lat - b.lat).abs() < 1e-9 && (a.lon - b.lon).abs() < 1e-9);
@@ -768,7 +825,16 @@ mod tests {
     fn an_empty_form_names_every_missing_answer() {
         let problems = GroupForm::blank().to_group().unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-        for f in ["name", "categories", "postcode", "languages", "self_referral-yes", "free-yes", "accepting-yes", "interpreting-professional"] {
+        for f in [
+            "name",
+            "categories",
+            "postcode",
+            "languages",
+            "self_referral-yes",
+            "free-yes",
+            "accepting-yes",
+            "interpreting-professional",
+        ] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
         }
     }

@@ -68,10 +68,19 @@ pub struct Frame {
     pub current: &'static str,
 }
 
-fn frame(state: &Data, title: impl Into<String>, session: Option<&Session>, current: &'static str) -> Frame {
+fn frame(
+    state: &Data,
+    title: impl Into<String>,
+    session: Option<&Session>,
+    current: &'static str,
+) -> Frame {
     Frame {
         title: title.into(),
-        node_name: state.publisher.node_document().map(|d| d.name).unwrap_or_default(),
+        node_name: state
+            .publisher
+            .node_document()
+            .map(|d| d.name)
+            .unwrap_or_default(),
         csrf: session.map(|s| s.csrf.clone()),
         notice: None,
         current,
@@ -104,8 +113,14 @@ fn same_origin(req: &HttpRequest) -> bool {
     if matches!(fetch_site, Some("cross-site" | "same-site")) {
         return false;
     }
-    match req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        None | Some("null") => fetch_site.is_none() || fetch_site == Some("same-origin") || fetch_site == Some("none"),
+    match req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        None | Some("null") => {
+            fetch_site.is_none() || fetch_site == Some("same-origin") || fetch_site == Some("none")
+        }
         Some(origin) => {
             let host = req.connection_info().host().to_owned();
             origin
@@ -196,7 +211,9 @@ fn client(req: &HttpRequest) -> IpAddr {
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok());
     req.app_data::<web::Data<signpost_http::ratelimit::RateLimiter>>()
-        .map_or(peer, |l| signpost_http::ratelimit::bucket_key(l.client(peer, forwarded)))
+        .map_or(peer, |l| {
+            signpost_http::ratelimit::bucket_key(l.client(peer, forwarded))
+        })
 }
 
 fn session_cookie(state: &Data, value: String) -> Cookie<'static> {
@@ -330,9 +347,11 @@ pub async fn sign_in(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse
             tracing::info!("signed in to the node's pages");
             start_session(&state, "/manage")
         }
-        Ok(Err(SignInError::Throttled(wait))) => {
-            sign_in_form(&state, vec![throttled_message(wait)], StatusCode::TOO_MANY_REQUESTS)
-        }
+        Ok(Err(SignInError::Throttled(wait))) => sign_in_form(
+            &state,
+            vec![throttled_message(wait)],
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
         Ok(Err(SignInError::Wrong)) => {
             tracing::warn!("a sign-in to the node's pages failed");
             sign_in_form(
@@ -391,9 +410,11 @@ pub async fn one_time(state: Data, req: HttpRequest, form: Pairs) -> HttpRespons
             };
             start_session(&state, next)
         }
-        Err(SignInError::Throttled(wait)) => {
-            sign_in_form(&state, vec![throttled_message(wait)], StatusCode::TOO_MANY_REQUESTS)
-        }
+        Err(SignInError::Throttled(wait)) => sign_in_form(
+            &state,
+            vec![throttled_message(wait)],
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
         Err(SignInError::Wrong) => sign_in_form(
             &state,
             vec![FieldProblem {
@@ -463,7 +484,9 @@ fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
 fn notice(done: Option<&str>) -> Option<String> {
     Some(
         match done? {
-            "published" => "Published. Directories that follow this node show it at their next crawl.",
+            "published" => {
+                "Published. Directories that follow this node show it at their next crawl."
+            }
             "updated" => "Saved and published.",
             "deleted" => "The group is withdrawn. Directories drop it at their next crawl.",
             "confirmed" => "Capacity confirmed as still accurate.",
@@ -499,19 +522,30 @@ pub async fn overview(state: Data, req: HttpRequest, query: Query) -> HttpRespon
     let now = Utc::now();
     let max_age = chrono::Duration::days(i64::from(state.capacity_max_age_days));
     let mut listings = state.publisher.listings();
-    listings.sort_by(|a, b| a.group.name.to_lowercase().cmp(&b.group.name.to_lowercase()));
+    listings.sort_by(|a, b| {
+        a.group
+            .name
+            .to_lowercase()
+            .cmp(&b.group.name.to_lowercase())
+    });
     let groups = listings
         .iter()
         .map(|l| {
             let c = &l.group.capacity;
             let stale = now - c.updated_at > max_age;
             let (status, status_text) = if stale {
-                ("unknown", "Unknown to directories: not confirmed recently".to_owned())
+                (
+                    "unknown",
+                    "Unknown to directories: not confirmed recently".to_owned(),
+                )
             } else if c.accepting_referrals {
                 (
                     "accepting",
                     match c.places_available {
-                        Some(n) => format!("Accepting referrals, {n} place{}", if n == 1 { "" } else { "s" }),
+                        Some(n) => format!(
+                            "Accepting referrals, {n} place{}",
+                            if n == 1 { "" } else { "s" }
+                        ),
                         None => "Accepting referrals".to_owned(),
                     },
                 )
@@ -525,7 +559,11 @@ pub async fn overview(state: Data, req: HttpRequest, query: Query) -> HttpRespon
                 status_text,
                 confirmed: ago(c.updated_at, now),
                 stale,
-                places: c.places_available.map(|n| n.to_string()).unwrap_or_default(),
+                places: c
+                    .places_available
+                    .filter(|_| c.accepting_referrals)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -539,7 +577,12 @@ pub async fn overview(state: Data, req: HttpRequest, query: Query) -> HttpRespon
 }
 
 /// "Still accurate", "Full", "Open, N places".
-pub async fn capacity(state: Data, req: HttpRequest, path: web::Path<Uuid>, form: Pairs) -> HttpResponse {
+pub async fn capacity(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: Pairs,
+) -> HttpResponse {
     let session = match checked_post(&state, &req, &form) {
         Ok(s) => s,
         Err(r) => return r,
@@ -565,7 +608,12 @@ pub async fn capacity(state: Data, req: HttpRequest, path: web::Path<Uuid>, form
                     _ => {
                         return render(
                             &MessagePage {
-                                f: frame(&state, "Places must be a number", Some(&session), "groups"),
+                                f: frame(
+                                    &state,
+                                    "Places must be a number",
+                                    Some(&session),
+                                    "groups",
+                                ),
                                 heading: "Places must be a number".into(),
                                 body: "Enter how many places are free as a whole number from 1, \
                                        like 5, or leave it empty. Nothing was changed."
@@ -674,19 +722,33 @@ fn preview_of(g: &Group, place: Option<String>) -> Preview {
         } else {
             match a.cost.amount_pence {
                 Some(p) => format!("£{}.{:02} a session", p / 100, p % 100),
-                None => a.cost.details.clone().unwrap_or_else(|| "There is a cost".into()),
+                None => a
+                    .cost
+                    .details
+                    .clone()
+                    .unwrap_or_else(|| "There is a cost".into()),
             }
         }),
         yes(a.self_referral, "People can refer themselves"),
         yes(!a.gp_registration_required, "No GP registration needed"),
-        yes(!a.immigration_status_asked, "Immigration status is not asked"),
-        yes(a.no_data_shared_with_authorities, "No details shared with the immigration authorities"),
+        yes(
+            !a.immigration_status_asked,
+            "Immigration status is not asked",
+        ),
+        yes(
+            a.no_data_shared_with_authorities,
+            "No details shared with the immigration authorities",
+        ),
         yes(a.childcare, "Childcare available"),
         yes(a.travel_paid, "Travel costs paid"),
         yes(a.step_free, "Step-free venue"),
         match a.interpreting {
-            signpost_protocol::model::Interpreting::Professional => Some("Professional interpreters".to_owned()),
-            signpost_protocol::model::Interpreting::Volunteer => Some("Volunteer interpreters".to_owned()),
+            signpost_protocol::model::Interpreting::Professional => {
+                Some("Professional interpreters".to_owned())
+            }
+            signpost_protocol::model::Interpreting::Volunteer => {
+                Some("Volunteer interpreters".to_owned())
+            }
             signpost_protocol::model::Interpreting::None => None,
         },
     ]
@@ -699,7 +761,9 @@ fn preview_of(g: &Group, place: Option<String>) -> Preview {
         place: match (&g.location, place) {
             (Some(loc), Some(words)) => format!(
                 "{} — {words}",
-                loc.postcode.clone().unwrap_or_else(|| format!("{:.4}, {:.4}", loc.lat, loc.lon))
+                loc.postcode
+                    .clone()
+                    .unwrap_or_else(|| format!("{:.4}, {:.4}", loc.lat, loc.lon))
             ),
             (Some(loc), None) => format!("{:.4}, {:.4}", loc.lat, loc.lon),
             (None, _) => "Online".into(),
@@ -765,12 +829,21 @@ fn form_page(
             label: l.english.to_owned(),
             hint: String::new(),
             checked: form.languages.iter().any(|t| t == l.tag),
-            own: if l.own == l.english { String::new() } else { l.own.to_owned() },
+            own: if l.own == l.english {
+                String::new()
+            } else {
+                l.own.to_owned()
+            },
         })
         .collect();
     render(
         &GroupFormPage {
-            f: frame(state, title, Some(session), if is_new { "new" } else { "groups" }),
+            f: frame(
+                state,
+                title,
+                Some(session),
+                if is_new { "new" } else { "groups" },
+            ),
             heading,
             action,
             categories: choices(taxonomy::CATEGORIES, &form.categories),
@@ -792,7 +865,15 @@ fn form_page(
 
 pub async fn new_group_page(state: Data, req: HttpRequest) -> HttpResponse {
     match signed_in(&state, &req) {
-        Ok(s) => form_page(&state, &s, GroupForm::blank(), Vec::new(), "/manage/groups/new".into(), true, None),
+        Ok(s) => form_page(
+            &state,
+            &s,
+            GroupForm::blank(),
+            Vec::new(),
+            "/manage/groups/new".into(),
+            true,
+            None,
+        ),
         Err(r) => r,
     }
 }
@@ -818,25 +899,59 @@ pub async fn edit_group_page(state: Data, req: HttpRequest, path: web::Path<Uuid
 }
 
 /// Preview, add a session row, or publish.
-async fn submit_group(state: Data, req: HttpRequest, form: Pairs, id: Option<Uuid>) -> HttpResponse {
+async fn submit_group(
+    state: Data,
+    req: HttpRequest,
+    form: Pairs,
+    id: Option<Uuid>,
+) -> HttpResponse {
     let session = match checked_post(&state, &req, &form) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let action_url = id.map_or_else(|| "/manage/groups/new".to_owned(), |id| format!("/manage/groups/{id}"));
+    let action_url = id.map_or_else(
+        || "/manage/groups/new".to_owned(),
+        |id| format!("/manage/groups/{id}"),
+    );
     let mut typed = GroupForm::from_pairs(&form);
     let step = field(&form, "step");
     if step == "add-session" {
         typed.add_session();
-        return form_page(&state, &session, typed, Vec::new(), action_url, id.is_none(), None);
+        return form_page(
+            &state,
+            &session,
+            typed,
+            Vec::new(),
+            action_url,
+            id.is_none(),
+            None,
+        );
     }
     let (group, place) = match typed.to_group() {
         Ok(ok) => ok,
-        Err(errors) => return form_page(&state, &session, typed, errors, action_url, id.is_none(), None),
+        Err(errors) => {
+            return form_page(
+                &state,
+                &session,
+                typed,
+                errors,
+                action_url,
+                id.is_none(),
+                None,
+            )
+        }
     };
     if step == "preview" {
         let preview = preview_of(&group, place);
-        return form_page(&state, &session, typed, Vec::new(), action_url, id.is_none(), Some(preview));
+        return form_page(
+            &state,
+            &session,
+            typed,
+            Vec::new(),
+            action_url,
+            id.is_none(),
+            Some(preview),
+        );
     }
     let publisher = Arc::clone(&state.publisher);
     let result = match id {
@@ -846,7 +961,11 @@ async fn submit_group(state: Data, req: HttpRequest, form: Pairs, id: Option<Uui
     match result {
         Ok(_) => {
             state.changed.notify_one();
-            redirect(if id.is_none() { "/manage?done=published" } else { "/manage?done=updated" })
+            redirect(if id.is_none() {
+                "/manage?done=published"
+            } else {
+                "/manage?done=updated"
+            })
         }
         Err(NodeError::Invalid(problems)) => {
             let errors = problems
@@ -856,7 +975,15 @@ async fn submit_group(state: Data, req: HttpRequest, form: Pairs, id: Option<Uui
                     ..p
                 })
                 .collect();
-            form_page(&state, &session, typed, errors, action_url, id.is_none(), None)
+            form_page(
+                &state,
+                &session,
+                typed,
+                errors,
+                action_url,
+                id.is_none(),
+                None,
+            )
         }
         Err(e) => failure(&state, Some(&session), &e),
     }
@@ -866,7 +993,12 @@ pub async fn new_group(state: Data, req: HttpRequest, form: Pairs) -> HttpRespon
     submit_group(state, req, form, None).await
 }
 
-pub async fn edit_group(state: Data, req: HttpRequest, path: web::Path<Uuid>, form: Pairs) -> HttpResponse {
+pub async fn edit_group(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: Pairs,
+) -> HttpResponse {
     submit_group(state, req, form, Some(path.into_inner())).await
 }
 
@@ -886,7 +1018,12 @@ pub async fn delete_page(state: Data, req: HttpRequest, path: web::Path<Uuid>) -
     let id = path.into_inner();
     match state.publisher.listing(id) {
         Ok(l) => html(&DeletePage {
-            f: frame(&state, format!("Withdraw {}", l.group.name), Some(&session), "groups"),
+            f: frame(
+                &state,
+                format!("Withdraw {}", l.group.name),
+                Some(&session),
+                "groups",
+            ),
             id,
             name: l.group.name.clone(),
         }),
@@ -894,7 +1031,12 @@ pub async fn delete_page(state: Data, req: HttpRequest, path: web::Path<Uuid>) -
     }
 }
 
-pub async fn delete(state: Data, req: HttpRequest, path: web::Path<Uuid>, form: Pairs) -> HttpResponse {
+pub async fn delete(
+    state: Data,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: Pairs,
+) -> HttpResponse {
     let session = match checked_post(&state, &req, &form) {
         Ok(s) => s,
         Err(r) => return r,
@@ -931,7 +1073,13 @@ struct AttestationsPage {
     pasted: String,
 }
 
-fn attestations_view(state: &Data, session: &Session, errors: Vec<FieldProblem>, pasted: String, notice: Option<String>) -> HttpResponse {
+fn attestations_view(
+    state: &Data,
+    session: &Session,
+    errors: Vec<FieldProblem>,
+    pasted: String,
+    notice: Option<String>,
+) -> HttpResponse {
     let now = Utc::now();
     let rows = state
         .publisher
@@ -960,10 +1108,31 @@ fn attestations_view(state: &Data, session: &Session, errors: Vec<FieldProblem>,
             }
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let mut f = frame(state, if errors.is_empty() { "Training and attestations" } else { "Error: Training and attestations" }, Some(session), "attestations");
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut f = frame(
+        state,
+        if errors.is_empty() {
+            "Training and attestations"
+        } else {
+            "Error: Training and attestations"
+        },
+        Some(session),
+        "attestations",
+    );
     f.notice = notice;
-    render(&AttestationsPage { f, rows, errors: Errors(errors), pasted }, status)
+    render(
+        &AttestationsPage {
+            f,
+            rows,
+            errors: Errors(errors),
+            pasted,
+        },
+        status,
+    )
 }
 
 pub async fn attestations_page(state: Data, req: HttpRequest, query: Query) -> HttpResponse {
@@ -976,7 +1145,10 @@ pub async fn attestations_page(state: Data, req: HttpRequest, query: Query) -> H
 const ATTESTATION_MAX: usize = 64 * 1024;
 
 /// The form's fields, from a urlencoded body or a multipart one (a file upload).
-async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<Vec<(String, String)>, String> {
+async fn read_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Vec<(String, String)>, String> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -1012,7 +1184,9 @@ async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<Vec<(Stri
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|_| "the form could not be read".to_owned())?;
             if body.len() + chunk.len() > ATTESTATION_MAX * 2 {
-                return Err("The pasted text is larger than 64 KB; an attestation is much smaller.".into());
+                return Err(
+                    "The pasted text is larger than 64 KB; an attestation is much smaller.".into(),
+                );
             }
             body.extend_from_slice(&chunk);
         }
@@ -1020,7 +1194,11 @@ async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<Vec<(Stri
     }
 }
 
-pub async fn import_attestation(state: Data, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+pub async fn import_attestation(
+    state: Data,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
     let pairs = match read_form(&req, payload).await {
         Ok(p) => p,
         Err(message) => {
@@ -1028,7 +1206,11 @@ pub async fn import_attestation(state: Data, req: HttpRequest, payload: web::Pay
                 Ok(s) => attestations_view(
                     &state,
                     &s,
-                    vec![FieldProblem { field: "file".into(), code: "too_large".into(), message }],
+                    vec![FieldProblem {
+                        field: "file".into(),
+                        code: "too_large".into(),
+                        message,
+                    }],
                     String::new(),
                     None,
                 ),
@@ -1042,12 +1224,29 @@ pub async fn import_attestation(state: Data, req: HttpRequest, payload: web::Pay
     };
     let file = field(&pairs, "file").trim().to_owned();
     let pasted = field(&pairs, "envelope").trim().to_owned();
-    let (text, source) = if !file.is_empty() { (file, "file") } else { (pasted.clone(), "envelope") };
+    let (text, source) = if !file.is_empty() {
+        (file, "file")
+    } else {
+        (pasted.clone(), "envelope")
+    };
     let problem = |code: &str, message: &str| {
-        vec![FieldProblem { field: source.into(), code: code.into(), message: message.into() }]
+        vec![FieldProblem {
+            field: source.into(),
+            code: code.into(),
+            message: message.into(),
+        }]
     };
     if text.is_empty() {
-        return attestations_view(&state, &session, problem("required", "Choose the attestation file your training provider sent, or paste its text"), pasted, None);
+        return attestations_view(
+            &state,
+            &session,
+            problem(
+                "required",
+                "Choose the attestation file your training provider sent, or paste its text",
+            ),
+            pasted,
+            None,
+        );
     }
     let envelope: Envelope = match serde_json::from_str(&text) {
         Ok(e) => e,
@@ -1113,7 +1312,14 @@ fn enrolment_text(state: &Data) -> String {
     )
 }
 
-fn status_view(state: &Data, session: &Session, errors: Vec<FieldProblem>, new_token: Option<String>, directory: String, notice: Option<String>) -> HttpResponse {
+fn status_view(
+    state: &Data,
+    session: &Session,
+    errors: Vec<FieldProblem>,
+    new_token: Option<String>,
+    directory: String,
+    notice: Option<String>,
+) -> HttpResponse {
     let doc = state.publisher.node_document().ok();
     let published = state.publisher.published();
     let pushes = state
@@ -1128,8 +1334,21 @@ fn status_view(state: &Data, session: &Session, errors: Vec<FieldProblem>, new_t
             ),
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let mut f = frame(state, if errors.is_empty() { "Node status" } else { "Error: Node status" }, Some(session), "status");
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut f = frame(
+        state,
+        if errors.is_empty() {
+            "Node status"
+        } else {
+            "Error: Node status"
+        },
+        Some(session),
+        "status",
+    );
     f.notice = notice;
     render(
         &StatusPage {
@@ -1169,7 +1388,10 @@ pub async fn enrolment_card(state: Data, req: HttpRequest) -> HttpResponse {
     }
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"signpost-enrolment.txt\""))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"signpost-enrolment.txt\"",
+        ))
         .body(enrolment_text(&state))
 }
 
@@ -1182,9 +1404,17 @@ pub async fn set_passphrase(state: Data, req: HttpRequest, form: Pairs) -> HttpR
     let again = field(&form, "passphrase_again");
     let mut errors = Vec::new();
     if let Some(problem) = session::passphrase_problem(&new) {
-        errors.push(FieldProblem { field: "passphrase-new".into(), code: "too_short".into(), message: problem });
+        errors.push(FieldProblem {
+            field: "passphrase-new".into(),
+            code: "too_short".into(),
+            message: problem,
+        });
     } else if new != again {
-        errors.push(FieldProblem { field: "passphrase_again".into(), code: "mismatch".into(), message: "The two passphrases are different; type the same one twice".into() });
+        errors.push(FieldProblem {
+            field: "passphrase_again".into(),
+            code: "mismatch".into(),
+            message: "The two passphrases are different; type the same one twice".into(),
+        });
     }
     if !errors.is_empty() {
         return status_view(&state, &session, errors, None, String::new(), None);
@@ -1197,7 +1427,11 @@ pub async fn set_passphrase(state: Data, req: HttpRequest, form: Pairs) -> HttpR
             }
             redirect("/manage/status?done=passphrase")
         }
-        _ => failure(&state, Some(&session), &NodeError::Internal("passphrase".into())),
+        _ => failure(
+            &state,
+            Some(&session),
+            &NodeError::Internal("passphrase".into()),
+        ),
     }
 }
 
@@ -1213,9 +1447,20 @@ pub async fn rotate_token(state: Data, req: HttpRequest, form: Pairs) -> HttpRes
             if let Some(c) = cookie_value(&req, session::COOKIE) {
                 state.auth.end_all_but(&c);
             }
-            status_view(&state, &session, Vec::new(), Some(token), String::new(), Some("A new admin token is in use; the old one no longer works.".into()))
+            status_view(
+                &state,
+                &session,
+                Vec::new(),
+                Some(token),
+                String::new(),
+                Some("A new admin token is in use; the old one no longer works.".into()),
+            )
         }
-        _ => failure(&state, Some(&session), &NodeError::Internal("token rotation".into())),
+        _ => failure(
+            &state,
+            Some(&session),
+            &NodeError::Internal("token rotation".into()),
+        ),
     }
 }
 
@@ -1225,13 +1470,29 @@ pub async fn enrol(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let directory = field(&form, "directory").trim().trim_end_matches('/').to_owned();
+    let directory = field(&form, "directory")
+        .trim()
+        .trim_end_matches('/')
+        .to_owned();
     let contact = field(&form, "contact").trim().to_owned();
     let problem = |message: String| {
-        vec![FieldProblem { field: "directory".into(), code: "enrolment_failed".into(), message }]
+        vec![FieldProblem {
+            field: "directory".into(),
+            code: "enrolment_failed".into(),
+            message,
+        }]
     };
-    if !(directory.starts_with("https://") || directory.starts_with("http://")) || directory.contains(char::is_whitespace) {
-        return status_view(&state, &session, problem("Enter the directory's address, starting https://".into()), None, directory, None);
+    if !(directory.starts_with("https://") || directory.starts_with("http://"))
+        || directory.contains(char::is_whitespace)
+    {
+        return status_view(
+            &state,
+            &session,
+            problem("Enter the directory's address, starting https://".into()),
+            None,
+            directory,
+            None,
+        );
     }
     let doc = match state.publisher.node_document() {
         Ok(d) => d,
@@ -1243,13 +1504,21 @@ pub async fn enrol(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
         name: doc.name.clone(),
         contact: (!contact.is_empty()).then_some(contact),
     };
-    let fetcher = match signpost_client::Fetcher::new(std::time::Duration::from_secs(10), 64 * 1024, 1) {
-        Ok(f) => f,
-        Err(e) => return failure(&state, Some(&session), &NodeError::Internal(e)),
-    };
+    let fetcher =
+        match signpost_client::Fetcher::new(std::time::Duration::from_secs(10), 64 * 1024, 1) {
+            Ok(f) => f,
+            Err(e) => return failure(&state, Some(&session), &NodeError::Internal(e)),
+        };
     let client = signpost_client::DirectoryClient::new(fetcher, &directory);
     match client.enrol(&request).await {
         Ok(_) => redirect("/manage/status?done=enrolled"),
-        Err(e) => status_view(&state, &session, problem(format!("The directory did not accept the request: {e}")), None, directory, None),
+        Err(e) => status_view(
+            &state,
+            &session,
+            problem(format!("The directory did not accept the request: {e}")),
+            None,
+            directory,
+            None,
+        ),
     }
 }

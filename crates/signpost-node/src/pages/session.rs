@@ -141,7 +141,9 @@ impl Auth {
     fn failed(&self, client: IpAddr) {
         let mut failures = lock(&self.failures);
         let now = Instant::now();
-        failures.retain(|_, f| now.duration_since(f.last) < FAILURE_WINDOW.max(Duration::from_secs(3600)));
+        failures.retain(|_, f| {
+            now.duration_since(f.last) < FAILURE_WINDOW.max(Duration::from_secs(3600))
+        });
         let f = failures.entry(client).or_insert(Failures {
             count: 0,
             last: now,
@@ -193,8 +195,8 @@ impl Auth {
         let matches = hex::decode(hash)
             .ok()
             .is_some_and(|h| bool::from(h.as_slice().ct_eq(&digest(token))));
-        let current = DateTime::parse_from_rfc3339(expires)
-            .is_ok_and(|e| e.with_timezone(&Utc) > Utc::now());
+        let current =
+            DateTime::parse_from_rfc3339(expires).is_ok_and(|e| e.with_timezone(&Utc) > Utc::now());
         if matches && current && std::fs::remove_file(&path).is_ok() {
             self.succeeded(client);
             Ok(())
@@ -212,8 +214,11 @@ impl Auth {
         let Ok(stored) = std::fs::read_to_string(self.dir.join(PASSPHRASE_FILE)) else {
             return false;
         };
-        PasswordHash::new(stored.trim())
-            .is_ok_and(|hash| Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
+        PasswordHash::new(stored.trim()).is_ok_and(|hash| {
+            Argon2::default()
+                .verify_password(secret.as_bytes(), &hash)
+                .is_ok()
+        })
     }
 
     /// Sets the passphrase (argon2id, in a 0600 file).
