@@ -232,7 +232,10 @@ impl Fetcher {
         let resp = req.send().await.map_err(classify)?;
         let status = resp.status();
         if status.is_success() {
-            if status == StatusCode::NO_CONTENT || status == StatusCode::ACCEPTED {
+            // 204 has no body; a 202 may (an enrolment answers with the request held).
+            if status == StatusCode::NO_CONTENT
+                || (status == StatusCode::ACCEPTED && resp.content_length() == Some(0))
+            {
                 return Ok(Bytes::new());
             }
             return Ok(read_json_body(resp, self.max_body).await?);

@@ -19,6 +19,10 @@ pub enum NodeError {
     InvalidListing(ValidationError),
     #[error("{}", summary(.0))]
     Invalid(Vec<FieldProblem>),
+    /// The body's shape is wrong (a missing field, a value of the wrong type, an unknown
+    /// field): named in words, with the field's path.
+    #[error("the body is not valid JSON for this endpoint: {}", summary(.0))]
+    MalformedFields(Vec<FieldProblem>),
     #[error("this node already publishes {0} listings, its limit")]
     ListingLimit(usize),
     #[error("attestation refused: {0}")]
@@ -47,7 +51,7 @@ impl ApiError for NodeError {
             Self::AttestationInvalid(_) => ErrorCode::AttestationInvalid,
             Self::AttestationWrongSubject { .. } => ErrorCode::AttestationWrongSubject,
             Self::RootKeyUnavailable(_) => ErrorCode::RootKeyUnavailable,
-            Self::MalformedBody(_) => ErrorCode::MalformedJson,
+            Self::MalformedBody(_) | Self::MalformedFields(_) => ErrorCode::MalformedJson,
             Self::Store(_) => ErrorCode::StorageFailure,
             Self::Internal(_) => ErrorCode::Internal,
         }
@@ -55,7 +59,7 @@ impl ApiError for NodeError {
 
     fn errors(&self) -> Vec<FieldProblem> {
         match self {
-            Self::Invalid(problems) => problems.clone(),
+            Self::Invalid(problems) | Self::MalformedFields(problems) => problems.clone(),
             _ => Vec::new(),
         }
     }
@@ -63,10 +67,11 @@ impl ApiError for NodeError {
 
 fn summary(problems: &[FieldProblem]) -> String {
     match problems {
-        [one] => one.message.clone(),
+        [one] => format!("{}: {}", one.field, one.message),
         [first, ..] => format!(
-            "the listing has {} problems, listed in `errors`; the first: {}",
+            "{} problems, each in `errors`; the first, {}: {}",
             problems.len(),
+            first.field,
             first.message
         ),
         [] => "the listing is not valid".into(),

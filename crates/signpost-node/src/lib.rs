@@ -345,9 +345,12 @@ async fn push_loop(
     }
 }
 
+/// A subscriber's ping URL and, once pushed to, when and with what result.
+pub type PushResult = (String, Option<(chrono::DateTime<chrono::Utc>, String)>);
+
 /// Push subscribers and the last result of pushing to each, for the status page.
 pub struct PushStatus {
-    last: std::sync::Mutex<Vec<(String, Option<(chrono::DateTime<chrono::Utc>, String)>)>>,
+    last: std::sync::Mutex<Vec<PushResult>>,
 }
 
 impl PushStatus {
@@ -357,10 +360,7 @@ impl PushStatus {
         }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, Vec<(String, Option<(chrono::DateTime<chrono::Utc>, String)>)>>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PushResult>> {
         self.last
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -377,7 +377,7 @@ impl PushStatus {
     }
 
     /// Each subscriber with the time and result of its last push.
-    pub fn snapshot(&self) -> Vec<(String, Option<(chrono::DateTime<chrono::Utc>, String)>)> {
+    pub fn snapshot(&self) -> Vec<PushResult> {
         self.lock().clone()
     }
 }

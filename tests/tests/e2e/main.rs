@@ -4,6 +4,7 @@
 
 mod aggregator;
 mod attestations;
+mod charity;
 mod federation;
 mod hardening;
 mod node;

@@ -1,6 +1,10 @@
 //! The pages. Each handler: check the session (and, for a POST, the CSRF token and the
 //! request's origin), do one thing through the publisher, then redirect (POST/redirect/GET)
 //! or show the form again with every problem in an error summary.
+//!
+//! A check that fails answers with the page to show instead (`Result<_, HttpResponse>`):
+//! the response is the error path here, not an error value to report.
+#![allow(clippy::result_large_err)]
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -1,0 +1,224 @@
+//! What a charity does with its node beyond the browser (which `tests/browser` drives): the
+//! admin API's errors in words, all at once; asking a directory to be listed and the
+//! operator approving it (the CLI's side is in `crates/signpost-cli/tests/enrolment.rs`);
+//! a second change pushed within a second still reaching the
+//! directory.
+
+use std::time::Duration;
+
+use serde_json::json;
+use signpost_protocol::wire::{EnrolmentRequest, EnrolmentStatus};
+use signpost_tests::aggregator::TestAggregator;
+use signpost_tests::{assert_problem, sample_group, TestNode};
+
+#[tokio::test]
+async fn the_admin_api_lists_every_mistake_in_words() {
+    let node = TestNode::start().await;
+    let mut body = serde_json::to_value(sample_group(3)).unwrap();
+    body["languages"] = json!(["arabic", "AR"]);
+    let (lat, lon) = (
+        body["location"]["lat"].clone(),
+        body["location"]["lon"].clone(),
+    );
+    body["location"]["lat"] = lon;
+    body["location"]["lon"] = lat;
+    body["access"]["self_referral"] = json!(true);
+    body["contact"] = json!({});
+    body["capacity"]["accepting_referrals"] = json!(true);
+    body["capacity"]["places_available"] = json!(0);
+    // A capacity confirmation time from the client is never taken (and may be left out).
+    body["capacity"]
+        .as_object_mut()
+        .unwrap()
+        .remove("updated_at");
+    let resp = node
+        .admin(reqwest::Method::POST, "/admin/listings")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(resp, 422, "invalid_listing").await;
+    let errors = problem["errors"].as_array().unwrap();
+    let found: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    for expected in [
+        ("group.languages[0]", "invalid_language"),
+        ("group.languages[1]", "invalid_language"),
+        ("group.location.lat", "swapped_coordinates"),
+        ("group.contact", "needs_contact"),
+        ("group.capacity.places_available", "contradiction"),
+    ] {
+        assert!(found.contains(&expected), "{expected:?} not in {found:?}");
+    }
+    for e in errors {
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            !message.contains("serde") && !message.contains("line "),
+            "{message}"
+        );
+    }
+
+    // A type mistake names the field and what is expected, not the JSON library's words.
+    let mut body = serde_json::to_value(sample_group(3)).unwrap();
+    body["schedule"][0]["opens"] = json!("6pm");
+    let resp = node
+        .admin(reqwest::Method::POST, "/admin/listings")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(resp, 400, "malformed_json").await;
+    assert_eq!(problem["errors"][0]["field"], "group.schedule[0].opens");
+    assert!(problem["detail"].as_str().unwrap().contains("like 18:30"));
+
+    // And a good one is published with capacity confirmed now, whatever was sent.
+    let mut body = serde_json::to_value(sample_group(3)).unwrap();
+    body["capacity"]["updated_at"] = json!("2031-01-01T00:00:00Z");
+    let resp = node
+        .admin(reqwest::Method::POST, "/admin/listings")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let created: serde_json::Value = resp.json().await.unwrap();
+    let at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(created["listing"]["group"]["capacity"]["updated_at"].clone())
+            .unwrap();
+    assert!(at <= chrono::Utc::now());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn a_node_asks_to_be_listed_and_the_approved_node_is_crawled_at_once() {
+    // A node that knows its own address, as a real one does.
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let report = signpost_node::init(dir.path(), "Enrolling Charity", &url).unwrap();
+    let server = signpost_node::start(dir.path(), &format!("127.0.0.1:{port}"), Default::default())
+        .await
+        .unwrap();
+    server.publisher.create(sample_group(5)).unwrap();
+
+    let secrets = tempfile::tempdir().unwrap();
+    let token_path = secrets.path().join("operator-token");
+    let agg = TestAggregator::crawling(&[], |c| {
+        c.enrolment.admin_token_file = Some(token_path.display().to_string());
+    })
+    .await;
+    let token = std::fs::read_to_string(&token_path).unwrap();
+    let token = token.trim();
+    let directory = agg.directory();
+
+    // Someone claiming another node's id at this address is refused.
+    let stranger =
+        signpost_protocol::DidKey::new(signpost_protocol::keys::generate().verifying_key());
+    let err = directory
+        .enrol(&EnrolmentRequest {
+            id: stranger,
+            url: url.clone(),
+            name: "Impostor".into(),
+            contact: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("enrolment_refused"));
+
+    // The real node asks; the operator sees it pending; nobody else can decide.
+    let asked = directory
+        .enrol(&EnrolmentRequest {
+            id: report.id,
+            url: url.clone(),
+            name: "Enrolling Charity".into(),
+            contact: Some("volunteer@example.org".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(asked.status, EnrolmentStatus::Pending);
+    let listed = directory.enrolments(token).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "Enrolling Charity");
+    assert_eq!(
+        directory
+            .decide_enrolment("wrong-token", &report.id, true)
+            .await
+            .unwrap_err()
+            .code(),
+        Some("unauthorized")
+    );
+    assert!(agg.names("").await.is_empty(), "nothing before approval");
+
+    // Approved: crawled at once, without a restart or any TOML.
+    let approved = directory
+        .decide_enrolment(token, &report.id, true)
+        .await
+        .unwrap();
+    assert_eq!(approved.status, EnrolmentStatus::Approved);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while agg.names("").await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the approved node is crawled"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_change_within_a_second_still_reaches_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let report = signpost_node::init(dir.path(), "Quick Changes", &url).unwrap();
+    // A long polling interval: only pushes can bring the changes in time.
+    let agg = TestAggregator::crawling(&[(url.clone(), report.id)], |c| {
+        c.crawl.interval_secs = 3600;
+    })
+    .await;
+    signpost_tests::edit_config(dir.path(), |c| {
+        c.push.subscribers = vec![format!("{}/v1/ping", agg.url)];
+    });
+    let server = signpost_node::start(dir.path(), &format!("127.0.0.1:{port}"), Default::default())
+        .await
+        .unwrap();
+    let token = std::fs::read_to_string(dir.path().join("admin-token")).unwrap();
+    let admin = signpost_tests::node_client(&url).admin(token.trim());
+    let first = admin.create(&sample_group(7)).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while agg.names("").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the first push lands");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Two more changes at once: the second push comes within a second of the first.
+    admin
+        .capacity(
+            first.listing.id,
+            &signpost_protocol::wire::CapacityPatch {
+                accepting_referrals: Some(false),
+                places_available: Some(None),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    admin.create(&sample_group(8)).await.unwrap();
+    while agg.names("").await.len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change pushed within the second arrives (deferred, not dropped)"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.stop().await;
+}
