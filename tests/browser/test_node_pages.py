@@ -180,7 +180,9 @@ def publish_group(pg, demo, name):
     pg.click("button[value=preview] >> nth=1")
     preview = pg.inner_text(".preview")
     assert name in preview
-    assert re.search(r"LS9 7AA — (at the centre|about [0-9.]+ km from the centre) of LS9", preview), preview
+    # Where the postcode put it, and how precisely.
+    assert re.search(r"LS9 7AA — placed at the centre of postcode sector LS9 7, "
+                     r"(at the centre|about [0-9.]+ km from the centre) of LS9", preview), preview
     assert "Arabic (العربية)" in preview and "Tigrinya" in preview
     assert "Tuesday, 18:30 to 20:00" in preview
     pg.click("button[value=publish]")

@@ -15,6 +15,7 @@ pub mod config;
 pub mod crawl;
 pub mod enrol;
 pub mod error;
+pub mod fhir;
 pub mod index;
 pub mod openapi;
 pub mod oruk;
@@ -126,6 +127,7 @@ pub async fn start(
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
             .configure(pages::configure)
             .configure(oruk::configure)
+            .configure(fhir::configure)
             .configure(api::configure)
             .default_service(web::to(signpost_http::not_found))
     })

@@ -424,8 +424,10 @@ fn highlight(
 ) {
     use signpost_protocol::model::{Interpreting, Session, TimeOfDay, Weekday};
     if org == 0 && group <= 1 {
-        // Harehills Conversation Café and ESOL: free, Arabic spoken, taking referrals.
+        // Harehills Conversation Café and ESOL: free, Arabic spoken, taking referrals, and
+        // people can refer themselves (the FHIR example search finds them).
         g.languages = vec!["en".into(), "ar".into(), "ku".into(), "ti".into()];
+        g.access.self_referral = true;
         g.capacity.accepting_referrals = true;
         g.capacity.places_available = Some(6 - group as u32 * 3);
         g.capacity.updated_at = now - chrono::Duration::days(1);

@@ -368,6 +368,13 @@ fn access(p: &mut Problems, g: &Group) {
             true,
         );
     }
+    if a.cost.amount_pence.is_some_and(|p| p > 1_000_000) {
+        p.add(
+            "group.access.cost.amount_pence",
+            "out_of_range",
+            "The charge must be £10,000 a session or less (it is in pence: 250 is £2.50)",
+        );
+    }
     match (a.cost.free, a.cost.amount_pence) {
         (true, Some(pence)) if pence > 0 => p.add(
             "group.access.cost.amount_pence",

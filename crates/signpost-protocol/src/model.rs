@@ -681,6 +681,7 @@ pub struct Cost {
     pub free: bool,
     /// Charge per session in pence, when not free.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 1000000)]
     pub amount_pence: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
@@ -737,10 +738,13 @@ impl Access {
 pub struct Capacity {
     pub accepting_referrals: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 100000)]
     pub places_available: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 100000)]
     pub weekly_referral_cap: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 100000)]
     pub waiting_time_days: Option<u32>,
     #[serde(default)]
     pub assessment_required: bool,
@@ -784,6 +788,7 @@ pub struct Safeguarding {
     pub capabilities: Vec<String>,
     /// Register entries that back these arrangements (charity number, ...).
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub regulator_ids: Vec<OrgIdentifier>,
 }
 

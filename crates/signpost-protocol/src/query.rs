@@ -135,6 +135,14 @@ pub enum Condition {
     AnyOf(Vocabulary),
     /// A session in the evening or at the weekend.
     EveningOrWeekend,
+    /// Published by this node (FHIR's `organization`).
+    Node(crate::DidKey),
+    /// Meets somewhere (FHIR's Location searches).
+    HasLocation,
+    /// Any of these facts holds (FHIR's comma-separated `characteristic`).
+    AnyFact(Vec<Fact>),
+    /// One of these listings (FHIR's `_id`).
+    Ids(Vec<uuid::Uuid>),
 }
 
 /// Access and capacity facts, as Open Referral UK publishes them (`signpost-access`).
@@ -225,6 +233,10 @@ impl Condition {
                 .iter()
                 .any(|s| s.is_evening() || s.day.is_weekend()),
             Self::Fact(f) => f.holds(g, capacity),
+            Self::Node(id) => listing.node == *id,
+            Self::HasLocation => g.location.is_some(),
+            Self::AnyFact(facts) => facts.iter().any(|f| f.holds(g, capacity)),
+            Self::Ids(ids) => ids.contains(&listing.id),
             Self::AnyOf(v) => match v {
                 Vocabulary::Categories => !g.categories.is_empty(),
                 Vocabulary::Safeguarding => !g.safeguarding.capabilities.is_empty(),

@@ -482,10 +482,20 @@ where
 }
 
 impl CapacityPatch {
-    /// Applies the patch; `updated_at` becomes `now` (never taken from the client).
+    /// Applies the patch; `updated_at` becomes `now` (never taken from the client). A
+    /// patch that opens or closes the group without saying how many places are free drops
+    /// a count that would contradict it (a full group's places, an open group's 0).
     pub fn apply(&self, cap: &mut Capacity, now: DateTime<Utc>) {
         if let Some(v) = self.accepting_referrals {
             cap.accepting_referrals = v;
+            let contradicts = match cap.places_available {
+                Some(0) => v,
+                Some(_) => !v,
+                None => false,
+            };
+            if self.places_available.is_none() && contradicts {
+                cap.places_available = None;
+            }
         }
         if let Some(v) = self.places_available {
             cap.places_available = v;

@@ -3,7 +3,7 @@
 //! the form's fields.
 
 use chrono::Utc;
-use signpost_postcodes::Postcode;
+use signpost_postcodes::{Postcode, Precision};
 use signpost_protocol::model::{
     Access, AgeRange, Capacity, Contact, Cost, Frequency, Group, Interpreting, Location,
     OrgIdentifier, Safeguarding, Session, TimeOfDay, Volunteering, Weekday,
@@ -463,6 +463,7 @@ impl GroupForm {
 
         // Where: the postcode places the group unless coordinates are given.
         let mut place_words = None;
+        let mut placed_by = None;
         let location = if self.postcode.is_empty() && self.lat.is_empty() && self.lon.is_empty() {
             None
         } else {
@@ -515,7 +516,10 @@ impl GroupForm {
                 (None, None) if self.lat.is_empty() && self.lon.is_empty() => postcode
                     .as_ref()
                     .and_then(|pc| check::gazetteer().locate(pc))
-                    .map(|p| (p.lat, p.lon)),
+                    .map(|p| {
+                        placed_by = Some(p.precision);
+                        (p.lat, p.lon)
+                    }),
                 _ => {
                     if self.lat.is_empty() != self.lon.is_empty() {
                         add(
@@ -531,7 +535,19 @@ impl GroupForm {
             match (coordinates, &postcode) {
                 (Some((lat, lon)), pc) => {
                     if let Some(pc) = pc {
-                        place_words = check::describe_place(lat, lon, pc);
+                        let how = match placed_by {
+                            Some(Precision::Unit) => "placed at the postcode itself, ".to_owned(),
+                            Some(Precision::Sector) => format!(
+                                "placed at the centre of postcode sector {}, ",
+                                pc.sector().unwrap_or_default()
+                            ),
+                            Some(Precision::District) => {
+                                format!("placed at the centre of district {}, ", pc.district())
+                            }
+                            None => String::new(),
+                        };
+                        place_words = check::describe_place(lat, lon, pc)
+                            .map(|words| format!("{how}{words}"));
                     }
                     Some(Location {
                         lat,

@@ -1,0 +1,193 @@
+"""Schemathesis generators for the rules a JSON schema cannot state (loaded by
+.ci/schemathesis with SCHEMATHESIS_HOOKS).
+
+The node's OpenAPI document says what a listing may hold; some of its rules are about the
+world or about several fields together: a language tag must be registered with IANA, a
+postcode must exist and the coordinates be near it, a group accepting referrals cannot have
+0 places, self-referral needs a way to make contact, an attestation must be signed by its
+issuer. Schemathesis's advice for such rules is to extend its generators: these draw
+registered tags and real postcodes, and make positive cases consistent, so its data are
+mostly accepted and exercise the publishing path. Negative cases are left as generated.
+"""
+
+import json
+import os
+import random
+import re
+import urllib.request
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.core.parameters import ParameterLocation
+
+# Registered BCP 47 tags, as people use them.
+LANGUAGE_TAGS = ["en", "ar", "fa", "fa-AF", "prs", "ps", "ur", "ku", "ckb", "kmr", "ti", "am", "so",
+                 "sw", "fr", "pt", "es", "pl", "ro", "bg", "ru", "uk", "sq", "tr", "zh-Hant", "yue",
+                 "cmn", "bn", "pa", "gu", "hi", "ta", "ne", "vi", "ar-SY", "ln", "om", "cy"]
+# Real postcodes with their sector centroids (OS Code-Point Open, as embedded).
+POSTCODES = {
+    "LS8 5AB": (53.8229, -1.5092),
+    "LS9 7AA": (53.8036, -1.5214),
+    "BD3 9AA": (53.7954, -1.7263),
+    "M1 1AE": (53.4814, -2.2374),
+    "B33 8TH": (52.4838, -1.7906),
+}
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
+
+schemathesis.openapi.format("bcp47", st.sampled_from(LANGUAGE_TAGS))
+schemathesis.openapi.format("uk-postcode", st.sampled_from(sorted(POSTCODES)))
+
+
+def _admin(path):
+    node, token = os.environ.get("SIGNPOST_NODE"), os.environ.get("SIGNPOST_TOKEN")
+    if not node or not token:
+        return None
+    req = urllib.request.Request(node + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+_LISTING_IDS = []
+_ATTESTATIONS = []
+
+
+def listing_ids():
+    if not _LISTING_IDS:
+        _LISTING_IDS.extend(l["id"] for l in (_admin("/admin/listings") or []))
+    return _LISTING_IDS
+
+
+def attestations():
+    if not _ATTESTATIONS and os.environ.get("SIGNPOST_ATTESTATIONS"):
+        with open(os.environ["SIGNPOST_ATTESTATIONS"]) as f:
+            _ATTESTATIONS.extend(json.load(f))
+    return _ATTESTATIONS
+
+
+def _text(value, fallback):
+    """Text without control characters, and not blank."""
+    if not isinstance(value, str):
+        return value
+    cleaned = CONTROL.sub("", value)
+    return cleaned if cleaned.strip() else fallback
+
+
+def _unique(items):
+    out = []
+    for x in items:
+        if x not in out:
+            out.append(x)
+    return out
+
+
+def _whole_numbers(value):
+    """JSON Schema's integers include 2.0; the node reads counts as whole numbers only."""
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _group(g):
+    if not isinstance(g, dict):
+        return
+    for key in ("capacity", "age_range", "access"):
+        if key in g:
+            g[key] = _whole_numbers(g[key])
+    for key, fallback in [("name", "Conversation Café"), ("description", "Tea and talk.")]:
+        if key in g:
+            g[key] = _text(g[key], fallback)
+    loc = g.get("location")
+    if isinstance(loc, dict):
+        pc = loc.get("postcode")
+        if isinstance(pc, str) and pc in POSTCODES:
+            loc["lat"], loc["lon"] = POSTCODES[pc]
+        if "address" in loc:
+            loc["address"] = _text(loc["address"], "Community Hall")
+    elif loc is None and not g.get("online"):
+        g["online"] = True
+    # Lists of ids and tags are sets: the node refuses a repeat.
+    for key in ("categories", "languages"):
+        if isinstance(g.get(key), list):
+            g[key] = _unique(g[key])
+    if isinstance(g.get("languages"), list) and not g["languages"]:
+        g["languages"] = ["en"]
+    for s in g.get("schedule") or []:
+        if isinstance(s, dict) and isinstance(s.get("opens"), str) and isinstance(s.get("closes"), str):
+            if s["closes"] <= s["opens"]:
+                s["opens"], s["closes"] = "10:00", "12:00"
+    access = g.get("access")
+    if isinstance(access, dict):
+        cost = access.get("cost")
+        if isinstance(cost, dict):
+            if "details" in cost:
+                cost["details"] = _text(cost["details"], "Pay what you can")
+            if cost.get("free") is True:
+                cost.pop("amount_pence", None)
+            elif cost.get("free") is False and not cost.get("amount_pence") and not cost.get("details"):
+                cost["amount_pence"] = 250
+        if access.get("self_referral") is True:
+            contact = g.setdefault("contact", {})
+            if isinstance(contact, dict) and not any(contact.get(k) for k in ("email", "phone", "website")):
+                contact["email"] = "hello@example.org"
+    contact = g.get("contact")
+    if isinstance(contact, dict):
+        phone = contact.get("phone")
+        if isinstance(phone, str) and not 7 <= sum(c.isdigit() for c in phone) <= 15:
+            contact["phone"] = "0113 496 0000"
+        email = contact.get("email")
+        if isinstance(email, str) and not re.fullmatch(r"[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]", email):
+            contact["email"] = "hello@example.org"
+        site = contact.get("website")
+        if isinstance(site, str) and (len(site) < 10 or re.search(r"\s", site)):
+            contact["website"] = "https://example.org"
+        if "referral_instructions" in contact:
+            contact["referral_instructions"] = _text(contact["referral_instructions"], "Email us.")
+    _capacity(g.get("capacity"))
+    age = g.get("age_range")
+    if isinstance(age, dict) and isinstance(age.get("min"), int) and isinstance(age.get("max"), int):
+        if age["min"] > age["max"]:
+            age["min"], age["max"] = age["max"], age["min"]
+    safeguarding = g.get("safeguarding")
+    if isinstance(safeguarding, dict):
+        for key in ("capabilities", "staff_checks"):
+            if isinstance(safeguarding.get(key), list):
+                safeguarding[key] = _unique(safeguarding[key])
+        for i, o in enumerate(safeguarding.get("regulator_ids") or []):
+            if isinstance(o, dict):
+                o["scheme"] = _text(o.get("scheme"), "GB-CHC")
+                o["id"] = _text(o.get("id"), str(1100000 + i))
+
+
+def _capacity(c):
+    if not isinstance(c, dict):
+        return
+    for k, v in list(c.items()):
+        c[k] = _whole_numbers(v)
+    places = c.get("places_available")
+    if c.get("accepting_referrals") is True and places == 0:
+        c["places_available"] = 1
+    if c.get("accepting_referrals") is False and isinstance(places, int) and places > 0:
+        c["places_available"] = 0
+
+
+@schemathesis.hook
+def map_case(ctx, case):
+    if case.meta is None or case.meta.generation.mode.is_negative:
+        return case
+    if any(case.meta.is_negative_at(loc) for loc in (ParameterLocation.BODY, ParameterLocation.PATH)):
+        return case
+    op = ctx.operation
+    path, method = op.path, op.method.upper()
+    if path in ("/admin/listings", "/admin/listings/{id}") and method in ("POST", "PUT"):
+        _group(case.body)
+    elif path == "/admin/listings/{id}/capacity":
+        _capacity(case.body)
+    elif path == "/admin/attestations" and attestations():
+        case.body = random.choice(attestations())
+    if "{id}" in path and method in ("PUT", "PATCH") and listing_ids() and random.random() < 0.8:
+        case.path_parameters = {**(case.path_parameters or {}), "id": random.choice(listing_ids())}
+    return case
