@@ -259,11 +259,21 @@ pub fn audit_entries(state: &Aggregator, issuer: &DidKey, q: &AuditQuery) -> Vec
                 && q.achievement.as_ref().is_none_or(|a| *a == att.achievement)
                 && q.status.is_none_or(|s| s == status)
             {
+                let status_since = match status {
+                    AttestationStatus::Revoked => revocations
+                        .get(&att.issuer)
+                        .and_then(|v| v.revoked_since.get(&att.serial))
+                        .copied(),
+                    AttestationStatus::Expired => Some(att.valid_until),
+                    AttestationStatus::Verified => Some(seg.data.verified_at),
+                    _ => None,
+                };
                 out.push(AuditEntry {
                     node: seg.data.id,
                     node_name: seg.name.clone(),
                     attestation: att.payload().clone(),
                     status,
+                    status_since,
                     checks,
                 });
             }
@@ -394,6 +404,29 @@ pub async fn ping(state: Data, body: web::Json<Envelope>) -> Result<HttpResponse
     state
         .ping(body.into_inner())
         .map_err(|r| AggError::PingRefused(r.to_string()))?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// An issuer pushes its new signed revocation list: verified under the issuer's key (it must
+/// be trusted here) and put in use at once when newer than the one held.
+#[utoipa::path(post, path = "/v1/revocations", tag = "federation",
+    request_body = Envelope,
+    responses((status = 202, description = "In use"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a newer list, verified, of a trusted issuer", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+pub async fn push_revocations(
+    state: Data,
+    body: web::Json<Envelope>,
+) -> Result<HttpResponse, AggError> {
+    let st = Arc::clone(&state);
+    let version = web::block(move || st.push_revocations(body.into_inner()))
+        .await
+        .map_err(|e| AggError::Internal(e.to_string()))?
+        .map_err(AggError::RevocationsRefused)?;
+    tracing::info!(version, "revocation list pushed and in use");
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -598,6 +631,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(signpost_http::get("/v1/feed", feed))
                 .service(signpost_http::post("/v1/ping", ping))
                 .service(signpost_http::post("/v1/enrolments", enrol))
+                .service(signpost_http::post("/v1/revocations", push_revocations))
                 .service(signpost_http::get("/admin/enrolments", enrolments))
                 .service(signpost_http::post(
                     "/admin/enrolments/{node}/approve",

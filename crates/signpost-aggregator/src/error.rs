@@ -24,6 +24,8 @@ pub enum AggError {
     RateLimited,
     #[error("missing or wrong admin token")]
     Unauthorized,
+    #[error("revocation list refused: {0}")]
+    RevocationsRefused(String),
     #[error("this directory takes no enrolment requests; send the enrolment card to its operator instead")]
     EnrolmentClosed,
     #[error("{0}")]
@@ -48,6 +50,7 @@ impl ApiError for AggError {
             Self::PingRefused(_) => ErrorCode::PingRefused,
             Self::RateLimited => ErrorCode::RateLimited,
             Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::RevocationsRefused(_) => ErrorCode::RevocationsRefused,
             Self::EnrolmentClosed => ErrorCode::EnrolmentClosed,
             Self::EnrolmentRefused(_) => ErrorCode::EnrolmentRefused,
             Self::EnrolmentNotFound(_) => ErrorCode::EnrolmentNotFound,

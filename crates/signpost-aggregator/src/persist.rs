@@ -190,6 +190,9 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
 pub struct HeldRevocations {
     pub envelope: Envelope,
     pub fetched_at: chrono::DateTime<chrono::Utc>,
+    /// When each revoked serial was first seen revoked here (the audit's "since").
+    #[serde(default)]
+    pub revoked_since: std::collections::BTreeMap<String, chrono::DateTime<chrono::Utc>>,
 }
 
 fn k_revocations(issuer: &DidKey) -> String {

@@ -46,6 +46,13 @@ pub enum IssuerCommand {
         dir: PathBuf,
         serial: String,
     },
+    /// Tell a directory of each new revocation list at once (its base URL); `revoke` and
+    /// `publish` push to every subscriber.
+    Subscribe {
+        #[arg(long)]
+        dir: PathBuf,
+        url: String,
+    },
     /// Re-sign the revocation list (renews its expiry; for static hosting, run daily).
     Publish {
         #[arg(long)]
@@ -101,20 +108,32 @@ pub async fn run(cmd: IssuerCommand) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(att.envelope())?);
         }
         IssuerCommand::Revoke { dir, serial } => {
-            let list = Issuer::open(&dir)?.revoke(&serial)?;
+            let mut issuer = Issuer::open(&dir)?;
+            let list = issuer.revoke(&serial)?;
             println!(
                 "revocation list version {} revokes {} serial(s)",
                 list.version,
                 list.revoked.len()
             );
+            report_pushes(&issuer, list.envelope()).await;
+        }
+        IssuerCommand::Subscribe { dir, url } => {
+            let issuer = Issuer::open(&dir)?;
+            issuer.subscribe(&url)?;
+            println!(
+                "{} directories told of each new revocation list",
+                issuer.subscribers().len()
+            );
         }
         IssuerCommand::Publish { dir } => {
-            let list = Issuer::open(&dir)?.publish()?;
+            let mut issuer = Issuer::open(&dir)?;
+            let list = issuer.publish()?;
             println!(
                 "revocation list version {} valid until {}",
                 list.version,
                 list.expires_at.to_rfc3339()
             );
+            report_pushes(&issuer, list.envelope()).await;
         }
         IssuerCommand::Serve { dir, listen } => {
             let server = signpost_issuer::serve(&dir, &listen).await?;
@@ -198,4 +217,16 @@ pub fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<ExitCod
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Pushes a new list to the issuer's subscribers and says how each answered.
+async fn report_pushes(issuer: &Issuer, list: &signpost_protocol::Envelope) {
+    for (url, result) in signpost_issuer::push(list, &issuer.subscribers()).await {
+        match result {
+            Ok(()) => println!("pushed to {url}: in use there now"),
+            Err(e) => {
+                println!("pushed to {url}: not taken ({e}); it will fetch the list on its schedule")
+            }
+        }
+    }
 }

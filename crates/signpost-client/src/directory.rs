@@ -79,6 +79,19 @@ impl DirectoryClient {
             .map(|_| ())
     }
 
+    /// Pushes an issuer's new signed revocation list.
+    pub async fn push_revocations(&self, list: &Envelope) -> Result<(), ClientError> {
+        self.fetcher
+            .call_raw(
+                Method::POST,
+                &format!("{}/v1/revocations", self.base),
+                None,
+                Some(list),
+            )
+            .await
+            .map(|_| ())
+    }
+
     /// Crawl health of every node.
     pub async fn nodes(&self) -> Result<Vec<NodeHealth>, ClientError> {
         self.get("/v1/nodes").await

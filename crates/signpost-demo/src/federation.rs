@@ -211,6 +211,8 @@ impl Demo {
             "Yorkshire Trauma-Informed Training Partnership",
         )?;
         let issuer_id = issuer.id();
+        // `signpost issuer revoke` pushes the new list to the demo's directory at once.
+        issuer.subscribe(&format!("http://{agg_listen}"))?;
 
         // The organisations: init, publish groups, import attestations, all before serving.
         let mut specs = Vec::new();

@@ -85,6 +85,7 @@ error_table! {
     NodeNotFound => ("node_not_found", NOT_FOUND, "Node not found"),
     IssuerNotFound => ("issuer_not_found", NOT_FOUND, "Issuer not found"),
     PingRefused => ("ping_refused", UNPROCESSABLE_ENTITY, "Ping refused"),
+    RevocationsRefused => ("revocations_refused", UNPROCESSABLE_ENTITY, "Revocation list refused"),
     EnrolmentClosed => ("enrolment_closed", FORBIDDEN, "This directory takes no enrolment requests"),
     EnrolmentRefused => ("enrolment_refused", UNPROCESSABLE_ENTITY, "Enrolment refused"),
     EnrolmentNotFound => ("enrolment_not_found", NOT_FOUND, "No such enrolment request"),

@@ -23,6 +23,8 @@ pub const KEY_FILE: &str = "issuer-key.pem";
 pub const STATE_FILE: &str = "state.json";
 pub const PUBLIC_FILE: &str = "issuer.json";
 pub const REVOCATIONS_FILE: &str = "revocations.json";
+/// Directories told of each new revocation list at once (base URLs, one a line).
+pub const SUBSCRIBERS_FILE: &str = "subscribers";
 
 /// How long a revocation list is valid; `serve` re-signs it when half is left.
 pub const REVOCATION_LIST_LIFETIME_DAYS: i64 = 7;
@@ -216,6 +218,36 @@ impl Issuer {
         Ok(signed)
     }
 
+    /// The directories told of each new revocation list.
+    pub fn subscribers(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join(SUBSCRIBERS_FILE))
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Adds a directory (its base URL) to tell of each new revocation list.
+    pub fn subscribe(&self, url: &str) -> Result<(), IssuerError> {
+        let url = url.trim().trim_end_matches('/');
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || url.contains(char::is_whitespace)
+        {
+            return Err(IssuerError::File {
+                path: self.dir.join(SUBSCRIBERS_FILE),
+                message: format!("{url:?} is not an http(s) URL"),
+            });
+        }
+        let mut all = self.subscribers();
+        if !all.iter().any(|u| u == url) {
+            all.push(url.to_owned());
+        }
+        let path = self.dir.join(SUBSCRIBERS_FILE);
+        write_atomic(&path, format!("{}\n", all.join("\n")).as_bytes())
+    }
+
     /// The current revocation list envelope, as published.
     pub fn revocations(&self) -> Result<Envelope, IssuerError> {
         let path = self.dir.join(REVOCATIONS_FILE);
@@ -238,6 +270,36 @@ impl Issuer {
         }
         Ok(due)
     }
+}
+
+/// Tells each directory of a new revocation list (`POST {url}/v1/revocations`); it verifies
+/// the list under this issuer's key before using it. Returns each directory's result.
+pub async fn push(
+    envelope: &Envelope,
+    subscribers: &[String],
+) -> Vec<(String, Result<(), String>)> {
+    let fetcher = match signpost_client::Fetcher::new(Duration::from_secs(10), 64 * 1024, 1) {
+        Ok(f) => f,
+        Err(e) => {
+            return subscribers
+                .iter()
+                .map(|u| (u.clone(), Err(e.clone())))
+                .collect()
+        }
+    };
+    let mut out = Vec::new();
+    for url in subscribers {
+        let result = signpost_client::DirectoryClient::new(fetcher.clone(), url)
+            .push_revocations(envelope)
+            .await
+            .map_err(|e| e.to_string());
+        match &result {
+            Ok(()) => tracing::info!(%url, "revocation list pushed"),
+            Err(e) => tracing::warn!(%url, error = %e, "revocation list push failed"),
+        }
+        out.push((url.clone(), result));
+    }
+    out
 }
 
 /// A running issuer server.

@@ -24,6 +24,8 @@ pub struct RevocationView {
     pub list: Option<Verified<RevocationList>>,
     /// When a list was last fetched and verified.
     pub last_success: Option<DateTime<Utc>>,
+    /// When each revoked serial was first seen revoked by this verifier.
+    pub revoked_since: std::collections::BTreeMap<String, DateTime<Utc>>,
     revoked: std::collections::HashSet<String>,
 }
 
@@ -39,6 +41,7 @@ impl RevocationView {
         Self {
             list,
             last_success,
+            revoked_since: Default::default(),
             revoked,
         }
     }

@@ -438,6 +438,11 @@ pub struct AuditEntry {
     pub node_name: String,
     pub attestation: Attestation,
     pub status: AttestationStatus,
+    /// When this status took effect here: for `revoked`, when this directory first held a
+    /// revocation list naming the serial (pushed by the issuer, or fetched); for `expired`,
+    /// the end of validity; for `verified`, when the snapshot presenting it was verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_since: Option<DateTime<Utc>>,
     pub checks: Vec<Check>,
 }
 

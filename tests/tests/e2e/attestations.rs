@@ -551,3 +551,78 @@ async fn the_audit_filters_by_achievement_and_status_and_refuses_unknown_paramet
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.lines().nth(1).unwrap().contains("revoked"));
 }
+
+#[tokio::test]
+async fn a_pushed_revocation_shows_in_the_audit_at_once_with_when_it_took_effect() {
+    let mut w = world().await;
+    let now = Utc::now();
+    let att = w
+        .issuer
+        .attest(
+            w.a.id,
+            TIP,
+            None,
+            now - Duration::days(1),
+            now + Duration::days(365),
+        )
+        .unwrap();
+    import(&w.a, att.envelope()).await;
+    // The aggregator would not fetch the list again for an hour: only a push can tell it.
+    let agg = TestAggregator::manual(&[w.a.entry()], |c| {
+        trust(w.issuer.id(), &w.server.revocations_url(), &[TIP])(c);
+        c.revocations.refresh_secs = 3600;
+    })
+    .await;
+    agg.crawl().await;
+    let before = audit(&agg, &w.issuer.id()).await;
+    assert_eq!(before[0]["status"], "verified");
+    assert!(before[0]["status_since"].is_string());
+
+    w.issuer.subscribe(&agg.url).unwrap();
+    let revoked_at = Utc::now();
+    let list = w.issuer.revoke(&att.serial).unwrap();
+    let results = signpost_issuer::push(list.envelope(), &w.issuer.subscribers()).await;
+    assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+    // No crawl, no refresh: the push alone.
+    let after = audit(&agg, &w.issuer.id()).await;
+    assert_eq!(after[0]["status"], "revoked");
+    let since: chrono::DateTime<Utc> =
+        serde_json::from_value(after[0]["status_since"].clone()).unwrap();
+    assert!(since >= revoked_at - Duration::seconds(1) && since <= Utc::now());
+    assert!(verified_nodes(&agg, TIP).await.is_empty());
+
+    // A replayed (older) list is refused, and so is one from an issuer not trusted here.
+    let resp = agg
+        .http
+        .post(format!("{}/v1/revocations", agg.url))
+        .json(&before_list(&w))
+        .send()
+        .await
+        .unwrap();
+    signpost_tests::assert_problem(resp, 422, "revocations_refused").await;
+    let stranger_dir = tempfile::tempdir().unwrap();
+    let mut stranger = Issuer::init(stranger_dir.path(), "Unknown Training Ltd").unwrap();
+    let foreign = stranger.publish().unwrap();
+    let resp = agg
+        .http
+        .post(format!("{}/v1/revocations", agg.url))
+        .json(foreign.envelope())
+        .send()
+        .await
+        .unwrap();
+    signpost_tests::assert_problem(resp, 422, "revocations_refused").await;
+    // After a restart the time it took effect is still known.
+    let mut agg = agg;
+    agg.restart().await;
+    let kept = audit(&agg, &w.issuer.id()).await;
+    assert_eq!(kept[0]["status_since"], after[0]["status_since"]);
+    drop(w.issuer_dir);
+}
+
+/// The issuer's first list (version 1), signed again as it was: a replay.
+fn before_list(w: &World) -> Envelope {
+    let key =
+        signpost_store::keyfile::read_key(&w.issuer_dir.path().join(signpost_issuer::KEY_FILE))
+            .unwrap();
+    list_with(w.issuer.id(), &key, 1, &[])
+}

@@ -6,6 +6,7 @@ mod aggregator;
 mod attestations;
 mod charity;
 mod federation;
+mod fhir;
 mod hardening;
 mod node;
 mod oruk;

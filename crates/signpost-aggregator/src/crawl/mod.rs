@@ -47,6 +47,8 @@ pub struct Aggregator {
     index: RwLock<Index>,
     pub health: Health,
     revocations: RwLock<Arc<HashMap<DidKey, RevocationView>>>,
+    /// Held while a revocation list is put in use (pushes and the refresher).
+    pub(crate) revocation_write: Mutex<()>,
     /// Bumped whenever the revocation views are replaced (for ETags).
     pub(crate) revocation_generation: std::sync::atomic::AtomicU64,
     wake: RwLock<HashMap<DidKey, Arc<Notify>>>,
@@ -181,6 +183,7 @@ impl Aggregator {
             health,
             revocations: RwLock::new(Arc::new(revocations::load(&store, &config.issuers))),
             revocation_generation: std::sync::atomic::AtomicU64::new(0),
+            revocation_write: Mutex::new(()),
             wake: RwLock::new(wake),
             added: Mutex::new(Vec::new()),
             crawling: std::sync::atomic::AtomicBool::new(false),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use signpost_protocol::DidKey;
 use signpost_store::Store;
 
@@ -15,7 +15,7 @@ use crate::config::IssuerEntry;
 use crate::persist;
 use signpost_client::issuer::revocations_at;
 use signpost_protocol::policy::RevocationView;
-use signpost_protocol::{RevocationList, Verified};
+use signpost_protocol::{Envelope, RevocationList, Verified};
 
 use super::{write, Aggregator};
 
@@ -27,10 +27,11 @@ pub fn load(store: &Store, issuers: &[IssuerEntry]) -> HashMap<DidKey, Revocatio
         .filter_map(|issuer| {
             let held = persist::load_revocations(store, &issuer.id)?;
             match Verified::<RevocationList>::verify(held.envelope, &[*issuer.id.key()]) {
-                Ok(list) if list.issuer == issuer.id => Some((
-                    issuer.id,
-                    RevocationView::new(Some(list), Some(held.fetched_at)),
-                )),
+                Ok(list) if list.issuer == issuer.id => {
+                    let mut view = RevocationView::new(Some(list), Some(held.fetched_at));
+                    view.revoked_since = held.revoked_since;
+                    Some((issuer.id, view))
+                }
                 _ => {
                     tracing::warn!(issuer = %issuer.id, "a kept revocation list no longer verifies; ignored");
                     None
@@ -55,67 +56,99 @@ impl Aggregator {
 
     /// Fetches and verifies each issuer's revocation list once.
     pub async fn refresh_revocations(&self) {
-        let mut views = (*self.revocations()).clone();
         for issuer in &self.config.issuers {
-            let result: Result<(Verified<RevocationList>, DateTime<Utc>), String> = async {
-                let env = revocations_at(&self.fetcher, &issuer.revocations_url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let list = Verified::<RevocationList>::verify(env, &[*issuer.id.key()])
-                    .map_err(|e| e.to_string())?;
-                if list.issuer != issuer.id {
-                    return Err("the list names another issuer".into());
-                }
-                if list.expires_at <= Utc::now() {
-                    return Err("the list has expired".into());
-                }
-                if let Some(held) = views.get(&issuer.id).and_then(|v| v.list.as_ref()) {
-                    if list.version < held.version {
-                        return Err(format!(
-                            "version {} is older than version {} already seen",
-                            list.version, held.version
-                        ));
-                    }
-                    if list.version == held.version && list.digest() != held.digest() {
-                        if let Err(e) = persist::save_revocation_evidence(
-                            &self.store,
-                            &issuer.id,
-                            list.version,
-                            held.envelope(),
-                            list.envelope(),
-                        ) {
-                            tracing::error!(error = %e, "could not keep revocation list evidence");
-                        }
-                        return Err(format!(
-                            "two different revocation lists signed as version {}: refused, both kept as evidence",
-                            list.version
-                        ));
-                    }
-                }
-                let fetched_at = Utc::now();
-                persist::save_revocations(
-                    &self.store,
-                    &issuer.id,
-                    &persist::HeldRevocations {
-                        envelope: list.envelope().clone(),
-                        fetched_at,
-                    },
-                )
-                .map_err(|e| format!("could not keep the list: {e}"))?;
-                Ok((list, fetched_at))
-            }
-            .await;
-            match result {
-                Ok((list, fetched_at)) => {
-                    views.insert(issuer.id, RevocationView::new(Some(list), Some(fetched_at)));
-                }
-                Err(e) => {
-                    tracing::warn!(issuer = %issuer.id, error = %e, "revocation list refused; previous list kept until the grace period ends");
-                }
+            let result = match revocations_at(&self.fetcher, &issuer.revocations_url).await {
+                Ok(env) => self.accept_revocations(issuer, env),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = result {
+                tracing::warn!(issuer = %issuer.id, error = %e, "revocation list refused; previous list kept until the grace period ends");
             }
         }
-        write(&self.revocations, Arc::new(views));
+        // Revocations take effect as time passes too (the grace period): new ETags.
         self.revocation_generation
             .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// A revocation list pushed by its issuer (`POST /v1/revocations`): the issuer must be
+    /// trusted here, and the list verify under its key and be no older than the one held.
+    pub fn push_revocations(&self, envelope: Envelope) -> Result<u64, String> {
+        let bytes = envelope
+            .payload_bytes()
+            .map_err(|e| format!("not a signed revocation list: {e}"))?;
+        let claimed: RevocationList = signpost_client::fetch::parse(&bytes)
+            .map_err(|e| format!("not a revocation list: {e}"))?;
+        let issuer = self
+            .config
+            .issuers
+            .iter()
+            .find(|i| i.id == claimed.issuer)
+            .ok_or_else(|| "this directory does not trust that issuer".to_owned())?;
+        self.accept_revocations(issuer, envelope)
+    }
+
+    /// Verifies one list of `issuer` and, when it is newer, keeps it (persisted first) and
+    /// puts it in use; notes when each serial was first seen revoked. Returns its version.
+    fn accept_revocations(&self, issuer: &IssuerEntry, env: Envelope) -> Result<u64, String> {
+        let list = Verified::<RevocationList>::verify(env, &[*issuer.id.key()])
+            .map_err(|e| e.to_string())?;
+        if list.issuer != issuer.id {
+            return Err("the list names another issuer".into());
+        }
+        if list.expires_at <= Utc::now() {
+            return Err("the list has expired".into());
+        }
+        // One writer at a time: a push and the scheduled refresh never undo each other.
+        let _writing = super::health::lock(&self.revocation_write);
+        let views = self.revocations();
+        let held = views.get(&issuer.id);
+        if let Some(held) = held.and_then(|v| v.list.as_ref()) {
+            if list.version < held.version {
+                return Err(format!(
+                    "version {} is older than version {} already seen",
+                    list.version, held.version
+                ));
+            }
+            if list.version == held.version && list.digest() != held.digest() {
+                if let Err(e) = persist::save_revocation_evidence(
+                    &self.store,
+                    &issuer.id,
+                    list.version,
+                    held.envelope(),
+                    list.envelope(),
+                ) {
+                    tracing::error!(error = %e, "could not keep revocation list evidence");
+                }
+                return Err(format!(
+                    "two different revocation lists signed as version {}: refused, both kept as evidence",
+                    list.version
+                ));
+            }
+        }
+        let fetched_at = Utc::now();
+        let mut since = held.map(|v| v.revoked_since.clone()).unwrap_or_default();
+        for serial in &list.revoked {
+            since.entry(serial.clone()).or_insert(fetched_at);
+        }
+        since.retain(|serial, _| list.revoked.contains(serial));
+        persist::save_revocations(
+            &self.store,
+            &issuer.id,
+            &persist::HeldRevocations {
+                envelope: list.envelope().clone(),
+                fetched_at,
+                revoked_since: since.clone(),
+            },
+        )
+        .map_err(|e| format!("could not keep the list: {e}"))?;
+        let version = list.version;
+        let mut view = RevocationView::new(Some(list), Some(fetched_at));
+        view.revoked_since = since;
+        let mut next = (*views).clone();
+        next.insert(issuer.id, view);
+        write(&self.revocations, Arc::new(next));
+        self.revocation_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        Ok(version)
     }
 }

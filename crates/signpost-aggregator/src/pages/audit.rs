@@ -73,6 +73,8 @@ pub struct Row {
     valid_until: String,
     status: &'static str,
     status_words: &'static str,
+    /// When the status took effect here (UTC).
+    since: String,
     why: String,
     serial: String,
 }
@@ -135,6 +137,10 @@ fn rows(
                 valid_until: e.attestation.valid_until.format("%Y-%m-%d").to_string(),
                 status: code,
                 status_words: words,
+                since: e
+                    .status_since
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                    .unwrap_or_default(),
                 why: e
                     .checks
                     .iter()
@@ -226,6 +232,7 @@ pub async fn audit_csv(state: Data, params: web::Query<AuditParams>) -> HttpResp
         "serial",
         "valid_until",
         "status",
+        "status_since",
         "why",
     ];
     let mut result = out.write_record(header);
@@ -239,6 +246,7 @@ pub async fn audit_csv(state: Data, params: web::Query<AuditParams>) -> HttpResp
                 &r.serial,
                 &r.valid_until,
                 r.status,
+                &r.since,
                 &r.why,
             ]);
         }

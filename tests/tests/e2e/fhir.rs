@@ -1,0 +1,185 @@
+//! `/fhir/R4` as a FHIR client meets it: a search for Arabic-speaking groups near a postcode
+//! in one request, a 304 the second time, HEAD, 405, unknown parameters refused unless
+//! lenient, OperationOutcome errors, and a Provenance whose signature verifies with the
+//! organisation's own keys. (Every response's validity against the R4 definitions is checked
+//! by `tests/fhir/validate.js` in CI.)
+
+use base64::Engine as _;
+use serde_json::Value;
+use signpost_protocol::{Envelope, Listing, Verified};
+use signpost_tests::aggregator::TestAggregator;
+use signpost_tests::{sample_group, TestNode};
+
+async fn setup() -> (TestNode, TestAggregator, uuid::Uuid, uuid::Uuid) {
+    let node = TestNode::start().await;
+    let mut arabic = sample_group(21);
+    arabic.name = "Leeds Arabic Conversation".into();
+    arabic.languages = vec!["ar-SY".into(), "en".into()];
+    arabic.location = Some(signpost_protocol::model::Location {
+        lat: 53.8229,
+        lon: -1.5092,
+        address: Some("Community Hall".into()),
+        postcode: Some("LS8 5AB".into()),
+    });
+    let arabic = node.create(&arabic).await;
+    let mut other = sample_group(22);
+    other.name = "Leeds Polish Club".into();
+    other.languages = vec!["pl".into()];
+    let other = node.create(&other).await;
+    let agg = TestAggregator::manual(&[node.entry()], |_| {}).await;
+    agg.crawl().await;
+    (node, agg, arabic, other)
+}
+
+fn fhir_url(agg: &TestAggregator, path: &str) -> String {
+    format!("{}/fhir/R4{path}", agg.url)
+}
+
+#[tokio::test]
+async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
+    let (_node, agg, arabic, _) = setup().await;
+    let http = signpost_tests::client();
+    let url = fhir_url(
+        &agg,
+        "/HealthcareService?language=ar&postcode=LS8%205AB&distance=5&_include=HealthcareService:location",
+    );
+    let resp = http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/fhir+json"));
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(resp.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("stale-if-error"));
+    let bundle: Value = resp.json().await.unwrap();
+    assert_eq!(bundle["type"], "searchset");
+    assert_eq!(
+        bundle["total"], 1,
+        "ar finds the ar-SY speakers only: {bundle}"
+    );
+    let entries = bundle["entry"].as_array().unwrap();
+    assert_eq!(entries[0]["resource"]["id"], arabic.to_string());
+    assert_eq!(entries[1]["resource"]["resourceType"], "Location");
+    assert_eq!(entries[1]["search"]["mode"], "include");
+
+    // The same request again: 304.
+    let again = http
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    // HEAD answers, a wrong method is a 405 with Allow.
+    assert_eq!(http.head(&url).send().await.unwrap().status(), 200);
+    let post = http.post(&url).send().await.unwrap();
+    assert_eq!(post.status(), 405);
+    assert!(post.headers()["allow"].to_str().unwrap().contains("GET"));
+
+    // Unknown parameters: an OperationOutcome naming it, unless the client is lenient.
+    let bad = http
+        .get(fhir_url(&agg, "/HealthcareService?colour=blue"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let outcome: Value = bad.json().await.unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    assert_eq!(outcome["issue"][0]["code"], "not-supported");
+    assert_eq!(
+        outcome["issue"][0]["details"]["coding"][0]["code"],
+        "unknown_parameter"
+    );
+    assert!(outcome["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap()
+        .contains("colour"));
+    let lenient = http
+        .get(fhir_url(&agg, "/HealthcareService?colour=blue"))
+        .header("prefer", "handling=lenient")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lenient.status(), 200);
+    let missing = http
+        .get(fhir_url(&agg, "/HealthcareService/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // Paging: next and previous links that work.
+    let page1: Value = http
+        .get(fhir_url(&agg, "/HealthcareService?_count=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page1["total"], 2);
+    let next = page1["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["relation"] == "next")
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page2: Value = http.get(&next).send().await.unwrap().json().await.unwrap();
+    assert_ne!(
+        page1["entry"][0]["resource"]["id"],
+        page2["entry"][0]["resource"]["id"]
+    );
+    assert!(page2["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["relation"] == "previous"));
+}
+
+#[tokio::test]
+async fn a_provenance_carries_the_signed_envelope_a_client_can_verify() {
+    let (node, agg, arabic, _) = setup().await;
+    let http = signpost_tests::client();
+    let prov: Value = http
+        .get(fhir_url(
+            &agg,
+            &format!("/Provenance?target=HealthcareService/{arabic}"),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sig = &prov["entry"][0]["resource"]["signature"][0];
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(sig["data"].as_str().unwrap())
+        .unwrap();
+    let envelope: Envelope = serde_json::from_slice(&bytes).unwrap();
+    // Keys from the organisation's own chain, not from the directory.
+    let doc = node.node_document().await;
+    let listing = Verified::<Listing>::verify(envelope, &doc.signing_verifying_keys()).unwrap();
+    assert_eq!(listing.id, arabic);
+    let service: Value = http
+        .get(fhir_url(&agg, &format!("/HealthcareService/{arabic}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(service["name"], listing.group.name.as_str());
+    assert_eq!(
+        service["providedBy"]["reference"],
+        format!(
+            "Organization/{}",
+            node.id.to_string().trim_start_matches("did:key:")
+        )
+    );
+}
