@@ -23,6 +23,26 @@ pub enum NodeCommand {
         #[arg(long)]
         passphrase_stdin: bool,
     },
+    /// Write an encrypted backup of the node (keys, configuration, store) to a file. The
+    /// passphrase comes from SIGNPOST_BACKUP_PASSPHRASE or the first line of standard input.
+    /// While the node runs, give its address with --url (or use its Status page).
+    Backup {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// The running node's address, e.g. http://127.0.0.1:8081.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Bring a node back from a backup into an empty directory, ready to carry on publishing
+    /// (directories accept it: see "Restoring a node" in openapi/PROTOCOL.md).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Print a new one-time link to sign in to the node's pages (valid 72 hours).
     SignInLink {
         #[arg(long)]
@@ -200,6 +220,71 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
             );
         }
         NodeCommand::Openapi => print!("{}", signpost_node::openapi::document_json()),
+        NodeCommand::Backup { dir, out, url } => {
+            let passphrase = backup_passphrase()?;
+            let bytes = match url {
+                Some(url) => {
+                    let token =
+                        std::fs::read_to_string(dir.join(signpost_node::config::ADMIN_TOKEN_FILE))
+                            .context("reading the admin token")?;
+                    let resp = reqwest::Client::new()
+                        .post(format!("{}/admin/backup", url.trim_end_matches('/')))
+                        .bearer_auth(token.trim())
+                        .json(&serde_json::json!({"passphrase": passphrase}))
+                        .send()
+                        .await
+                        .context("asking the running node for a backup")?;
+                    if !resp.status().is_success() {
+                        anyhow::bail!(
+                            "the node refused: {}",
+                            resp.text().await.unwrap_or_default()
+                        );
+                    }
+                    resp.bytes().await?.to_vec()
+                }
+                None => signpost_node::backup_stopped(&dir, &passphrase)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            };
+            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "backup written to {} ({} bytes, encrypted)",
+                out.display(),
+                bytes.len()
+            );
+            println!(
+                "keep it somewhere other than this machine, with its passphrase apart from it"
+            );
+        }
+        NodeCommand::Restore { file, dir } => {
+            let passphrase = backup_passphrase()?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let (manifest, seq) = signpost_node::backup::restore(&bytes, &passphrase, &dir)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "restored {} ({}) from a backup made {} into {}",
+                manifest.name,
+                manifest.node,
+                manifest.created_at.format("%Y-%m-%d %H:%M UTC"),
+                dir.display()
+            );
+            println!("re-signed everything as snapshot {seq}: directories take it as newer than anything published since the backup");
+            println!(
+                "serve it:    signpost node serve --dir {} --listen 127.0.0.1:8081",
+                dir.display()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The backup passphrase: SIGNPOST_BACKUP_PASSPHRASE, or the first line of standard input.
+fn backup_passphrase() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("SIGNPOST_BACKUP_PASSPHRASE") {
+        return Ok(p);
+    }
+    eprintln!("backup passphrase (at least 12 characters):");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

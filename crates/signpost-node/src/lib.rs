@@ -6,6 +6,7 @@
 //!
 //! The state and every change live in [`publisher`], which knows nothing of HTTP.
 
+pub mod backup;
 pub mod check;
 pub mod config;
 pub mod decode;
@@ -400,6 +401,24 @@ pub fn rotate_root(
         config.limits.max_listings,
     )?;
     Ok(publisher.rotate_root(&old, &new)?)
+}
+
+/// Backs up a stopped node (the running node makes its own from `POST /admin/backup` or its
+/// Status page: the store is locked while it runs).
+pub fn backup_stopped(dir: &Path, passphrase: &str) -> Result<Vec<u8>, backup::BackupError> {
+    let config = NodeConfig::load(dir).map_err(|e| backup::BackupError::Io(e.to_string()))?;
+    let store = Store::open(&dir.join(STORE_DIR)).map_err(|e| {
+        backup::BackupError::Io(format!(
+            "{e}; if the node is running, give its address with --url or use its Status page"
+        ))
+    })?;
+    let publisher = Publisher::open(
+        dir,
+        store,
+        config.publishing.lifetime(),
+        config.limits.max_listings,
+    )?;
+    backup::create(dir, &publisher, passphrase)
 }
 
 /// Imports an attestation into a stopped node's store (the running node's admin API does

@@ -13,7 +13,7 @@ use crate::routes;
         routes::node_document, routes::node_version, routes::snapshot, routes::listing,
         routes::bundle, routes::healthz, routes::admin_list, routes::admin_create,
         routes::admin_replace, routes::admin_delete, routes::admin_capacity,
-        routes::admin_attestation, routes::admin_rotate
+        routes::admin_attestation, routes::admin_rotate, routes::admin_backup
     ),
     components(schemas(signpost_http::Problem)),
     modifiers(&BearerAuth, &ProblemCodes),

@@ -44,6 +44,16 @@ fn k_attestation(d: &EnvelopeDigest) -> String {
     format!("attestation/{d}")
 }
 
+/// A node's store at one moment, for a backup.
+pub struct StoreDump {
+    /// Every key and raw value.
+    pub entries: Vec<(String, Vec<u8>)>,
+    /// The published snapshot's seq.
+    pub seq: u64,
+    /// The store's format.
+    pub format: u32,
+}
+
 /// Everything a node serves publicly, serialised once per change.
 pub struct Published {
     pub node_document: Bytes,
@@ -272,6 +282,42 @@ impl Publisher {
     /// The current node document.
     pub fn node_document(&self) -> Result<NodeDocument, NodeError> {
         Ok(self.lock().node()?.payload().clone())
+    }
+
+    /// Every key of the store with the published seq and the store format, taken under the
+    /// state lock: one consistent state for a backup.
+    pub fn dump(&self) -> Result<StoreDump, NodeError> {
+        let st = self.lock();
+        Ok(StoreDump {
+            entries: self.store.dump()?,
+            seq: st.seq,
+            format: self.store.format()?,
+        })
+    }
+
+    /// After a restore: the node may have published more after its backup was made, which
+    /// directories hold. Every counter jumps to the restore time in milliseconds since 1970
+    /// (far above any count of changes made in between), and everything is re-signed in one
+    /// new snapshot: directories take it as newer and resync. Returns the new seq.
+    pub fn resume_after_restore(&self, now: DateTime<Utc>) -> Result<u64, NodeError> {
+        let floor = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        let mut st = self.lock();
+        st.seq = st.seq.max(floor);
+        for v in st.versions.values_mut() {
+            *v = (*v).max(floor);
+        }
+        let mut put = Vec::new();
+        for (id, l) in &st.listings {
+            put.push(self.sign_listing(&st, *id, l.group.clone(), Utc::now())?);
+        }
+        self.commit(
+            &mut st,
+            Change {
+                put,
+                ..Change::default()
+            },
+        )?;
+        Ok(st.seq)
     }
 
     /// Publishes a new listing. Its capacity counts as confirmed now: the node sets

@@ -322,6 +322,55 @@ pub async fn admin_rotate(_: Admin, state: Data) -> Result<HttpResponse, NodeErr
     Ok(HttpResponse::Ok().json(doc.payload()))
 }
 
+/// The passphrase a backup is encrypted with.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRequest {
+    /// At least 12 characters; needed to restore.
+    #[schema(min_length = 12)]
+    pub passphrase: String,
+}
+
+/// An encrypted backup (age, passphrase): keys, configuration, sign-in secrets and the
+/// store, for `signpost node restore`.
+#[utoipa::path(post, path = "/admin/backup", tag = "admin", security(("bearer" = [])),
+    request_body = BackupRequest,
+    responses((status = 200, description = "The backup file", content_type = "application/octet-stream"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Passphrase too short", body = Problem, content_type = "application/problem+json")))]
+pub async fn admin_backup(
+    _: Admin,
+    state: Data,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, NodeError> {
+    let req: BackupRequest = crate::decode::typed(body.into_inner(), "")?;
+    let publisher = Arc::clone(&state.publisher);
+    let dir = state.dir.clone();
+    let bytes = blocking(move || {
+        crate::backup::create(&dir, &publisher, &req.passphrase).map_err(|e| match e {
+            crate::backup::BackupError::WeakPassphrase => {
+                NodeError::Invalid(vec![signpost_protocol::wire::FieldProblem {
+                    field: "passphrase".into(),
+                    code: "too_short".into(),
+                    message: "The passphrase must be at least 12 characters".into(),
+                }])
+            }
+            other => NodeError::Internal(other.to_string()),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"signpost-node-backup.age\"",
+        ))
+        .body(bytes))
+}
+
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     cfg.app_data(signpost_http::json_config(max_body))
@@ -335,7 +384,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
                 .route("/listings/{id}", web::delete().to(admin_delete))
                 .route("/listings/{id}/capacity", web::patch().to(admin_capacity))
                 .route("/attestations", web::post().to(admin_attestation))
-                .route("/keys/rotate", web::post().to(admin_rotate)),
+                .route("/keys/rotate", web::post().to(admin_rotate))
+                .route("/backup", web::post().to(admin_backup)),
         )
         .service(
             web::scope("")

@@ -31,6 +31,64 @@ pub enum StoreError {
         key: String,
         source: serde_json::Error,
     },
+    #[error(
+        "the store at {path} was written by a newer Signpost (store format {found}; this \
+         version reads formats up to {supported}). It has not been changed: run the newer \
+         version, or restore a backup made by this one"
+    )]
+    NewerFormat {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+}
+
+/// The layout of what Signpost keeps in a store. Raised when the layout changes, with a
+/// migration from every earlier format in [`migrate`]; a store of a later format is refused
+/// untouched.
+pub const FORMAT: u32 = 1;
+const K_FORMAT: &str = "store/format";
+
+/// Brings a store from format `from` to [`FORMAT`], one step at a time, in one batch each.
+fn migrate(db: &sled::Db, from: u32) -> Result<(), StoreError> {
+    let mut at = from;
+    while at < FORMAT {
+        // Format 0 is a store written before formats were recorded: the same layout as 1.
+        // Each later step rewrites what changed and records its number in the same batch.
+        let mut batch = sled::Batch::default();
+        let next = at + 1;
+        let bytes = serde_json::to_vec(&next).map_err(|source| StoreError::Encode {
+            key: K_FORMAT.to_owned(),
+            source,
+        })?;
+        batch.insert(K_FORMAT, bytes);
+        db.apply_batch(batch)?;
+        db.flush()?;
+        at = next;
+    }
+    Ok(())
+}
+
+/// Checks (and, for an older format, migrates) the format of an opened database.
+fn check_format(db: &sled::Db, path: &Path) -> Result<(), StoreError> {
+    let found: u32 = match db.get(K_FORMAT)? {
+        None => 0,
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt {
+            key: K_FORMAT.to_owned(),
+            source,
+        })?,
+    };
+    if found > FORMAT {
+        return Err(StoreError::NewerFormat {
+            path: path.to_owned(),
+            found,
+            supported: FORMAT,
+        });
+    }
+    if found < FORMAT {
+        migrate(db, found)?;
+    }
+    Ok(())
 }
 
 /// An open store. Cheap to clone; all clones share one database.
@@ -52,7 +110,10 @@ impl Store {
                 .mode(sled::Mode::LowSpace)
                 .open();
             match opened {
-                Ok(db) => return Ok(Self { db }),
+                Ok(db) => {
+                    check_format(&db, dir)?;
+                    return Ok(Self { db });
+                }
                 Err(sled::Error::Io(e))
                     if e.to_string().contains("could not acquire lock")
                         && std::time::Instant::now() < deadline =>
@@ -72,6 +133,7 @@ impl Store {
     /// A store in a temporary location that is removed on drop (tests and benchmarks).
     pub fn temporary() -> Result<Self, StoreError> {
         let db = sled::Config::new().temporary(true).open()?;
+        check_format(&db, Path::new("(temporary)"))?;
         Ok(Self { db })
     }
 
@@ -137,6 +199,35 @@ impl Store {
         Ok(())
     }
 
+    /// Every key and value of the store in `dir`, whatever its format, changing nothing
+    /// Signpost keeps (for diagnosis, and to check a refused store was left as it was).
+    pub fn contents_of(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|source| StoreError::Open {
+                path: dir.to_owned(),
+                source,
+            })?;
+        Self { db }.dump()
+    }
+
+    /// The store's format (see [`FORMAT`]).
+    pub fn format(&self) -> Result<u32, StoreError> {
+        Ok(self.get::<u32>(K_FORMAT)?.unwrap_or(0))
+    }
+
+    /// Every key and its raw value, in key order (a backup's copy of the store).
+    pub fn dump(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.db
+            .iter()
+            .map(|item| {
+                let (k, v) = item?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), v.to_vec()))
+            })
+            .collect()
+    }
+
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         Ok(self.db.size_on_disk()?)
@@ -198,5 +289,41 @@ mod tests {
             store.get::<String>("m/seq"),
             Err(StoreError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn an_unversioned_store_is_stamped_and_a_newer_one_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // A store as written before formats were recorded.
+            let db = sled::Config::new().path(dir.path()).open().unwrap();
+            db.insert("listing/x", b"1".to_vec()).unwrap();
+            db.flush().unwrap();
+        }
+        {
+            let store = Store::open(dir.path()).unwrap();
+            assert_eq!(store.format().unwrap(), FORMAT);
+            assert_eq!(store.get::<u64>("listing/x").unwrap(), Some(1));
+            let mut batch = WriteBatch::new();
+            batch.put(K_FORMAT, &(FORMAT + 1)).unwrap();
+            store.commit(batch).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let err = match Store::open(dir.path()) {
+            Err(e) => e,
+            Ok(_) => panic!("a newer format must be refused"),
+        };
+        assert!(
+            err.to_string().contains("written by a newer Signpost"),
+            "{err}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        assert_eq!(
+            db.get(K_FORMAT).unwrap().map(|v| v.to_vec()),
+            Some(serde_json::to_vec(&(FORMAT + 1)).unwrap()),
+            "left as it was"
+        );
+        assert!(db.get("listing/x").unwrap().is_some());
     }
 }

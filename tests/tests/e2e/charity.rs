@@ -222,3 +222,77 @@ async fn a_second_change_within_a_second_still_reaches_the_directory() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_node_restored_from_an_old_backup_carries_on_and_is_not_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let report = signpost_node::init(dir.path(), "Restored Charity", &url).unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let server = signpost_node::start(dir.path(), &listen, Default::default())
+        .await
+        .unwrap();
+    let token = std::fs::read_to_string(dir.path().join("admin-token")).unwrap();
+    let admin = signpost_tests::node_client(&url).admin(token.trim());
+    admin.create(&sample_group(31)).await.unwrap();
+    let agg = TestAggregator::manual(&[(url.clone(), report.id)], |_| {}).await;
+    agg.crawl().await;
+
+    // A backup from the running node, then three more changes the directory sees.
+    let http = signpost_tests::client();
+    let resp = http
+        .post(format!("{url}/admin/backup"))
+        .bearer_auth(token.trim())
+        .json(&json!({"passphrase": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 422, "invalid_listing").await;
+    let backup = http
+        .post(format!("{url}/admin/backup"))
+        .bearer_auth(token.trim())
+        .json(&json!({"passphrase": "correct horse battery staple"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(backup.status(), 200);
+    let backup = backup.bytes().await.unwrap().to_vec();
+    let second = admin.create(&sample_group(32)).await.unwrap();
+    admin.create(&sample_group(33)).await.unwrap();
+    admin
+        .capacity(
+            second.listing.id,
+            &signpost_protocol::wire::CapacityPatch {
+                accepting_referrals: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    agg.crawl().await;
+    assert_eq!(agg.names("").await.len(), 3);
+    let before = agg.node_health(&report.id).await;
+
+    // The machine dies; the old backup is restored elsewhere and serves at the same address.
+    server.stop().await;
+    let elsewhere = tempfile::tempdir().unwrap();
+    let restored_dir = elsewhere.path().join("node");
+    signpost_node::backup::restore(&backup, "correct horse battery staple", &restored_dir).unwrap();
+    let restored = signpost_node::start(&restored_dir, &listen, Default::default())
+        .await
+        .unwrap();
+    let mut after_restore = sample_group(34);
+    after_restore.name = "Back After The Restore".into();
+    admin.create(&after_restore).await.unwrap();
+    agg.crawl().await;
+    let names = agg.names("").await;
+    assert!(
+        names.contains(&"Back After The Restore".to_owned()),
+        "the directory serves the restored node's change: {names:?}"
+    );
+    let health = agg.node_health(&report.id).await;
+    assert_eq!(health.last_refusal, None, "not refused as a rollback");
+    assert!(health.seq > before.seq);
+    restored.stop().await;
+}

@@ -1294,6 +1294,8 @@ struct StatusPage {
     errors: Errors,
     new_token: Option<String>,
     directory: String,
+    last_backup: String,
+    backup_due: bool,
 }
 
 fn enrolment_text(state: &Data) -> String {
@@ -1374,9 +1376,78 @@ fn status_view(
             errors: Errors(errors),
             new_token,
             directory,
+            last_backup: crate::backup::last_backup(&state.dir)
+                .map_or_else(|| "never".to_owned(), |t| ago(t, Utc::now())),
+            backup_due: crate::backup::last_backup(&state.dir).is_none_or(|t| {
+                Utc::now() - t > chrono::Duration::days(crate::backup::REMIND_AFTER_DAYS)
+            }),
         },
         status,
     )
+}
+
+/// Downloads an encrypted backup made now.
+pub async fn download_backup(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
+    let session = match checked_post(&state, &req, &form) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let passphrase = field(&form, "backup_passphrase").to_owned();
+    let again = field(&form, "backup_passphrase_again");
+    let problem = |field: &str, code: &str, message: &str| {
+        vec![FieldProblem {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }]
+    };
+    if passphrase.chars().count() < 12 {
+        return status_view(
+            &state,
+            &session,
+            problem(
+                "backup_passphrase",
+                "too_short",
+                "The backup passphrase must be at least 12 characters; you need it to restore",
+            ),
+            None,
+            String::new(),
+            None,
+        );
+    }
+    if passphrase != again {
+        return status_view(
+            &state,
+            &session,
+            problem(
+                "backup_passphrase_again",
+                "mismatch",
+                "The two backup passphrases are different; type the same one twice",
+            ),
+            None,
+            String::new(),
+            None,
+        );
+    }
+    let publisher = Arc::clone(&state.publisher);
+    let dir = state.dir.clone();
+    match web::block(move || crate::backup::create(&dir, &publisher, &passphrase)).await {
+        Ok(Ok(bytes)) => HttpResponse::Ok()
+            .content_type("application/octet-stream")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"signpost-backup-{}.age\"",
+                    Utc::now().format("%Y-%m-%d")
+                ),
+            ))
+            .body(bytes),
+        _ => failure(
+            &state,
+            Some(&session),
+            &NodeError::Internal("backup".into()),
+        ),
+    }
 }
 
 pub async fn status_page(state: Data, req: HttpRequest, query: Query) -> HttpResponse {

@@ -98,6 +98,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/status", web::get().to(h::status_page))
                 .route("/status/passphrase", web::post().to(h::set_passphrase))
                 .route("/status/token", web::post().to(h::rotate_token))
+                .route("/status/backup", web::post().to(h::download_backup))
                 .route("/status/enrol", web::post().to(h::enrol))
                 .route("/status/enrolment.txt", web::get().to(h::enrolment_card)),
         );
