@@ -127,6 +127,10 @@ pub struct Crawl {
     /// Longest wait between attempts for a failing node (never more than `interval_secs`:
     /// a recovered node is seen again at least as soon as a healthy one is polled).
     pub max_backoff_secs: u64,
+    /// Root certificates (PEM) to trust besides the usual ones, for nodes whose HTTPS
+    /// certificates come from a private certificate authority.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_roots_file: Option<String>,
     /// Refetch node documents at least this often.
     pub node_document_refresh_secs: u64,
 }
@@ -140,6 +144,7 @@ impl Default for Crawl {
             max_body_bytes: 16 * 1024 * 1024,
             max_listings_per_node: 10_000,
             max_backoff_secs: 300,
+            extra_roots_file: None,
             node_document_refresh_secs: 3600,
         }
     }

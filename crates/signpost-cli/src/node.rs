@@ -43,6 +43,9 @@ pub enum NodeCommand {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Guided first run: asks the organisation's name and the domain (or takes them as
+    /// flags), creates the node, and prints the page's one-time sign-in link.
+    Setup(SetupArgs),
     /// Print a new one-time link to sign in to the node's pages (valid 72 hours).
     SignInLink {
         #[arg(long)]
@@ -220,6 +223,7 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
             );
         }
         NodeCommand::Openapi => print!("{}", signpost_node::openapi::document_json()),
+        NodeCommand::Setup(args) => setup(args)?,
         NodeCommand::Backup { dir, out, url } => {
             let passphrase = backup_passphrase()?;
             let bytes = match url {
@@ -287,4 +291,111 @@ fn backup_passphrase() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+#[derive(clap::Args)]
+pub struct SetupArgs {
+    /// Where the node lives (the package's systemd unit serves this one).
+    #[arg(long, default_value = "/var/lib/signpost/node")]
+    dir: PathBuf,
+    /// The organisation's name, as referrers will see it (asked when not given).
+    #[arg(long)]
+    name: Option<String>,
+    /// The domain people and directories reach the node at, e.g. signpost.example.org.uk
+    /// (asked when not given; empty: this machine only, behind a reverse proxy).
+    #[arg(long)]
+    domain: Option<String>,
+    /// An email address for the certificate authority (with --domain: automatic HTTPS on
+    /// port 443; without it, run behind a reverse proxy that serves HTTPS).
+    #[arg(long)]
+    acme_contact: Option<String>,
+    /// The ACME directory (default Let's Encrypt).
+    #[arg(long, default_value = "https://acme-v02.api.letsencrypt.org/directory")]
+    acme_directory: String,
+    /// A root certificate (PEM) to trust for the ACME server (a private or test CA).
+    #[arg(long)]
+    acme_ca_file: Option<PathBuf>,
+    /// Where the node listens behind a proxy.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: String,
+    /// Where the node listens when it serves HTTPS itself.
+    #[arg(long, default_value = "0.0.0.0:443")]
+    https_listen: String,
+}
+
+fn ask(question: &str) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    print!("{question} ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim().to_owned())
+}
+
+/// `signpost node setup`.
+pub fn setup(args: SetupArgs) -> anyhow::Result<()> {
+    let name = match args.name {
+        Some(n) => n,
+        None => ask("The organisation's name, as people will see it:")?,
+    };
+    let domain = match args.domain {
+        Some(d) => d,
+        None => ask("The domain this node will be reached at (e.g. signpost.example.org.uk; empty if a reverse proxy on this machine serves it):")?,
+    };
+    let domain = domain
+        .trim()
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_owned();
+    let (base_url, listen) = if domain.is_empty() {
+        (format!("http://{}", args.listen), args.listen.clone())
+    } else if args.acme_contact.is_some() {
+        let port = args
+            .https_listen
+            .rsplit(':')
+            .next()
+            .filter(|p| *p != "443")
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        (format!("https://{domain}{port}"), args.https_listen.clone())
+    } else {
+        (format!("https://{domain}"), args.listen.clone())
+    };
+    let report = signpost_node::init(&args.dir, &name, &base_url)?;
+    if let (Some(contact), false) = (&args.acme_contact, domain.is_empty()) {
+        let mut config = signpost_node::config::NodeConfig::load(&args.dir)?;
+        let mut tls = signpost_node::config::Tls::acme(&domain, contact, &args.acme_directory);
+        if let Some(a) = &mut tls.acme {
+            a.directory_ca_file = args.acme_ca_file.clone();
+        }
+        config.tls = Some(tls);
+        config.check().map_err(anyhow::Error::msg)?;
+        std::fs::write(
+            args.dir.join(signpost_node::config::CONFIG_FILE),
+            config.to_toml()?,
+        )?;
+    }
+    std::fs::write(
+        args.dir.join("service.env"),
+        format!("SIGNPOST_LISTEN={listen}\n"),
+    )?;
+    let link =
+        signpost_node::pages::session::new_one_time_link(&args.dir).map_err(anyhow::Error::msg)?;
+    println!();
+    println!("{name}'s node is ready in {}.", args.dir.display());
+    println!("  id:       {}", report.id);
+    println!("  address:  {base_url}");
+    println!("  listens:  {listen}");
+    if args.acme_contact.is_some() && !domain.is_empty() {
+        println!("  HTTPS:    a certificate for {domain} is obtained automatically (ACME) when it starts");
+    } else if !domain.is_empty() {
+        println!("  HTTPS:    point your reverse proxy for {domain} at http://{listen}");
+    }
+    println!();
+    println!("Start it:   sudo systemctl enable --now signpost-node");
+    println!("Then sign in once with this link (valid 72 hours) and set a passphrase:");
+    println!("  {base_url}/manage/sign-in/once/{link}");
+    println!();
+    println!("Make a backup from the Status page once you have published your groups.");
+    Ok(())
 }

@@ -116,7 +116,26 @@ impl Fetcher {
         max_body: usize,
         max_connections_per_host: usize,
     ) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
+        Self::with_roots(timeout, max_body, max_connections_per_host, &[])
+    }
+
+    /// [`Fetcher::new`] also trusting these root certificates (PEM), for nodes whose HTTPS
+    /// certificates come from a private certificate authority.
+    pub fn with_roots(
+        timeout: Duration,
+        max_body: usize,
+        max_connections_per_host: usize,
+        extra_roots_pem: &[u8],
+    ) -> Result<Self, String> {
+        let mut builder = reqwest::Client::builder();
+        if !extra_roots_pem.is_empty() {
+            for cert in reqwest::Certificate::from_pem_bundle(extra_roots_pem)
+                .map_err(|e| format!("the extra root certificates are not PEM: {e}"))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(max_connections_per_host)

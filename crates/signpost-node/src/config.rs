@@ -32,14 +32,88 @@ pub struct NodeConfig {
     pub tls: Option<Tls>,
 }
 
-/// Certificate and private key files (PEM) for HTTPS.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// HTTPS served by the node itself: certificate files, or a certificate obtained and renewed
+/// automatically (ACME).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tls {
     /// Certificate chain, PEM (relative paths are relative to the node directory).
-    pub cert_file: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
     /// Private key, PEM, mode 0600.
-    pub key_file: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    /// Obtain and renew the certificate automatically (RFC 8555, TLS-ALPN-01 on the node's
+    /// own port, which must be reachable as port 443 of `domain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acme: Option<Acme>,
+}
+
+/// Automatic certificates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acme {
+    /// The domain the certificate is for, e.g. `signpost.example-charity.org.uk`.
+    pub domain: String,
+    /// An email address the certificate authority may write to about the certificate.
+    pub contact: String,
+    /// The ACME directory URL (default: Let's Encrypt).
+    #[serde(default = "lets_encrypt")]
+    pub directory: String,
+    /// A root certificate (PEM) to trust for the ACME server itself, for a private or test
+    /// certificate authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory_ca_file: Option<PathBuf>,
+}
+
+fn lets_encrypt() -> String {
+    "https://acme-v02.api.letsencrypt.org/directory".into()
+}
+
+impl Tls {
+    /// HTTPS from certificate files.
+    pub fn files(cert_file: impl Into<PathBuf>, key_file: impl Into<PathBuf>) -> Self {
+        Self {
+            cert_file: Some(cert_file.into()),
+            key_file: Some(key_file.into()),
+            acme: None,
+        }
+    }
+
+    /// HTTPS with an automatic certificate.
+    pub fn acme(domain: &str, contact: &str, directory: &str) -> Self {
+        Self {
+            acme: Some(Acme {
+                domain: domain.to_owned(),
+                contact: contact.to_owned(),
+                directory: directory.to_owned(),
+                directory_ca_file: None,
+            }),
+            ..Self::default()
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        match (&self.cert_file, &self.key_file, &self.acme) {
+            (Some(_), Some(_), None) => Ok(()),
+            (None, None, Some(acme)) => {
+                if acme.domain.is_empty() || acme.domain.contains(['/', ':', ' ']) {
+                    return Err(format!(
+                        "tls.acme.domain {:?} is not a domain name",
+                        acme.domain
+                    ));
+                }
+                if !acme.contact.contains('@') {
+                    return Err("tls.acme.contact must be an email address".into());
+                }
+                if !acme.directory.starts_with("https://") {
+                    return Err("tls.acme.directory must be an https:// URL".into());
+                }
+                Ok(())
+            }
+            _ => Err("[tls] needs either cert_file and key_file, or acme (not both)".into()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +221,9 @@ impl NodeConfig {
             2,
             366 * 24 * 3600,
         )?;
+        if let Some(tls) = &self.tls {
+            tls.check()?;
+        }
         self.rate_limiter().map(|_| ())
     }
 

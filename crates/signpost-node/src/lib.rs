@@ -6,6 +6,7 @@
 //!
 //! The state and every change live in [`publisher`], which knows nothing of HTTP.
 
+pub mod acme;
 pub mod backup;
 pub mod check;
 pub mod config;
@@ -129,6 +130,8 @@ pub struct NodeServer {
     /// Whether it serves HTTPS.
     pub tls: bool,
     pub publisher: Arc<Publisher>,
+    /// The automatic certificate's state, when the node obtains its own.
+    pub acme: Option<Arc<acme::AcmeStatus>>,
     running: signpost_http::Running,
 }
 
@@ -190,6 +193,21 @@ pub async fn start(
             .map_err(|e| StartError::Invalid(e.to_string()))??;
     }
     let changed = Arc::new(tokio::sync::Notify::new());
+    // HTTPS: certificate files, or a certificate kept current by ACME.
+    let mut acme_manager = None;
+    let mut acme_status = None;
+    let tls = match &config.tls {
+        None => None,
+        Some(t) => match &t.acme {
+            Some(a) => {
+                let (server_config, status, manager) = acme::configure(dir, a)?;
+                acme_manager = Some(manager);
+                acme_status = Some(status);
+                Some(server_config)
+            }
+            None => Some(tls_config(dir, t)?),
+        },
+    };
     let push = Arc::new(PushStatus::new(&config.push.subscribers));
     let state = web::Data::new(routes::AppState {
         publisher: Arc::clone(&publisher),
@@ -200,6 +218,7 @@ pub async fn start(
         secure_cookies: config.tls.is_some() || config.base_url.starts_with("https://"),
         push: Arc::clone(&push),
         capacity_max_age_days: config.publishing.capacity_max_age_days,
+        acme: acme_status.clone(),
     });
     let max_body = config.limits.max_body_bytes;
     let limiter = web::Data::new(
@@ -222,9 +241,9 @@ pub async fn start(
     })
     .workers(options.workers.unwrap_or(2))
     .shutdown_timeout(5);
-    let server = match &config.tls {
+    let server = match tls {
         None => server.bind(listen),
-        Some(tls) => server.bind_rustls_0_23(listen, tls_config(dir, tls)?),
+        Some(tls) => server.bind_rustls_0_23(listen, tls),
     }
     .map_err(|source| StartError::Bind {
         addr: listen.to_owned(),
@@ -236,7 +255,11 @@ pub async fn start(
         .copied()
         .ok_or_else(|| StartError::Invalid("bound to no address".into()))?;
     let server = server.run();
-    let running = signpost_http::Running::spawn(server)
+    let mut running = signpost_http::Running::spawn(server);
+    if let Some(manager) = acme_manager {
+        running = running.with(tokio::spawn(manager));
+    }
+    let running = running
         .with(tokio::spawn(refresh_loop(
             Arc::clone(&publisher),
             lifetime,
@@ -252,6 +275,7 @@ pub async fn start(
         addr,
         tls: config.tls.is_some(),
         publisher,
+        acme: acme_status,
         running,
     })
 }
@@ -448,7 +472,12 @@ fn tls_config(dir: &Path, tls: &config::Tls) -> Result<rustls::ServerConfig, Sta
             p.to_owned()
         }
     };
-    let (cert_path, key_path) = (path(&tls.cert_file), path(&tls.key_file));
+    let (Some(cert_file), Some(key_file)) = (&tls.cert_file, &tls.key_file) else {
+        return Err(StartError::Invalid(
+            "[tls] needs cert_file and key_file, or acme".into(),
+        ));
+    };
+    let (cert_path, key_path) = (path(cert_file), path(key_file));
     keyfile::check_private(&key_path)?;
     let io = |p: &Path| {
         let p = p.to_owned();

@@ -32,6 +32,8 @@ pub struct AppState {
     pub push: Arc<crate::PushStatus>,
     /// Capacity older than this shows as unknown in directories (the pages nudge).
     pub capacity_max_age_days: u32,
+    /// The automatic certificate's state, when the node obtains its own.
+    pub acme: Option<Arc<crate::acme::AcmeStatus>>,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod acme;
 mod aggregator;
 mod attestations;
 mod charity;

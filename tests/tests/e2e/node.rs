@@ -622,10 +622,7 @@ async fn the_node_serves_https_itself() {
     )
     .unwrap();
     signpost_tests::edit_config(dir.path(), |c| {
-        c.tls = Some(signpost_node::config::Tls {
-            cert_file: "cert.pem".into(),
-            key_file: "key.pem".into(),
-        })
+        c.tls = Some(signpost_node::config::Tls::files("cert.pem", "key.pem"))
     });
     let server = signpost_node::start(dir.path(), "127.0.0.1:0", Default::default())
         .await

@@ -133,7 +133,18 @@ impl Aggregator {
                 }
             }
         }
-        let fetcher = Fetcher::new(config.crawl.timeout(), config.crawl.max_body_bytes, 4)?;
+        let roots = match &config.crawl.extra_roots_file {
+            None => Vec::new(),
+            Some(path) => {
+                std::fs::read(path).map_err(|e| format!("crawl.extra_roots_file {path}: {e}"))?
+            }
+        };
+        let fetcher = Fetcher::with_roots(
+            config.crawl.timeout(),
+            config.crawl.max_body_bytes,
+            4,
+            &roots,
+        )?;
         let issuers = config.issuers.iter().map(|i| i.trusted()).collect();
         let pinned: Vec<DidKey> = config.nodes.iter().map(|n| n.id).collect();
         let health = Health::new(config.nodes.iter().map(|entry| {

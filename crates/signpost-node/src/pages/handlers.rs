@@ -1296,6 +1296,8 @@ struct StatusPage {
     directory: String,
     last_backup: String,
     backup_due: bool,
+    certificate: Option<String>,
+    certificate_problem: Option<String>,
 }
 
 fn enrolment_text(state: &Data) -> String {
@@ -1380,6 +1382,18 @@ fn status_view(
                 .map_or_else(|| "never".to_owned(), |t| ago(t, Utc::now())),
             backup_due: crate::backup::last_backup(&state.dir).is_none_or(|t| {
                 Utc::now() - t > chrono::Duration::days(crate::backup::REMIND_AFTER_DAYS)
+            }),
+            certificate: state.acme.as_ref().map(|a| {
+                let s = a.snapshot();
+                match s.deployed_at {
+                    Some(t) => format!("For {}, obtained automatically; in use since {}", s.domain, ago(t, Utc::now())),
+                    None => format!("For {}: not obtained yet (the node asks the certificate authority when it starts, and keeps trying)", s.domain),
+                }
+            }),
+            certificate_problem: state.acme.as_ref().and_then(|a| {
+                a.snapshot().last_error.map(|(t, e)| {
+                    format!("The last attempt to get or renew it failed {}: {e}. The current certificate stays in use; the node tries again.", ago(t, Utc::now()))
+                })
             }),
         },
         status,

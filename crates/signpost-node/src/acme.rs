@@ -1,0 +1,161 @@
+//! Automatic HTTPS for a node without a reverse proxy: a certificate obtained and renewed by
+//! ACME (RFC 8555) with the TLS-ALPN-01 challenge answered on the node's own port
+//! (rustls-acme). The account key and certificate are kept in `DIR/acme/` (0700, files 0600).
+//! A renewal that fails leaves the current certificate in use; the failure is logged and
+//! shown on the status page, and retried with backoff.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
+use rustls_acme::caches::DirCache;
+use rustls_acme::{AcmeConfig, EventOk};
+
+use crate::config::Acme;
+use crate::StartError;
+
+/// Where certificates and the ACME account key are kept, in the node directory.
+pub const ACME_DIR: &str = "acme";
+
+/// What the certificate manager last did, for the status page.
+#[derive(Debug, Default)]
+pub struct AcmeStatus {
+    inner: Mutex<AcmeState>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AcmeState {
+    pub domain: String,
+    /// When a certificate was last put in use (obtained, renewed or loaded).
+    pub deployed_at: Option<DateTime<Utc>>,
+    /// The last failure, when it came after the last success.
+    pub last_error: Option<(DateTime<Utc>, String)>,
+    /// Certificates obtained or renewed since the node started.
+    pub issued: u32,
+}
+
+impl AcmeStatus {
+    pub fn snapshot(&self) -> AcmeState {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut AcmeState)) {
+        f(&mut self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+}
+
+fn restrict(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let _ = std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(0o600));
+        }
+    }
+}
+
+/// The TLS server configuration whose certificate the ACME manager keeps current, and the
+/// manager itself (a task to spawn).
+pub fn configure(
+    dir: &Path,
+    acme: &Acme,
+) -> Result<
+    (
+        rustls::ServerConfig,
+        Arc<AcmeStatus>,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ),
+    StartError,
+> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cache_dir = dir.join(ACME_DIR);
+    std::fs::create_dir_all(&cache_dir).map_err(|source| StartError::Io {
+        path: cache_dir.clone(),
+        source,
+    })?;
+    restrict(&cache_dir);
+    let mut config = AcmeConfig::new_with_provider([acme.domain.clone()], Arc::clone(&provider))
+        .contact_push(format!("mailto:{}", acme.contact))
+        .directory(&acme.directory)
+        .cache(DirCache::new(cache_dir.clone()));
+    if let Some(ca) = &acme.directory_ca_file {
+        let path = if ca.is_relative() {
+            dir.join(ca)
+        } else {
+            ca.clone()
+        };
+        let pem = std::fs::read(&path).map_err(|source| StartError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            let cert = cert.map_err(|source| StartError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            roots
+                .add(cert)
+                .map_err(|e| StartError::Invalid(format!("{}: {e}", path.display())))?;
+        }
+        let client = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| StartError::Invalid(format!("TLS: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config = config.client_tls_config(Arc::new(client));
+    }
+    let mut state = config.state();
+    let mut server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StartError::Invalid(format!("TLS: {e}")))?
+        .with_no_client_auth()
+        .with_cert_resolver(state.resolver());
+    // The challenge is answered on this port, in the TLS handshake.
+    server.alpn_protocols.push(b"acme-tls/1".to_vec());
+    let status = Arc::new(AcmeStatus::default());
+    status.update(|s| s.domain = acme.domain.clone());
+    let domain = acme.domain.clone();
+    let manager = {
+        let status = Arc::clone(&status);
+        async move {
+            while let Some(event) = state.next().await {
+                match event {
+                    Ok(ok) => match ok {
+                        EventOk::DeployedNewCert => {
+                            tracing::info!(%domain, "certificate obtained and in use");
+                            status.update(|s| {
+                                s.deployed_at = Some(Utc::now());
+                                s.last_error = None;
+                                s.issued += 1;
+                            });
+                        }
+                        EventOk::DeployedCachedCert => {
+                            tracing::info!(%domain, "certificate loaded from the node directory");
+                            status.update(|s| {
+                                s.deployed_at = Some(Utc::now());
+                                s.last_error = None;
+                            });
+                        }
+                        EventOk::CertCacheStore | EventOk::AccountCacheStore => {
+                            restrict(&cache_dir)
+                        }
+                    },
+                    Err(err) => {
+                        let message = err.to_string();
+                        tracing::warn!(%domain, error = %message, "certificate not obtained or renewed; the current one stays in use");
+                        status.update(|s| s.last_error = Some((Utc::now(), message)));
+                    }
+                }
+            }
+        }
+    };
+    Ok((server, status, manager))
+}
