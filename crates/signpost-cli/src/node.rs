@@ -171,12 +171,18 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
         }
         NodeCommand::Serve(args) => {
             let server = signpost_node::start(&args.dir, &args.listen, Default::default()).await?;
-            println!(
-                "node {} serving at {}",
-                server.publisher.node_id(),
-                server.url()
-            );
-            println!("pages: {}/manage", server.url());
+            // One write, and no panic if whoever started us stopped reading (a supervisor
+            // that reads only the first line): the node must keep serving.
+            {
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "node {} serving at {}\npages: {}/manage",
+                    server.publisher.node_id(),
+                    server.url(),
+                    server.url()
+                );
+            }
             server
                 .wait()
                 .await

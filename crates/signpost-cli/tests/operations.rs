@@ -176,7 +176,15 @@ fn aggregator_killed_just_after_serving_new_data_restarts_with_that_data() {
         let expected = round + 2;
         let deadline = Instant::now() + Duration::from_secs(20);
         while served_seq(&agg_url) != Some(expected) {
-            assert!(Instant::now() < deadline, "seq {expected} never served");
+            assert!(
+                Instant::now() < deadline,
+                "seq {expected} never served: {}",
+                http()
+                    .get(format!("{agg_url}/v1/nodes"))
+                    .send()
+                    .and_then(|r| r.text())
+                    .unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(2));
         }
         // Killed the moment it serves the new snapshot, with the node gone: whatever it

@@ -1313,8 +1313,8 @@ fn enrolment_text(state: &Data) -> String {
          Address: {base}\n\
          Node document: {base}/.well-known/signpost/node\n\
          \n\
-         To list this organisation, a directory operator adds to the aggregator's trust policy:\n\
-         [[nodes]]\nurl = \"{base}\"\nid = \"{}\"\n",
+         Once this node has asked the directory to list it, the operator approves with:\n\
+         signpost aggregator enrolments approve {} --config aggregator.toml\n",
         state.publisher.node_id(),
         state.publisher.node_id()
     )
