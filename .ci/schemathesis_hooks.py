@@ -23,7 +23,10 @@ from schemathesis.core.parameters import ParameterLocation
 # Registered BCP 47 tags, as people use them.
 LANGUAGE_TAGS = ["en", "ar", "fa", "fa-AF", "prs", "ps", "ur", "ku", "ckb", "kmr", "ti", "am", "so",
                  "sw", "fr", "pt", "es", "pl", "ro", "bg", "ru", "uk", "sq", "tr", "zh-Hant", "yue",
-                 "cmn", "bn", "pa", "gu", "hi", "ta", "ne", "vi", "ar-SY", "ln", "om", "cy"]
+                 "cmn", "bn", "pa", "gu", "hi", "ta", "ne", "vi", "ar-SY", "ln", "om", "cy",
+                 "de", "it", "nl", "el", "he", "hu", "cs", "sk", "hr", "sr", "bs", "mk", "lt",
+                 "lv", "ka", "hy", "az", "kk", "uz", "tg", "mn", "ja", "ko", "th", "id", "ms",
+                 "tl", "my", "km", "si", "ml", "te", "kn", "mr"]
 # Real postcodes with their sector centroids (OS Code-Point Open, as embedded).
 POSTCODES = {
     "LS8 5AB": (53.8229, -1.5092),

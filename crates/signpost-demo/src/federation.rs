@@ -373,7 +373,8 @@ impl Demo {
         s.push_str("For developers:\n");
         s.push_str(&format!("Directory API docs:  {base}/docs/\n"));
         s.push_str(&format!("OpenAPI document:    {base}/openapi.json\n"));
-        s.push_str(&format!("Crawl health:        {base}/v1/nodes\n\n"));
+        s.push_str(&format!("Crawl health:        {base}/v1/nodes\n"));
+        s.push_str(&format!("FHIR R4:             {base}/fhir/R4/metadata\n\n"));
         s.push_str("Try:\n");
         for (what, q) in [
             ("ESOL or conversation groups within 5 km of Harehills, accepting referrals, Arabic spoken, free", "/v1/groups?category=esol,conversation-cafe&near=53.8144,-1.5150&radius_km=5&accepting=true&language=ar&free=true"),

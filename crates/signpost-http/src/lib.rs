@@ -158,6 +158,80 @@ impl utoipa::Modify for ProblemCodes {
     }
 }
 
+/// What the listing schemas cannot say field by field: a group meets somewhere or online; a
+/// cost is free, or says how much or how; lists of ids and tags are sets.
+pub struct ListingRules;
+
+impl utoipa::Modify for ListingRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema};
+        use utoipa::openapi::RefOr;
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let requires = |names: &[&str]| {
+            let mut o = ObjectBuilder::new();
+            for n in names {
+                o = o.required(*n);
+            }
+            o
+        };
+        let is_true = |field: &str| {
+            ObjectBuilder::new()
+                .property(
+                    field,
+                    ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::Boolean)
+                        .enum_values(Some([true])),
+                )
+                .required(field)
+        };
+        let mut wrap = |name: &str, any: Vec<ObjectBuilder>| {
+            if let Some(RefOr::T(original)) = components.schemas.remove(name) {
+                if let Schema::Object(mut obj) = original {
+                    if name == "Group" {
+                        for list in ["categories", "languages"] {
+                            if let Some(RefOr::T(Schema::Array(a))) = obj.properties.get_mut(list) {
+                                a.unique_items = true;
+                            }
+                        }
+                    }
+                    let description = obj.description.take();
+                    let mut any_of = AnyOfBuilder::new();
+                    for o in any {
+                        any_of = any_of.item(o);
+                    }
+                    let all = AllOfBuilder::new()
+                        .item(Schema::Object(obj))
+                        .item(any_of)
+                        .description(description);
+                    components.schemas.insert(name.to_owned(), all.into());
+                } else {
+                    components
+                        .schemas
+                        .insert(name.to_owned(), RefOr::T(original));
+                }
+            }
+        };
+        wrap("Group", vec![requires(&["location"]), is_true("online")]);
+        wrap(
+            "Cost",
+            vec![
+                is_true("free"),
+                requires(&["amount_pence"]),
+                requires(&["details"]),
+            ],
+        );
+        if let Some(RefOr::T(Schema::Object(obj))) = components.schemas.get_mut("Safeguarding") {
+            for list in ["staff_checks", "capabilities"] {
+                if let Some(RefOr::T(Schema::Array(a))) = obj.properties.get_mut(list) {
+                    a.unique_items = true;
+                }
+            }
+        }
+    }
+}
+
 /// Adds the `bearer` security scheme (admin endpoints) to an OpenAPI document.
 pub struct BearerAuth;
 

@@ -504,10 +504,14 @@ fn contact(p: &mut Problems, g: &Group) {
         }
     }
     if let Some(site) = &c.website {
+        // As the schema's pattern says: http(s)://, a host name with a dot, no spaces.
+        let rest = site
+            .strip_prefix("https://")
+            .or_else(|| site.strip_prefix("http://"));
+        let host = rest.map(|r| r.split('/').next().unwrap_or(""));
         if site.len() > limits::URL
-            || !(site.starts_with("https://") || site.starts_with("http://"))
             || site.contains(char::is_whitespace)
-            || site.len() < "http://a.b".len()
+            || !host.is_some_and(|h| h.contains('.') && !h.starts_with('.'))
         {
             p.add(
                 "group.contact.website",

@@ -1,7 +1,7 @@
 //! The node's OpenAPI document, generated from the handlers. `openapi/node.json` is this,
 //! committed; a test fails when they differ.
 
-use signpost_http::{BearerAuth, ProblemCodes};
+use signpost_http::{BearerAuth, ListingRules, ProblemCodes};
 use utoipa::OpenApi;
 
 use crate::routes;
@@ -16,7 +16,7 @@ use crate::routes;
         routes::admin_attestation, routes::admin_rotate, routes::admin_backup
     ),
     components(schemas(signpost_http::Problem)),
-    modifiers(&BearerAuth, &ProblemCodes),
+    modifiers(&BearerAuth, &ProblemCodes, &ListingRules),
     tags((name = "public", description = "Read-only, CORS-open, signed data"),
          (name = "admin", description = "Changes; bearer token"))
 )]

@@ -182,9 +182,9 @@ fn url(field: &str, value: &str) -> VResult {
 #[serde(deny_unknown_fields)]
 pub struct OrgIdentifier {
     /// Register code, e.g. `GB-CHC`, `GB-SC`, `GB-COH`.
-    #[schema(example = "GB-CHC")]
+    #[schema(example = "GB-CHC", min_length = 1, max_length = 32, pattern = r"\S")]
     pub scheme: String,
-    #[schema(example = "1234567")]
+    #[schema(example = "1234567", min_length = 1, max_length = 64, pattern = r"\S")]
     pub id: String,
 }
 
@@ -849,7 +849,7 @@ pub struct Contact {
     #[schema(pattern = r"^[0-9 +()\-]{7,32}$", example = "0113 496 0000")]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^https?://[^ ]+$", max_length = 2048)]
+    #[schema(pattern = r"^https?://[^\s/.]+\.[^\s]+$", max_length = 2048)]
     pub website: Option<String>,
     /// How a referrer should refer someone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
