@@ -452,17 +452,10 @@ pub async fn enrol(
 
 /// The operator's bearer token, checked in constant time against its hash.
 fn operator(state: &Data, req: &HttpRequest) -> Result<(), AggError> {
-    use subtle::ConstantTimeEq as _;
     let Some(expected) = state.admin_token else {
         return Err(AggError::EnrolmentClosed);
     };
-    let presented = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| <sha2::Sha256 as sha2::Digest>::digest(t.trim().as_bytes()));
-    if presented.is_some_and(|h| bool::from(h.as_slice().ct_eq(&expected))) {
+    if signpost_http::bearer_matches(req, &expected) {
         Ok(())
     } else {
         Err(AggError::Unauthorized)

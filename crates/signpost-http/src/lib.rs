@@ -232,6 +232,19 @@ impl utoipa::Modify for ListingRules {
     }
 }
 
+/// Whether the request carries `Authorization: Bearer <token>` whose SHA-256 is `expected`
+/// (compared in constant time, on hashes).
+pub fn bearer_matches(req: &HttpRequest, expected: &[u8; 32]) -> bool {
+    use sha2::Digest as _;
+    use subtle::ConstantTimeEq as _;
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| sha2::Sha256::digest(t.trim().as_bytes()))
+        .is_some_and(|h| bool::from(h.as_slice().ct_eq(expected)))
+}
+
 /// Adds the `bearer` security scheme (admin endpoints) to an OpenAPI document.
 pub struct BearerAuth;
 

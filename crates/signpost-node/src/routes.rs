@@ -5,11 +5,9 @@ use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use sha2::{Digest as _, Sha256};
 use signpost_http::{if_none_match, json_bytes, Problem};
 use signpost_protocol::model::Group;
 use signpost_protocol::{Envelope, Listing, NodeDocument};
-use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
 use crate::error::NodeError;
@@ -64,13 +62,7 @@ impl FromRequest for Admin {
         let Some(state) = req.app_data::<Data>() else {
             return ready(Err(NodeError::Internal("state missing".into())));
         };
-        let presented = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| Sha256::digest(t.trim().as_bytes()));
-        let ok = presented.is_some_and(|h| bool::from(h.as_slice().ct_eq(&*state.admin_token())));
+        let ok = signpost_http::bearer_matches(req, &state.admin_token());
         ready(if ok {
             Ok(Admin)
         } else {
