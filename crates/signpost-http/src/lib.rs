@@ -197,6 +197,9 @@ impl utoipa::Modify for ListingRules {
                         }
                     }
                     let description = obj.description.take();
+                    // A whole-object example describes the combined schema, so it goes with it.
+                    #[allow(deprecated)]
+                    let example = obj.example.take();
                     let mut any_of = AnyOfBuilder::new();
                     for o in any {
                         any_of = any_of.item(o);
@@ -204,7 +207,8 @@ impl utoipa::Modify for ListingRules {
                     let all = AllOfBuilder::new()
                         .item(Schema::Object(obj))
                         .item(any_of)
-                        .description(description);
+                        .description(description)
+                        .examples(example);
                     components.schemas.insert(name.to_owned(), all.into());
                 } else {
                     components

@@ -2,6 +2,7 @@
 //! expected, never the JSON library's own words.
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use signpost_protocol::model::Group;
 use signpost_protocol::wire::FieldProblem;
 
@@ -22,8 +23,14 @@ pub fn group(mut body: serde_json::Value) -> Result<Group, NodeError> {
 }
 
 /// Any typed body; `prefix` names the body in field paths (`group` for a listing).
-pub fn typed<T: DeserializeOwned>(body: serde_json::Value, prefix: &str) -> Result<T, NodeError> {
-    serde_path_to_error::deserialize(body).map_err(|e| {
+pub fn typed<T: DeserializeOwned + Serialize>(
+    body: serde_json::Value,
+    prefix: &str,
+) -> Result<T, NodeError> {
+    // serde reads a struct from a list of its fields in order (`"age_range": [16, null]`); the
+    // API document says objects, so the decoded value is written back and compared in shape.
+    let sent = body.clone();
+    let value: T = serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         let (field, code, message) = explain(prefix, &path, &inner);
@@ -32,7 +39,46 @@ pub fn typed<T: DeserializeOwned>(body: serde_json::Value, prefix: &str) -> Resu
             code: code.to_owned(),
             message,
         }])
-    })
+    })?;
+    let mut problems = Vec::new();
+    if let Ok(read) = serde_json::to_value(&value) {
+        lists_for_objects(&sent, &read, prefix.to_owned(), &mut problems);
+    }
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(NodeError::MalformedFields(problems))
+    }
+}
+
+/// Where `sent` holds a list and the decoded value an object.
+fn lists_for_objects(
+    sent: &serde_json::Value,
+    read: &serde_json::Value,
+    at: String,
+    problems: &mut Vec<FieldProblem>,
+) {
+    use serde_json::Value;
+    match (sent, read) {
+        (Value::Array(_), Value::Object(_)) => problems.push(FieldProblem {
+            message: format!("{at} must be {}", expected_kind("expected struct")),
+            field: at,
+            code: "invalid_type".to_owned(),
+        }),
+        (Value::Object(s), Value::Object(r)) => {
+            for (k, v) in s {
+                if let Some(w) = r.get(k) {
+                    lists_for_objects(v, w, join(&at, k), problems);
+                }
+            }
+        }
+        (Value::Array(s), Value::Array(r)) => {
+            for (i, (v, w)) in s.iter().zip(r).enumerate() {
+                lists_for_objects(v, w, format!("{at}[{i}]"), problems);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn join(prefix: &str, path: &str) -> String {
@@ -225,6 +271,20 @@ mod tests {
             "{}",
             p.message
         );
+
+        let mut body = sample();
+        body["age_range"] = json!([16, null]);
+        let p = problem(body);
+        assert_eq!(
+            (p.field.as_str(), p.code.as_str()),
+            ("group.age_range", "invalid_type")
+        );
+        assert!(p.message.contains("object"), "{}", p.message);
+
+        let mut body = sample();
+        body["schedule"][0] = json!(["tue", "18:30", "20:30", "weekly"]);
+        let p = problem(body);
+        assert_eq!(p.field, "group.schedule[0]");
 
         let mut body = sample();
         body["colour"] = json!("blue");

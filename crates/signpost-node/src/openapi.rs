@@ -53,4 +53,28 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/node.json");
         signpost_http::check_committed(path, &super::document_json()).unwrap();
     }
+
+    /// API tools (Schemathesis's example phase, Swagger UI's "Try it out") send the schema's
+    /// example as it is: it must be a listing the node publishes, not one it refuses.
+    #[test]
+    fn the_group_example_is_accepted_as_it_is() {
+        let doc: serde_json::Value = serde_json::from_str(&super::document_json()).unwrap();
+        let example = doc["components"]["schemas"]["Group"]["examples"][0].clone();
+        assert!(example.is_object(), "the Group schema has a whole example");
+        let group = crate::decode::group(example).expect("the example decodes");
+        assert_eq!(crate::check::group(&group), vec![]);
+        let location = &doc["components"]["schemas"]["Location"]["properties"];
+        let postcode = signpost_postcodes::Postcode::parse("LS8 5AB").unwrap();
+        let near = crate::check::gazetteer()
+            .locate(&postcode)
+            .expect("the example postcode is known");
+        let (lat, lon) = (
+            location["lat"]["example"].as_f64().unwrap(),
+            location["lon"]["example"].as_f64().unwrap(),
+        );
+        assert!(
+            (near.lat - lat).abs() < 0.05 && (near.lon - lon).abs() < 0.05,
+            "the field examples combine into a consistent place"
+        );
+    }
 }

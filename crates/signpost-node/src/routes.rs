@@ -317,7 +317,7 @@ pub async fn admin_rotate(_: Admin, state: Data) -> Result<HttpResponse, NodeErr
 }
 
 /// The passphrase a backup is encrypted with.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupRequest {
     /// At least 12 characters; needed to restore.

@@ -446,6 +446,7 @@ impl Payload for Listing {
 /// What a referrer needs to know about a group: the facts of the design brief, section 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = group_example)]
 pub struct Group {
     #[schema(
         example = "Tuesday Conversation Café",
@@ -591,10 +592,10 @@ impl utoipa::ToSchema for UkPostcode {}
 #[serde(deny_unknown_fields)]
 pub struct Location {
     /// WGS84 latitude, degrees (Signpost nodes publish places in the UK only).
-    #[schema(example = 53.4808, minimum = 49.8, maximum = 60.95)]
+    #[schema(example = 53.8229, minimum = 49.8, maximum = 60.95)]
     pub lat: f64,
     /// WGS84 longitude, degrees.
-    #[schema(example = -2.2426, minimum = -8.7, maximum = 1.8)]
+    #[schema(example = -1.5092, minimum = -8.7, maximum = 1.8)]
     pub lon: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 500)]
@@ -602,7 +603,7 @@ pub struct Location {
     /// A UK postcode in its official form (upper case, one space); nodes check the
     /// coordinates are near it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "M1 1AA", value_type = Option<UkPostcode>)]
+    #[schema(example = "LS8 5AB", value_type = Option<UkPostcode>)]
     pub postcode: Option<String>,
 }
 
@@ -641,10 +642,45 @@ pub enum Frequency {
 #[serde(deny_unknown_fields)]
 pub struct Session {
     pub day: Weekday,
+    #[schema(example = "18:30")]
     pub opens: TimeOfDay,
+    #[schema(example = "20:30")]
     pub closes: TimeOfDay,
     #[serde(default)]
     pub frequency: Frequency,
+}
+
+/// A whole group as the schema's example: every fact consistent, so it is accepted as it is.
+fn group_example() -> serde_json::Value {
+    serde_json::json!({
+        "name": "Tuesday Conversation Café",
+        "description": "Practise English over tea with volunteers; beginners welcome.",
+        "categories": ["conversation-cafe", "refugee-support"],
+        "location": {"lat": 53.8229, "lon": -1.5092, "address": "Harehills Community Hall", "postcode": "LS8 5AB"},
+        "online": false,
+        "schedule": [{"day": "tue", "opens": "18:30", "closes": "20:30", "frequency": "weekly"}],
+        "languages": ["en", "ar", "fa", "uk"],
+        "access": {
+            "interpreting": "volunteer",
+            "cost": {"free": true},
+            "childcare": true,
+            "self_referral": true,
+            "gp_registration_required": false,
+            "immigration_status_asked": false,
+            "no_data_shared_with_authorities": true
+        },
+        "capacity": {"accepting_referrals": true, "places_available": 6},
+        "safeguarding": {
+            "capabilities": [],
+            "designated_lead": true,
+            "written_policy": true,
+            "staff_checks": [],
+            "regulator_ids": [{"scheme": "GB-CHC", "id": "1234567"}]
+        },
+        "contact": {"email": "hello@example.org", "phone": "0113 496 0000", "referral_instructions": "Email or just come along."},
+        "age_range": {"min": 16},
+        "volunteering": {"offered": false}
+    })
 }
 
 impl Session {
@@ -681,7 +717,7 @@ pub struct Cost {
     pub free: bool,
     /// Charge per session in pence, when not free.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(maximum = 1000000)]
+    #[schema(maximum = 1000000, example = 250)]
     pub amount_pence: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
