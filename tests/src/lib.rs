@@ -104,9 +104,17 @@ impl TestNode {
 
     /// Starts a node after changing its configuration.
     pub async fn start_with(configure: impl FnOnce(&mut NodeConfig)) -> Self {
+        Self::start_as("Test Organisation", configure).await
+    }
+
+    /// Starts the node of an organisation called `name`.
+    pub async fn named(name: &str) -> Self {
+        Self::start_as(name, |_| {}).await
+    }
+
+    async fn start_as(name: &str, configure: impl FnOnce(&mut NodeConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let report =
-            signpost_node::init(dir.path(), "Test Organisation", "http://127.0.0.1").unwrap();
+        let report = signpost_node::init(dir.path(), name, "http://127.0.0.1").unwrap();
         edit_config(dir.path(), configure);
         let token = std::fs::read_to_string(&report.admin_token_path)
             .unwrap()

@@ -59,8 +59,10 @@ fn did(s: &str) -> Result<DidKey, AggError> {
         .map_err(|_| AggError::InvalidNodeId(s.chars().take(100).collect()))
 }
 
-/// Find groups. Every filter is optional; filters combine with AND. With `near`, results
-/// are sorted by distance and carry it; otherwise by organisation, then group name.
+/// Find groups. Every filter is optional; filters combine with AND. Order: with `near` (or
+/// `postcode`), by distance, which each result carries; else with `text`, by relevance
+/// (see `text`); else by organisation name, then group name (case and accents folded),
+/// then id. Ties always fall back to that default order, so pages never overlap.
 #[utoipa::path(get, path = "/v1/groups", tag = "directory",
     params(RawGroupQuery),
     responses((status = 200, description = "A page of groups, each with its original signed envelope", body = GroupsPage),

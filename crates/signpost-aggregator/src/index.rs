@@ -3,7 +3,7 @@
 //! per-segment word index; the response embeds the original signed bytes as they were
 //! received, never re-serialised.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use roaring::{MultiOps as _, RoaringBitmap};
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use signpost_protocol::model::{Interpreting, Listing};
+use signpost_protocol::model::{Group, Interpreting, Listing};
 use signpost_protocol::policy::{
     check_attestation, AttestationStatus, Check, RevocationView, TrustedIssuer,
 };
@@ -32,6 +32,49 @@ const NO_STATUS: u16 = 1 << 6;
 const EVENING: u16 = 1 << 7;
 const LEAD: u16 = 1 << 8;
 
+/// Ranked text (BM25F): a word in the group's name weighs three times one in its
+/// description, a word of one of its categories' labels twice.
+const WEIGHT_NAME: u32 = 3;
+const WEIGHT_CATEGORY: u32 = 2;
+const WEIGHT_DESCRIPTION: u32 = 1;
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
+
+/// A listing's words with their weighted frequencies (sorted), and its weighted length.
+fn text_terms(g: &Group) -> (Vec<(String, u8)>, u16) {
+    let mut tf: HashMap<String, u32> = HashMap::new();
+    let mut len = 0u32;
+    let mut add = |text: &str, weight: u32| {
+        for w in text::words(text) {
+            *tf.entry(w).or_default() += weight;
+            len += weight;
+        }
+    };
+    add(&g.name, WEIGHT_NAME);
+    for c in &g.categories {
+        if let Some(t) = taxonomy::CATEGORIES.iter().find(|t| t.id == c) {
+            add(t.label, WEIGHT_CATEGORY);
+        }
+    }
+    add(&g.description, WEIGHT_DESCRIPTION);
+    let mut terms: Vec<(String, u8)> = tf
+        .into_iter()
+        .map(|(w, n)| (w, u8::try_from(n).unwrap_or(u8::MAX)))
+        .collect();
+    terms.sort_unstable();
+    (terms, u16::try_from(len).unwrap_or(u16::MAX))
+}
+
+/// Where a listing comes in the default order: organisation, then group name (case and
+/// accents folded), then id, so the order never depends on when a node was crawled.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct OrderKey {
+    organisation: Arc<str>,
+    group: Box<str>,
+    id: Uuid,
+    slot: u32,
+}
+
 /// The facts a query tests after the bitmaps, per listing, and what a result shows.
 struct Entry {
     seg: Arc<Segment>,
@@ -46,6 +89,10 @@ struct Entry {
     expires_at: DateTime<Utc>,
     sessions: Vec<(u8, u16, u16)>,
     age: (Option<u8>, Option<u8>),
+    /// Its words as `word id << 8 | weighted frequency`, sorted by word id.
+    terms: Box<[u32]>,
+    /// Its weighted length in words.
+    text_len: u16,
 }
 
 /// A bitmap of the index.
@@ -110,10 +157,7 @@ fn keys_of(listing: &Listing) -> Vec<Key> {
     for s in &g.schedule {
         keys.push(Key::Day(s.day as u8));
     }
-    for w in text::words(&g.name)
-        .into_iter()
-        .chain(text::words(&g.description))
-    {
+    for (w, _) in text_terms(g).0 {
         keys.push(Key::Word(w.into()));
     }
     if let Some(loc) = &g.location {
@@ -132,6 +176,8 @@ fn keys_of(listing: &Listing) -> Vec<Key> {
 pub struct Segment {
     pub data: Arc<NodeData>,
     pub name: String,
+    /// The name folded for ordering.
+    name_fold: Arc<str>,
     /// The node id as text (formatting a did:key costs a base58 encoding).
     pub id: String,
     /// The earliest expiry of any of its listings.
@@ -275,7 +321,14 @@ pub type Hit<'a> = (
 /// A node's entries, built outside the index lock and installed under it.
 pub struct Prepared {
     seg: Arc<Segment>,
-    entries: Vec<(Entry, Vec<Key>)>,
+    entries: Vec<PreparedEntry>,
+}
+
+struct PreparedEntry {
+    entry: Entry,
+    keys: Vec<Key>,
+    words: Vec<(String, u8)>,
+    name_fold: Box<str>,
 }
 
 impl Prepared {
@@ -286,8 +339,10 @@ impl Prepared {
             .map(|l| l.expires_at)
             .min()
             .unwrap_or(data.snapshot.expires_at);
+        let name = data.document().map(|d| d.name.clone()).unwrap_or_default();
         let seg = Arc::new(Segment {
-            name: data.document().map(|d| d.name.clone()).unwrap_or_default(),
+            name_fold: text::fold(&name).into(),
+            name,
             id: data.id.to_string(),
             min_expiry,
             data: Arc::clone(&data),
@@ -303,6 +358,7 @@ impl Prepared {
                     .and_then(|b| String::from_utf8(b).ok())
                     .and_then(|s| RawValue::from_string(s).ok())?;
                 let g = &l.group;
+                let (words, text_len) = text_terms(g);
                 let entry = Entry {
                     seg: Arc::clone(&seg),
                     id: l.id,
@@ -322,8 +378,15 @@ impl Prepared {
                         .map(|s| (s.day as u8, s.opens.minutes(), s.closes.minutes()))
                         .collect(),
                     age: g.age_range.map(|r| (r.min, r.max)).unwrap_or((None, None)),
+                    terms: Box::new([]),
+                    text_len,
                 };
-                Some((entry, keys_of(l.payload())))
+                Some(PreparedEntry {
+                    entry,
+                    keys: keys_of(l.payload()),
+                    words,
+                    name_fold: text::fold(&g.name).into(),
+                })
             })
             .collect();
         Self { seg, entries }
@@ -351,8 +414,39 @@ pub struct Index {
     /// An empty bitmap, for keys nothing has.
     empty: RoaringBitmap,
     bitmaps: HashMap<Key, RoaringBitmap>,
-    /// Sorted words, for prefix search.
-    words: BTreeMap<Box<str>, ()>,
+    /// Sorted words (for prefix search) and their ids.
+    words: BTreeMap<Box<str>, u32>,
+    /// Word ids given back when their last listing left.
+    free_words: Vec<u32>,
+    next_word: u32,
+    /// The weighted lengths of every listing's text, summed (for BM25's average).
+    text_len_total: u64,
+    /// Every listing in the default order.
+    order: BTreeSet<OrderKey>,
+    order_cache: std::sync::Mutex<Option<Arc<OrderCache>>>,
+}
+
+/// The default order as positions, rebuilt once per index generation when a query needs it.
+struct OrderCache {
+    generation: u64,
+    /// Slots in order.
+    slots: Vec<u32>,
+    /// Each slot's position in the order (`u32::MAX` for an empty slot).
+    position: Vec<u32>,
+}
+
+impl OrderCache {
+    fn position(&self, slot: u32) -> u32 {
+        self.position.get(slot as usize).copied().unwrap_or(u32::MAX)
+    }
+}
+
+/// One word of a text search: the ids of the words it is a prefix of, the listings having
+/// any of them, and its BM25 weight.
+struct TextWord {
+    ids: Vec<u32>,
+    set: RoaringBitmap,
+    idf: f32,
 }
 
 impl Index {
@@ -372,14 +466,28 @@ impl Index {
         }
         let mut slots = RoaringBitmap::new();
         let mut by_id = HashMap::new();
-        for (entry, keys) in prepared.entries {
+        for prepared_entry in prepared.entries {
+            let PreparedEntry {
+                mut entry,
+                keys,
+                words,
+                name_fold,
+            } = prepared_entry;
             let slot = self.free.pop().unwrap_or(self.entries.len() as u32);
+            let mut terms: Vec<u32> = words
+                .into_iter()
+                .map(|(w, tf)| self.word_id(w) << 8 | u32::from(tf))
+                .collect();
+            terms.sort_unstable();
+            entry.terms = terms.into_boxed_slice();
+            self.text_len_total += u64::from(entry.text_len);
+            self.order.insert(OrderKey {
+                organisation: Arc::clone(&prepared.seg.name_fold),
+                group: name_fold,
+                id: entry.id,
+                slot,
+            });
             for k in keys {
-                if let Key::Word(w) = &k {
-                    if !self.words.contains_key(w) {
-                        self.words.insert(w.clone(), ());
-                    }
-                }
                 self.bitmaps.entry(k).or_default().insert(slot);
             }
             by_id.insert(entry.id, slot);
@@ -401,17 +509,36 @@ impl Index {
         );
     }
 
+    /// The id of `word`, given one if it has none.
+    fn word_id(&mut self, word: String) -> u32 {
+        if let Some(id) = self.words.get(word.as_str()) {
+            return *id;
+        }
+        let id = self.free_words.pop().unwrap_or_else(|| {
+            self.next_word += 1;
+            self.next_word - 1
+        });
+        self.words.insert(word.into(), id);
+        id
+    }
+
     fn remove_slot(&mut self, slot: u32) {
         let Some(entry) = self.entries.get_mut(slot as usize).and_then(Option::take) else {
             return;
         };
-        let keys = entry
-            .seg
-            .data
-            .listings
-            .get(&entry.id)
-            .map(|l| keys_of(l.payload()))
-            .unwrap_or_default();
+        self.text_len_total = self
+            .text_len_total
+            .saturating_sub(u64::from(entry.text_len));
+        let listing = entry.seg.data.listings.get(&entry.id);
+        if let Some(l) = listing {
+            self.order.remove(&OrderKey {
+                organisation: Arc::clone(&entry.seg.name_fold),
+                group: text::fold(&l.group.name).into(),
+                id: entry.id,
+                slot,
+            });
+        }
+        let keys = listing.map(|l| keys_of(l.payload())).unwrap_or_default();
         for k in &keys {
             let empty = match self.bitmaps.get_mut(k) {
                 Some(b) => {
@@ -423,7 +550,9 @@ impl Index {
             if empty {
                 self.bitmaps.remove(k);
                 if let Key::Word(w) = k {
-                    self.words.remove(w);
+                    if let Some(id) = self.words.remove(w) {
+                        self.free_words.push(id);
+                    }
                 }
             }
         }
@@ -477,20 +606,96 @@ impl Index {
         self.live.len() as usize
     }
 
-    /// Entries with a word starting with `prefix`.
-    fn prefix(&self, prefix: &str) -> RoaringBitmap {
-        self.words
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
-            .take_while(|(w, _)| w.starts_with(prefix))
-            .filter_map(|(w, _)| self.bitmaps.get(&Key::Word(w.clone())))
-            .union()
+    /// The words of a text search, each with the listings having a word it begins.
+    fn text_words(&self, q: &GroupQuery) -> Vec<TextWord> {
+        let n = self.live.len() as f32;
+        q.words
+            .iter()
+            .map(|prefix| {
+                let mut ids = Vec::new();
+                let mut sets = Vec::new();
+                for (w, id) in self
+                    .words
+                    .range::<str, _>((
+                        std::ops::Bound::Included(prefix.as_str()),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .take_while(|(w, _)| w.starts_with(prefix.as_str()))
+                {
+                    ids.push(*id);
+                    if let Some(b) = self.bitmaps.get(&Key::Word(w.clone())) {
+                        sets.push(b);
+                    }
+                }
+                ids.sort_unstable();
+                let set = sets.into_iter().union();
+                let df = set.len() as f32;
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                TextWord { ids, set, idf }
+            })
+            .collect()
+    }
+
+    /// A listing's BM25F score for a text search.
+    fn score(&self, e: &Entry, words: &[TextWord]) -> f32 {
+        let average = (self.text_len_total as f32 / self.live.len().max(1) as f32).max(1.0);
+        let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * f32::from(e.text_len) / average);
+        let mut score = 0.0;
+        for w in words {
+            let tf: u32 = if w.ids.len() <= 8 {
+                w.ids
+                    .iter()
+                    .filter_map(|id| {
+                        e.terms
+                            .binary_search_by_key(id, |t| t >> 8)
+                            .ok()
+                            .map(|i| e.terms[i] & 0xff)
+                    })
+                    .sum()
+            } else {
+                e.terms
+                    .iter()
+                    .filter(|t| w.ids.binary_search(&(*t >> 8)).is_ok())
+                    .map(|t| t & 0xff)
+                    .sum()
+            };
+            if tf > 0 {
+                let tf = tf as f32;
+                score += w.idf * tf * (BM25_K1 + 1.0) / (tf + norm);
+            }
+        }
+        score
+    }
+
+    /// The default order, rebuilt when the index has changed since it was last needed.
+    fn order(&self) -> Arc<OrderCache> {
+        let mut cache = self.order_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.as_ref().filter(|c| c.generation == self.generation) {
+            return Arc::clone(c);
+        }
+        let slots: Vec<u32> = self.order.iter().map(|k| k.slot).collect();
+        let mut position = vec![u32::MAX; self.entries.len()];
+        for (i, slot) in slots.iter().enumerate() {
+            if let Some(p) = position.get_mut(*slot as usize) {
+                *p = i as u32;
+            }
+        }
+        let fresh = Arc::new(OrderCache {
+            generation: self.generation,
+            slots,
+            position,
+        });
+        *cache = Some(Arc::clone(&fresh));
+        fresh
     }
 
     /// Candidates from the bitmaps: every filter that has one, ANDed.
-    fn candidates(&self, q: &GroupQuery, ctx: &QueryContext<'_>) -> RoaringBitmap {
+    fn candidates(
+        &self,
+        q: &GroupQuery,
+        text: &[TextWord],
+        ctx: &QueryContext<'_>,
+    ) -> RoaringBitmap {
         // Each filter gives a set; they are intersected smallest first, by reference, so a
         // selective filter makes the others cheap.
         enum Set<'a> {
@@ -565,8 +770,8 @@ impl Index {
         if let Some(d) = q.day {
             sets.push(Set::Ref(get(&Key::Day(d as u8))));
         }
-        for w in &q.words {
-            sets.push(Set::Own(self.prefix(w)));
+        for w in text {
+            sets.push(Set::Ref(&w.set));
         }
         if let Some((p, r)) = q.near {
             let dlat = r / 111.0;
@@ -629,7 +834,9 @@ impl Index {
         start: usize,
         len: usize,
     ) -> (usize, Vec<(&'a Entry, Option<f64>)>) {
-        let cand = self.candidates(q, ctx);
+        let text = self.text_words(q);
+        let cand = self.candidates(q, &text, ctx);
+        let order = self.order();
         let fresh_needed = q.accepting || q.min_places.is_some();
         let post_filters =
             fresh_needed || q.time.is_some() || q.age.is_some() || !q.conditions.is_empty();
@@ -689,10 +896,10 @@ impl Index {
                 let dy = (pt.lat - p.lat) * 111.195;
                 (dx * dx + dy * dy).sqrt()
             };
-            let mut hits: Vec<(f64, &'a Entry)> = cand
+            let mut hits: Vec<(f64, u32, &'a Entry)> = cand
                 .iter()
-                .filter_map(entry)
-                .filter_map(|e| {
+                .filter_map(|slot| {
+                    let e = entry(slot)?;
                     let pt = e.point?;
                     let d = approx(&pt);
                     let inside = if (d - r).abs() < r * 0.02 {
@@ -700,43 +907,65 @@ impl Index {
                     } else {
                         d <= r
                     };
-                    (inside && passes(e)).then_some((d, e))
+                    (inside && passes(e)).then_some((d, order.position(slot), e))
                 })
                 .collect();
-            hits.sort_by(|a, b| a.0.total_cmp(&b.0));
             total_items = hits.len();
+            let by = |a: &(f64, u32, &Entry), b: &(f64, u32, &Entry)| {
+                a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+            };
+            first_pages(&mut hits, start.saturating_add(len), by);
             window.extend(
                 hits.into_iter()
                     .skip(start)
                     .take(len)
-                    .map(|(_, e)| (e, e.point.map(|pt| p.distance_km(&pt)))),
+                    .map(|(_, _, e)| (e, e.point.map(|pt| p.distance_km(&pt)))),
             );
-        } else if !post_filters {
-            // The bitmaps answered everything: count them, and read just the page.
+        } else if !text.is_empty() {
+            // Ranked: the highest BM25F score first, ties in the default order.
+            let mut hits: Vec<(f32, u32, &'a Entry)> = cand
+                .iter()
+                .filter_map(|slot| {
+                    let e = entry(slot)?;
+                    (!post_filters || passes(e))
+                        .then(|| (self.score(e, &text), order.position(slot), e))
+                })
+                .collect();
+            total_items = hits.len();
+            let by = |a: &(f32, u32, &Entry), b: &(f32, u32, &Entry)| {
+                b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+            };
+            first_pages(&mut hits, start.saturating_add(len), by);
+            window.extend(hits.into_iter().skip(start).take(len).map(|(_, _, e)| (e, None)));
+        } else if !post_filters && cand.len() * 8 >= self.live.len() {
+            // Most listings match: walk the default order, skipping those that do not.
             total_items = cand.len() as usize;
-            if start < total_items {
-                let first = cand
-                    .select(u32::try_from(start).unwrap_or(u32::MAX))
-                    .unwrap_or(u32::MAX);
-                window.extend(
-                    cand.range(first..)
-                        .take(len)
-                        .filter_map(entry)
-                        .map(|e| (e, None)),
-                );
-            }
-        } else {
-            let mut count = 0usize;
-            for e in cand.iter().filter_map(entry) {
-                if !passes(e) {
+            let mut seen = 0usize;
+            for &slot in &order.slots {
+                if window.len() >= len {
+                    break;
+                }
+                if !cand.contains(slot) {
                     continue;
                 }
-                if count >= start && window.len() < len {
-                    window.push((e, None));
+                if seen >= start {
+                    if let Some(e) = entry(slot) {
+                        window.push((e, None));
+                    }
                 }
-                count += 1;
+                seen += 1;
             }
-            total_items = count;
+        } else {
+            let mut hits: Vec<(u32, &'a Entry)> = cand
+                .iter()
+                .filter_map(|slot| {
+                    let e = entry(slot)?;
+                    (!post_filters || passes(e)).then_some((order.position(slot), e))
+                })
+                .collect();
+            total_items = hits.len();
+            first_pages(&mut hits, start.saturating_add(len), |a, b| a.0.cmp(&b.0));
+            window.extend(hits.into_iter().skip(start).take(len).map(|(_, e)| (e, None)));
         }
         (total_items, window)
     }
@@ -808,6 +1037,20 @@ impl Index {
             ctx,
         ))
     }
+}
+
+/// Sorts the first `n` of `hits` by `by` and drops the rest (a partial sort: a page
+/// from a large match set costs a selection, not a full sort).
+fn first_pages<T>(hits: &mut Vec<T>, n: usize, by: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if n == 0 {
+        hits.clear();
+        return;
+    }
+    if n < hits.len() {
+        hits.select_nth_unstable_by(n - 1, &by);
+        hits.truncate(n);
+    }
+    hits.sort_unstable_by(by);
 }
 
 fn result<'a>(

@@ -22,8 +22,11 @@ pub const MAX_WORDS: usize = 10;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RawGroupQuery {
-    /// Words to find in the name or description (case and accents ignored; words of one
-    /// letter and repeats are left out; at most 10 words).
+    /// Words to find in the name, the categories' labels or the description (each word
+    /// also finds words it begins; case and accents ignored; words of one letter and repeats
+    /// are left out; at most 10 words). Without `near`, results are ranked by relevance
+    /// (BM25F: a word in the name weighs 3, in a category's label 2, in the description 1;
+    /// repeated and rarer words count more, in a shorter text more), ties in the default order.
     pub text: Option<String>,
     /// Category ids, comma-separated; a group matches if it has any of them.
     pub category: Option<String>,

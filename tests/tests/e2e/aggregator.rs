@@ -42,6 +42,98 @@ fn group(seed: u64, name: &str, lat: f64, lon: f64, edit: impl FnOnce(&mut Group
     g
 }
 
+/// Without `text` or `near`, results come by organisation, then group name (case and accents
+/// folded), whatever order the nodes were crawled in; with `text`, the best match first: a
+/// word in the name counts more than one in a category's label, which counts more than one
+/// in the description, and repeats and rare words count more.
+#[tokio::test]
+async fn text_is_ranked_and_the_default_order_is_by_organisation_then_group() {
+    let zebra = TestNode::named("Zebra Community Trust").await;
+    let acorn = TestNode::named("Acorn Welcome").await;
+    let with = |seed, name: &str, category: &str, description: &str| {
+        let (category, description) = (category.to_owned(), description.to_owned());
+        group(seed, name, 53.80, -1.55, move |g| {
+            g.categories = vec![category];
+            g.description = description;
+        })
+    };
+    zebra
+        .create(&with(
+            1,
+            "Alpha Walking Group",
+            "walking",
+            "A walking group: walking for wellbeing, walking together.",
+        ))
+        .await;
+    zebra
+        .create(&with(2, "beta Book Club", "befriending", "Books and tea."))
+        .await;
+    acorn
+        .create(&with(3, "Walking Netball", "peer-support", "Gentle netball."))
+        .await;
+    acorn
+        .create(&with(
+            4,
+            "Conversation Café",
+            "conversation-cafe",
+            "Tea and talk, a short walk from the bus station.",
+        ))
+        .await;
+    acorn
+        .create(&with(5, "Élan Singers", "music-singing", "A choir."))
+        .await;
+    // Zebra's node is crawled first.
+    let agg = TestAggregator::manual(&[zebra.entry(), acorn.entry()], |_| {}).await;
+    agg.crawl().await;
+
+    let everything = vec![
+        "Conversation Café",
+        "Élan Singers",
+        "Walking Netball",
+        "Alpha Walking Group",
+        "beta Book Club",
+    ];
+    let page = |query: &'static str| async {
+        let page = agg.groups(query).await;
+        page.contents
+            .into_iter()
+            .map(|g| g.listing.group.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(agg.names("").await, everything);
+    assert_eq!(page("per_page=2&page=2").await, everything[2..4]);
+    assert_eq!(
+        agg.names("category=walking,peer-support,befriending").await,
+        vec!["Walking Netball", "Alpha Walking Group", "beta Book Club"]
+    );
+
+    assert_eq!(
+        agg.names("text=walking").await,
+        vec!["Alpha Walking Group", "Walking Netball"],
+        "name, label and description beat the name alone"
+    );
+    assert_eq!(
+        agg.names("text=walk").await,
+        vec!["Alpha Walking Group", "Walking Netball", "Conversation Café"],
+        "a prefix finds the description's 'walk' too, ranked last"
+    );
+    assert_eq!(
+        page("text=walk&per_page=1&page=3").await,
+        vec!["Conversation Café"],
+        "pages follow the ranking"
+    );
+    assert_eq!(
+        agg.names("text=tea").await,
+        vec!["beta Book Club", "Conversation Café"],
+        "the same word once: the shorter text ranks first, against the default order"
+    );
+    assert_eq!(
+        agg.names("text=group").await,
+        vec!["Alpha Walking Group"],
+        "a category's label is searched"
+    );
+}
+
 /// Two organisations with groups whose facts the queries below pin down.
 async fn federation() -> (TestNode, TestNode, TestAggregator) {
     let a = TestNode::start().await;
