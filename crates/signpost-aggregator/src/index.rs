@@ -437,7 +437,10 @@ struct OrderCache {
 
 impl OrderCache {
     fn position(&self, slot: u32) -> u32 {
-        self.position.get(slot as usize).copied().unwrap_or(u32::MAX)
+        self.position
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
     }
 }
 
@@ -936,7 +939,12 @@ impl Index {
                 b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
             };
             first_pages(&mut hits, start.saturating_add(len), by);
-            window.extend(hits.into_iter().skip(start).take(len).map(|(_, _, e)| (e, None)));
+            window.extend(
+                hits.into_iter()
+                    .skip(start)
+                    .take(len)
+                    .map(|(_, _, e)| (e, None)),
+            );
         } else if !post_filters && cand.len() * 8 >= self.live.len() {
             // Most listings match: walk the default order, skipping those that do not.
             total_items = cand.len() as usize;
@@ -965,7 +973,12 @@ impl Index {
                 .collect();
             total_items = hits.len();
             first_pages(&mut hits, start.saturating_add(len), |a, b| a.0.cmp(&b.0));
-            window.extend(hits.into_iter().skip(start).take(len).map(|(_, e)| (e, None)));
+            window.extend(
+                hits.into_iter()
+                    .skip(start)
+                    .take(len)
+                    .map(|(_, e)| (e, None)),
+            );
         }
         (total_items, window)
     }

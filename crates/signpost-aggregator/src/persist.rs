@@ -126,17 +126,18 @@ pub fn feed_seq(store: &Store) -> u64 {
 /// Loads every configured node's verified state. The chain is re-verified from the pinned
 /// id; envelopes this store wrote after verifying them are re-parsed, not re-verified.
 pub fn load(store: &Store, pinned: &[DidKey]) -> Vec<(NodeData, u64)> {
-    let mut out = Vec::new();
-    for node in pinned {
-        match load_node(store, node) {
-            Ok(Some(data)) => out.push(data),
-            Ok(None) => {}
+    use rayon::prelude::*;
+    // Nodes are independent: read and parse them on every core.
+    pinned
+        .par_iter()
+        .filter_map(|node| match load_node(store, node) {
+            Ok(data) => data,
             Err(e) => {
-                tracing::warn!(%node, error = %e, "stored state not loaded; it will be crawled again")
+                tracing::warn!(%node, error = %e, "stored state not loaded; it will be crawled again");
+                None
             }
-        }
-    }
-    out
+        })
+        .collect()
 }
 
 fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, String> {

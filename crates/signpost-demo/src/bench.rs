@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use ed25519_dalek::Signer as _;
-use signpost_aggregator::config::{AggregatorConfig, IssuerEntry, NodeEntry};
+use signpost_aggregator::config::{AggregatorConfig, IssuerEntry, Mirror, NodeEntry};
 use signpost_aggregator::ServeOptions;
 
 use crate::farm::FarmInfo;
@@ -223,10 +223,13 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     config.crawl.concurrency = 64;
     config.crawl.timeout_secs = 60;
     config.api.workers = 2;
-    let server =
-        signpost_aggregator::start(config, "127.0.0.1:0", ServeOptions { manual_crawl: true })
-            .await
-            .map_err(|e| e.to_string())?;
+    let server = signpost_aggregator::start(
+        config.clone(),
+        "127.0.0.1:0",
+        ServeOptions { manual_crawl: true },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let state = Arc::clone(&server.state);
     state.refresh_revocations().await;
 
@@ -319,7 +322,9 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     let deep_page = (report.listings / 20 / 2).max(1);
     let queries: Vec<(&str, String)> = vec![
         ("near+radius+category+language+accepting", "/v1/groups?near=53.80,-1.55&radius_km=5&category=conversation-cafe,esol,walking&language=ar&accepting=true".into()),
-        ("text search", "/v1/groups?text=conversation%20cafe".into()),
+        ("postcode+radius+category", "/v1/groups?postcode=LS8%205AB&radius_km=5&category=conversation-cafe,esol".into()),
+        ("text search, ranked", "/v1/groups?text=conversation%20cafe".into()),
+        ("ranked text, one common word", "/v1/groups?text=english".into()),
         ("verified training filter", "/v1/groups?verified_training=trauma-informed-practice&free=true".into()),
         ("deep page", format!("/v1/groups?page={deep_page}&per_page=20")),
         ("lookup by id (provenance)", format!("/v1/groups/{}/{some_id}", first.id)),
@@ -364,6 +369,66 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
         });
     }
     same_handle.stop(false).await;
+
+    progress("mirror replica catch-up");
+    let mirror_config = AggregatorConfig {
+        store_dir: dir.join("mirror").display().to_string(),
+        mirror: Some(Mirror {
+            primary: base.clone(),
+        }),
+        ..config.clone()
+    };
+    let mirror = signpost_aggregator::start(
+        mirror_config,
+        "127.0.0.1:0",
+        ServeOptions { manual_crawl: true },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    mirror.state.refresh_revocations().await;
+    let t = Instant::now();
+    while mirror.state.follow_feed_once().await? > 0 {}
+    report.replica_catch_up_secs = t.elapsed().as_secs_f64();
+    report.replica_listings = mirror.state.index().listing_count();
+    report.replica_listings_per_sec =
+        report.replica_listings as f64 / report.replica_catch_up_secs.max(1e-9);
+    report.replica_ratio_to_verify =
+        report.replica_listings_per_sec / report.verify_strict_per_sec_one_thread;
+    mirror.stop().await;
+
+    progress("restart from the store");
+    server.stop().await;
+    drop(state);
+    // The store's file lock is let go once the stopped server's last task ends: the clock
+    // starts at the attempt that gets it.
+    let mut tries = 0;
+    let (t, server) = loop {
+        let t = Instant::now();
+        match signpost_aggregator::start(
+            config.clone(),
+            "127.0.0.1:0",
+            ServeOptions { manual_crawl: true },
+        )
+        .await
+        {
+            Ok(s) => break (t, s),
+            Err(e) if tries < 100 && e.to_string().contains("lock") => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(format!("restart: {e}")),
+        }
+    };
+    let first = http
+        .get(format!("{}/v1/groups?per_page=1", server.url()))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json::<serde_json::Value>()
+        .await
+        .map_err(|e| e.to_string())?;
+    report.restart_secs = t.elapsed().as_secs_f64();
+    report.restart_listings = first["total_items"].as_u64().unwrap_or(0) as usize;
     server.stop().await;
     drop(farm);
     let _ = std::fs::remove_dir_all(&dir);
@@ -515,6 +580,17 @@ pub fn table(r: &BenchReport) -> String {
             r.incremental_changed_nodes
         ),
         format!("{:.3} s", r.incremental_converge_secs)
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}  ({:.2}x verify_strict; target 1.0x)\n",
+        format!("mirror replica catch-up ({} listings)", r.replica_listings),
+        format!("{:.0}/s", r.replica_listings_per_sec),
+        r.replica_ratio_to_verify
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}  (target < 3 s)\n",
+        format!("restart to serving ({} listings)", r.restart_listings),
+        format!("{:.2} s", r.restart_secs)
     ));
     s.push_str(&format!(
         "{:<52} {:>14}  ({:.2}x of {:.1} MiB envelopes held)\n",

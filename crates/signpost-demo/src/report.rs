@@ -53,6 +53,14 @@ pub struct BenchReport {
     pub incremental_changed_nodes: usize,
     pub incremental_converge_secs: f64,
     pub queries: Vec<QueryFigures>,
+    /// Aggregator start-up on a store holding every listing, to its first full answer.
+    pub restart_secs: f64,
+    pub restart_listings: usize,
+    /// A new mirror replica following the primary's feed until it holds every listing.
+    pub replica_catch_up_secs: f64,
+    pub replica_listings: usize,
+    pub replica_listings_per_sec: f64,
+    pub replica_ratio_to_verify: f64,
     pub aggregator_rss_bytes: u64,
     pub envelope_bytes_held: u64,
     pub rss_ratio_to_envelopes: f64,

@@ -69,7 +69,12 @@ async fn text_is_ranked_and_the_default_order_is_by_organisation_then_group() {
         .create(&with(2, "beta Book Club", "befriending", "Books and tea."))
         .await;
     acorn
-        .create(&with(3, "Walking Netball", "peer-support", "Gentle netball."))
+        .create(&with(
+            3,
+            "Walking Netball",
+            "peer-support",
+            "Gentle netball.",
+        ))
         .await;
     acorn
         .create(&with(
@@ -114,7 +119,11 @@ async fn text_is_ranked_and_the_default_order_is_by_organisation_then_group() {
     );
     assert_eq!(
         agg.names("text=walk").await,
-        vec!["Alpha Walking Group", "Walking Netball", "Conversation Café"],
+        vec![
+            "Alpha Walking Group",
+            "Walking Netball",
+            "Conversation Café"
+        ],
         "a prefix finds the description's 'walk' too, ranked last"
     );
     assert_eq!(

@@ -56,8 +56,23 @@ impl Aggregator {
             other => other.map_err(|e| e.to_string())?,
         };
         let count = page.items.len();
+        // Items about different nodes are independent: each node's, in feed order, on
+        // every core.
+        let mut by_node: Vec<(DidKey, Vec<FeedItem>)> = Vec::new();
         for item in page.items {
-            self.take_feed_item(item)?;
+            match by_node.iter_mut().find(|(n, _)| *n == item.node) {
+                Some((_, items)) => items.push(item),
+                None => by_node.push((item.node, vec![item])),
+            }
+        }
+        {
+            use rayon::prelude::*;
+            by_node
+                .into_par_iter()
+                .map(|(_, items)| items.into_iter().try_for_each(|i| self.take_feed_item(i)))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<Result<(), String>>()?;
         }
         *lock(&self.mirror_position) = page.next.max(since);
         self.retry_transient(&primary).await?;

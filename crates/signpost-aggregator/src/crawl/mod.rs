@@ -159,11 +159,26 @@ impl Aggregator {
         let mut index = Index::default();
         let mut positions = HashMap::new();
         let mut highest = persist::feed_seq(&store);
-        for (data, feed_seq) in persist::load(&store, &pinned) {
+        // Each node's entries are built on every core; installing them is one pass.
+        let loaded: Vec<(crate::index::Prepared, Arc<NodeData>, u64)> = {
+            use rayon::prelude::*;
+            persist::load(&store, &pinned)
+                .into_par_iter()
+                .map(|(data, feed_seq)| {
+                    let data = Arc::new(data);
+                    (
+                        crate::index::Prepared::new(Arc::clone(&data)),
+                        data,
+                        feed_seq,
+                    )
+                })
+                .collect()
+        };
+        for (prepared, data, feed_seq) in loaded {
             positions.insert(data.id, feed_seq);
             highest = highest.max(feed_seq);
             health.loaded(&data);
-            index.replace(Arc::new(data));
+            index.install(prepared);
         }
         let wake = config
             .nodes
