@@ -32,36 +32,49 @@ const NO_STATUS: u16 = 1 << 6;
 const EVENING: u16 = 1 << 7;
 const LEAD: u16 = 1 << 8;
 
-/// Ranked text (BM25F): a word in the group's name weighs three times one in its
-/// description, a word of one of its categories' labels twice.
-const WEIGHT_NAME: u32 = 3;
-const WEIGHT_CATEGORY: u32 = 2;
-const WEIGHT_DESCRIPTION: u32 = 1;
+/// Ranked text (BM25F). A listing's words are indexed per field, a field's weight counting
+/// once per word: the group's name 3, its categories' labels 2, its description 1, and 1
+/// more when the word comes twice or more in the description.
+const NAME: u8 = 0;
+const CATEGORY: u8 = 1;
+const DESCRIPTION: u8 = 2;
+const DESCRIPTION_AGAIN: u8 = 3;
+const FIELD_WEIGHTS: [u8; 4] = [3, 2, 1, 1];
 const BM25_K1: f32 = 1.2;
 const BM25_B: f32 = 0.75;
 
-/// A listing's words with their weighted frequencies (sorted), and its weighted length.
+/// A listing's words with the fields they occur in, and its weighted length.
 fn text_terms(g: &Group) -> (Vec<(String, u8)>, u16) {
-    let mut tf: HashMap<String, u32> = HashMap::new();
+    let mut out: Vec<(String, u8)> = Vec::new();
     let mut len = 0u32;
-    let mut add = |text: &str, weight: u32| {
+    let mut add = |text: &str, field: u8| {
         for w in text::words(text) {
-            *tf.entry(w).or_default() += weight;
-            len += weight;
+            len += u32::from(FIELD_WEIGHTS[field as usize]);
+            out.push((w, field));
         }
     };
-    add(&g.name, WEIGHT_NAME);
+    add(&g.name, NAME);
     for c in &g.categories {
         if let Some(t) = taxonomy::CATEGORIES.iter().find(|t| t.id == c) {
-            add(t.label, WEIGHT_CATEGORY);
+            add(t.label, CATEGORY);
         }
     }
-    add(&g.description, WEIGHT_DESCRIPTION);
-    let mut terms: Vec<(String, u8)> = tf
-        .into_iter()
-        .map(|(w, n)| (w, u8::try_from(n).unwrap_or(u8::MAX)))
-        .collect();
+    add(&g.description, DESCRIPTION);
+    out.sort_unstable();
+    // A second occurrence in the description becomes its own field; other repeats go.
+    let mut terms: Vec<(String, u8)> = Vec::with_capacity(out.len());
+    for (w, f) in out {
+        match terms.last() {
+            Some((lw, lf)) if *lw == w && *lf == f && f == DESCRIPTION => {
+                terms.push((w, DESCRIPTION_AGAIN))
+            }
+            Some((lw, lf))
+                if *lw == w && (*lf == f || (*lf == DESCRIPTION_AGAIN && f == DESCRIPTION)) => {}
+            _ => terms.push((w, f)),
+        }
+    }
     terms.sort_unstable();
+    terms.dedup();
     (terms, u16::try_from(len).unwrap_or(u16::MAX))
 }
 
@@ -89,8 +102,6 @@ struct Entry {
     expires_at: DateTime<Utc>,
     sessions: Vec<(u8, u16, u16)>,
     age: (Option<u8>, Option<u8>),
-    /// Its words as `word id << 8 | weighted frequency`, sorted by word id.
-    terms: Box<[u32]>,
     /// Its weighted length in words.
     text_len: u16,
 }
@@ -104,7 +115,8 @@ enum Key {
     Accepting,
     Language(Box<str>),
     Day(u8),
-    Word(Box<str>),
+    /// A word in one field (see [`FIELD_WEIGHTS`]).
+    Word(Box<str>, u8),
     Cell(i32, i32),
 }
 
@@ -157,8 +169,8 @@ fn keys_of(listing: &Listing) -> Vec<Key> {
     for s in &g.schedule {
         keys.push(Key::Day(s.day as u8));
     }
-    for (w, _) in text_terms(g).0 {
-        keys.push(Key::Word(w.into()));
+    for (w, field) in text_terms(g).0 {
+        keys.push(Key::Word(w.into(), field));
     }
     if let Some(loc) = &g.location {
         let (a, b) = cell(&Point {
@@ -327,7 +339,6 @@ pub struct Prepared {
 struct PreparedEntry {
     entry: Entry,
     keys: Vec<Key>,
-    words: Vec<(String, u8)>,
     name_fold: Box<str>,
 }
 
@@ -358,7 +369,7 @@ impl Prepared {
                     .and_then(|b| String::from_utf8(b).ok())
                     .and_then(|s| RawValue::from_string(s).ok())?;
                 let g = &l.group;
-                let (words, text_len) = text_terms(g);
+                let text_len = text_terms(g).1;
                 let entry = Entry {
                     seg: Arc::clone(&seg),
                     id: l.id,
@@ -378,13 +389,11 @@ impl Prepared {
                         .map(|s| (s.day as u8, s.opens.minutes(), s.closes.minutes()))
                         .collect(),
                     age: g.age_range.map(|r| (r.min, r.max)).unwrap_or((None, None)),
-                    terms: Box::new([]),
                     text_len,
                 };
                 Some(PreparedEntry {
                     entry,
                     keys: keys_of(l.payload()),
-                    words,
                     name_fold: text::fold(&g.name).into(),
                 })
             })
@@ -414,11 +423,10 @@ pub struct Index {
     /// An empty bitmap, for keys nothing has.
     empty: RoaringBitmap,
     bitmaps: HashMap<Key, RoaringBitmap>,
-    /// Sorted words (for prefix search) and their ids.
-    words: BTreeMap<Box<str>, u32>,
-    /// Word ids given back when their last listing left.
-    free_words: Vec<u32>,
-    next_word: u32,
+    /// Sorted words (for prefix search), each with the fields it has a bitmap for.
+    words: BTreeMap<Box<str>, u8>,
+    /// Each slot's weighted text length (BM25's length normalisation).
+    text_lens: Vec<u16>,
     /// The weighted lengths of every listing's text, summed (for BM25's average).
     text_len_total: u64,
     /// Every listing in the default order.
@@ -444,10 +452,10 @@ impl OrderCache {
     }
 }
 
-/// One word of a text search: the ids of the words it is a prefix of, the listings having
-/// any of them, and its BM25 weight.
+/// One word of a text search: per field, the listings having a word it begins; all of
+/// them; and the word's BM25 weight.
 struct TextWord {
-    ids: Vec<u32>,
+    fields: [RoaringBitmap; 4],
     set: RoaringBitmap,
     idf: f32,
 }
@@ -471,19 +479,16 @@ impl Index {
         let mut by_id = HashMap::new();
         for prepared_entry in prepared.entries {
             let PreparedEntry {
-                mut entry,
+                entry,
                 keys,
-                words,
                 name_fold,
             } = prepared_entry;
             let slot = self.free.pop().unwrap_or(self.entries.len() as u32);
-            let mut terms: Vec<u32> = words
-                .into_iter()
-                .map(|(w, tf)| self.word_id(w) << 8 | u32::from(tf))
-                .collect();
-            terms.sort_unstable();
-            entry.terms = terms.into_boxed_slice();
             self.text_len_total += u64::from(entry.text_len);
+            if self.text_lens.len() <= slot as usize {
+                self.text_lens.resize(slot as usize + 1, 0);
+            }
+            self.text_lens[slot as usize] = entry.text_len;
             self.order.insert(OrderKey {
                 organisation: Arc::clone(&prepared.seg.name_fold),
                 group: name_fold,
@@ -491,6 +496,14 @@ impl Index {
                 slot,
             });
             for k in keys {
+                if let Key::Word(w, field) = &k {
+                    match self.words.get_mut(w) {
+                        Some(fields) => *fields |= 1 << field,
+                        None => {
+                            self.words.insert(w.clone(), 1 << field);
+                        }
+                    }
+                }
                 self.bitmaps.entry(k).or_default().insert(slot);
             }
             by_id.insert(entry.id, slot);
@@ -510,19 +523,6 @@ impl Index {
                 by_id,
             },
         );
-    }
-
-    /// The id of `word`, given one if it has none.
-    fn word_id(&mut self, word: String) -> u32 {
-        if let Some(id) = self.words.get(word.as_str()) {
-            return *id;
-        }
-        let id = self.free_words.pop().unwrap_or_else(|| {
-            self.next_word += 1;
-            self.next_word - 1
-        });
-        self.words.insert(word.into(), id);
-        id
     }
 
     fn remove_slot(&mut self, slot: u32) {
@@ -552,9 +552,13 @@ impl Index {
             };
             if empty {
                 self.bitmaps.remove(k);
-                if let Key::Word(w) = k {
-                    if let Some(id) = self.words.remove(w) {
-                        self.free_words.push(id);
+                if let Key::Word(w, field) = k {
+                    let none_left = self.words.get_mut(w).is_some_and(|fields| {
+                        *fields &= !(1 << field);
+                        *fields == 0
+                    });
+                    if none_left {
+                        self.words.remove(w);
                     }
                 }
             }
@@ -615,9 +619,8 @@ impl Index {
         q.words
             .iter()
             .map(|prefix| {
-                let mut ids = Vec::new();
-                let mut sets = Vec::new();
-                for (w, id) in self
+                let mut fields: [Vec<&RoaringBitmap>; 4] = Default::default();
+                for (w, present) in self
                     .words
                     .range::<str, _>((
                         std::ops::Bound::Included(prefix.as_str()),
@@ -625,49 +628,144 @@ impl Index {
                     ))
                     .take_while(|(w, _)| w.starts_with(prefix.as_str()))
                 {
-                    ids.push(*id);
-                    if let Some(b) = self.bitmaps.get(&Key::Word(w.clone())) {
-                        sets.push(b);
+                    for (f, sets) in fields.iter_mut().enumerate() {
+                        if present & (1 << f) != 0 {
+                            if let Some(b) = self.bitmaps.get(&Key::Word(w.clone(), f as u8)) {
+                                sets.push(b);
+                            }
+                        }
                     }
                 }
-                ids.sort_unstable();
-                let set = sets.into_iter().union();
+                let fields = fields.map(|sets| sets.into_iter().union());
+                let set = fields.iter().union();
                 let df = set.len() as f32;
                 let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                TextWord { ids, set, idf }
+                TextWord { fields, set, idf }
             })
             .collect()
     }
 
-    /// A listing's BM25F score for a text search.
-    fn score(&self, e: &Entry, words: &[TextWord]) -> f32 {
-        let average = (self.text_len_total as f32 / self.live.len().max(1) as f32).max(1.0);
-        let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * f32::from(e.text_len) / average);
-        let mut score = 0.0;
+    /// BM25F's per-word term for a weighted frequency and a text length.
+    fn bm25(idf: f32, tf: f32, len: f32, average: f32) -> f32 {
+        if tf == 0.0 {
+            return 0.0;
+        }
+        let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * len / average);
+        idf * tf * (BM25_K1 + 1.0) / (tf + norm)
+    }
+
+    fn average_text_len(&self) -> f32 {
+        (self.text_len_total as f32 / self.live.len().max(1) as f32).max(1.0)
+    }
+
+    /// The first `need` of `cand` by BM25F score, ties in the default order; `None` when
+    /// the matches fall into too many classes (see below) and every one must be scored.
+    ///
+    /// The matches are split, with bitmap operations, into classes whose listings have the
+    /// same weighted frequency for every word. Within a class the score only falls as the
+    /// text gets longer, so a class's best are its shortest texts: its first `need` by
+    /// (length, position) are taken, and the page comes from those alone. (Walking every
+    /// listing from the shortest text instead was tried: a class of long texts, like the
+    /// benchmark's "conversation cafe" matches, then walks nearly the whole index.)
+    fn top_scores(
+        &self,
+        cand: &RoaringBitmap,
+        words: &[TextWord],
+        order: &OrderCache,
+        need: usize,
+    ) -> Option<Vec<(f32, u32, u32)>> {
+        if need == 0 {
+            return Some(Vec::new());
+        }
+        let mut classes: Vec<(RoaringBitmap, Vec<u8>)> = vec![(cand.clone(), Vec::new())];
         for w in words {
-            let tf: u32 = if w.ids.len() <= 8 {
-                w.ids
-                    .iter()
-                    .filter_map(|id| {
-                        e.terms
-                            .binary_search_by_key(id, |t| t >> 8)
-                            .ok()
-                            .map(|i| e.terms[i] & 0xff)
-                    })
-                    .sum()
-            } else {
-                e.terms
-                    .iter()
-                    .filter(|t| w.ids.binary_search(&(*t >> 8)).is_ok())
-                    .map(|t| t & 0xff)
-                    .sum()
-            };
-            if tf > 0 {
-                let tf = tf as f32;
-                score += w.idf * tf * (BM25_K1 + 1.0) / (tf + norm);
+            let mut next = Vec::new();
+            for (set, tfs) in classes {
+                let mut parts: Vec<(RoaringBitmap, u8)> = vec![(set, 0)];
+                for (field, weight) in w.fields.iter().zip(FIELD_WEIGHTS) {
+                    let mut split = Vec::with_capacity(parts.len() * 2);
+                    for (part, tf) in parts {
+                        let inside = &part & field;
+                        let outside = part - &inside;
+                        if !inside.is_empty() {
+                            split.push((inside, tf.saturating_add(weight)));
+                        }
+                        if !outside.is_empty() {
+                            split.push((outside, tf));
+                        }
+                    }
+                    parts = split;
+                }
+                for (part, tf) in parts {
+                    let mut tfs = tfs.clone();
+                    tfs.push(tf);
+                    next.push((part, tfs));
+                }
+            }
+            classes = next;
+            if classes.len() > 256 {
+                return None;
             }
         }
-        score
+        let average = self.average_text_len();
+        let len_of = |slot: u32| self.text_lens.get(slot as usize).copied().unwrap_or(0);
+        let mut hits: Vec<(f32, u32, u32)> = Vec::new();
+        for (class, tfs) in &classes {
+            // Its first `need` by (length, position): a selection, linear in its size.
+            let mut keys: Vec<(u16, u32, u32)> = class
+                .iter()
+                .map(|slot| (len_of(slot), order.position(slot), slot))
+                .collect();
+            first_pages(&mut keys, need, |a, b| a.cmp(b));
+            let best = keys.into_iter().map(|k| k.2);
+            for slot in best {
+                let len = f32::from(len_of(slot));
+                let score = words
+                    .iter()
+                    .zip(tfs)
+                    .map(|(w, tf)| Self::bm25(w.idf, f32::from(*tf), len, average))
+                    .sum();
+                hits.push((score, order.position(slot), slot));
+            }
+        }
+        first_pages(&mut hits, need, |a, b| {
+            b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+        });
+        Some(hits)
+    }
+
+    /// BM25F scores of `cand` (which has every word), as (score, slot), in slot order.
+    fn scores(&self, cand: &RoaringBitmap, words: &[TextWord]) -> Vec<(f32, u32)> {
+        let average = self.average_text_len();
+        // Each word's weighted frequency per slot, from its field bitmaps (read in order).
+        let frequencies: Vec<Vec<u8>> = words
+            .iter()
+            .map(|w| {
+                let mut tf = vec![0u8; self.entries.len()];
+                for (set, weight) in w.fields.iter().zip(FIELD_WEIGHTS) {
+                    for slot in set {
+                        if let Some(t) = tf.get_mut(slot as usize) {
+                            *t = t.saturating_add(weight);
+                        }
+                    }
+                }
+                tf
+            })
+            .collect();
+        cand.iter()
+            .map(|slot| {
+                let len = f32::from(self.text_lens.get(slot as usize).copied().unwrap_or(0));
+                let score = words
+                    .iter()
+                    .zip(&frequencies)
+                    .map(|(w, tf)| {
+                        let tf = f32::from(tf.get(slot as usize).copied().unwrap_or(0));
+                        Self::bm25(w.idf, tf, len, average)
+                    })
+                    .sum();
+                (score, slot)
+            })
+            .collect()
     }
 
     /// The default order, rebuilt when the index has changed since it was last needed.
@@ -926,12 +1024,27 @@ impl Index {
             );
         } else if !text.is_empty() {
             // Ranked: the highest BM25F score first, ties in the default order.
-            let mut hits: Vec<(f32, u32, &'a Entry)> = cand
-                .iter()
-                .filter_map(|slot| {
+            let top = if post_filters {
+                None
+            } else {
+                self.top_scores(&cand, &text, &order, start.saturating_add(len))
+            };
+            if let Some(top) = top {
+                total_items = cand.len() as usize;
+                window.extend(
+                    top.into_iter()
+                        .skip(start)
+                        .filter_map(|(_, _, slot)| entry(slot))
+                        .map(|e| (e, None)),
+                );
+                return (total_items, window);
+            }
+            let mut hits: Vec<(f32, u32, &'a Entry)> = self
+                .scores(&cand, &text)
+                .into_iter()
+                .filter_map(|(score, slot)| {
                     let e = entry(slot)?;
-                    (!post_filters || passes(e))
-                        .then(|| (self.score(e, &text), order.position(slot), e))
+                    (!post_filters || passes(e)).then(|| (score, order.position(slot), e))
                 })
                 .collect();
             total_items = hits.len();
@@ -946,8 +1059,21 @@ impl Index {
                     .map(|(_, _, e)| (e, None)),
             );
         } else if !post_filters && cand.len() * 8 >= self.live.len() {
-            // Most listings match: walk the default order, skipping those that do not.
+            // Most listings match: walk the default order, skipping those that do not (when
+            // every listing matches, the page is a slice of the order).
             total_items = cand.len() as usize;
+            if cand.len() == self.live.len() {
+                window.extend(
+                    order
+                        .slots
+                        .iter()
+                        .skip(start)
+                        .take(len)
+                        .filter_map(|&slot| entry(slot))
+                        .map(|e| (e, None)),
+                );
+                return (total_items, window);
+            }
             let mut seen = 0usize;
             for &slot in &order.slots {
                 if window.len() >= len {

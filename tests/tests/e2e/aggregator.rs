@@ -127,6 +127,15 @@ async fn text_is_ranked_and_the_default_order_is_by_organisation_then_group() {
         "a prefix finds the description's 'walk' too, ranked last"
     );
     assert_eq!(
+        agg.names("text=walk&age=30").await,
+        vec![
+            "Alpha Walking Group",
+            "Walking Netball",
+            "Conversation Café"
+        ],
+        "a filter checked per listing ranks the same way"
+    );
+    assert_eq!(
         page("text=walk&per_page=1&page=3").await,
         vec!["Conversation Café"],
         "pages follow the ranking"
@@ -141,6 +150,44 @@ async fn text_is_ranked_and_the_default_order_is_by_organisation_then_group() {
         vec!["Alpha Walking Group"],
         "a category's label is searched"
     );
+}
+
+/// The ranked page is the same whichever way it is computed: stopping early on the
+/// shortest texts (no per-listing filter), scoring every match (with one), or page by page.
+#[tokio::test]
+async fn ranked_pages_agree_however_they_are_computed() {
+    let node = TestNode::named("Ranking Trust").await;
+    for seed in 0..30 {
+        let mut g = sample_group(seed);
+        g.age_range = None;
+        if seed % 3 == 0 {
+            g.description = format!("{} Tea after every session; tea and talk.", g.description);
+        }
+        node.create(&g).await;
+    }
+    let agg = TestAggregator::manual(&[node.entry()], |_| {}).await;
+    agg.crawl().await;
+    let ids = |page: signpost_protocol::wire::GroupsPage| {
+        page.contents
+            .into_iter()
+            .map(|g| g.listing.id)
+            .collect::<Vec<_>>()
+    };
+    for word in ["con", "english", "group", "tea", "walks%20hot"] {
+        let whole = ids(agg.groups(&format!("text={word}&per_page=100")).await);
+        assert!(!whole.is_empty(), "{word} finds something");
+        let scored = ids(agg
+            .groups(&format!("text={word}&age=40&per_page=100"))
+            .await);
+        assert_eq!(whole, scored, "{word}: early stop and full scoring agree");
+        let mut paged = Vec::new();
+        for p in 1..=whole.len().div_ceil(4) {
+            paged.extend(ids(agg
+                .groups(&format!("text={word}&per_page=4&page={p}"))
+                .await));
+        }
+        assert_eq!(whole, paged, "{word}: pages follow the same ranking");
+    }
 }
 
 /// Two organisations with groups whose facts the queries below pin down.
