@@ -236,6 +236,15 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     progress("cold crawl");
     let t = Instant::now();
     state.crawl_all_once().await;
+    report.cold_crawl_passes = 1;
+    // A node whose answer failed in transit (the farm's loopback under load) is crawled again,
+    // as the scheduler would; the time counts every pass.
+    while state.index().listing_count() < opts.nodes * opts.listings_per_node
+        && report.cold_crawl_passes < 3
+    {
+        state.crawl_all_once().await;
+        report.cold_crawl_passes += 1;
+    }
     report.cold_crawl_secs = t.elapsed().as_secs_f64();
     report.listings = state.index().listing_count();
     report.cold_crawl_listings_per_sec = report.listings as f64 / report.cold_crawl_secs;
@@ -563,9 +572,11 @@ pub fn table(r: &BenchReport) -> String {
         r.cold_crawl_ratio_to_verify
     ));
     s.push_str(&format!(
-        "{:<52} {:>14}\n",
+        "{:<52} {:>14}  ({} pass{})\n",
         "cold crawl: total",
-        format!("{:.2} s", r.cold_crawl_secs)
+        format!("{:.2} s", r.cold_crawl_secs),
+        r.cold_crawl_passes,
+        if r.cold_crawl_passes == 1 { "" } else { "es" }
     ));
     s.push_str(&format!(
         "{:<52} {:>14}  ({} not modified)\n",

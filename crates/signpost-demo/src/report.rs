@@ -46,6 +46,8 @@ pub struct BenchReport {
     pub listings: usize,
     pub verify_strict_per_sec_one_thread: f64,
     pub cold_crawl_secs: f64,
+    /// Crawls of every node needed to hold every listing (a failed fetch is tried again).
+    pub cold_crawl_passes: u32,
     pub cold_crawl_listings_per_sec: f64,
     pub cold_crawl_ratio_to_verify: f64,
     pub warm_recrawl_secs: f64,
