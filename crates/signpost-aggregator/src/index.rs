@@ -197,6 +197,11 @@ pub struct Segment {
 }
 
 impl Segment {
+    /// When the first of its data stops being current: the snapshot or a listing.
+    fn earliest_expiry(&self) -> DateTime<Utc> {
+        self.data.snapshot.expires_at.min(self.min_expiry)
+    }
+
     pub fn len(&self) -> usize {
         self.data.listings.len()
     }
@@ -431,6 +436,9 @@ pub struct Index {
     text_len_total: u64,
     /// Every listing in the default order.
     order: BTreeSet<OrderKey>,
+    /// Each node's earliest expiry: a query looks for expired data only once the first of
+    /// these has passed (otherwise it would visit every node).
+    expiries: BTreeSet<(DateTime<Utc>, String)>,
     order_cache: std::sync::Mutex<Option<Arc<OrderCache>>>,
 }
 
@@ -471,10 +479,14 @@ impl Index {
         self.generation += 1;
         let node = prepared.seg.data.id;
         if let Some(old) = self.nodes.remove(&node) {
+            self.expiries
+                .remove(&(old.seg.earliest_expiry(), old.seg.id.clone()));
             for slot in &old.slots {
                 self.remove_slot(slot);
             }
         }
+        self.expiries
+            .insert((prepared.seg.earliest_expiry(), prepared.seg.id.clone()));
         let mut slots = RoaringBitmap::new();
         let mut by_id = HashMap::new();
         for prepared_entry in prepared.entries {
@@ -908,7 +920,11 @@ impl Index {
         }
         // Expired data is not current (fail closed): whole nodes whose snapshot expired, and
         // single listings past their own expiry.
-        for n in self.nodes.values() {
+        let any_expired = self
+            .expiries
+            .first()
+            .is_some_and(|(earliest, _)| *earliest <= ctx.now);
+        for n in self.nodes.values().filter(|_| any_expired) {
             if n.seg.data.snapshot.expires_at <= ctx.now {
                 cand -= &n.slots;
             } else if n.seg.min_expiry <= ctx.now {

@@ -711,3 +711,35 @@ async fn an_attestation_repeated_a_thousand_times_is_verified_and_kept_once() {
         .await;
     assert_eq!(audit.as_array().unwrap().len(), 1, "kept and checked once");
 }
+
+/// Verified data held past its expiry stops being served (fail closed) without waiting for a
+/// crawl: a listing on its own, then the whole node when its snapshot expires.
+#[tokio::test]
+async fn data_past_its_expiry_stops_being_served() {
+    let mut forge = Forge::new("Short-lived Org");
+    let mut short = forge.listing(Uuid::new_v4(), 1, sample_group(3));
+    short.expires_at = in_secs(2);
+    forge.put(short);
+    forge.put(forge.listing(Uuid::new_v4(), 1, sample_group(4)));
+    let mock = MockNode::start().await;
+    let mut snap = forge.next_snapshot();
+    snap.expires_at = in_secs(4);
+    let env = forge.sign_snapshot(&snap);
+    mock.publish(&forge, &env);
+    let agg = TestAggregator::manual(&[forge.entry(&mock.url)], |_| {}).await;
+    agg.crawl().await;
+    assert_eq!(agg.names("").await.len(), 2);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(agg.names("").await.len(), 1, "the expired listing is gone");
+    assert_eq!(
+        agg.groups("per_page=1").await.pagination.total_items,
+        1,
+        "and from the count"
+    );
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(
+        agg.names("").await.len(),
+        0,
+        "the expired snapshot takes its node's listings"
+    );
+}
