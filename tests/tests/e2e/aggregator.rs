@@ -152,8 +152,9 @@ async fn text_is_ranked_and_the_default_order_is_by_organisation_then_group() {
     );
 }
 
-/// The ranked page is the same whichever way it is computed: stopping early on the
-/// shortest texts (no per-listing filter), scoring every match (with one), or page by page.
+/// The ranked page is the same whichever way it is computed: selecting from classes of
+/// equal word frequency (no per-listing filter), scoring every match (with one), or page by
+/// page.
 #[tokio::test]
 async fn ranked_pages_agree_however_they_are_computed() {
     let node = TestNode::named("Ranking Trust").await;
@@ -179,7 +180,10 @@ async fn ranked_pages_agree_however_they_are_computed() {
         let scored = ids(agg
             .groups(&format!("text={word}&age=40&per_page=100"))
             .await);
-        assert_eq!(whole, scored, "{word}: early stop and full scoring agree");
+        assert_eq!(
+            whole, scored,
+            "{word}: class selection and full scoring agree"
+        );
         let mut paged = Vec::new();
         for p in 1..=whole.len().div_ceil(4) {
             paged.extend(ids(agg
