@@ -469,11 +469,6 @@ struct TextWord {
 }
 
 impl Index {
-    /// Replaces a node's listings with `data`'s.
-    pub fn replace(&mut self, data: Arc<NodeData>) {
-        self.install(Prepared::new(data));
-    }
-
     /// Installs prepared entries, replacing the node's previous ones.
     pub fn install(&mut self, prepared: Prepared) {
         self.generation += 1;

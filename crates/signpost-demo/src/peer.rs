@@ -95,6 +95,11 @@ pub async fn run(opts: &BenchOptions, report: &mut BenchReport) -> String {
     let shown = bin.display().to_string();
     match tokio::task::spawn_blocking(move || measure(&bin, nodes, per, seconds, concurrency)).await
     {
+        Ok(Ok(rates)) if rates.len() != report.queries.len() => format!(
+            "skipped: the peer timed {} queries and the benchmark {}; they are paired by position",
+            rates.len(),
+            report.queries.len()
+        ),
         Ok(Ok(rates)) => {
             for (q, rate) in report.queries.iter_mut().zip(rates.iter()) {
                 q.peer_requests_per_sec = Some(*rate);
