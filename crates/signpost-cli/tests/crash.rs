@@ -148,7 +148,8 @@ fn sigkill_during_writes_loses_no_acknowledged_change() {
     let r = http
         .patch(format!("{url}/admin/listings/{first}/capacity"))
         .bearer_auth(&token)
-        .json(&serde_json::json!({"places_available": 1}))
+        // Open with one place: consistent whatever the listing said before.
+        .json(&serde_json::json!({"accepting_referrals": true, "places_available": 1}))
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
