@@ -249,3 +249,54 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) ->
     assert_eq!(body["status"], status);
     body
 }
+
+/// Signs in to a node's pages as a volunteer's browser would (the sign-in form's token and
+/// cookie, then the admin token) and returns the text of the page at `path` (e.g.
+/// `/manage/status`). `http` must not follow redirects (the session cookie comes with one).
+pub async fn signed_in_page(http: &reqwest::Client, base: &str, token: &str, path: &str) -> String {
+    let cookie = |resp: &reqwest::Response, name: &str| {
+        resp.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+    };
+    let form = http
+        .get(format!("{base}/manage/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let sign_in_cookie = cookie(&form, "signpost-sign-in");
+    let html = form.text().await.unwrap();
+    let form_token = html
+        .split("name=\"form_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the sign-in form carries a form token")
+        .to_owned();
+    let signed_in = http
+        .post(format!("{base}/manage/sign-in"))
+        .header("cookie", sign_in_cookie)
+        .header("origin", base)
+        .form(&[("form_token", form_token.as_str()), ("secret", token)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        signed_in.status().is_redirection(),
+        "signed in: {}",
+        signed_in.status()
+    );
+    let session = cookie(&signed_in, "signpost-session");
+    http.get(format!("{base}{path}"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use rustls_acme::caches::DirCache;
-use rustls_acme::{AcmeConfig, EventOk};
+use rustls_acme::{AcmeConfig, EventError, EventOk};
 
 use crate::config::Acme;
 use crate::StartError;
@@ -58,6 +58,59 @@ fn restrict(dir: &Path) {
         for e in entries.flatten() {
             let _ = std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(0o600));
         }
+    }
+}
+
+/// What went wrong, for the volunteer reading the status page: which step failed and what
+/// to check, instead of the ACME library's own message (which the log keeps as `detail`).
+fn in_words<EC: std::fmt::Debug, EA: std::fmt::Debug>(
+    err: &EventError<EC, EA>,
+    directory: &str,
+) -> String {
+    use rustls_acme::acme::AcmeError;
+    use rustls_acme::OrderError;
+    let ca = format!("the certificate authority ({directory})");
+    match err {
+        EventError::CertCacheLoad(_)
+        | EventError::AccountCacheLoad(_)
+        | EventError::CertCacheStore(_)
+        | EventError::AccountCacheStore(_) => format!(
+            "the node could not read or write its certificate files in {ACME_DIR}/ \
+             (check the disk has space and the folder belongs to the node's user)"
+        ),
+        EventError::CachedCertParse(_) => format!(
+            "the saved certificate in {ACME_DIR}/ could not be read, so a new one is being asked for"
+        ),
+        EventError::NewCertParse(_) => {
+            format!("{ca} sent a certificate the node could not read")
+        }
+        EventError::Order(order) => match order {
+            // The request error's type is private to rustls-acme; its status is in its text.
+            OrderError::Acme(AcmeError::HttpRequest(http)) => {
+                match http.to_string().strip_prefix("non 2xx http status: ") {
+                    Some(rest) => format!(
+                        "{ca} refused the request (HTTP {}); check the domain and contact address in [tls.acme]",
+                        rest.split(' ').next().unwrap_or_default()
+                    ),
+                    None => format!(
+                        "the node could not reach {ca}; check the machine's internet connection"
+                    ),
+                }
+            }
+            OrderError::Acme(AcmeError::Io(_)) => {
+                format!("the node could not reach {ca}; check the machine's internet connection")
+            }
+            OrderError::Acme(AcmeError::NoTlsAlpn01Challenge) => format!(
+                "{ca} does not offer the TLS-ALPN-01 check this node answers; use another certificate authority"
+            ),
+            OrderError::BadAuth(_) | OrderError::TooManyAttemptsAuth(_) => format!(
+                "{ca} could not confirm this node answers for the domain; check the domain's DNS points at this machine and port 443 reaches the node"
+            ),
+            OrderError::BadOrder(_) | OrderError::ProcessingTimeout(_) => {
+                format!("{ca} did not complete the certificate order")
+            }
+            _ => format!("{ca} answered in a way the node did not understand"),
+        },
     }
 }
 
@@ -123,6 +176,7 @@ pub fn configure(
     let status = Arc::new(AcmeStatus::default());
     status.update(|s| s.domain = acme.domain.clone());
     let domain = acme.domain.clone();
+    let directory = acme.directory.clone();
     let manager = {
         let status = Arc::clone(&status);
         async move {
@@ -149,8 +203,8 @@ pub fn configure(
                         }
                     },
                     Err(err) => {
-                        let message = err.to_string();
-                        tracing::warn!(%domain, error = %message, "certificate not obtained or renewed; the current one stays in use");
+                        let message = in_words(&err, &directory);
+                        tracing::warn!(%domain, error = %message, detail = %err, "certificate not obtained or renewed; the current one stays in use");
                         status.update(|s| s.last_error = Some((Utc::now(), message)));
                     }
                 }

@@ -97,7 +97,8 @@ async fn acme_certificates_are_obtained_served_renewed_and_kept_when_the_server_
 
     let node_dir = work.path().join("node");
     let base = format!("https://localhost:{port}");
-    signpost_node::init(&node_dir, "Automatic HTTPS Charity", &base).unwrap();
+    let report = signpost_node::init(&node_dir, "Automatic HTTPS Charity", &base).unwrap();
+    let token = std::fs::read_to_string(&report.admin_token_path).unwrap();
     signpost_tests::edit_config(&node_dir, |c| {
         let mut tls =
             signpost_node::config::Tls::acme("localhost", "ops@example.org", &pebble.directory);
@@ -194,6 +195,30 @@ async fn acme_certificates_are_obtained_served_renewed_and_kept_when_the_server_
         client.get(&health).send().await.unwrap().status(),
         200,
         "the old certificate is still served"
+    );
+    // The volunteer's status page says so, in words, and so does the log.
+    let pages = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(root.as_bytes()).unwrap())
+        .resolve("localhost", format!("127.0.0.1:{port}").parse().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let page = signpost_tests::signed_in_page(&pages, &base, token.trim(), "/manage/status").await;
+    let problem = page
+        .split("The last attempt to get or renew it failed")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the status page names the certificate problem: {page}"));
+    let problem = &problem[..problem.find("</").unwrap_or(problem.len())];
+    eprintln!("status page: the last attempt failed{problem}");
+    assert!(
+        problem.contains("current certificate stays in use"),
+        "{problem}"
+    );
+    assert!(
+        problem.contains("could not reach the certificate authority")
+            && problem.contains("internet connection"),
+        "the reason in words: {problem}"
     );
     server.stop().await;
 }
