@@ -86,7 +86,8 @@ pub async fn groups(
     let mut page = index.search(&q, &ctx);
     page.centre = centre;
     let mut body = Vec::with_capacity(1024 + page.contents.len() * 5 * 1024);
-    serde_json::to_writer(&mut body, &page).map_err(|e| AggError::Internal(e.to_string()))?;
+    crate::page_json::write_page(&mut body, &page)
+        .map_err(|e| AggError::Internal(e.to_string()))?;
     Ok(cached_json(body, etag))
 }
 

@@ -19,6 +19,7 @@ pub mod fhir;
 pub mod index;
 pub mod openapi;
 pub mod oruk;
+pub mod page_json;
 pub mod pages;
 pub mod persist;
 pub mod verify;
