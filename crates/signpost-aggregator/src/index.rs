@@ -806,20 +806,53 @@ impl Index {
     ) -> RoaringBitmap {
         // Each filter gives a set; they are intersected smallest first, by reference, so a
         // selective filter makes the others cheap.
+        // A union (categories, languages, the grid cells of a radius) is not built: the
+        // candidates found so far are intersected with each of its parts, and those small
+        // results united. Building it first cost a fifth of a near query (a dozen dense cells).
         enum Set<'a> {
             Ref(&'a RoaringBitmap),
             Own(RoaringBitmap),
+            Any(Vec<&'a RoaringBitmap>),
         }
         impl Set<'_> {
-            fn get(&self) -> &RoaringBitmap {
+            /// Its size, or for a union the sum of its parts' (an upper bound).
+            fn len(&self) -> u64 {
                 match self {
-                    Set::Ref(b) => b,
-                    Set::Own(b) => b,
+                    Set::Ref(b) => b.len(),
+                    Set::Own(b) => b.len(),
+                    Set::Any(parts) => parts.iter().map(|b| b.len()).sum(),
+                }
+            }
+            fn to_owned(&self) -> RoaringBitmap {
+                match self {
+                    Set::Ref(b) => (*b).clone(),
+                    Set::Own(b) => b.clone(),
+                    Set::Any(parts) => parts.iter().copied().union(),
+                }
+            }
+            fn restrict(&self, cand: &mut RoaringBitmap) {
+                match self {
+                    Set::Ref(b) => *cand &= *b,
+                    Set::Own(b) => *cand &= b,
+                    Set::Any(parts) => {
+                        *cand = parts.iter().map(|b| &*cand & *b).union();
+                    }
                 }
             }
         }
         let get = |k: &Key| self.bitmaps.get(k).unwrap_or(&self.empty);
-        let union = |keys: Vec<Key>| Set::Own(keys.iter().map(get).union());
+        let union = |keys: Vec<Key>| {
+            let mut parts: Vec<&RoaringBitmap> = keys
+                .iter()
+                .filter_map(|k| self.bitmaps.get(k))
+                .filter(|b| !b.is_empty())
+                .collect();
+            match parts.len() {
+                0 => Set::Ref(&self.empty),
+                1 => Set::Ref(parts.remove(0)),
+                _ => Set::Any(parts),
+            }
+        };
         let mut sets: Vec<Set<'_>> = Vec::new();
         if !q.categories.is_empty() {
             let keys = q
@@ -903,15 +936,15 @@ impl Index {
         if let Some(a) = &q.verified_training {
             sets.push(Set::Own(self.trained(a, ctx)));
         }
-        sets.sort_by_key(|s| s.get().len());
+        sets.sort_by_key(Set::len);
         let mut cand = sets
             .first()
-            .map_or_else(|| self.live.clone(), |s| s.get().clone());
+            .map_or_else(|| self.live.clone(), Set::to_owned);
         for s in sets.iter().skip(1) {
             if cand.is_empty() {
                 break;
             }
-            cand &= s.get();
+            s.restrict(&mut cand);
         }
         // Expired data is not current (fail closed): whole nodes whose snapshot expired, and
         // single listings past their own expiry.

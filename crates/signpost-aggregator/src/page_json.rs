@@ -112,7 +112,10 @@ mod tests {
     fn a_written_page_is_what_serde_writes() {
         let listings: Vec<_> = (1..=3).map(signed).collect();
         let node = listings[0].payload().node.to_string();
-        let view = |i: usize, l: &'static Verified<Listing>, distance: Option<f64>, envelope: bool| GroupView {
+        let view = |i: usize,
+                    l: &'static Verified<Listing>,
+                    distance: Option<f64>,
+                    envelope: bool| GroupView {
             node: Box::leak(node.clone().into_boxed_str()),
             node_name: "Leeds \"Welcome\" Café\n",
             id: l.payload().id,
