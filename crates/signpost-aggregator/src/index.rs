@@ -823,7 +823,7 @@ impl Index {
                     Set::Any(parts) => parts.iter().map(|b| b.len()).sum(),
                 }
             }
-            fn to_owned(&self) -> RoaringBitmap {
+            fn materialise(&self) -> RoaringBitmap {
                 match self {
                     Set::Ref(b) => (*b).clone(),
                     Set::Own(b) => b.clone(),
@@ -841,7 +841,10 @@ impl Index {
             }
         }
         let get = |k: &Key| self.bitmaps.get(k).unwrap_or(&self.empty);
-        let union = |keys: Vec<Key>| {
+        let union = |mut keys: Vec<Key>| {
+            // `ar` asked beside `ar-SY` names the `ar` bitmap twice.
+            keys.sort_unstable();
+            keys.dedup();
             let mut parts: Vec<&RoaringBitmap> = keys
                 .iter()
                 .filter_map(|k| self.bitmaps.get(k))
@@ -939,7 +942,7 @@ impl Index {
         sets.sort_by_key(Set::len);
         let mut cand = sets
             .first()
-            .map_or_else(|| self.live.clone(), Set::to_owned);
+            .map_or_else(|| self.live.clone(), Set::materialise);
         for s in sets.iter().skip(1) {
             if cand.is_empty() {
                 break;
