@@ -92,8 +92,8 @@ struct OrderKey {
 struct Entry {
     seg: Arc<Segment>,
     id: Uuid,
-    /// The signed payload bytes, exactly as signed.
-    payload: Box<RawValue>,
+    /// The signed payload bytes, exactly as signed (JSON: they were parsed when verified).
+    payload: Box<[u8]>,
     point: Option<Point>,
     accepting: bool,
     places: Option<u32>,
@@ -311,11 +311,27 @@ pub struct GroupView<'a> {
     /// Where the full provenance is: every envelope and every check's result.
     pub provenance: String,
     /// The signed listing payload, exactly as signed.
-    pub listing: &'a RawValue,
+    pub listing: PayloadJson<'a>,
     /// The original signed envelope, as received from the node (left out with
     /// `include_envelope=false`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub envelope: Option<&'a Envelope>,
+}
+
+/// A listing's signed payload bytes, written into a response as the JSON they are (they
+/// were parsed as a listing when the envelope was verified). `/v1/groups` pages copy them
+/// ([`crate::page_json`]); serde, for a single result, checks them once more.
+#[derive(Clone, Copy)]
+pub struct PayloadJson<'a>(pub &'a [u8]);
+
+impl Serialize for PayloadJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let text = std::str::from_utf8(self.0).map_err(S::Error::custom)?;
+        RawValue::from_string(text.to_owned())
+            .map_err(S::Error::custom)?
+            .serialize(serializer)
+    }
 }
 
 /// A page of results: the same shape as [`signpost_protocol::wire::GroupsPage`].
@@ -367,12 +383,7 @@ impl Prepared {
             .listings
             .values()
             .filter_map(|l| {
-                let payload = l
-                    .envelope()
-                    .payload_bytes()
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .and_then(|s| RawValue::from_string(s).ok())?;
+                let payload = l.envelope().payload_bytes().ok()?.into_boxed_slice();
                 let g = &l.group;
                 let text_len = text_terms(g).1;
                 let entry = Entry {
@@ -1255,7 +1266,7 @@ fn result<'a>(
         capacity_status,
         verified_training: training,
         provenance: format!("/v1/groups/{}/{}", e.seg.id, e.id),
-        listing: &e.payload,
+        listing: PayloadJson(&e.payload),
         envelope: data.listings.get(&e.id).map(|l| l.envelope()),
     }
 }

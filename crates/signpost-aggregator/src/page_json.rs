@@ -66,7 +66,7 @@ fn write_group(out: &mut Vec<u8>, g: &GroupView<'_>) -> Result<(), WriteError> {
     out.extend_from_slice(b",\"provenance\":");
     json(out, &g.provenance)?;
     out.extend_from_slice(b",\"listing\":");
-    out.extend_from_slice(g.listing.get().as_bytes());
+    out.extend_from_slice(g.listing.0);
     if let Some(envelope) = g.envelope {
         out.extend_from_slice(b",\"envelope\":{\"payload\":");
         if is_base64(&envelope.payload) {
@@ -89,6 +89,7 @@ fn write_group(out: &mut Vec<u8>, g: &GroupView<'_>) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::PayloadJson;
     use chrono::Utc;
     use signpost_protocol::model::Listing;
     use signpost_protocol::wire::{CapacityStatus, Pagination, SearchCentre};
@@ -127,12 +128,9 @@ mod tests {
             ][i % 3],
             verified_training: vec!["trauma-informed-practice".into()],
             provenance: format!("/v1/groups/{node}/{}", l.payload().id),
-            listing: Box::leak(
-                serde_json::value::RawValue::from_string(
-                    String::from_utf8(l.envelope().payload_bytes().unwrap()).unwrap(),
-                )
-                .unwrap(),
-            ),
+            listing: PayloadJson(Box::leak(
+                l.envelope().payload_bytes().unwrap().into_boxed_slice(),
+            )),
             envelope: envelope.then(|| l.envelope()),
         };
         let listings: &'static [Verified<Listing>] = Box::leak(listings.into_boxed_slice());

@@ -65,9 +65,9 @@ pub enum SignatureError {
 
 /// Decodes base64 in either alphabet, padded or not, as DSSE asks of verifiers.
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    // A byte scan (a `char` pattern set walks the string one character at a time: a tenth
-    // of a restart in perf).
-    let url = s.bytes().any(|b| b == b'-' || b == b'_');
+    // A vectorised byte search (a `char` pattern set walks the string one character at a
+    // time: a tenth of a restart in perf).
+    let url = memchr::memchr2(b'-', b'_', s.as_bytes()).is_some();
     let padded = s.ends_with('=');
     let engine = match (url, padded) {
         (false, true) => &STANDARD,
