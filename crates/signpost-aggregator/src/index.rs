@@ -438,7 +438,8 @@ pub struct Index {
     live: RoaringBitmap,
     /// An empty bitmap, for keys nothing has.
     empty: RoaringBitmap,
-    bitmaps: HashMap<Key, RoaringBitmap>,
+    /// foldhash (seeded per process): SipHash was a tenth of installing a node.
+    bitmaps: HashMap<Key, RoaringBitmap, foldhash::fast::RandomState>,
     /// Sorted words (for prefix search), each with the fields it has a bitmap for.
     words: BTreeMap<Box<str>, u8>,
     /// Each slot's weighted text length (BM25's length normalisation).
@@ -514,15 +515,19 @@ impl Index {
                 slot,
             });
             for k in keys {
-                if let Key::Word(w, field) = &k {
-                    match self.words.get_mut(w) {
-                        Some(fields) => *fields |= 1 << field,
-                        None => {
-                            self.words.insert(w.clone(), 1 << field);
+                use std::collections::hash_map::Entry as Slot;
+                match self.bitmaps.entry(k) {
+                    Slot::Occupied(b) => {
+                        b.into_mut().insert(slot);
+                    }
+                    Slot::Vacant(v) => {
+                        // A word's field is new to the word list only when its bitmap is.
+                        if let Key::Word(w, field) = v.key() {
+                            *self.words.entry(w.clone()).or_insert(0) |= 1 << field;
                         }
+                        v.insert(RoaringBitmap::new()).insert(slot);
                     }
                 }
-                self.bitmaps.entry(k).or_default().insert(slot);
             }
             by_id.insert(entry.id, slot);
             if slot as usize == self.entries.len() {
