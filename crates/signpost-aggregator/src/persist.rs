@@ -123,21 +123,21 @@ pub fn feed_seq(store: &Store) -> u64 {
     store.get::<u64>(K_FEED_SEQ).ok().flatten().unwrap_or(0)
 }
 
-/// Loads every configured node's verified state. The chain is re-verified from the pinned
-/// id; envelopes this store wrote after verifying them are re-parsed, not re-verified.
-pub fn load(store: &Store, pinned: &[DidKey]) -> Vec<(NodeData, u64)> {
+/// Loads every configured node's verified state, handing each node with its feed position to
+/// `each` as soon as it is read. The chain is re-verified from the pinned id; envelopes this
+/// store wrote after verifying them are re-parsed, not re-verified. Nodes are independent:
+/// they are read and parsed on every core, so `each` is called from several threads.
+pub fn load(store: &Store, pinned: &[DidKey], each: impl Fn(NodeData, u64) + Sync) {
     use rayon::prelude::*;
-    // Nodes are independent: read and parse them on every core.
     pinned
         .par_iter()
-        .filter_map(|node| match load_node(store, node) {
-            Ok(data) => data,
+        .for_each(|node| match load_node(store, node) {
+            Ok(Some((data, feed_seq))) => each(data, feed_seq),
+            Ok(None) => {}
             Err(e) => {
                 tracing::warn!(%node, error = %e, "stored state not loaded; it will be crawled again");
-                None
             }
-        })
-        .collect()
+        });
 }
 
 fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, String> {

@@ -159,27 +159,27 @@ impl Aggregator {
         let mut index = Index::default();
         let mut positions = HashMap::new();
         let mut highest = persist::feed_seq(&store);
-        // Each node's entries are built on every core; installing them is one pass.
-        let loaded: Vec<(crate::index::Prepared, Arc<NodeData>, u64)> = {
-            use rayon::prelude::*;
-            persist::load(&store, &pinned)
-                .into_par_iter()
-                .map(|(data, feed_seq)| {
+        // Each node is read and its entries built on every core, and installed here as soon
+        // as it is ready (installing is one thread: it overlaps the reading instead of
+        // following it).
+        std::thread::scope(|scope| {
+            let (ready, arrived) = std::sync::mpsc::sync_channel(64);
+            let (store, pinned) = (&store, &pinned);
+            scope.spawn(move || {
+                persist::load(store, pinned, |data, feed_seq| {
                     let data = Arc::new(data);
-                    (
-                        crate::index::Prepared::new(Arc::clone(&data)),
-                        data,
-                        feed_seq,
-                    )
-                })
-                .collect()
-        };
-        for (prepared, data, feed_seq) in loaded {
-            positions.insert(data.id, feed_seq);
-            highest = highest.max(feed_seq);
-            health.loaded(&data);
-            index.install(prepared);
-        }
+                    let prepared = crate::index::Prepared::new(Arc::clone(&data));
+                    // The receiver lives until every sender is gone.
+                    let _ = ready.send((prepared, data, feed_seq));
+                });
+            });
+            for (prepared, data, feed_seq) in arrived {
+                positions.insert(data.id, feed_seq);
+                highest = highest.max(feed_seq);
+                health.loaded(&data);
+                index.install(prepared);
+            }
+        });
         let wake = config
             .nodes
             .iter()
