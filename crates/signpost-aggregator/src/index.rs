@@ -438,7 +438,7 @@ pub struct Index {
     live: RoaringBitmap,
     /// An empty bitmap, for keys nothing has.
     empty: RoaringBitmap,
-    /// foldhash (seeded per process): SipHash was a tenth of installing a node.
+    /// foldhash (seeded per process): SipHash was 3% of a restart's samples in perf.
     bitmaps: HashMap<Key, RoaringBitmap, foldhash::fast::RandomState>,
     /// Sorted words (for prefix search), each with the fields it has a bitmap for.
     words: BTreeMap<Box<str>, u8>,
