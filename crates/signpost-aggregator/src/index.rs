@@ -43,26 +43,39 @@ const FIELD_WEIGHTS: [u8; 4] = [3, 2, 1, 1];
 const BM25_K1: f32 = 1.2;
 const BM25_B: f32 = 0.75;
 
-/// A listing's words with the fields they occur in, and its weighted length.
-fn text_terms(g: &Group) -> (Vec<(String, u8)>, u16) {
-    let mut out: Vec<(String, u8)> = Vec::new();
+/// Each category's label, folded (once per process, not once per listing).
+static CATEGORY_LABELS: std::sync::LazyLock<Vec<(&'static str, String)>> =
+    std::sync::LazyLock::new(|| {
+        taxonomy::CATEGORIES
+            .iter()
+            .map(|t| (t.id, text::fold(t.label)))
+            .collect()
+    });
+
+/// A listing's words with the fields they occur in, and its weighted length. Each field is
+/// folded once and its words borrowed until they are deduplicated: a word is allocated once
+/// per listing and field, however often it comes.
+fn text_terms(g: &Group) -> (Vec<(Box<str>, u8)>, u16) {
+    let name = text::fold(&g.name);
+    let description = text::fold(&g.description);
+    let mut out: Vec<(&str, u8)> = Vec::with_capacity(64);
     let mut len = 0u32;
-    let mut add = |text: &str, field: u8| {
-        for w in text::words(text) {
-            len += u32::from(FIELD_WEIGHTS[field as usize]);
+    fn add<'a>(folded: &'a str, field: u8, out: &mut Vec<(&'a str, u8)>, len: &mut u32) {
+        for w in folded.split(' ').filter(|w| !w.is_empty()) {
+            *len += u32::from(FIELD_WEIGHTS[field as usize]);
             out.push((w, field));
         }
-    };
-    add(&g.name, NAME);
+    }
+    add(&name, NAME, &mut out, &mut len);
     for c in &g.categories {
-        if let Some(t) = taxonomy::CATEGORIES.iter().find(|t| t.id == c) {
-            add(t.label, CATEGORY);
+        if let Some((_, label)) = CATEGORY_LABELS.iter().find(|(id, _)| id == c) {
+            add(label, CATEGORY, &mut out, &mut len);
         }
     }
-    add(&g.description, DESCRIPTION);
+    add(&description, DESCRIPTION, &mut out, &mut len);
     out.sort_unstable();
     // A second occurrence in the description becomes its own field; other repeats go.
-    let mut terms: Vec<(String, u8)> = Vec::with_capacity(out.len());
+    let mut terms: Vec<(&str, u8)> = Vec::with_capacity(out.len());
     for (w, f) in out {
         match terms.last() {
             Some((lw, lf)) if *lw == w && *lf == f && f == DESCRIPTION => {
@@ -75,6 +88,7 @@ fn text_terms(g: &Group) -> (Vec<(String, u8)>, u16) {
     }
     terms.sort_unstable();
     terms.dedup();
+    let terms = terms.into_iter().map(|(w, f)| (w.into(), f)).collect();
     (terms, u16::try_from(len).unwrap_or(u16::MAX))
 }
 
@@ -93,7 +107,7 @@ struct Entry {
     seg: Arc<Segment>,
     id: Uuid,
     /// The signed payload bytes, exactly as signed (JSON: they were parsed when verified).
-    payload: Box<[u8]>,
+    payload: Arc<[u8]>,
     point: Option<Point>,
     accepting: bool,
     places: Option<u32>,
@@ -127,7 +141,8 @@ fn cell(p: &Point) -> (i32, i32) {
     ((p.lat / CELL).floor() as i32, (p.lon / CELL).floor() as i32)
 }
 
-fn keys_of(listing: &Listing) -> Vec<Key> {
+/// The bitmaps a listing is in; `terms` are its [`text_terms`].
+fn keys_of(listing: &Listing, terms: Vec<(Box<str>, u8)>) -> Vec<Key> {
     let g = &listing.group;
     let a = &g.access;
     let mut keys = Vec::new();
@@ -169,8 +184,8 @@ fn keys_of(listing: &Listing) -> Vec<Key> {
     for s in &g.schedule {
         keys.push(Key::Day(s.day as u8));
     }
-    for (w, field) in text_terms(g).0 {
-        keys.push(Key::Word(w.into(), field));
+    for (w, field) in terms {
+        keys.push(Key::Word(w, field));
     }
     if let Some(loc) = &g.location {
         let (a, b) = cell(&Point {
@@ -382,10 +397,10 @@ impl Prepared {
         let entries = data
             .listings
             .values()
-            .filter_map(|l| {
-                let payload = l.envelope().payload_bytes().ok()?.into_boxed_slice();
+            .map(|l| {
+                let payload = Arc::clone(l.payload_bytes());
                 let g = &l.group;
-                let text_len = text_terms(g).1;
+                let (terms, text_len) = text_terms(g);
                 let entry = Entry {
                     seg: Arc::clone(&seg),
                     id: l.id,
@@ -407,11 +422,11 @@ impl Prepared {
                     age: g.age_range.map(|r| (r.min, r.max)).unwrap_or((None, None)),
                     text_len,
                 };
-                Some(PreparedEntry {
+                PreparedEntry {
                     entry,
-                    keys: keys_of(l.payload()),
+                    keys: keys_of(l.payload(), terms),
                     name_fold: text::fold(&g.name).into(),
-                })
+                }
             })
             .collect();
         Self { seg, entries }
@@ -564,7 +579,9 @@ impl Index {
                 slot,
             });
         }
-        let keys = listing.map(|l| keys_of(l.payload())).unwrap_or_default();
+        let keys = listing
+            .map(|l| keys_of(l.payload(), text_terms(&l.group).0))
+            .unwrap_or_default();
         for k in &keys {
             let empty = match self.bitmaps.get_mut(k) {
                 Some(b) => {

@@ -3,12 +3,13 @@
 /// Folds text to lowercase ASCII words separated by single spaces: accents removed,
 /// punctuation turned into spaces.
 pub fn fold(text: &str) -> String {
-    let ascii = deunicode::deunicode(text);
+    // Borrowed when the text is ASCII already (most listings): one allocation, not two.
+    let ascii = deunicode::deunicode_with_tofu_cow(text, "[?]");
     let mut out = String::with_capacity(ascii.len());
     let mut space = true;
-    for ch in ascii.chars() {
-        if ch.is_ascii_alphanumeric() {
-            out.push(ch.to_ascii_lowercase());
+    for b in ascii.bytes() {
+        if b.is_ascii_alphanumeric() {
+            out.push(char::from(b.to_ascii_lowercase()));
             space = false;
         } else if !space {
             out.push(' ');

@@ -24,6 +24,9 @@ pub enum VerifyError {
 #[derive(Debug, Clone)]
 pub struct Verified<T> {
     payload: T,
+    /// The exact payload bytes that were signed (decoded from the envelope once, shared by
+    /// whoever needs them: the index serves them as they are).
+    bytes: std::sync::Arc<[u8]>,
     envelope: Envelope,
     digest: EnvelopeDigest,
     signer: VerifyingKey,
@@ -34,7 +37,7 @@ impl<T: Payload> Verified<T> {
     /// validates its exact payload bytes.
     pub fn verify(envelope: Envelope, keys: &[VerifyingKey]) -> Result<Self, VerifyError> {
         let (bytes, signer) = envelope.verify(T::KIND.media_type(), keys)?;
-        Self::finish(envelope, &bytes, signer)
+        Self::finish(envelope, bytes, signer)
     }
 
     /// As [`Verified::verify`], but `threshold` distinct keys among `keys` must have signed.
@@ -48,7 +51,7 @@ impl<T: Payload> Verified<T> {
             .first()
             .copied()
             .ok_or(SignatureError::BadSignature)?;
-        Self::finish(envelope, &bytes, signer)
+        Self::finish(envelope, bytes, signer)
     }
 
     /// Re-reads an envelope that this process's own store persisted only after verifying it.
@@ -63,18 +66,23 @@ impl<T: Payload> Verified<T> {
             }
             .into());
         }
-        Self::finish(envelope, &bytes, signer)
+        Self::finish(envelope, bytes, signer)
     }
 
-    fn finish(envelope: Envelope, bytes: &[u8], signer: VerifyingKey) -> Result<Self, VerifyError> {
-        let payload: T = serde_json::from_slice(bytes).map_err(|e| VerifyError::Malformed {
+    fn finish(
+        envelope: Envelope,
+        bytes: Vec<u8>,
+        signer: VerifyingKey,
+    ) -> Result<Self, VerifyError> {
+        let payload: T = serde_json::from_slice(&bytes).map_err(|e| VerifyError::Malformed {
             kind: kind_name(T::KIND),
             message: e.to_string(),
         })?;
         payload.validate()?;
-        let digest = EnvelopeDigest::of(&envelope.payload_type, bytes);
+        let digest = EnvelopeDigest::of(&envelope.payload_type, &bytes);
         Ok(Self {
             payload,
+            bytes: bytes.into(),
             envelope,
             digest,
             signer,
@@ -90,6 +98,7 @@ impl<T: Payload> Verified<T> {
         let digest = EnvelopeDigest::of(&envelope.payload_type, &bytes);
         Ok(Self {
             payload,
+            bytes: bytes.into(),
             envelope,
             digest,
             signer: key.verifying_key(),
@@ -128,6 +137,10 @@ impl<T> Verified<T> {
     }
     pub fn digest(&self) -> EnvelopeDigest {
         self.digest
+    }
+    /// The exact payload bytes that were signed and verified.
+    pub fn payload_bytes(&self) -> &std::sync::Arc<[u8]> {
+        &self.bytes
     }
     /// The first of the caller's keys that signed.
     pub fn signer(&self) -> VerifyingKey {

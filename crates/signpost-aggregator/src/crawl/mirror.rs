@@ -98,7 +98,7 @@ impl Aggregator {
         match self.verify_feed_item(&entry, held.as_deref(), item, now) {
             Ok(Some(data)) => {
                 // Not stored, so not served: the caller reads this page again.
-                let installed = self.install(data, held.as_deref())?;
+                let installed = self.install(data)?;
                 self.health
                     .record(&entry.id, Outcome::Updated(&installed), now, &self.metrics);
             }

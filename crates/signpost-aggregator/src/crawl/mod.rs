@@ -156,6 +156,11 @@ impl Aggregator {
                 ..Health::pending(entry.id, entry.url.clone())
             }
         }));
+        match persist::drop_listing_keys(&store) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(keys = n, "removed listing keys an earlier version kept"),
+            Err(e) => return Err(format!("cannot tidy the store: {e}")),
+        }
         let mut index = Index::default();
         let mut positions = HashMap::new();
         let mut highest = persist::feed_seq(&store);
@@ -330,18 +335,13 @@ impl Aggregator {
     /// Nothing is served before it is on disk: a crash never rolls the aggregator (or its
     /// rollback protection) back to older data. When the store fails, the new state is not
     /// served either, and the error says why.
-    pub fn install(
-        &self,
-        data: NodeData,
-        previous: Option<&NodeData>,
-    ) -> Result<Arc<NodeData>, String> {
+    pub fn install(&self, data: NodeData) -> Result<Arc<NodeData>, String> {
         let position = {
             let mut feed = lock(&self.feed);
             feed.next += 1;
             feed.next
         };
-        let stored =
-            persist::save(&self.store, &data, previous, position).and_then(|()| self.store.flush());
+        let stored = persist::save(&self.store, &data, position).and_then(|()| self.store.flush());
         if let Err(e) = stored {
             lock(&self.feed).skip(position);
             tracing::error!(node = %data.id, error = %e, "could not store verified data; still serving the previous state");
