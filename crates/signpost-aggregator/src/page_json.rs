@@ -18,10 +18,21 @@ fn json(out: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) -> Result<(), Writ
     serde_json::to_writer(out, value).map_err(|e| WriteError(e.to_string()))
 }
 
-/// Base64 (standard or URL-safe) needs no escaping in a JSON string.
+/// Base64 (standard or URL-safe) needs no escaping in a JSON string. Checked 64 bytes at a
+/// time with no early exit inside a chunk, so the comparisons vectorise: a byte-by-byte
+/// `all` was about a fifth of a query's samples in perf (4.3 µs against 0.6 µs for an
+/// envelope's 3.6 KB, measured alone).
 fn is_base64(text: &str) -> bool {
-    text.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+    text.as_bytes().chunks(64).all(|chunk| {
+        chunk.iter().fold(true, |ok, &b| {
+            ok & (b.is_ascii_alphanumeric()
+                | (b == b'+')
+                | (b == b'/')
+                | (b == b'=')
+                | (b == b'-')
+                | (b == b'_'))
+        })
+    })
 }
 
 /// Appends `page` as JSON to `out`.
@@ -178,5 +189,19 @@ mod tests {
         let mut written = Vec::new();
         write_page(&mut written, &empty).unwrap();
         assert_eq!(written, serde_json::to_vec(&empty).unwrap());
+    }
+
+    #[test]
+    fn only_base64_is_copied_unescaped_wherever_the_odd_byte_falls() {
+        let plain = "ABCxyz019+/-_=".repeat(20);
+        assert!(is_base64(&plain));
+        assert!(is_base64(""));
+        for at in [0, 1, 63, 64, 65, plain.len() - 1] {
+            for odd in ["\"", "\\", "\n", " ", "é", "\u{7f}"] {
+                let mut text = plain.clone();
+                text.insert_str(at, odd);
+                assert!(!is_base64(&text), "{odd:?} at {at}");
+            }
+        }
     }
 }
