@@ -1087,33 +1087,38 @@ impl Index {
                 let dy = (pt.lat - p.lat) * 111.195;
                 (dx * dx + dy * dy).sqrt()
             };
-            let mut hits: Vec<(f64, u32, u32)> = cand
-                .iter()
-                .filter_map(|slot| {
-                    let &(lat, lon) = self.points.get(slot as usize)?;
-                    if lat.is_nan() {
-                        return None;
-                    }
-                    let pt = Point { lat, lon };
-                    let d = approx(&pt);
-                    let inside = if (d - r).abs() < r * 0.02 {
-                        p.distance_km(&pt) <= r
-                    } else {
-                        d <= r
-                    };
-                    (inside && (!post_filters || entry(slot).is_some_and(&mut passes)))
-                        .then(|| (d, order.position(slot), slot))
-                })
-                .collect();
+            // Sized for every candidate (growing it was a copy per doubling); the default
+            // order's position is looked up only to break a tie in distance.
+            let mut hits: Vec<(f64, u32)> = Vec::with_capacity(cand.len() as usize);
+            for slot in &cand {
+                let Some(&(lat, lon)) = self.points.get(slot as usize) else {
+                    continue;
+                };
+                if lat.is_nan() {
+                    continue;
+                }
+                let pt = Point { lat, lon };
+                let d = approx(&pt);
+                let inside = if (d - r).abs() < r * 0.02 {
+                    p.distance_km(&pt) <= r
+                } else {
+                    d <= r
+                };
+                if inside && (!post_filters || entry(slot).is_some_and(&mut passes)) {
+                    hits.push((d, slot));
+                }
+            }
             total_items = hits.len();
-            let by =
-                |a: &(f64, u32, u32), b: &(f64, u32, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+            let by = |a: &(f64, u32), b: &(f64, u32)| {
+                a.0.total_cmp(&b.0)
+                    .then_with(|| order.position(a.1).cmp(&order.position(b.1)))
+            };
             first_pages(&mut hits, start.saturating_add(len), by);
             window.extend(
                 hits.into_iter()
                     .skip(start)
                     .take(len)
-                    .filter_map(|(_, _, slot)| entry(slot))
+                    .filter_map(|(_, slot)| entry(slot))
                     .map(|e| (e, e.point.map(|pt| p.distance_km(&pt)))),
             );
         } else if !text.is_empty() {

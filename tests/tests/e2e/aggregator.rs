@@ -106,6 +106,16 @@ async fn text_is_ranked_and_the_default_order_is_by_organisation_then_group() {
             .collect::<Vec<_>>()
     };
     assert_eq!(agg.names("").await, everything);
+    assert_eq!(
+        agg.names("near=53.80,-1.55&radius_km=1").await,
+        everything,
+        "every group is at the same distance: the default order breaks the tie"
+    );
+    assert_eq!(
+        page("near=53.80,-1.55&radius_km=1&age=30&per_page=2&page=2").await,
+        everything[2..4],
+        "with a filter checked per listing too"
+    );
     assert_eq!(page("per_page=2&page=2").await, everything[2..4]);
     assert_eq!(
         agg.names("category=walking,peer-support,befriending").await,
