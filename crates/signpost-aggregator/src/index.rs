@@ -41,6 +41,9 @@ const DESCRIPTION: u8 = 2;
 const DESCRIPTION_AGAIN: u8 = 3;
 const FIELD_WEIGHTS: [u8; 4] = [3, 2, 1, 1];
 const BM25_K1: f32 = 1.2;
+/// Weighted text lengths counted one by one up to this, the longer ones together (ranked
+/// text's selection of a class's shortest texts; any bound is correct, this one is fast).
+const LENGTH_BUCKETS: usize = 1024;
 const BM25_B: f32 = 0.75;
 
 /// Each category's label, folded (once per process, not once per listing).
@@ -761,9 +764,25 @@ impl Index {
         let len_of = |slot: u32| self.text_lens.get(slot as usize).copied().unwrap_or(0);
         let mut hits: Vec<(f32, u32, u32)> = Vec::new();
         for (class, tfs) in &classes {
-            // Its first `need` by (length, position): a selection, linear in its size.
+            // Its first `need` by (length, position). A histogram of its lengths gives the
+            // longest length among them; only the members up to it are collected and
+            // sorted (collecting every member and selecting was most of a ranked query).
+            let mut counts = [0u32; LENGTH_BUCKETS];
+            let bucket = |len: u16| usize::from(len).min(LENGTH_BUCKETS - 1);
+            for slot in class {
+                counts[bucket(len_of(slot))] += 1;
+            }
+            let mut seen = 0usize;
+            let limit = counts
+                .iter()
+                .position(|&c| {
+                    seen += c as usize;
+                    seen >= need
+                })
+                .unwrap_or(LENGTH_BUCKETS - 1);
             let mut keys: Vec<(u16, u32, u32)> = class
                 .iter()
+                .filter(|&slot| bucket(len_of(slot)) <= limit)
                 .map(|slot| (len_of(slot), order.position(slot), slot))
                 .collect();
             first_pages(&mut keys, need, |a, b| a.cmp(b));
