@@ -484,9 +484,21 @@ struct OrderCache {
     slots: Vec<u32>,
     /// Each slot's position in the order (`u32::MAX` for an empty slot).
     position: Vec<u32>,
+    /// Slots by weighted text length, then position; built when a ranked query first
+    /// needs it in this generation.
+    by_length: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl OrderCache {
+    fn by_length(&self, text_lens: &[u16]) -> &[u32] {
+        self.by_length.get_or_init(|| {
+            let mut slots = self.slots.clone();
+            // Stable: equal lengths keep the default order.
+            slots.sort_by_key(|&slot| text_lens.get(slot as usize).copied().unwrap_or(0));
+            slots
+        })
+    }
+
     fn position(&self, slot: u32) -> u32 {
         self.position
             .get(slot as usize)
@@ -717,9 +729,8 @@ impl Index {
     /// The matches are split, with bitmap operations, into classes whose listings have the
     /// same weighted frequency for every word. Within a class the score only falls as the
     /// text gets longer, so a class's best are its shortest texts: its first `need` by
-    /// (length, position) are taken, and the page comes from those alone. (Walking every
-    /// listing from the shortest text instead was tried: a class of long texts, like the
-    /// benchmark's "conversation cafe" matches, then walks nearly the whole index.)
+    /// (length, position) are taken ([`Index::shortest`]), and the page comes from those
+    /// alone.
     fn top_scores(
         &self,
         cand: &RoaringBitmap,
@@ -763,30 +774,9 @@ impl Index {
         let average = self.average_text_len();
         let len_of = |slot: u32| self.text_lens.get(slot as usize).copied().unwrap_or(0);
         let mut hits: Vec<(f32, u32, u32)> = Vec::new();
+        let live = self.live.len();
         for (class, tfs) in &classes {
-            // Its first `need` by (length, position). A histogram of its lengths gives the
-            // longest length among them; only the members up to it are collected and
-            // sorted (collecting every member and selecting was most of a ranked query).
-            let mut counts = [0u32; LENGTH_BUCKETS];
-            let bucket = |len: u16| usize::from(len).min(LENGTH_BUCKETS - 1);
-            for slot in class {
-                counts[bucket(len_of(slot))] += 1;
-            }
-            let mut seen = 0usize;
-            let limit = counts
-                .iter()
-                .position(|&c| {
-                    seen += c as usize;
-                    seen >= need
-                })
-                .unwrap_or(LENGTH_BUCKETS - 1);
-            let mut keys: Vec<(u16, u32, u32)> = class
-                .iter()
-                .filter(|&slot| bucket(len_of(slot)) <= limit)
-                .map(|slot| (len_of(slot), order.position(slot), slot))
-                .collect();
-            first_pages(&mut keys, need, |a, b| a.cmp(b));
-            let best = keys.into_iter().map(|k| k.2);
+            let best = Self::shortest(class, need, live, order, &self.text_lens);
             for slot in best {
                 let len = f32::from(len_of(slot));
                 let score = words
@@ -801,6 +791,58 @@ impl Index {
             b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
         });
         Some(hits)
+    }
+
+    /// A class's first `need` by (weighted text length, position), in that order.
+    ///
+    /// A large class finds them by walking every listing from the shortest text, for as long
+    /// as a class spread evenly over the lengths would need four times over (a common word:
+    /// a few hundred steps instead of tens of thousands of members); a class of long texts
+    /// gives up there. Otherwise a histogram of the class's lengths gives the longest
+    /// length among them, and only the members up to it are collected and sorted
+    /// (collecting every member and selecting was most of a ranked query).
+    fn shortest(
+        class: &RoaringBitmap,
+        need: usize,
+        live: u64,
+        order: &OrderCache,
+        text_lens: &[u16],
+    ) -> Vec<u32> {
+        let len_of = |slot: u32| text_lens.get(slot as usize).copied().unwrap_or(0);
+        let budget = (need as u64)
+            .saturating_mul(4)
+            .saturating_mul(live / class.len().max(1) + 1);
+        if class.len() >= need as u64 && budget < class.len() {
+            let mut found = Vec::with_capacity(need);
+            for &slot in order.by_length(text_lens).iter().take(budget as usize) {
+                if class.contains(slot) {
+                    found.push(slot);
+                    if found.len() == need {
+                        return found;
+                    }
+                }
+            }
+        }
+        let mut counts = [0u32; LENGTH_BUCKETS];
+        let bucket = |len: u16| usize::from(len).min(LENGTH_BUCKETS - 1);
+        for slot in class {
+            counts[bucket(len_of(slot))] += 1;
+        }
+        let mut seen = 0usize;
+        let limit = counts
+            .iter()
+            .position(|&c| {
+                seen += c as usize;
+                seen >= need
+            })
+            .unwrap_or(LENGTH_BUCKETS - 1);
+        let mut keys: Vec<(u16, u32, u32)> = class
+            .iter()
+            .filter(|&slot| bucket(len_of(slot)) <= limit)
+            .map(|slot| (len_of(slot), order.position(slot), slot))
+            .collect();
+        first_pages(&mut keys, need, |a, b| a.cmp(b));
+        keys.into_iter().map(|k| k.2).collect()
     }
 
     /// BM25F scores of `cand` (which has every word), as (score, slot), in slot order.
@@ -854,6 +896,7 @@ impl Index {
             generation: self.generation,
             slots,
             position,
+            by_length: std::sync::OnceLock::new(),
         });
         *cache = Some(Arc::clone(&fresh));
         fresh

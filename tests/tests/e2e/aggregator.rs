@@ -168,11 +168,22 @@ async fn text_is_ranked_and_the_default_order_is_by_organisation_then_group() {
 #[tokio::test]
 async fn ranked_pages_agree_however_they_are_computed() {
     let node = TestNode::named("Ranking Trust").await;
-    for seed in 0..30 {
+    for seed in 0..60 {
         let mut g = sample_group(seed);
         g.age_range = None;
         if seed % 3 == 0 {
             g.description = format!("{} Tea after every session; tea and talk.", g.description);
+        }
+        // Every listing has "zumbo" once (a class of them all: its shortest texts are found
+        // by walking from the shortest); half have "fika" in a long sentence (a class of
+        // the longest texts: the walk gives up and the class is selected from).
+        g.description = format!("{} Zumbo.", g.description);
+        if seed % 2 == 0 {
+            g.description = format!(
+                "{} Fika with friends: a long afternoon of cards{}.",
+                g.description,
+                ", cake and coffee".repeat(30)
+            );
         }
         node.create(&g).await;
     }
@@ -184,7 +195,15 @@ async fn ranked_pages_agree_however_they_are_computed() {
             .map(|g| g.listing.id)
             .collect::<Vec<_>>()
     };
-    for word in ["con", "english", "group", "tea", "walks%20hot"] {
+    for word in [
+        "con",
+        "english",
+        "group",
+        "tea",
+        "walks%20hot",
+        "zumbo",
+        "fika",
+    ] {
         let whole = ids(agg.groups(&format!("text={word}&per_page=100")).await);
         assert!(!whole.is_empty(), "{word} finds something");
         let scored = ids(agg
@@ -201,6 +220,8 @@ async fn ranked_pages_agree_however_they_are_computed() {
                 .await));
         }
         assert_eq!(whole, paged, "{word}: pages follow the same ranking");
+        let first = ids(agg.groups(&format!("text={word}&per_page=2")).await);
+        assert_eq!(whole[..first.len()], first, "{word}: the first two");
     }
 }
 
