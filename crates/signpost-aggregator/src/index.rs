@@ -463,9 +463,9 @@ pub struct Index {
     /// Each slot's weighted text length (BM25's length normalisation).
     text_lens: Vec<u16>,
     /// Each slot's point, `(NaN, NaN)` when it has none: a near query measures its
-    /// candidates here, in 16 bytes each, and reads an entry only for those it keeps (an
-    /// entry per candidate was a quarter of a postcode query's samples, most of it waiting
-    /// on memory).
+    /// candidates here, in 16 bytes each, and reads an entry only for those it keeps (the
+    /// per-candidate loop, which read an entry for each, was a quarter of a postcode query's
+    /// server samples; 15% once it read this column).
     points: Vec<(f64, f64)>,
     /// The weighted lengths of every listing's text, summed (for BM25's average).
     text_len_total: u64,
@@ -800,7 +800,8 @@ impl Index {
     /// a few hundred steps instead of tens of thousands of members); a class of long texts
     /// gives up there. Otherwise a histogram of the class's lengths gives the longest
     /// length among them, and only the members up to it are collected and sorted
-    /// (collecting every member and selecting was most of a ranked query).
+    /// (collecting every member and selecting was most of a ranked query's samples in the
+    /// index).
     fn shortest(
         class: &RoaringBitmap,
         need: usize,
