@@ -61,7 +61,7 @@ pub fn save(store: &Store, data: &NodeData, feed_seq: u64) -> Result<(), StoreEr
             .map(|l| DidKey::new(l.signer()))
             .collect(),
     };
-    batch.put(&k_meta(&data.id), &meta)?;
+    store.put_large(&mut batch, &k_meta(&data.id), &meta)?;
     batch.put(K_FEED_SEQ, &feed_seq)?;
     // Atomic here; the caller flushes (once for all concurrent installs) before serving it:
     // nothing served, nor the rollback protection it sets up, may be lost in a crash.
@@ -87,6 +87,32 @@ pub fn drop_listing_keys(store: &Store) -> Result<usize, StoreError> {
     batch.put(K_LISTING_KEYS_GONE, &true)?;
     store.commit(batch)?;
     Ok(removed)
+}
+
+/// Set once every node's value is kept in chunks.
+const K_NODE_VALUES_CHUNKED: &str = "meta/node_values_chunked";
+
+/// Stores written by earlier versions kept each node's value whole, which sled then held in
+/// memory for as long as the process ran (see `signpost_store::CHUNK`). They are rewritten
+/// in chunks once, when the store is opened, one node per batch.
+pub fn chunk_whole_values(store: &Store, nodes: &[DidKey]) -> Result<usize, StoreError> {
+    if store.get::<bool>(K_NODE_VALUES_CHUNKED)?.is_some() {
+        return Ok(0);
+    }
+    let mut rewritten = 0;
+    for node in nodes {
+        let key = k_meta(node);
+        if let Some(whole) = store.get_raw(&key)? {
+            let mut batch = WriteBatch::new();
+            store.put_large_raw(&mut batch, &key, &whole)?;
+            store.commit_unsynced(batch)?;
+            rewritten += 1;
+        }
+    }
+    let mut batch = WriteBatch::new();
+    batch.put(K_NODE_VALUES_CHUNKED, &true)?;
+    store.commit(batch)?;
+    Ok(rewritten)
 }
 
 /// Keeps evidence of equivocation (two snapshots with one seq).
@@ -148,7 +174,7 @@ pub fn load(store: &Store, pinned: &[DidKey], each: impl Fn(NodeData, u64) + Syn
 
 fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, String> {
     let Some(meta) = store
-        .get::<NodeMeta>(&k_meta(node))
+        .get_large::<NodeMeta>(&k_meta(node))
         .map_err(|e| e.to_string())?
     else {
         return Ok(None);
@@ -161,7 +187,7 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
     // The snapshot was verified under the current keys; which one is not needed later.
     let snapshot = Verified::<Snapshot>::verify(meta.snapshot, &keys).map_err(|e| e.to_string())?;
     let named: HashSet<_> = snapshot.listings.iter().map(|e| e.id).collect();
-    let mut listings = BTreeMap::new();
+    let mut listings = Vec::with_capacity(meta.listings.len());
     let signers = meta.listing_signers;
     for (n, env) in meta.listings.into_iter().enumerate() {
         // Attributed to the key it was verified under when stored; verified again when that
@@ -173,9 +199,11 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
             _ => Verified::<Listing>::verify(env, &keys).map_err(|e| e.to_string())?,
         };
         if named.contains(&listing.id) {
-            listings.insert(listing.id, listing);
+            listings.push((listing.id, listing));
         }
     }
+    // Built in bulk (full nodes; see `verify::assemble`).
+    let listings = BTreeMap::from_iter(listings);
     let attestations = meta
         .attestations
         .into_iter()
@@ -262,5 +290,25 @@ mod tests {
         batch.put_raw("node/did:key:z6Mkone/l/0003", b"{}");
         store.commit(batch).expect("commit");
         assert_eq!(drop_listing_keys(&store).expect("tidy"), 0);
+    }
+
+    #[test]
+    fn node_values_kept_whole_are_rewritten_in_chunks_once() {
+        let store = Store::temporary().expect("store");
+        let one = DidKey::new(ed25519_dalek::SigningKey::from_bytes(&[1; 32]).verifying_key());
+        let two = DidKey::new(ed25519_dalek::SigningKey::from_bytes(&[2; 32]).verifying_key());
+        let whole = vec![b'7'; signpost_store::CHUNK * 3];
+        let mut batch = WriteBatch::new();
+        batch.put_raw(&k_meta(&one), &whole);
+        store.commit(batch).expect("commit");
+        assert_eq!(chunk_whole_values(&store, &[one, two]).expect("tidy"), 1);
+        assert_eq!(store.get_raw(&k_meta(&one)).expect("get"), None);
+        assert_eq!(store.get_large_raw(&k_meta(&one)).expect("get"), Some(whole));
+        assert_eq!(store.keys(&k_meta(&one)).count(), 3);
+        // Done once: not looked for again.
+        let mut batch = WriteBatch::new();
+        batch.put_raw(&k_meta(&two), b"{}");
+        store.commit(batch).expect("commit");
+        assert_eq!(chunk_whole_values(&store, &[one, two]).expect("tidy"), 0);
     }
 }

@@ -31,6 +31,10 @@ pub enum StoreError {
         key: String,
         source: serde_json::Error,
     },
+    #[error("stored value under {key:?} is incomplete: {what}")]
+    Chunks { key: String, what: String },
+    #[error("value for {key:?} is too large to store ({bytes} bytes)")]
+    TooLarge { key: String, bytes: usize },
     #[error(
         "the store at {path} was written by a newer Signpost (store format {found}; this \
          version reads formats up to {supported}). It has not been changed: run the newer \
@@ -46,7 +50,13 @@ pub enum StoreError {
 /// The layout of what Signpost keeps in a store. Raised when the layout changes, with a
 /// migration from every earlier format in [`migrate`]; a store of a later format is refused
 /// untouched.
-pub const FORMAT: u32 = 1;
+///
+/// - 1: JSON values, one key each.
+/// - 2: as 1, and values written with [`Store::put_large`] kept in chunks (see [`CHUNK`]).
+///   Nothing is rewritten by the step: [`Store::get_large`] still reads a value kept whole,
+///   and its owner rewrites it in chunks (an older version would not find a chunked value,
+///   hence the new number).
+pub const FORMAT: u32 = 2;
 const K_FORMAT: &str = "store/format";
 
 /// Brings a store from format `from` to [`FORMAT`], one step at a time, in one batch each.
@@ -54,6 +64,7 @@ fn migrate(db: &sled::Db, from: u32) -> Result<(), StoreError> {
     let mut at = from;
     while at < FORMAT {
         // Format 0 is a store written before formats were recorded: the same layout as 1.
+        // 1 to 2 changes no existing value (see FORMAT).
         // Each later step rewrites what changed and records its number in the same batch.
         let mut batch = sled::Batch::default();
         let next = at + 1;
@@ -155,6 +166,111 @@ impl Store {
         }
     }
 
+    /// Adds `value` to `batch` under `key` in chunks of at most [`CHUNK`] bytes, replacing
+    /// whatever was kept under `key` (whole or in chunks). Read it with [`Store::get_large`].
+    pub fn put_large<T: Serialize + ?Sized>(
+        &self,
+        batch: &mut WriteBatch,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(|source| StoreError::Encode {
+            key: key.to_owned(),
+            source,
+        })?;
+        self.put_large_raw(batch, key, &bytes)
+    }
+
+    /// [`Store::put_large`] for bytes already encoded.
+    pub fn put_large_raw(
+        &self,
+        batch: &mut WriteBatch,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let count = bytes.len().div_ceil(CHUNK).max(1);
+        let held = self.chunk_count(key)?;
+        let Ok(count_u32) = u32::try_from(count) else {
+            return Err(StoreError::TooLarge {
+                key: key.to_owned(),
+                bytes: bytes.len(),
+            });
+        };
+        for (i, part) in bytes.chunks(CHUNK).enumerate() {
+            let chunk_key = chunk_key(key, i);
+            if i == 0 {
+                let mut first = Vec::with_capacity(4 + part.len());
+                first.extend_from_slice(&count_u32.to_le_bytes());
+                first.extend_from_slice(part);
+                batch.inner.insert(chunk_key.as_bytes(), first);
+            } else {
+                batch.inner.insert(chunk_key.as_bytes(), part);
+            }
+        }
+        if bytes.is_empty() {
+            batch
+                .inner
+                .insert(chunk_key(key, 0).as_bytes(), count_u32.to_le_bytes().to_vec());
+        }
+        for stale in count..held {
+            batch.inner.remove(chunk_key(key, stale).as_bytes());
+        }
+        batch.inner.remove(key);
+        Ok(())
+    }
+
+    /// How many chunks `key` is kept in (0 when none).
+    fn chunk_count(&self, key: &str) -> Result<usize, StoreError> {
+        Ok(match self.db.get(chunk_key(key, 0))? {
+            Some(first) => first
+                .get(..4)
+                .and_then(|c| c.try_into().ok())
+                .map_or(0, |c| u32::from_le_bytes(c) as usize),
+            None => 0,
+        })
+    }
+
+    /// Reads a value written with [`Store::put_large`] (or kept whole under `key` by an
+    /// earlier version). Each chunk is read with its own lookup: sled evicts what lookups
+    /// bring into its cache, but keeps every page a scan has read.
+    pub fn get_large_raw(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(first) = self.db.get(chunk_key(key, 0))? else {
+            return self.get_raw(key);
+        };
+        let corrupt = |what: &str| StoreError::Chunks {
+            key: key.to_owned(),
+            what: what.to_owned(),
+        };
+        let count = first
+            .get(..4)
+            .and_then(|c| c.try_into().ok())
+            .map(u32::from_le_bytes)
+            .ok_or_else(|| corrupt("its first chunk has no count"))? as usize;
+        let mut bytes = Vec::with_capacity(count.saturating_mul(CHUNK).min(1 << 30));
+        bytes.extend_from_slice(&first[4..]);
+        for i in 1..count {
+            let part = self
+                .db
+                .get(chunk_key(key, i))?
+                .ok_or_else(|| corrupt(&format!("chunk {i} of {count} is missing")))?;
+            bytes.extend_from_slice(&part);
+        }
+        Ok(Some(bytes))
+    }
+
+    /// [`Store::get_large_raw`], parsed.
+    pub fn get_large<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        match self.get_large_raw(key)? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|source| {
+                StoreError::Corrupt {
+                    key: key.to_owned(),
+                    source,
+                }
+            }),
+        }
+    }
+
     /// Every value whose key starts with `prefix`, in key order.
     pub fn scan<T: DeserializeOwned>(
         &self,
@@ -234,6 +350,20 @@ impl Store {
     }
 }
 
+/// The most bytes of a value written with [`Store::put_large`] kept under one key. sled 0.34
+/// keeps a page larger than about 128 KB outside its log (a "blob") and counts it in its
+/// cache at the size of a pointer, so it never evicts it: one value per node kept a second
+/// copy of everything the aggregator holds in memory (measured with heaptrack: 2.9 KB per
+/// listing). A leaf page holds at most 17 keys, so chunks of 7 KiB keep every page under
+/// that threshold, and the 16 MiB cache bounds what sled holds.
+pub const CHUNK: usize = 7 * 1024;
+
+/// Where chunk `i` of a large value under `key` is kept. `#` sorts before `/`, so the chunks
+/// follow their key and precede anything under `{key}/`.
+fn chunk_key(key: &str, i: usize) -> String {
+    format!("{key}#{i:05}")
+}
+
 /// Writes to apply together.
 #[derive(Default)]
 pub struct WriteBatch {
@@ -289,6 +419,57 @@ mod tests {
             store.get::<String>("m/seq"),
             Err(StoreError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn a_large_value_is_kept_in_chunks_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..CHUNK * 5 + 123).map(|i| b'a' + (i % 26) as u8).collect();
+        let small = b"short".to_vec();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            // Kept whole by an earlier version: still read, then replaced by chunks.
+            let mut batch = WriteBatch::new();
+            batch.put_raw("node/x/meta", &big);
+            store.commit(batch).unwrap();
+            assert_eq!(store.get_large_raw("node/x/meta").unwrap(), Some(big.clone()));
+            let mut batch = WriteBatch::new();
+            store.put_large_raw(&mut batch, "node/x/meta", &big).unwrap();
+            store.commit(batch).unwrap();
+            let keys: Vec<String> = store.keys("node/x/").map(Result::unwrap).collect();
+            assert_eq!(keys.len(), 6, "{keys:?}");
+            assert!(!keys.contains(&"node/x/meta".to_owned()), "the whole value is gone");
+            assert!(store
+                .dump()
+                .unwrap()
+                .iter()
+                .all(|(_, v)| v.len() <= CHUNK + 4));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.get_large_raw("node/x/meta").unwrap(), Some(big.clone()));
+        // A smaller value leaves no stale chunk behind; an empty one is still a value.
+        let mut batch = WriteBatch::new();
+        store.put_large_raw(&mut batch, "node/x/meta", &small).unwrap();
+        store.commit(batch).unwrap();
+        assert_eq!(store.keys("node/x/").count(), 1);
+        assert_eq!(store.get_large_raw("node/x/meta").unwrap(), Some(small));
+        let mut batch = WriteBatch::new();
+        store.put_large(&mut batch, "node/x/meta", &vec![1u8, 2]).unwrap();
+        store.commit(batch).unwrap();
+        assert_eq!(store.get_large::<Vec<u8>>("node/x/meta").unwrap(), Some(vec![1, 2]));
+        let mut batch = WriteBatch::new();
+        store.put_large_raw(&mut batch, "node/x/meta", b"").unwrap();
+        store.commit(batch).unwrap();
+        assert_eq!(store.get_large_raw("node/x/meta").unwrap(), Some(Vec::new()));
+        assert_eq!(store.get_large_raw("node/y/meta").unwrap(), None);
+        // A missing chunk is reported, not read as a shorter value.
+        let mut batch = WriteBatch::new();
+        store.put_large_raw(&mut batch, "node/z/meta", &big).unwrap();
+        batch.remove("node/z/meta#00002");
+        store.commit(batch).unwrap();
+        let err = store.get_large_raw("node/z/meta").unwrap_err();
+        assert!(err.to_string().contains("chunk 2 of 6 is missing"), "{err}");
     }
 
     #[test]

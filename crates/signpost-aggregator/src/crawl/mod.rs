@@ -161,6 +161,11 @@ impl Aggregator {
             Ok(n) => tracing::info!(keys = n, "removed listing keys an earlier version kept"),
             Err(e) => return Err(format!("cannot tidy the store: {e}")),
         }
+        match persist::chunk_whole_values(&store, &pinned) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(nodes = n, "node values an earlier version kept whole are now in chunks"),
+            Err(e) => return Err(format!("cannot tidy the store: {e}")),
+        }
         let mut index = Index::default();
         let mut positions = HashMap::new();
         let mut highest = persist::feed_seq(&store);
