@@ -89,14 +89,14 @@ pub fn drop_listing_keys(store: &Store) -> Result<usize, StoreError> {
     Ok(removed)
 }
 
-/// Set once every node's value is kept in chunks.
-const K_NODE_VALUES_CHUNKED: &str = "meta/node_values_chunked";
+/// Set once every node's value is kept in a file.
+const K_NODE_VALUES_IN_FILES: &str = "meta/node_values_in_files";
 
-/// Stores written by earlier versions kept each node's value whole, which sled then held in
-/// memory for as long as the process ran (see `signpost_store::CHUNK`). They are rewritten
-/// in chunks once, when the store is opened, one node per batch.
-pub fn chunk_whole_values(store: &Store, nodes: &[DidKey]) -> Result<usize, StoreError> {
-    if store.get::<bool>(K_NODE_VALUES_CHUNKED)?.is_some() {
+/// Stores written by earlier versions kept each node's value whole in sled, which then held
+/// it in memory for as long as the process ran (see `Store::put_large`). They are moved to
+/// files once, when the store is opened, one node per batch.
+pub fn move_whole_values(store: &Store, nodes: &[DidKey]) -> Result<usize, StoreError> {
+    if store.get::<bool>(K_NODE_VALUES_IN_FILES)?.is_some() {
         return Ok(0);
     }
     let mut rewritten = 0;
@@ -110,7 +110,7 @@ pub fn chunk_whole_values(store: &Store, nodes: &[DidKey]) -> Result<usize, Stor
         }
     }
     let mut batch = WriteBatch::new();
-    batch.put(K_NODE_VALUES_CHUNKED, &true)?;
+    batch.put(K_NODE_VALUES_IN_FILES, &true)?;
     store.commit(batch)?;
     Ok(rewritten)
 }
@@ -293,22 +293,22 @@ mod tests {
     }
 
     #[test]
-    fn node_values_kept_whole_are_rewritten_in_chunks_once() {
+    fn node_values_kept_whole_are_moved_to_files_once() {
         let store = Store::temporary().expect("store");
         let one = DidKey::new(ed25519_dalek::SigningKey::from_bytes(&[1; 32]).verifying_key());
         let two = DidKey::new(ed25519_dalek::SigningKey::from_bytes(&[2; 32]).verifying_key());
-        let whole = vec![b'7'; signpost_store::CHUNK * 3];
+        let whole = vec![b'7'; 300_000];
         let mut batch = WriteBatch::new();
         batch.put_raw(&k_meta(&one), &whole);
         store.commit(batch).expect("commit");
-        assert_eq!(chunk_whole_values(&store, &[one, two]).expect("tidy"), 1);
+        assert_eq!(move_whole_values(&store, &[one, two]).expect("tidy"), 1);
         assert_eq!(store.get_raw(&k_meta(&one)).expect("get"), None);
         assert_eq!(store.get_large_raw(&k_meta(&one)).expect("get"), Some(whole));
-        assert_eq!(store.keys(&k_meta(&one)).count(), 3);
+        assert_eq!(store.keys(&k_meta(&one)).count(), 1, "one small key: the file's id");
         // Done once: not looked for again.
         let mut batch = WriteBatch::new();
         batch.put_raw(&k_meta(&two), b"{}");
         store.commit(batch).expect("commit");
-        assert_eq!(chunk_whole_values(&store, &[one, two]).expect("tidy"), 0);
+        assert_eq!(move_whole_values(&store, &[one, two]).expect("tidy"), 0);
     }
 }

@@ -1,6 +1,7 @@
-//! Upgrades: a node directory written by this release (a committed fixture: keys, config and
-//! a store with two listings) is opened by the binary and served; a store claiming a newer
-//! format is refused with a clear message, every key and value left as it was.
+//! Upgrades: a node directory written by an earlier release (a committed fixture: keys,
+//! config and a store of format 1 with two listings) is opened by the binary, migrated and
+//! served; a store claiming a newer format is refused with a clear message, every key and
+//! value left as it was.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -30,7 +31,7 @@ fn unpack(to: &Path) {
 }
 
 #[test]
-fn a_store_written_by_this_release_is_served_and_a_newer_one_refused_untouched() {
+fn a_store_written_by_an_earlier_release_is_served_and_a_newer_one_refused_untouched() {
     let work = tempfile::tempdir().unwrap();
     unpack(work.path());
     let node_dir = work.path().join("node");

@@ -161,9 +161,9 @@ impl Aggregator {
             Ok(n) => tracing::info!(keys = n, "removed listing keys an earlier version kept"),
             Err(e) => return Err(format!("cannot tidy the store: {e}")),
         }
-        match persist::chunk_whole_values(&store, &pinned) {
+        match persist::move_whole_values(&store, &pinned) {
             Ok(0) => {}
-            Ok(n) => tracing::info!(nodes = n, "node values an earlier version kept whole are now in chunks"),
+            Ok(n) => tracing::info!(nodes = n, "node values an earlier version kept in the database are now in files"),
             Err(e) => return Err(format!("cannot tidy the store: {e}")),
         }
         let mut index = Index::default();
@@ -341,19 +341,48 @@ impl Aggregator {
     /// rollback protection) back to older data. When the store fails, the new state is not
     /// served either, and the error says why.
     pub fn install(&self, data: NodeData) -> Result<Arc<NodeData>, String> {
-        let position = {
-            let mut feed = lock(&self.feed);
-            feed.next += 1;
-            feed.next
-        };
+        let position = self.next_position();
+        let data = Arc::new(data);
         let stored = persist::save(&self.store, &data, position).and_then(|()| self.store.flush());
+        self.finish_install(data, position, stored.map_err(|e| e.to_string()))
+    }
+
+    /// [`Aggregator::install`] for async callers: storing (sled's batch, then waiting for the
+    /// disk) runs on a blocking thread, so the runtime's workers verify other nodes
+    /// meanwhile instead of one of two cores waiting on the disk.
+    pub async fn install_off_thread(&self, data: NodeData) -> Result<Arc<NodeData>, String> {
+        let position = self.next_position();
+        let data = Arc::new(data);
+        let (store, held) = (self.store.clone(), Arc::clone(&data));
+        let stored = tokio::task::spawn_blocking(move || {
+            persist::save(&store, &held, position).and_then(|()| store.flush())
+        })
+        .await;
+        let stored = match stored {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(e) => Err(format!("the store task stopped: {e}")),
+        };
+        self.finish_install(data, position, stored)
+    }
+
+    fn next_position(&self) -> u64 {
+        let mut feed = lock(&self.feed);
+        feed.next += 1;
+        feed.next
+    }
+
+    fn finish_install(
+        &self,
+        data: Arc<NodeData>,
+        position: u64,
+        stored: Result<(), String>,
+    ) -> Result<Arc<NodeData>, String> {
         if let Err(e) = stored {
             lock(&self.feed).skip(position);
             tracing::error!(node = %data.id, error = %e, "could not store verified data; still serving the previous state");
             return Err(format!("the store failed: {e}"));
         }
         let id = data.id;
-        let data = Arc::new(data);
         // Build the node's entries before taking the index lock.
         let prepared = crate::index::Prepared::new(Arc::clone(&data));
         {

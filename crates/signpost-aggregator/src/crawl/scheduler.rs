@@ -190,7 +190,7 @@ impl Aggregator {
         let held = self.held(&entry.id);
         let now = Utc::now();
         match self.crawl(entry, held.as_deref()).await {
-            Ok(Some(data)) => match self.install(data) {
+            Ok(Some(data)) => match self.install_off_thread(data).await {
                 Ok(installed) => {
                     self.health
                         .record(&entry.id, Outcome::Updated(&installed), now, &self.metrics);
