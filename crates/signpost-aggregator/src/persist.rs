@@ -303,8 +303,15 @@ mod tests {
         store.commit(batch).expect("commit");
         assert_eq!(move_whole_values(&store, &[one, two]).expect("tidy"), 1);
         assert_eq!(store.get_raw(&k_meta(&one)).expect("get"), None);
-        assert_eq!(store.get_large_raw(&k_meta(&one)).expect("get"), Some(whole));
-        assert_eq!(store.keys(&k_meta(&one)).count(), 1, "one small key: the file's id");
+        assert_eq!(
+            store.get_large_raw(&k_meta(&one)).expect("get"),
+            Some(whole)
+        );
+        assert_eq!(
+            store.keys(&k_meta(&one)).count(),
+            1,
+            "one small key: the file's id"
+        );
         // Done once: not looked for again.
         let mut batch = WriteBatch::new();
         batch.put_raw(&k_meta(&two), b"{}");

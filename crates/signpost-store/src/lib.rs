@@ -247,7 +247,9 @@ impl Store {
         batch
             .inner
             .insert(file_ref_key(key).as_bytes(), id.to_be_bytes().to_vec());
-        batch.inner.insert(file_owner_key(id).as_bytes(), key.as_bytes());
+        batch
+            .inner
+            .insert(file_owner_key(id).as_bytes(), key.as_bytes());
         batch.inner.remove(key);
         Ok(())
     }
@@ -309,12 +311,14 @@ impl Store {
     pub fn get_large<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
         match self.get_large_raw(key)? {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|source| {
-                StoreError::Corrupt {
-                    key: key.to_owned(),
-                    source,
-                }
-            }),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|source| StoreError::Corrupt {
+                        key: key.to_owned(),
+                        source,
+                    })
+            }
         }
     }
 
@@ -531,42 +535,71 @@ mod tests {
             let mut batch = WriteBatch::new();
             batch.put_raw("node/x/meta", &big);
             store.commit(batch).unwrap();
-            assert_eq!(store.get_large_raw("node/x/meta").unwrap(), Some(big.clone()));
+            assert_eq!(
+                store.get_large_raw("node/x/meta").unwrap(),
+                Some(big.clone())
+            );
             let mut batch = WriteBatch::new();
-            store.put_large_raw(&mut batch, "node/x/meta", &big).unwrap();
+            store
+                .put_large_raw(&mut batch, "node/x/meta", &big)
+                .unwrap();
             store.commit(batch).unwrap();
-            assert_eq!(store.get_raw("node/x/meta").unwrap(), None, "the whole value is gone");
+            assert_eq!(
+                store.get_raw("node/x/meta").unwrap(),
+                None,
+                "the whole value is gone"
+            );
             assert_eq!(files(), 1);
             assert!(store.dump().unwrap().iter().all(|(_, v)| v.len() < 100));
             // The file replaced stays until the batch replacing it is on disk.
             let mut batch = WriteBatch::new();
-            store.put_large(&mut batch, "node/x/meta", &vec![1u8, 2]).unwrap();
+            store
+                .put_large(&mut batch, "node/x/meta", &vec![1u8, 2])
+                .unwrap();
             store.commit_unsynced(batch).unwrap();
             assert_eq!(files(), 2);
             store.flush().unwrap();
             assert_eq!(files(), 1);
-            assert_eq!(store.get_large::<Vec<u8>>("node/x/meta").unwrap(), Some(vec![1, 2]));
+            assert_eq!(
+                store.get_large::<Vec<u8>>("node/x/meta").unwrap(),
+                Some(vec![1, 2])
+            );
             assert_eq!(store.get_large_raw("node/y/meta").unwrap(), None);
             // A file written for a batch that was never committed (a crash between them).
             let mut batch = WriteBatch::new();
-            store.put_large_raw(&mut batch, "node/y/meta", &big).unwrap();
+            store
+                .put_large_raw(&mut batch, "node/y/meta", &big)
+                .unwrap();
             drop(batch);
             assert_eq!(files(), 2);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(files(), 1, "the file no batch refers to is removed on opening");
-        assert_eq!(store.get_large::<Vec<u8>>("node/x/meta").unwrap(), Some(vec![1, 2]));
+        assert_eq!(
+            files(),
+            1,
+            "the file no batch refers to is removed on opening"
+        );
+        assert_eq!(
+            store.get_large::<Vec<u8>>("node/x/meta").unwrap(),
+            Some(vec![1, 2])
+        );
         let mut batch = WriteBatch::new();
         store.put_large_raw(&mut batch, "node/x/meta", b"").unwrap();
         store.commit(batch).unwrap();
-        assert_eq!(store.get_large_raw("node/x/meta").unwrap(), Some(Vec::new()));
+        assert_eq!(
+            store.get_large_raw("node/x/meta").unwrap(),
+            Some(Vec::new())
+        );
         // A file lost from under the store is an error that names it.
         for f in std::fs::read_dir(&values).unwrap() {
             std::fs::remove_file(f.unwrap().path()).unwrap();
         }
         let err = store.get_large_raw("node/x/meta").unwrap_err();
-        assert!(err.to_string().contains("cannot use the store's file"), "{err}");
+        assert!(
+            err.to_string().contains("cannot use the store's file"),
+            "{err}"
+        );
         // A temporary store keeps its files in a directory of its own.
         let temporary = Store::temporary().unwrap();
         let mut batch = WriteBatch::new();

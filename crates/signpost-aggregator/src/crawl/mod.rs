@@ -163,7 +163,10 @@ impl Aggregator {
         }
         match persist::move_whole_values(&store, &pinned) {
             Ok(0) => {}
-            Ok(n) => tracing::info!(nodes = n, "node values an earlier version kept in the database are now in files"),
+            Ok(n) => tracing::info!(
+                nodes = n,
+                "node values an earlier version kept in the database are now in files"
+            ),
             Err(e) => return Err(format!("cannot tidy the store: {e}")),
         }
         let mut index = Index::default();
