@@ -65,14 +65,18 @@ impl Aggregator {
                 None => by_node.push((item.node, vec![item])),
             }
         }
-        {
+        let take_all = || {
             use rayon::prelude::*;
             by_node
                 .into_par_iter()
                 .map(|(_, items)| items.into_iter().try_for_each(|i| self.take_feed_item(i)))
                 .collect::<Vec<_>>()
                 .into_iter()
-                .collect::<Result<(), String>>()?;
+                .collect::<Result<(), String>>()
+        };
+        match install_pool() {
+            Some(pool) => pool.install(take_all)?,
+            None => take_all()?,
         }
         *lock(&self.mirror_position) = page.next.max(since);
         self.retry_transient(&primary).await?;
@@ -155,4 +159,19 @@ impl Aggregator {
         };
         self.verify_publication(entry, chain, published, held, now)
     }
+}
+
+/// Threads for taking feed items: twice as many as cores, because each install waits for
+/// the disk (its file, then the store's flush) and the other threads verify meanwhile.
+fn install_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(2 * cores)
+            .thread_name(|i| format!("mirror-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
 }
