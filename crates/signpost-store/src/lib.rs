@@ -87,10 +87,7 @@ fn migrate(db: &sled::Db, from: u32) -> Result<(), StoreError> {
 fn check_format(db: &sled::Db, path: &Path) -> Result<(), StoreError> {
     let found: u32 = match db.get(K_FORMAT)? {
         None => 0,
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt {
-            key: K_FORMAT.to_owned(),
-            source,
-        })?,
+        Some(bytes) => parse(K_FORMAT, &bytes)?,
     };
     if found > FORMAT {
         return Err(StoreError::NewerFormat {
@@ -119,6 +116,14 @@ struct Files {
     replaced: Mutex<Vec<PathBuf>>,
     /// A temporary store's directory, removed with the store.
     _temporary: Option<tempfile::TempDir>,
+}
+
+/// A stored JSON value, or why it is corrupt.
+fn parse<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+        key: key.to_owned(),
+        source,
+    })
 }
 
 /// The directory of large values in a store at `dir`.
@@ -194,17 +199,10 @@ impl Store {
     }
 
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        match self.db.get(key)? {
-            None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|source| StoreError::Corrupt {
-                        key: key.to_owned(),
-                        source,
-                    })
-            }
-        }
+        self.db
+            .get(key)?
+            .map(|bytes| parse(key, &bytes))
+            .transpose()
     }
 
     /// Adds `value` to `batch` under `key`, kept in a file of its own in `values/` (written
@@ -309,17 +307,9 @@ impl Store {
 
     /// [`Store::get_large_raw`], parsed.
     pub fn get_large<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        match self.get_large_raw(key)? {
-            None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|source| StoreError::Corrupt {
-                        key: key.to_owned(),
-                        source,
-                    })
-            }
-        }
+        self.get_large_raw(key)?
+            .map(|bytes| parse(key, &bytes))
+            .transpose()
     }
 
     /// Every value whose key starts with `prefix`, in key order.
@@ -330,10 +320,7 @@ impl Store {
         self.db.scan_prefix(prefix).map(|item| {
             let (k, v) = item?;
             let key = String::from_utf8_lossy(&k).into_owned();
-            let value = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
-                key: key.clone(),
-                source,
-            })?;
+            let value = parse(&key, &v)?;
             Ok((key, value))
         })
     }
