@@ -41,10 +41,10 @@ const DESCRIPTION: u8 = 2;
 const DESCRIPTION_AGAIN: u8 = 3;
 const FIELD_WEIGHTS: [u8; 4] = [3, 2, 1, 1];
 const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
 /// Weighted text lengths counted one by one up to this, the longer ones together (ranked
 /// text's selection of a class's shortest texts; any bound is correct, this one is fast).
 const LENGTH_BUCKETS: usize = 1024;
-const BM25_B: f32 = 0.75;
 
 /// Each category's label, folded (once per process, not once per listing).
 static CATEGORY_LABELS: std::sync::LazyLock<Vec<(&'static str, String)>> =
