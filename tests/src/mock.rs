@@ -185,7 +185,7 @@ impl Forge {
             threshold: 1,
             signing_keys: vec![DidKey::new(signing.verifying_key())],
         };
-        let doc = Verified::sign(doc, &root).unwrap().envelope().clone();
+        let doc = Verified::sign(doc, &root).unwrap().envelope().to_envelope();
         Self {
             root,
             signing,
@@ -215,7 +215,7 @@ impl Forge {
         let env = Verified::sign(listing.clone(), &self.signing)
             .unwrap()
             .envelope()
-            .clone();
+            .to_envelope();
         self.listings.retain(|(id, _)| *id != listing.id);
         self.listings.push((listing.id, env.clone()));
         env

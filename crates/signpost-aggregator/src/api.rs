@@ -15,7 +15,7 @@ use signpost_protocol::wire::{
     AttestationReport, AuditEntry, CapacityStatus, Enrolment, EnrolmentRequest, FeedPage,
     GroupsPage, IssuerInfo, NodeHealth, Provenance, ProvenanceCheck,
 };
-use signpost_protocol::{DidKey, Envelope};
+use signpost_protocol::{DidKey, Envelope, EnvelopeRef};
 use uuid::Uuid;
 
 use crate::crawl::Aggregator;
@@ -95,9 +95,9 @@ pub async fn groups(
 #[derive(Serialize)]
 struct ProvenanceView<'a> {
     group: GroupView<'a>,
-    node_documents: Vec<&'a Envelope>,
-    snapshot: &'a Envelope,
-    listing: &'a Envelope,
+    node_documents: Vec<EnvelopeRef<'a>>,
+    snapshot: EnvelopeRef<'a>,
+    listing: EnvelopeRef<'a>,
     attestations: Vec<AttestationReport>,
     checks: Vec<ProvenanceCheck>,
 }
@@ -139,7 +139,7 @@ pub async fn group(
     let seg = index.segment(&node).ok_or_else(not_found)?;
     let data = &seg.data;
     let listing = data.listings.get(&id).ok_or_else(not_found)?;
-    let node_documents: Vec<&Envelope> = data.chain.iter().map(|d| d.envelope()).collect();
+    let node_documents: Vec<EnvelopeRef<'_>> = data.chain.iter().map(|d| d.envelope()).collect();
 
     // Every check computed now from the verified state (signatures were verified on receipt,
     // at `verified_at`, under the keys these checks name).
@@ -171,7 +171,7 @@ pub async fn group(
             attestation: a.payload().clone(),
             status,
             checks,
-            envelope: a.envelope().clone(),
+            envelope: a.envelope().to_envelope(),
         })
         .collect();
     let body = ProvenanceView {
@@ -335,10 +335,10 @@ pub struct FeedQuery {
 struct FeedItemView<'a> {
     position: u64,
     node: &'a DidKey,
-    node_documents: Vec<&'a Envelope>,
-    snapshot: &'a Envelope,
-    listings: Vec<&'a Envelope>,
-    attestations: Vec<&'a Envelope>,
+    node_documents: Vec<EnvelopeRef<'a>>,
+    snapshot: EnvelopeRef<'a>,
+    listings: Vec<EnvelopeRef<'a>>,
+    attestations: Vec<EnvelopeRef<'a>>,
 }
 
 /// The most bytes a feed page holds (unless one item alone is larger).

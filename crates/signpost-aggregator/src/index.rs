@@ -17,7 +17,7 @@ use signpost_protocol::policy::{
 };
 use signpost_protocol::query::{GroupQuery, InterpretingWanted, Point};
 pub use signpost_protocol::wire::{CapacityStatus, Pagination, SearchCentre};
-use signpost_protocol::{taxonomy, text, DidKey, Envelope};
+use signpost_protocol::{taxonomy, text, DidKey, EnvelopeRef};
 use uuid::Uuid;
 
 use crate::verify::NodeData;
@@ -333,7 +333,7 @@ pub struct GroupView<'a> {
     /// The original signed envelope, as received from the node (left out with
     /// `include_envelope=false`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub envelope: Option<&'a Envelope>,
+    pub envelope: Option<EnvelopeRef<'a>>,
 }
 
 /// A listing's signed payload bytes, written into a response as the JSON they are (they

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
-use signpost_protocol::{chain, DidKey, Envelope, Listing, Snapshot, Verified};
+use signpost_protocol::{chain, DidKey, Envelope, EnvelopeRef, Listing, Snapshot, Verified};
 use signpost_store::{Store, StoreError, WriteBatch};
 
 use signpost_protocol::wire::Refusal;
@@ -41,19 +41,23 @@ const K_FEED_SEQ: &str = "meta/feed_seq";
 pub fn save(store: &Store, data: &NodeData, feed_seq: u64) -> Result<(), StoreError> {
     let mut batch = WriteBatch::new();
     let meta = NodeMeta {
-        chain: data.chain.iter().map(|d| d.envelope().clone()).collect(),
-        snapshot: data.snapshot.envelope().clone(),
+        chain: data
+            .chain
+            .iter()
+            .map(|d| d.envelope().to_envelope())
+            .collect(),
+        snapshot: data.snapshot.envelope().to_envelope(),
         attestations: data
             .attestations
             .iter()
-            .map(|a| a.envelope().clone())
+            .map(|a| a.envelope().to_envelope())
             .collect(),
         feed_seq,
         verified_at: data.verified_at,
         listings: data
             .listings
             .values()
-            .map(|l| l.envelope().clone())
+            .map(|l| l.envelope().to_envelope())
             .collect(),
         listing_signers: data
             .listings
@@ -255,8 +259,8 @@ pub fn save_revocation_evidence(
     store: &Store,
     issuer: &DidKey,
     version: u64,
-    first: &Envelope,
-    second: &Envelope,
+    first: EnvelopeRef<'_>,
+    second: EnvelopeRef<'_>,
 ) -> Result<(), StoreError> {
     let mut batch = WriteBatch::new();
     batch.put(

@@ -203,7 +203,7 @@ pub fn verify_snapshot(
                 ),
                 evidence: Some(Box::new(Equivocation {
                     seq: snap.seq,
-                    first: held.envelope().clone(),
+                    first: held.envelope().to_envelope(),
                     second: env,
                 })),
             });
@@ -342,8 +342,8 @@ pub fn assemble(
                     // The signing keys changed: a listing kept from before must verify under
                     // the keys the node document names now.
                     let what = format!("listing {}", entry.id);
-                    Verified::<Listing>::verify(h.envelope().clone(), &keys).map_err(|e| {
-                        match refusal(&what, h.envelope(), e) {
+                    Verified::<Listing>::verify(h.envelope().to_envelope(), &keys).map_err(|e| {
+                        match refusal(&what, &h.envelope().to_envelope(), e) {
                             r if matches!(
                                 r.code,
                                 RefusalCode::BadSignature | RefusalCode::UnknownSigningKey

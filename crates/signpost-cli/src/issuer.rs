@@ -105,7 +105,7 @@ pub async fn run(cmd: IssuerCommand) -> anyhow::Result<ExitCode> {
             let until = parse_time(&valid_until)?;
             let att = issuer.attest(subject, &achievement, level, from, until)?;
             eprintln!("serial {}", att.serial);
-            println!("{}", serde_json::to_string_pretty(att.envelope())?);
+            println!("{}", serde_json::to_string_pretty(&att.envelope())?);
         }
         IssuerCommand::Revoke { dir, serial } => {
             let mut issuer = Issuer::open(&dir)?;
@@ -115,7 +115,7 @@ pub async fn run(cmd: IssuerCommand) -> anyhow::Result<ExitCode> {
                 list.version,
                 list.revoked.len()
             );
-            report_pushes(&issuer, list.envelope()).await;
+            report_pushes(&issuer, &list.envelope().to_envelope()).await;
         }
         IssuerCommand::Subscribe { dir, url } => {
             let issuer = Issuer::open(&dir)?;
@@ -133,7 +133,7 @@ pub async fn run(cmd: IssuerCommand) -> anyhow::Result<ExitCode> {
                 list.version,
                 list.expires_at.to_rfc3339()
             );
-            report_pushes(&issuer, list.envelope()).await;
+            report_pushes(&issuer, &list.envelope().to_envelope()).await;
         }
         IssuerCommand::Serve { dir, listen } => {
             let server = signpost_issuer::serve(&dir, &listen).await?;

@@ -314,7 +314,7 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
                 .map(|l| l.envelope())
                 .chain(std::iter::once(d.snapshot.envelope()))
                 .chain(d.chain.iter().map(|c| c.envelope()));
-            envs.map(|e| serde_json::to_vec(e).map(|v| v.len() as u64).unwrap_or(0))
+            envs.map(|e| serde_json::to_vec(&e).map(|v| v.len() as u64).unwrap_or(0))
                 .sum::<u64>()
         })
         .sum();

@@ -94,15 +94,15 @@ impl FarmNode {
             vec![Verified::sign(att, issuer)
                 .map_err(|e| e.to_string())?
                 .envelope()
-                .clone()]
+                .to_envelope()]
         } else {
             vec![]
         };
-        let listing_bytes = listings.iter().map(|l| bytes(l.envelope())).collect();
+        let listing_bytes = listings.iter().map(|l| bytes(&l.envelope())).collect();
         let mut node = Self {
             signing,
             id,
-            node_doc: bytes(doc.envelope()),
+            node_doc: bytes(&doc.envelope()),
             listings,
             listing_bytes,
             attestations,
@@ -140,7 +140,7 @@ impl FarmNode {
                 .collect(),
         };
         self.snapshot = Verified::sign(snapshot, &self.signing).map_err(|e| e.to_string())?;
-        self.snapshot_bytes = bytes(self.snapshot.envelope());
+        self.snapshot_bytes = bytes(&self.snapshot.envelope());
         self.etag = format!("\"{}\"", self.snapshot.digest());
         let doc: Envelope = serde_json::from_slice(&self.node_doc).map_err(|e| e.to_string())?;
         self.bundle = bytes(&serde_json::json!({
@@ -164,7 +164,7 @@ impl FarmNode {
             Some(listing.group.capacity.places_available.unwrap_or(0) + 1);
         listing.group.capacity.updated_at = Utc::now();
         let signed = Verified::sign(listing, &self.signing).map_err(|e| e.to_string())?;
-        self.listing_bytes[0] = bytes(signed.envelope());
+        self.listing_bytes[0] = bytes(&signed.envelope());
         self.listings[0] = signed;
         let prev = self.snapshot.clone();
         self.publish(Some(&prev))
@@ -305,7 +305,7 @@ pub async fn serve(nodes: usize, listings_per_node: usize) -> Result<(), String>
         revoked: vec![],
     };
     let revocations = bytes(
-        Verified::sign(list, &issuer)
+        &Verified::sign(list, &issuer)
             .map_err(|e| e.to_string())?
             .envelope(),
     );

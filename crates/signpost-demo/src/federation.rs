@@ -258,7 +258,7 @@ impl Demo {
                         now - chrono::Duration::days(30),
                         now + chrono::Duration::days(365),
                     )?;
-                    publisher.import_attestation(att.envelope().clone())?;
+                    publisher.import_attestation(att.envelope().to_envelope())?;
                     if i == REVOKED_ORG {
                         issuer.revoke(&att.serial)?;
                     }

@@ -212,7 +212,7 @@ impl Issuer {
         };
         let signed = Verified::sign(list, &self.key)?;
         let path = self.dir.join(REVOCATIONS_FILE);
-        let bytes = serde_json::to_vec(signed.envelope()).map_err(|e| file_err(&path, e))?;
+        let bytes = serde_json::to_vec(&signed.envelope()).map_err(|e| file_err(&path, e))?;
         self.save()?;
         write_atomic(&path, &bytes)?;
         Ok(signed)

@@ -136,7 +136,7 @@ impl Publisher {
         };
         let doc = Verified::sign(doc, root).map_err(NodeError::InvalidListing)?;
         let mut batch = WriteBatch::new();
-        batch.put(&k_node(1), doc.envelope())?;
+        batch.put(&k_node(1), &doc.envelope())?;
         store.commit(batch)?;
         let publisher = Self::open(dir, store, lifetime, usize::MAX)?;
         publisher.resign_all()?;
@@ -472,7 +472,7 @@ impl Publisher {
             ..current
         };
         let doc = Verified::sign(next, &root).map_err(NodeError::InvalidListing)?;
-        let doc = chain::verify_next(st.node()?, doc.envelope().clone()).map_err(|e| {
+        let doc = chain::verify_next(st.node()?, doc.envelope().to_envelope()).map_err(|e| {
             NodeError::RootKeyUnavailable(format!("root key does not control this node: {e}"))
         })?;
         let old_key = std::mem::replace(&mut st.signing_key, new_key.clone());
@@ -521,7 +521,7 @@ impl Publisher {
             ..current
         };
         let doc = Verified::sign(next, &root).map_err(NodeError::InvalidListing)?;
-        let doc = chain::verify_next(st.node()?, doc.envelope().clone()).map_err(|e| {
+        let doc = chain::verify_next(st.node()?, doc.envelope().to_envelope()).map_err(|e| {
             NodeError::RootKeyUnavailable(format!("root key does not control this node: {e}"))
         })?;
         self.commit(
@@ -588,7 +588,7 @@ impl Publisher {
         let mut versions = st.versions.clone();
         let mut batch = WriteBatch::new();
         for l in &change.put {
-            batch.put(&k_listing(&l.id), l.envelope())?;
+            batch.put(&k_listing(&l.id), &l.envelope())?;
             batch.put(&k_version(&l.id), &l.version)?;
             versions.insert(l.id, l.version);
             listings.insert(l.id, l.clone());
@@ -599,7 +599,7 @@ impl Publisher {
         }
         let mut attestations = st.attestations.clone();
         if let Some(att) = &change.attestation {
-            batch.put(&k_attestation(&att.digest()), att.envelope())?;
+            batch.put(&k_attestation(&att.digest()), &att.envelope())?;
             attestations.insert(att.digest(), att.clone());
         }
         // Attestations past their validity are no longer presented.
@@ -613,7 +613,7 @@ impl Publisher {
             attestations.remove(&d);
         }
         if let Some(doc) = &change.node_doc {
-            batch.put(&k_node(doc.version), doc.envelope())?;
+            batch.put(&k_node(doc.version), &doc.envelope())?;
         }
 
         let seq = st.seq + 1;
@@ -635,7 +635,7 @@ impl Publisher {
         };
         let snapshot = Verified::sign(snapshot, signing_key)
             .map_err(|e| NodeError::Internal(e.to_string()))?;
-        batch.put(K_SNAPSHOT, snapshot.envelope())?;
+        batch.put(K_SNAPSHOT, &snapshot.envelope())?;
         batch.put(K_SEQ, &seq)?;
 
         // A new signing key is written beside the old one first; the store commit makes the
@@ -713,28 +713,32 @@ fn build_published(st: &State) -> Result<Published, NodeError> {
     let node_versions = st
         .node_docs
         .iter()
-        .map(|d| to_bytes(d.envelope()))
+        .map(|d| to_bytes(&d.envelope()))
         .collect::<Result<Vec<_>, _>>()?;
     let node_document = node_versions.last().cloned().unwrap_or_default();
     let listings = st
         .listings
         .iter()
-        .map(|(id, l)| Ok((*id, to_bytes(l.envelope())?)))
+        .map(|(id, l)| Ok((*id, to_bytes(&l.envelope())?)))
         .collect::<Result<HashMap<_, _>, NodeError>>()?;
     let (snapshot, etag, seq, bundle) = match &st.snapshot {
         Some(s) => {
             let bundle = Bundle {
-                node: st.node()?.envelope().clone(),
-                snapshot: s.envelope().clone(),
-                listings: st.listings.values().map(|l| l.envelope().clone()).collect(),
+                node: st.node()?.envelope().to_envelope(),
+                snapshot: s.envelope().to_envelope(),
+                listings: st
+                    .listings
+                    .values()
+                    .map(|l| l.envelope().to_envelope())
+                    .collect(),
                 attestations: st
                     .attestations
                     .values()
-                    .map(|a| a.envelope().clone())
+                    .map(|a| a.envelope().to_envelope())
                     .collect(),
             };
             (
-                to_bytes(s.envelope())?,
+                to_bytes(&s.envelope())?,
                 format!("\"{}\"", s.digest()),
                 s.seq,
                 to_bytes(&bundle)?,
@@ -773,8 +777,8 @@ impl Publisher {
             ..current
         };
         let mut doc = Verified::sign(next, old_root).map_err(NodeError::InvalidListing)?;
-        doc.cosign(new_root).map_err(internal)?;
-        let doc = chain::verify_next(st.node()?, doc.envelope().clone()).map_err(|e| {
+        doc.cosign(new_root);
+        let doc = chain::verify_next(st.node()?, doc.envelope().to_envelope()).map_err(|e| {
             NodeError::RootKeyUnavailable(format!("that root key does not control this node: {e}"))
         })?;
         let payload = doc.payload().clone();

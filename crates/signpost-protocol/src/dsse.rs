@@ -196,11 +196,8 @@ impl Envelope {
     /// Adds one more signature over the same payload (multi-key signing, e.g. root-key
     /// thresholds). `payload` must be the envelope's decoded payload.
     pub fn add_signature(&mut self, payload: &[u8], key: &SigningKey) {
-        let sig = key.sign(&pae(&self.payload_type, payload));
-        self.signatures.push(EnvelopeSignature {
-            keyid: DidKey::new(key.verifying_key()).to_string(),
-            sig: STANDARD.encode(sig.to_bytes()),
-        });
+        self.signatures
+            .push(signature(&self.payload_type, payload, key));
     }
 
     /// The decoded payload bytes, without checking any signature.
@@ -240,44 +237,227 @@ impl Envelope {
         keys: &[VerifyingKey],
         threshold: usize,
     ) -> Result<(Vec<u8>, Vec<VerifyingKey>), SignatureError> {
-        if self.payload_type != expected_type {
-            return Err(SignatureError::PayloadTypeMismatch {
-                expected: expected_type.to_owned(),
-                found: self.payload_type.clone(),
-            });
-        }
-        if self.signatures.is_empty() {
-            return Err(SignatureError::NoSignatures);
-        }
-        if self.signatures.len() > MAX_SIGNATURES {
-            return Err(SignatureError::TooManySignatures(self.signatures.len()));
-        }
         let payload = self.payload_bytes()?;
-        let message = pae(&self.payload_type, &payload);
-        let mut sigs = Vec::with_capacity(self.signatures.len());
-        for s in &self.signatures {
-            let raw = decode_base64(&s.sig).ok_or(SignatureError::SignatureBase64)?;
-            sigs.push(parse_signature(&raw)?);
-        }
-        let signers: Vec<VerifyingKey> = keys
-            .iter()
-            .filter(|key| {
-                sigs.iter()
-                    .any(|sig| key.verify_strict(&message, sig).is_ok())
-            })
-            .copied()
-            .collect();
-        let needed = threshold.max(1);
-        if signers.is_empty() {
-            return Err(SignatureError::BadSignature);
-        }
-        if signers.len() < needed {
-            return Err(SignatureError::BelowThreshold {
-                found: signers.len(),
-                needed,
-            });
-        }
+        let signers = check_signatures(
+            &self.payload_type,
+            &payload,
+            &self.signatures,
+            expected_type,
+            keys,
+            threshold,
+        )?;
         Ok((payload, signers))
+    }
+}
+
+/// Checks that at least `threshold` distinct keys among `keys` signed `payload` (decoded) as
+/// `payload_type`, which must be `expected_type`; returns them in the order of `keys`.
+fn check_signatures(
+    payload_type: &str,
+    payload: &[u8],
+    signatures: &[EnvelopeSignature],
+    expected_type: &str,
+    keys: &[VerifyingKey],
+    threshold: usize,
+) -> Result<Vec<VerifyingKey>, SignatureError> {
+    if payload_type != expected_type {
+        return Err(SignatureError::PayloadTypeMismatch {
+            expected: expected_type.to_owned(),
+            found: payload_type.to_owned(),
+        });
+    }
+    if signatures.is_empty() {
+        return Err(SignatureError::NoSignatures);
+    }
+    if signatures.len() > MAX_SIGNATURES {
+        return Err(SignatureError::TooManySignatures(signatures.len()));
+    }
+    let message = pae(payload_type, payload);
+    let mut sigs = Vec::with_capacity(signatures.len());
+    for s in signatures {
+        let raw = decode_base64(&s.sig).ok_or(SignatureError::SignatureBase64)?;
+        sigs.push(parse_signature(&raw)?);
+    }
+    let signers: Vec<VerifyingKey> = keys
+        .iter()
+        .filter(|key| {
+            sigs.iter()
+                .any(|sig| key.verify_strict(&message, sig).is_ok())
+        })
+        .copied()
+        .collect();
+    let needed = threshold.max(1);
+    if signers.is_empty() {
+        return Err(SignatureError::BadSignature);
+    }
+    if signers.len() < needed {
+        return Err(SignatureError::BelowThreshold {
+            found: signers.len(),
+            needed,
+        });
+    }
+    Ok(signers)
+}
+
+/// How an envelope's payload text was written, so that it can be written again byte for byte
+/// from the decoded payload instead of being held twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PayloadText {
+    /// Base64 in this alphabet and padding: encoding the decoded payload gives the text
+    /// received (checked when the envelope is held).
+    Base64 { url_safe: bool, padded: bool },
+    /// Text that encoding would not give again, kept as received.
+    Verbatim(Box<str>),
+}
+
+impl PayloadText {
+    fn engine(url_safe: bool, padded: bool) -> &'static base64_simd::Base64 {
+        match (url_safe, padded) {
+            (false, true) => &base64_simd::STANDARD,
+            (false, false) => &base64_simd::STANDARD_NO_PAD,
+            (true, true) => &base64_simd::URL_SAFE,
+            (true, false) => &base64_simd::URL_SAFE_NO_PAD,
+        }
+    }
+}
+
+/// An envelope held beside its decoded payload, without the payload's base64 text (about
+/// two thirds of a listing envelope's bytes): [`EnvelopeRef`] writes the text again, exactly
+/// as it was received, when the envelope is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldEnvelope {
+    text: PayloadText,
+    payload_type: Box<str>,
+    signatures: Vec<EnvelopeSignature>,
+}
+
+impl HeldEnvelope {
+    /// Holds `envelope`, whose payload decodes to `payload` (the caller decoded it).
+    pub fn new(envelope: Envelope, payload: &[u8]) -> Self {
+        let url_safe = memchr::memchr2(b'-', b'_', envelope.payload.as_bytes()).is_some();
+        let padded = envelope.payload.ends_with('=');
+        let engine = PayloadText::engine(url_safe, padded);
+        let same = engine.encoded_length(payload.len()) == envelope.payload.len()
+            && engine.encode_to_string(payload) == envelope.payload;
+        let text = if same {
+            PayloadText::Base64 { url_safe, padded }
+        } else {
+            PayloadText::Verbatim(envelope.payload.into_boxed_str())
+        };
+        Self {
+            text,
+            payload_type: envelope.payload_type.into_boxed_str(),
+            signatures: envelope.signatures,
+        }
+    }
+
+    /// The envelope, given the decoded payload it was held with.
+    pub fn view<'a>(&'a self, payload: &'a [u8]) -> EnvelopeRef<'a> {
+        EnvelopeRef {
+            text: &self.text,
+            payload,
+            payload_type: &self.payload_type,
+            signatures: &self.signatures,
+        }
+    }
+
+    /// As [`Envelope::add_signature`]; `payload` is the decoded payload it was held with.
+    pub fn add_signature(&mut self, payload: &[u8], key: &SigningKey) {
+        self.signatures
+            .push(signature(&self.payload_type, payload, key));
+    }
+}
+
+/// A held envelope, borrowed: serialises as the [`Envelope`] that was received.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvelopeRef<'a> {
+    text: &'a PayloadText,
+    payload: &'a [u8],
+    pub payload_type: &'a str,
+    pub signatures: &'a [EnvelopeSignature],
+}
+
+impl EnvelopeRef<'_> {
+    /// The decoded payload.
+    pub fn payload_bytes(&self) -> &[u8] {
+        self.payload
+    }
+
+    /// Appends the payload's base64 text, as received, to `out`. It is always base64 (the
+    /// envelope verified), so it needs no escaping inside a JSON string.
+    pub fn write_payload_text(&self, out: &mut Vec<u8>) {
+        match self.text {
+            PayloadText::Base64 { url_safe, padded } => {
+                PayloadText::engine(*url_safe, *padded).encode_append(self.payload, out);
+            }
+            PayloadText::Verbatim(text) => out.extend_from_slice(text.as_bytes()),
+        }
+    }
+
+    /// The payload's base64 text, as received.
+    pub fn payload_text(&self) -> String {
+        match self.text {
+            PayloadText::Base64 { url_safe, padded } => {
+                PayloadText::engine(*url_safe, *padded).encode_to_string(self.payload)
+            }
+            PayloadText::Verbatim(text) => text.to_string(),
+        }
+    }
+
+    /// As [`Envelope::verify_threshold`], without decoding the payload again.
+    pub fn verify_threshold(
+        &self,
+        expected_type: &str,
+        keys: &[VerifyingKey],
+        threshold: usize,
+    ) -> Result<Vec<VerifyingKey>, SignatureError> {
+        check_signatures(
+            self.payload_type,
+            self.payload,
+            self.signatures,
+            expected_type,
+            keys,
+            threshold,
+        )
+    }
+
+    /// The envelope as received, owned.
+    pub fn to_envelope(&self) -> Envelope {
+        Envelope {
+            payload: self.payload_text(),
+            payload_type: self.payload_type.to_owned(),
+            signatures: self.signatures.to_vec(),
+        }
+    }
+}
+
+impl PartialEq for EnvelopeRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.payload == other.payload
+            && self.payload_type == other.payload_type
+            && self.signatures == other.signatures
+            && (self.text == other.text || self.payload_text() == other.payload_text())
+    }
+}
+
+impl Eq for EnvelopeRef<'_> {}
+
+impl Serialize for EnvelopeRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut s = serializer.serialize_struct("Envelope", 3)?;
+        s.serialize_field("payload", &self.payload_text())?;
+        s.serialize_field("payloadType", self.payload_type)?;
+        s.serialize_field("signatures", self.signatures)?;
+        s.end()
+    }
+}
+
+fn signature(payload_type: &str, payload: &[u8], key: &SigningKey) -> EnvelopeSignature {
+    let sig = key.sign(&pae(payload_type, payload));
+    EnvelopeSignature {
+        keyid: DidKey::new(key.verifying_key()).to_string(),
+        sig: STANDARD.encode(sig.to_bytes()),
     }
 }
 
@@ -419,5 +599,56 @@ mod tests {
         assert_ne!(env.digest().unwrap(), other.digest().unwrap());
         let hex = env.digest().unwrap().to_hex();
         assert_eq!(EnvelopeDigest::from_hex(&hex), Some(env.digest().unwrap()));
+    }
+
+    #[test]
+    fn a_held_envelope_is_written_again_exactly_as_received_in_every_base64_form() {
+        let k = key(5);
+        for len in 0..70usize {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 37 + len) as u8 ^ 0xa5).collect();
+            let signed = Envelope::sign("t", &payload, &k);
+            for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+                let mut received = signed.clone();
+                received.payload = engine.encode(&payload);
+                let decoded = received.payload_bytes().unwrap();
+                let held = HeldEnvelope::new(received.clone(), &decoded);
+                assert!(
+                    matches!(held.text, PayloadText::Base64 { .. }),
+                    "{len} bytes, {:?} held as text",
+                    received.payload
+                );
+                let view = held.view(&decoded);
+                assert_eq!(view.to_envelope(), received);
+                assert_eq!(
+                    serde_json::to_string(&view).unwrap(),
+                    serde_json::to_string(&received).unwrap()
+                );
+                let mut out = b"x".to_vec();
+                view.write_payload_text(&mut out);
+                assert_eq!(&out[1..], received.payload.as_bytes());
+                view.verify_threshold("t", &[k.verifying_key()], 1).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn text_that_encoding_would_not_give_again_is_kept_as_received() {
+        let k = key(6);
+        let env = Envelope::sign("t", b"abc", &k);
+        let decoded = env.payload_bytes().unwrap();
+        let odd = HeldEnvelope::new(
+            Envelope {
+                payload: "YW Jj".into(),
+                ..env.clone()
+            },
+            &decoded,
+        );
+        assert_eq!(odd.view(&decoded).payload_text(), "YW Jj");
+        let mut cosigned = HeldEnvelope::new(env.clone(), &decoded);
+        cosigned.add_signature(&decoded, &key(7));
+        let view = cosigned.view(&decoded);
+        assert_eq!(view.signatures.len(), 2);
+        view.verify_threshold("t", &[k.verifying_key(), key(7).verifying_key()], 2)
+            .unwrap();
     }
 }

@@ -4,7 +4,7 @@
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use crate::dsse::{Envelope, EnvelopeDigest, SignatureError};
+use crate::dsse::{Envelope, EnvelopeDigest, EnvelopeRef, HeldEnvelope, SignatureError};
 use crate::model::{Payload, ValidationError};
 
 /// Why an envelope did not yield a payload.
@@ -27,7 +27,8 @@ pub struct Verified<T> {
     /// The exact payload bytes that were signed (decoded from the envelope once, shared by
     /// whoever needs them: the index serves them as they are).
     bytes: std::sync::Arc<[u8]>,
-    envelope: Envelope,
+    /// The envelope, less its payload's base64 text (written again from `bytes`).
+    envelope: HeldEnvelope,
     digest: EnvelopeDigest,
     signer: VerifyingKey,
 }
@@ -80,6 +81,7 @@ impl<T: Payload> Verified<T> {
         })?;
         payload.validate()?;
         let digest = EnvelopeDigest::of(&envelope.payload_type, &bytes);
+        let envelope = HeldEnvelope::new(envelope, &bytes);
         Ok(Self {
             payload,
             bytes: bytes.into(),
@@ -96,6 +98,7 @@ impl<T: Payload> Verified<T> {
             .map_err(|e| ValidationError::new("payload", format!("cannot be serialised: {e}")))?;
         let envelope = Envelope::sign(T::KIND.media_type(), &bytes, key);
         let digest = EnvelopeDigest::of(&envelope.payload_type, &bytes);
+        let envelope = HeldEnvelope::new(envelope, &bytes);
         Ok(Self {
             payload,
             bytes: bytes.into(),
@@ -106,10 +109,8 @@ impl<T: Payload> Verified<T> {
     }
 
     /// Adds another key's signature (for root-key thresholds).
-    pub fn cosign(&mut self, key: &SigningKey) -> Result<(), SignatureError> {
-        let bytes = self.envelope.payload_bytes()?;
-        self.envelope.add_signature(&bytes, key);
-        Ok(())
+    pub fn cosign(&mut self, key: &SigningKey) {
+        self.envelope.add_signature(&self.bytes, key);
     }
 }
 
@@ -132,8 +133,9 @@ impl<T> Verified<T> {
     pub fn payload(&self) -> &T {
         &self.payload
     }
-    pub fn envelope(&self) -> &Envelope {
-        &self.envelope
+    /// The envelope, exactly as received (or signed).
+    pub fn envelope(&self) -> EnvelopeRef<'_> {
+        self.envelope.view(&self.bytes)
     }
     pub fn digest(&self) -> EnvelopeDigest {
         self.digest
@@ -147,7 +149,8 @@ impl<T> Verified<T> {
         self.signer
     }
     pub fn into_parts(self) -> (T, Envelope) {
-        (self.payload, self.envelope)
+        let envelope = self.envelope().to_envelope();
+        (self.payload, envelope)
     }
 }
 

@@ -70,7 +70,7 @@ proptest! {
         };
         let signed = Verified::sign(listing, &k).unwrap();
         let keys = [k.verifying_key()];
-        let mut bytes = serde_json::to_vec(signed.envelope()).unwrap();
+        let mut bytes = serde_json::to_vec(&signed.envelope()).unwrap();
         let original: Envelope = serde_json::from_slice(&bytes).unwrap();
         prop_assert!(Verified::<Listing>::verify(original, &keys).is_ok(), "the unmutated envelope verifies");
         let i = position.index(bytes.len());
@@ -130,7 +130,7 @@ proptest! {
             group: signpost_protocol::sample::group(seed, home, now),
         };
         let signed = Verified::sign(listing.clone(), &k).unwrap();
-        let back = Verified::<Listing>::verify(signed.envelope().clone(), &[k.verifying_key()]).unwrap();
+        let back = Verified::<Listing>::verify(signed.envelope().to_envelope(), &[k.verifying_key()]).unwrap();
         prop_assert_eq!(back.payload(), &listing);
         prop_assert_eq!(back.digest(), signed.digest());
     }

@@ -96,7 +96,7 @@ async fn issue_import_crawl_verified_then_revoked() {
             now + Duration::days(365),
         )
         .unwrap();
-    import(&w.a, att.envelope()).await;
+    import(&w.a, &att.envelope().to_envelope()).await;
     let agg = TestAggregator::manual(
         &[w.a.entry(), w.b.entry()],
         trust(w.issuer.id(), &w.server.revocations_url(), &[TIP]),
@@ -174,8 +174,8 @@ async fn expired_and_not_yet_valid_do_not_count() {
             now + Duration::days(30),
         )
         .unwrap();
-    import(&w.a, soon.envelope()).await;
-    import(&w.b, later.envelope()).await;
+    import(&w.a, &soon.envelope().to_envelope()).await;
+    import(&w.b, &later.envelope().to_envelope()).await;
     let agg = TestAggregator::manual(
         &[w.a.entry(), w.b.entry()],
         trust(w.issuer.id(), &w.server.revocations_url(), &[TIP]),
@@ -222,8 +222,8 @@ async fn untrusted_issuer_and_untrusted_achievement() {
             now + Duration::days(30),
         )
         .unwrap();
-    import(&w.a, by_stranger.envelope()).await;
-    import(&w.b, wrong_achievement.envelope()).await;
+    import(&w.a, &by_stranger.envelope().to_envelope()).await;
+    import(&w.b, &wrong_achievement.envelope().to_envelope()).await;
     let agg = TestAggregator::manual(
         &[w.a.entry(), w.b.entry()],
         trust(w.issuer.id(), &w.server.revocations_url(), &[TIP]),
@@ -271,14 +271,14 @@ async fn an_attestation_about_another_organisation_or_tampered_does_not_count() 
             now + Duration::days(30),
         )
         .unwrap();
-    let payload = String::from_utf8(mine.envelope().payload_bytes().unwrap())
+    let payload = String::from_utf8(mine.envelope().payload_bytes().to_vec())
         .unwrap()
         .replace("foundation", "advanced");
     let tampered = Envelope {
         payload: b64(payload.as_bytes()),
-        ..mine.envelope().clone()
+        ..mine.envelope().to_envelope()
     };
-    forge.attestations = vec![about_a.envelope().clone(), tampered];
+    forge.attestations = vec![about_a.envelope().to_envelope(), tampered];
     let mock = MockNode::start().await;
     let snap = forge.snapshot();
     mock.publish(&forge, &snap);
@@ -329,7 +329,7 @@ async fn revocation_list_expired_foreign_or_unreachable_fails_closed() {
             now + Duration::days(30),
         )
         .unwrap();
-    import(&w.a, att.envelope()).await;
+    import(&w.a, &att.envelope().to_envelope()).await;
     let key =
         signpost_store::keyfile::read_key(&w.issuer_dir.path().join(signpost_issuer::KEY_FILE))
             .unwrap();
@@ -427,7 +427,7 @@ async fn an_older_list_never_unrevokes_after_a_restart_and_a_forked_list_is_refu
             now + Duration::days(30),
         )
         .unwrap();
-    import(&w.a, att.envelope()).await;
+    import(&w.a, &att.envelope().to_envelope()).await;
     let key =
         signpost_store::keyfile::read_key(&w.issuer_dir.path().join(signpost_issuer::KEY_FILE))
             .unwrap();
@@ -489,8 +489,8 @@ async fn the_audit_filters_by_achievement_and_status_and_refuses_unknown_paramet
             now + Duration::days(30),
         )
         .unwrap();
-    import(&w.a, ok.envelope()).await;
-    import(&w.b, revoked.envelope()).await;
+    import(&w.a, &ok.envelope().to_envelope()).await;
+    import(&w.b, &revoked.envelope().to_envelope()).await;
     w.issuer.revoke(&revoked.serial).unwrap();
     let agg = TestAggregator::manual(
         &[w.a.entry(), w.b.entry()],
@@ -566,7 +566,7 @@ async fn a_pushed_revocation_shows_in_the_audit_at_once_with_when_it_took_effect
             now + Duration::days(365),
         )
         .unwrap();
-    import(&w.a, att.envelope()).await;
+    import(&w.a, &att.envelope().to_envelope()).await;
     // The aggregator would not fetch the list again for an hour: only a push can tell it.
     let agg = TestAggregator::manual(&[w.a.entry()], |c| {
         trust(w.issuer.id(), &w.server.revocations_url(), &[TIP])(c);
@@ -581,7 +581,8 @@ async fn a_pushed_revocation_shows_in_the_audit_at_once_with_when_it_took_effect
     w.issuer.subscribe(&agg.url).unwrap();
     let revoked_at = Utc::now();
     let list = w.issuer.revoke(&att.serial).unwrap();
-    let results = signpost_issuer::push(list.envelope(), &w.issuer.subscribers()).await;
+    let results =
+        signpost_issuer::push(&list.envelope().to_envelope(), &w.issuer.subscribers()).await;
     assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
     // No crawl, no refresh: the push alone.
     let after = audit(&agg, &w.issuer.id()).await;
@@ -606,7 +607,7 @@ async fn a_pushed_revocation_shows_in_the_audit_at_once_with_when_it_took_effect
     let resp = agg
         .http
         .post(format!("{}/v1/revocations", agg.url))
-        .json(foreign.envelope())
+        .json(&foreign.envelope())
         .send()
         .await
         .unwrap();

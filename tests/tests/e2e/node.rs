@@ -508,7 +508,10 @@ fn attestation(issuer: &ed25519_dalek::SigningKey, subject: DidKey, serial: &str
         valid_until: now + chrono::Duration::days(365),
         serial: serial.into(),
     };
-    Verified::sign(att, issuer).unwrap().envelope().clone()
+    Verified::sign(att, issuer)
+        .unwrap()
+        .envelope()
+        .to_envelope()
 }
 
 #[tokio::test]

@@ -385,7 +385,10 @@ async fn a_node_document_rotating_to_a_key_it_does_not_control() {
         root_keys: vec![DidKey::new(stranger.verifying_key())],
         ..current
     };
-    let env = Verified::sign(v2, &stranger).unwrap().envelope().clone();
+    let env = Verified::sign(v2, &stranger)
+        .unwrap()
+        .envelope()
+        .to_envelope();
     h.forge.docs.push(env);
     h.forge.signing = stranger;
     let snap = h.forge.snapshot();
@@ -485,7 +488,7 @@ async fn listings_signed_by_a_rotated_out_key_are_not_kept_on_after_rotation() {
         Verified::sign(v2, &h.forge.root)
             .unwrap()
             .envelope()
-            .clone(),
+            .to_envelope(),
     );
     h.forge.signing = new_key;
     // The new snapshot names the listings as they were: signed by the key now gone.
@@ -522,7 +525,10 @@ async fn an_expired_node_document_is_not_trusted_on_a_warm_aggregator() {
     let mut doc: NodeDocument =
         serde_json::from_slice(&forge.docs[0].payload_bytes().unwrap()).unwrap();
     doc.expires = in_secs(2);
-    forge.docs[0] = Verified::sign(doc, &forge.root).unwrap().envelope().clone();
+    forge.docs[0] = Verified::sign(doc, &forge.root)
+        .unwrap()
+        .envelope()
+        .to_envelope();
     forge.put(forge.listing(Uuid::new_v4(), 1, sample_group(1)));
     let mock = MockNode::start().await;
     let snap = forge.snapshot();
@@ -696,7 +702,10 @@ async fn an_attestation_repeated_a_thousand_times_is_verified_and_kept_once() {
         valid_until: in_secs(86_400 * 30),
         serial: "repeat-1".into(),
     };
-    let env = Verified::sign(att, &issuer).unwrap().envelope().clone();
+    let env = Verified::sign(att, &issuer)
+        .unwrap()
+        .envelope()
+        .to_envelope();
     // The snapshot names it once; the bundle repeats it a thousand times.
     h.forge.attestations = vec![env.clone()];
     let snap = h.forge.snapshot();

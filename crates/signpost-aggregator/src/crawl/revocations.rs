@@ -135,7 +135,7 @@ impl Aggregator {
             &self.store,
             &issuer.id,
             &persist::HeldRevocations {
-                envelope: list.envelope().clone(),
+                envelope: list.envelope().to_envelope(),
                 fetched_at,
                 revoked_since: since.clone(),
             },

@@ -450,7 +450,7 @@ pub fn verification_result(
 /// The listing's signed envelope as a Provenance signature.
 pub fn provenance(seg: &Segment, listing: &Verified<Listing>) -> Provenance {
     let l = listing.payload();
-    let envelope = serde_json::to_vec(listing.envelope()).unwrap_or_default();
+    let envelope = serde_json::to_vec(&listing.envelope()).unwrap_or_default();
     let org = Reference::to(format!("Organization/{}", org_id(&seg.id)), Some(&seg.name));
     let mut target = vec![Reference::to(format!("HealthcareService/{}", l.id), None)];
     if l.group.location.is_some() {

@@ -7,7 +7,7 @@ use signpost_protocol::model::{Frequency, Listing};
 use signpost_protocol::query::Fact;
 use signpost_protocol::taxonomy::{self, Term};
 use signpost_protocol::wire::{CapacityStatus, Pagination};
-use signpost_protocol::{Envelope, Verified};
+use signpost_protocol::{EnvelopeRef, Verified};
 use uuid::Uuid;
 
 use super::vocab::{byday, find, ids, taxonomy_id, term_id, uuid5, ACCESS_TERMS, FACTS};
@@ -83,7 +83,7 @@ pub struct Verification<'a> {
     pub provenance_url: String,
     pub capacity_status: CapacityStatus,
     pub verified_training: &'a [String],
-    pub envelope: &'a Envelope,
+    pub envelope: EnvelopeRef<'a>,
 }
 
 #[derive(Serialize)]
