@@ -12,7 +12,7 @@ use signpost_protocol::wire::Refusal;
 
 use crate::verify::{Equivocation, NodeData};
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct NodeMeta {
     chain: Vec<Envelope>,
     snapshot: Envelope,
@@ -37,32 +37,41 @@ fn k_health(node: &DidKey) -> String {
 }
 const K_FEED_SEQ: &str = "meta/feed_seq";
 
+/// [`NodeMeta`] as written: the held envelopes as they are (no owned copies), and each
+/// listing's signer written once per distinct key (a did:key costs a base58 encoding).
+#[derive(Serialize)]
+struct NodeMetaOut<'a> {
+    chain: Vec<EnvelopeRef<'a>>,
+    snapshot: EnvelopeRef<'a>,
+    attestations: Vec<EnvelopeRef<'a>>,
+    feed_seq: u64,
+    verified_at: chrono::DateTime<chrono::Utc>,
+    listings: Vec<EnvelopeRef<'a>>,
+    listing_signers: Vec<std::sync::Arc<str>>,
+}
+
 /// Writes a node's new verified state, replacing the old one atomically.
 pub fn save(store: &Store, data: &NodeData, feed_seq: u64) -> Result<(), StoreError> {
     let mut batch = WriteBatch::new();
-    let meta = NodeMeta {
-        chain: data
-            .chain
-            .iter()
-            .map(|d| d.envelope().to_envelope())
-            .collect(),
-        snapshot: data.snapshot.envelope().to_envelope(),
-        attestations: data
-            .attestations
-            .iter()
-            .map(|a| a.envelope().to_envelope())
-            .collect(),
+    let mut signer: Option<(signpost_protocol::VerifyingKey, std::sync::Arc<str>)> = None;
+    let meta = NodeMetaOut {
+        chain: data.chain.iter().map(|d| d.envelope()).collect(),
+        snapshot: data.snapshot.envelope(),
+        attestations: data.attestations.iter().map(|a| a.envelope()).collect(),
         feed_seq,
         verified_at: data.verified_at,
-        listings: data
-            .listings
-            .values()
-            .map(|l| l.envelope().to_envelope())
-            .collect(),
+        listings: data.listings.values().map(|l| l.envelope()).collect(),
         listing_signers: data
             .listings
             .values()
-            .map(|l| DidKey::new(l.signer()))
+            .map(|l| match &signer {
+                Some((key, text)) if *key == l.signer() => std::sync::Arc::clone(text),
+                _ => {
+                    let text: std::sync::Arc<str> = DidKey::new(l.signer()).to_string().into();
+                    signer = Some((l.signer(), std::sync::Arc::clone(&text)));
+                    text
+                }
+            })
             .collect(),
     };
     store.put_large(&mut batch, &k_meta(&data.id), &meta)?;

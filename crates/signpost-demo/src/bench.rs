@@ -396,7 +396,7 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     .map_err(|e| e.to_string())?;
     mirror.state.refresh_revocations().await;
     let t = Instant::now();
-    while mirror.state.follow_feed_once().await? > 0 {}
+    mirror.state.catch_up().await?;
     report.replica_catch_up_secs = t.elapsed().as_secs_f64();
     report.replica_listings = mirror.state.index().listing_count();
     report.replica_listings_per_sec =

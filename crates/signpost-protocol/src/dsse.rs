@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use ed25519_dalek::{Signature as EdSignature, Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -69,13 +69,9 @@ pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     // time: a tenth of a restart in perf).
     let url = memchr::memchr2(b'-', b'_', s.as_bytes()).is_some();
     let padded = s.ends_with('=');
-    let engine = match (url, padded) {
-        (false, true) => &STANDARD,
-        (false, false) => &STANDARD_NO_PAD,
-        (true, true) => &URL_SAFE,
-        (true, false) => &URL_SAFE_NO_PAD,
-    };
-    engine.decode(s).ok()
+    // SIMD: a quarter of the time of a scalar decoder; canonical like it (padding as the
+    // alphabet's form asks, no stray bits in the last character).
+    PayloadText::engine(url, padded).decode_to_vec(s).ok()
 }
 
 /// Verifies one raw Ed25519 signature with `verify_strict` (the primitive under every
@@ -446,7 +442,20 @@ impl Serialize for EnvelopeRef<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut s = serializer.serialize_struct("Envelope", 3)?;
-        s.serialize_field("payload", &self.payload_text())?;
+        // Base64 needs no escaping: written as a raw JSON string, it is checked by a scan
+        // eight bytes at a time instead of escaped one byte at a time (the largest cost
+        // after verification of writing a node's state to the store or a feed page).
+        let mut quoted = Vec::with_capacity(self.payload.len() * 4 / 3 + 8);
+        quoted.push(b'"');
+        self.write_payload_text(&mut quoted);
+        quoted.push(b'"');
+        match String::from_utf8(quoted)
+            .ok()
+            .and_then(|q| serde_json::value::RawValue::from_string(q).ok())
+        {
+            Some(raw) => s.serialize_field("payload", &raw)?,
+            None => s.serialize_field("payload", &self.payload_text())?,
+        }
         s.serialize_field("payloadType", self.payload_type)?;
         s.serialize_field("signatures", self.signatures)?;
         s.end()
@@ -464,6 +473,39 @@ fn signature(payload_type: &str, payload: &[u8], key: &SigningKey) -> EnvelopeSi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+
+    #[test]
+    fn the_simd_decoder_accepts_exactly_what_the_scalar_decoder_accepts() {
+        // Characters where the two could differ: both alphabets, padding, bits that a
+        // canonical encoding leaves zero (A, Q, g, w) or not (B, R), and a stranger.
+        let chars = b"AQgwBR+/-_=Z9 ";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut valid = 0;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 13) as usize;
+            let text: String = (0..len)
+                .map(|i| chars[((state >> (4 + 4 * i)) % chars.len() as u64) as usize] as char)
+                .collect();
+            let url = text.contains(['-', '_']);
+            let engine = match (url, text.ends_with('=')) {
+                (false, true) => &STANDARD,
+                (false, false) => &STANDARD_NO_PAD,
+                (true, true) => &URL_SAFE,
+                (true, false) => &URL_SAFE_NO_PAD,
+            };
+            let decoded = decode_base64(&text);
+            assert_eq!(decoded, engine.decode(&text).ok(), "{text:?}");
+            valid += usize::from(decoded.is_some());
+        }
+        assert!(
+            valid > 5_000,
+            "only {valid} of the strings tried were base64"
+        );
+    }
 
     fn key(n: u8) -> SigningKey {
         SigningKey::from_bytes(&[n; 32])

@@ -805,6 +805,22 @@ async fn the_feed_is_paged_by_bytes_and_a_mirror_with_a_small_cap_keeps_up() {
         mirror.groups("per_page=100").await.pagination.total_items,
         150
     );
+
+    // Catching up in one call, fetching each page while the one before is verified, takes
+    // every item once and ends where the feed ends.
+    let fresh = TestAggregator::manual(&entries, |c| {
+        c.crawl.max_body_bytes = 256 * 1024;
+        c.mirror = Some(signpost_aggregator::config::Mirror {
+            primary: primary.url.clone(),
+        });
+    })
+    .await;
+    assert_eq!(fresh.state().catch_up().await.unwrap(), 6);
+    assert_eq!(fresh.state().catch_up().await.unwrap(), 0);
+    assert_eq!(
+        fresh.groups("per_page=100").await.pagination.total_items,
+        150
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use signpost_client::node::extend_chain;
 use signpost_client::{ClientError, DirectoryClient, FetchError};
-use signpost_protocol::wire::{FeedItem, Refusal, RefusalCode};
+use signpost_protocol::wire::{FeedItem, FeedPage, Refusal, RefusalCode};
 use signpost_protocol::DidKey;
 
 use super::health::{lock, Outcome};
@@ -23,7 +23,7 @@ impl Aggregator {
         tokio::spawn(async move {
             let interval = me.config.crawl.interval().min(Duration::from_secs(5));
             loop {
-                match me.follow_feed_once().await {
+                match me.catch_up().await {
                     Ok(0) => tokio::time::sleep(interval).await,
                     Ok(_) => {}
                     Err(e) => {
@@ -42,19 +42,47 @@ impl Aggregator {
         };
         let since = *lock(&self.mirror_position);
         let primary = DirectoryClient::new(self.fetcher.clone(), &mirror.primary);
-        // Pages are bounded in bytes by the primary; a page still over this mirror's cap
-        // holds a single large publication: ask for one item at a time.
-        let page = match primary.feed(since, 100).await {
-            Err(ClientError::Fetch(FetchError::TooLarge(_))) => {
-                primary.feed(since, 1).await.map_err(|e| match e {
-                    ClientError::Fetch(FetchError::TooLarge(cap)) => format!(
-                        "the feed item after position {since} is larger than this mirror accepts ({cap} bytes); raise [crawl] max_body_bytes to at least the primary's"
-                    ),
-                    other => other.to_string(),
-                })?
-            }
-            other => other.map_err(|e| e.to_string())?,
+        let page = fetch_page(&primary, since).await?;
+        self.take_page(&primary, since, page).await
+    }
+
+    /// Reads the primary's feed until it has nothing new; returns how many items it held.
+    /// Each page is fetched while the one before it is verified, so the cores that verify
+    /// do not wait for the transfer (a catch-up ran at half the machine's cores without it).
+    pub async fn catch_up(&self) -> Result<usize, String> {
+        let Some(mirror) = &self.config.mirror else {
+            return Ok(0);
         };
+        let primary = DirectoryClient::new(self.fetcher.clone(), &mirror.primary);
+        let mut since = *lock(&self.mirror_position);
+        let mut page = fetch_page(&primary, since).await?;
+        let mut total = 0;
+        while !page.items.is_empty() {
+            let next = page.next.max(since);
+            let ahead = {
+                let primary = DirectoryClient::new(self.fetcher.clone(), &mirror.primary);
+                AbortOnDrop(tokio::spawn(
+                    async move { fetch_page(&primary, next).await },
+                ))
+            };
+            total += self.take_page(&primary, since, page).await?;
+            since = *lock(&self.mirror_position);
+            page = if since == next {
+                ahead.join().await?
+            } else {
+                fetch_page(&primary, since).await?
+            };
+        }
+        Ok(total)
+    }
+
+    /// Verifies and installs a page read from position `since`, then moves past it.
+    async fn take_page(
+        &self,
+        primary: &DirectoryClient,
+        since: u64,
+        page: FeedPage,
+    ) -> Result<usize, String> {
         let count = page.items.len();
         // Items about different nodes are independent: each node's, in feed order, on
         // every core.
@@ -79,7 +107,7 @@ impl Aggregator {
             None => take_all()?,
         }
         *lock(&self.mirror_position) = page.next.max(since);
-        self.retry_transient(&primary).await?;
+        self.retry_transient(primary).await?;
         Ok(count)
     }
 
@@ -158,6 +186,40 @@ impl Aggregator {
             attestations: item.attestations,
         };
         self.verify_publication(entry, chain, published, held, now)
+    }
+}
+
+/// Reads the page of the feed after position `since`. Pages are bounded in bytes by the
+/// primary; a page still over this mirror's cap holds a single large publication: it is
+/// asked for one item at a time.
+async fn fetch_page(primary: &DirectoryClient, since: u64) -> Result<FeedPage, String> {
+    match primary.feed(since, 100).await {
+        Err(ClientError::Fetch(FetchError::TooLarge(_))) => {
+            primary.feed(since, 1).await.map_err(|e| match e {
+                ClientError::Fetch(FetchError::TooLarge(cap)) => format!(
+                    "the feed item after position {since} is larger than this mirror accepts ({cap} bytes); raise [crawl] max_body_bytes to at least the primary's"
+                ),
+                other => other.to_string(),
+            })
+        }
+        other => other.map_err(|e| e.to_string()),
+    }
+}
+
+/// A page being fetched ahead, given up if the page before it fails.
+struct AbortOnDrop(tokio::task::JoinHandle<Result<FeedPage, String>>);
+
+impl AbortOnDrop {
+    async fn join(mut self) -> Result<FeedPage, String> {
+        (&mut self.0)
+            .await
+            .map_err(|e| format!("fetching the next feed page stopped: {e}"))?
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
