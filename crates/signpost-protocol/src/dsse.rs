@@ -233,12 +233,12 @@ impl Envelope {
         keys: &[VerifyingKey],
         threshold: usize,
     ) -> Result<(Vec<u8>, Vec<VerifyingKey>), SignatureError> {
+        check_shape(&self.payload_type, &self.signatures, expected_type)?;
         let payload = self.payload_bytes()?;
         let signers = check_signatures(
             &self.payload_type,
             &payload,
             &self.signatures,
-            expected_type,
             keys,
             threshold,
         )?;
@@ -246,16 +246,13 @@ impl Envelope {
     }
 }
 
-/// Checks that at least `threshold` distinct keys among `keys` signed `payload` (decoded) as
-/// `payload_type`, which must be `expected_type`; returns them in the order of `keys`.
-fn check_signatures(
+/// Checks what an envelope claims before anything is decoded: its payload type is
+/// `expected_type`, and it has at least one signature and at most [`MAX_SIGNATURES`].
+fn check_shape(
     payload_type: &str,
-    payload: &[u8],
     signatures: &[EnvelopeSignature],
     expected_type: &str,
-    keys: &[VerifyingKey],
-    threshold: usize,
-) -> Result<Vec<VerifyingKey>, SignatureError> {
+) -> Result<(), SignatureError> {
     if payload_type != expected_type {
         return Err(SignatureError::PayloadTypeMismatch {
             expected: expected_type.to_owned(),
@@ -268,6 +265,18 @@ fn check_signatures(
     if signatures.len() > MAX_SIGNATURES {
         return Err(SignatureError::TooManySignatures(signatures.len()));
     }
+    Ok(())
+}
+
+/// Checks that at least `threshold` distinct keys among `keys` signed `payload` (decoded) as
+/// `payload_type`; returns them in the order of `keys`.
+fn check_signatures(
+    payload_type: &str,
+    payload: &[u8],
+    signatures: &[EnvelopeSignature],
+    keys: &[VerifyingKey],
+    threshold: usize,
+) -> Result<Vec<VerifyingKey>, SignatureError> {
     let message = pae(payload_type, payload);
     let mut sigs = Vec::with_capacity(signatures.len());
     for s in signatures {
@@ -320,7 +329,7 @@ impl PayloadText {
 /// An envelope held beside its decoded payload, without the payload's base64 text (about
 /// two thirds of a listing envelope's bytes): [`EnvelopeRef`] writes the text again, exactly
 /// as it was received, when the envelope is served.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HeldEnvelope {
     text: PayloadText,
     payload_type: Box<str>,
@@ -328,8 +337,9 @@ pub struct HeldEnvelope {
 }
 
 impl HeldEnvelope {
-    /// Holds `envelope`, whose payload decodes to `payload` (the caller decoded it).
-    pub fn new(envelope: Envelope, payload: &[u8]) -> Self {
+    /// Holds `envelope`, whose payload decodes to `payload` (the caller decoded it, so its
+    /// text is base64, which JSON needs no escaping for).
+    pub(crate) fn new(envelope: Envelope, payload: &[u8]) -> Self {
         let url_safe = memchr::memchr2(b'-', b'_', envelope.payload.as_bytes()).is_some();
         let padded = envelope.payload.ends_with('=');
         let engine = PayloadText::engine(url_safe, padded);
@@ -407,11 +417,11 @@ impl EnvelopeRef<'_> {
         keys: &[VerifyingKey],
         threshold: usize,
     ) -> Result<Vec<VerifyingKey>, SignatureError> {
+        check_shape(self.payload_type, self.signatures, expected_type)?;
         check_signatures(
             self.payload_type,
             self.payload,
             self.signatures,
-            expected_type,
             keys,
             threshold,
         )
@@ -426,17 +436,6 @@ impl EnvelopeRef<'_> {
         }
     }
 }
-
-impl PartialEq for EnvelopeRef<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.payload == other.payload
-            && self.payload_type == other.payload_type
-            && self.signatures == other.signatures
-            && (self.text == other.text || self.payload_text() == other.payload_text())
-    }
-}
-
-impl Eq for EnvelopeRef<'_> {}
 
 impl Serialize for EnvelopeRef<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
