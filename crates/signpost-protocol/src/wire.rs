@@ -458,21 +458,21 @@ pub struct CapacityPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, maximum = 100000)]
     pub places_available: Option<Option<u32>>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, maximum = 100000)]
     pub weekly_referral_cap: Option<Option<u32>>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, maximum = 100000)]
     pub waiting_time_days: Option<Option<u32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment_required: Option<bool>,
