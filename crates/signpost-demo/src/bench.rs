@@ -137,6 +137,39 @@ async fn load(url: &str, seconds: f64, concurrency: usize) -> (f64, f64, f64, u6
     (all.len() as f64 / elapsed, pct(0.50), pct(0.99), errors)
 }
 
+/// Microseconds per `/v1/groups` answer body for query string `qs`, on one blocking thread:
+/// what a request costs the server beyond HTTP. The fastest of ten rounds filling `seconds`
+/// (this machine's neighbours move a single round by a quarter).
+async fn engine_time(
+    state: &Arc<signpost_aggregator::crawl::Aggregator>,
+    qs: &str,
+    seconds: f64,
+) -> Result<f64, String> {
+    let raw = web::Query::<signpost_protocol::query::RawGroupQuery>::from_query(qs)
+        .map_err(|e| format!("{qs}: {e}"))?;
+    let q = signpost_protocol::query::GroupQuery::parse(&raw).map_err(|e| format!("{qs}: {e}"))?;
+    let state = Arc::clone(state);
+    tokio::task::spawn_blocking(move || {
+        let mut best = f64::INFINITY;
+        for _ in 0..10 {
+            let start = Instant::now();
+            let mut n = 0u64;
+            while start.elapsed().as_secs_f64() < seconds / 10.0 {
+                for _ in 0..10 {
+                    let mut q = q.clone();
+                    signpost_aggregator::api::groups_body(&state, &mut q)
+                        .map_err(|e| e.to_string())?;
+                    n += 1;
+                }
+            }
+            best = best.min(start.elapsed().as_secs_f64() * 1e6 / n as f64);
+        }
+        Ok(best)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
 /// Serves fixed bytes at `/same/{k}` with the aggregator's HTTP stack and worker count.
 async fn same_bytes_server(
     bodies: Vec<Vec<u8>>,
@@ -354,6 +387,10 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     let (same_url, same_handle) = same_bytes_server(bodies.clone(), 2).await?;
     for (k, (name, path)) in queries.iter().enumerate() {
         progress(&format!("query load: {name}"));
+        let engine_us = match path.strip_prefix("/v1/groups?") {
+            Some(qs) => Some(engine_time(&state, qs, opts.seconds.min(1.0)).await?),
+            None => None,
+        };
         let (rps, p50, p99, errors) =
             load(&format!("{base}{path}"), opts.seconds, opts.concurrency).await;
         let (same_rps, _, same_p99, _) = load(
@@ -373,6 +410,7 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
             same_bytes_requests_per_sec: same_rps,
             same_bytes_p99_ms: same_p99,
             ratio_to_same_bytes: rps / same_rps.max(1e-9),
+            engine_us,
             peer_requests_per_sec: None,
             ratio_to_peer: None,
         });
@@ -636,12 +674,20 @@ pub fn table(r: &BenchReport) -> String {
         format!("{:.1} MiB", mib(r.node_binary_bytes))
     ));
     s.push_str(&format!(
-        "{:<42} {:>9} {:>9} {:>8} {:>8} {:>10} {:>7} {:>10}\n",
-        "query", "bytes", "req/s", "p50 ms", "p99 ms", "same-bytes", "ratio", "vs peer"
+        "{:<42} {:>9} {:>9} {:>8} {:>8} {:>10} {:>7} {:>9} {:>10}\n",
+        "query",
+        "bytes",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "same-bytes",
+        "ratio",
+        "engine us",
+        "vs peer"
     ));
     for q in &r.queries {
         s.push_str(&format!(
-            "{:<42} {:>9} {:>9.0} {:>8.2} {:>8.2} {:>10.0} {:>7.2} {:>10}\n",
+            "{:<42} {:>9} {:>9.0} {:>8.2} {:>8.2} {:>10.0} {:>7.2} {:>9} {:>10}\n",
             q.name,
             q.response_bytes,
             q.requests_per_sec,
@@ -649,6 +695,9 @@ pub fn table(r: &BenchReport) -> String {
             q.p99_ms,
             q.same_bytes_requests_per_sec,
             q.ratio_to_same_bytes,
+            q.engine_us
+                .map(|us| format!("{us:.1}"))
+                .unwrap_or_else(|| "-".into()),
             q.ratio_to_peer
                 .map(|r| format!("{r:.1}x"))
                 .unwrap_or_else(|| "-".into())

@@ -33,6 +33,9 @@ pub struct QueryFigures {
     pub same_bytes_requests_per_sec: f64,
     pub same_bytes_p99_ms: f64,
     pub ratio_to_same_bytes: f64,
+    /// Microseconds for the answer's body alone, one thread, no HTTP: parsing what the query
+    /// names, the engine and the page writer (`/v1/groups` queries).
+    pub engine_us: Option<f64>,
     /// PostgreSQL + PostGIS doing the same query (when measured).
     pub peer_requests_per_sec: Option<f64>,
     pub ratio_to_peer: Option<f64>,

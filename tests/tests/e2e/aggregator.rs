@@ -940,3 +940,85 @@ async fn http_as_integrators_expect_it() {
         "{body}"
     );
 }
+
+/// Near queries give the same answer however the engine plans them: a radius's cells read
+/// in order (nothing else narrows it, or a category that leaves half), the cells left to the
+/// distance (a rare language leaves far fewer), or bitmaps throughout (with a text word).
+/// Every page equals a plain filter of every listing by hand, sorted by great-circle distance.
+#[tokio::test]
+async fn near_queries_agree_with_a_plain_filter_however_they_are_planned() {
+    let node = TestNode::named("Spatial Trust").await;
+    // (name, lat, lon, speaks Arabic, ESOL, named "Welcome")
+    let mut all: Vec<(String, f64, f64, bool, bool, bool)> = Vec::new();
+    for i in 0..90u64 {
+        let lat = 53.70 + (i % 9) as f64 * 0.031 + (i as f64) * 0.0007;
+        let lon = -1.72 + (i / 9) as f64 * 0.037;
+        let (ar, esol, welcome) = (i % 20 == 0, i % 2 == 0, i % 3 == 0);
+        let name = format!("{} Group {i:02}", if welcome { "Welcome" } else { "Town" });
+        node.create(&group(1000 + i, &name, lat, lon, |g| {
+            g.categories = vec![if esol { "esol" } else { "walking" }.into()];
+            if ar {
+                g.languages = vec!["en".into(), "ar".into()];
+            }
+        }))
+        .await;
+        all.push((name, lat, lon, ar, esol, welcome));
+    }
+    let agg = TestAggregator::manual(&[node.entry()], |_| {}).await;
+    agg.crawl().await;
+    let centre = signpost_protocol::query::Point {
+        lat: 53.80,
+        lon: -1.55,
+    };
+    for (query, keep) in [
+        ("", (|_, _, _| true) as fn(bool, bool, bool) -> bool),
+        ("&category=esol", |_, esol, _| esol),
+        ("&language=ar", |ar, _, _| ar),
+        ("&language=ar&category=esol", |ar, esol, _| ar && esol),
+        ("&text=welcome", |_, _, welcome| welcome),
+        ("&text=welcome&category=esol", |_, esol, welcome| {
+            esol && welcome
+        }),
+    ] {
+        for radius in [3.0, 8.0, 20.0] {
+            let mut expected: Vec<(f64, &str)> = all
+                .iter()
+                .filter(|g| keep(g.3, g.4, g.5))
+                .map(|g| {
+                    let p = signpost_protocol::query::Point { lat: g.1, lon: g.2 };
+                    (centre.distance_km(&p), g.0.as_str())
+                })
+                .filter(|(d, _)| *d <= radius)
+                .collect();
+            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
+            let path = format!("near=53.80,-1.55&radius_km={radius}{query}");
+            let page = agg.groups(&format!("{path}&per_page=100")).await;
+            assert_eq!(
+                page.pagination.total_items,
+                expected.len(),
+                "{path}: the number of matches"
+            );
+            let names: Vec<String> = page
+                .contents
+                .iter()
+                .map(|g| g.listing.group.name.clone())
+                .collect();
+            let want: Vec<&str> = expected.iter().map(|e| e.1).collect();
+            assert_eq!(names, want, "{path}: nearest first");
+            if expected.len() > 5 {
+                let second: Vec<String> = agg
+                    .groups(&format!("{path}&per_page=5&page=2"))
+                    .await
+                    .contents
+                    .into_iter()
+                    .map(|g| g.listing.group.name)
+                    .collect();
+                assert_eq!(
+                    second,
+                    want[5..want.len().min(10)],
+                    "{path}: the second page"
+                );
+            }
+        }
+    }
+}
