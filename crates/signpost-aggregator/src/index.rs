@@ -658,7 +658,14 @@ impl Index {
             let slots_held = (self.entries.len() as u64).max(u64::from(slot) + 1);
             for k in keys {
                 use std::collections::hash_map::Entry as Slot;
-                let has_column = match self.columns.get_mut(&k) {
+                // Words and cells never have a column (most keys are words: no lookup).
+                let may_have_column = !matches!(k, Key::Word(..) | Key::Cell(..));
+                let column = if may_have_column {
+                    self.columns.get_mut(&k)
+                } else {
+                    None
+                };
+                let has_column = match column {
                     Some(column) => {
                         column.grow(slot as usize + 1);
                         column.insert(slot as usize);
@@ -749,7 +756,12 @@ impl Index {
                 }
                 None => (false, true),
             };
-            if let Some(column) = self.columns.get_mut(k) {
+            let column = if matches!(k, Key::Word(..) | Key::Cell(..)) {
+                None
+            } else {
+                self.columns.get_mut(k)
+            };
+            if let Some(column) = column {
                 if sparse {
                     self.columns.remove(k);
                 } else {
