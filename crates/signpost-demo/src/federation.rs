@@ -172,8 +172,12 @@ pub struct Demo {
     pub aggregator: AggregatorServer,
 }
 
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// A free port, held by the returned listener until the server that will use it is about
+/// to listen: a port given up at once could be taken meanwhile (an outgoing connection's
+/// local port comes from the same range), and the nodes' signed documents name theirs.
+fn reserve_port() -> std::io::Result<(u16, TcpListener)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok((listener.local_addr()?.port(), listener))
 }
 
 fn prepare(dir: &Path) -> Result<(), DemoError> {
@@ -197,10 +201,11 @@ impl Demo {
     pub async fn start(options: DemoOptions) -> Result<Self, DemoError> {
         let data = options.data_dir.clone();
         prepare(&data)?;
-        let agg_listen = if options.listen.ends_with(":0") {
-            format!("127.0.0.1:{}", free_port()?)
+        let (agg_listen, agg_reserved) = if options.listen.ends_with(":0") {
+            let (port, held) = reserve_port()?;
+            (format!("127.0.0.1:{port}"), Some(held))
         } else {
-            options.listen.clone()
+            (options.listen.clone(), None)
         };
         let now = Utc::now();
 
@@ -218,7 +223,7 @@ impl Demo {
         let mut specs = Vec::new();
         for (i, spec) in ORGANISATIONS.iter().enumerate() {
             let dir = data.join(format!("node-{}", i + 1));
-            let port = free_port()?;
+            let (port, held) = reserve_port()?;
             let report = signpost_node::init(&dir, spec.name, &format!("http://127.0.0.1:{port}"))?;
             let mut config = NodeConfig::load(&dir).map_err(signpost_node::StartError::from)?;
             config.push.subscribers = vec![format!("http://{agg_listen}/v1/ping")];
@@ -264,12 +269,13 @@ impl Demo {
                     }
                 }
             }
-            specs.push((spec.name, report.id, dir, port));
+            specs.push((spec.name, report.id, dir, port, held));
         }
 
         let issuer_server = signpost_issuer::serve(&issuer_dir, "127.0.0.1:0").await?;
         let mut orgs = Vec::new();
-        for (name, id, dir, port) in specs {
+        for (name, id, dir, port, held) in specs {
+            drop(held);
             let server =
                 signpost_node::start(&dir, &format!("127.0.0.1:{port}"), Default::default())
                     .await?;
@@ -309,6 +315,7 @@ impl Demo {
             data.join("aggregator.toml"),
             config.to_toml().map_err(std::io::Error::other)?,
         )?;
+        drop(agg_reserved);
         let aggregator =
             signpost_aggregator::start(config, &agg_listen, Default::default()).await?;
 
