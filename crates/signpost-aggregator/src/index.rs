@@ -963,8 +963,8 @@ impl Index {
     /// the runs of the shortest-text order, shortest first, until the runs seen hold `need`
     /// of its members: every member of a later run comes after them, so only those are
     /// sorted (for a common word, one or two intersections instead of tens of thousands of
-    /// members). A class of long texts gives up after as many runs as collecting every
-    /// member would cost (a run's intersection costs about as much as 100 members), and
+    /// members). A class of long texts gives up after one run per hundred members (a bound
+    /// chosen, not measured, so that the runs never cost much more than collecting), and
     /// then takes a histogram of the class's lengths, collecting only the members up to the
     /// longest length needed.
     fn shortest(
@@ -1108,7 +1108,9 @@ impl Index {
     /// Filters whose bitmaps are all dense are intersected as bit columns; the others (text
     /// words, the grid cells of a radius, training) as bitmaps, smallest first, starting
     /// from the columns' result or filtering it. A radius's cells are left to the distance,
-    /// which is measured for every candidate anyway, when another filter leaves fewer.
+    /// which is measured for every candidate anyway, when the other filters leave eight
+    /// times fewer candidates; otherwise, when they are the only bitmap left, their points
+    /// are read in order (`walk_cells`: the column's `len` is then an upper bound).
     fn candidates(&self, q: &GroupQuery, text: &[TextWord], ctx: &QueryContext<'_>) -> Cand {
         let mut filters: Vec<Filter<'_>> = Vec::new();
         if !q.categories.is_empty() {
