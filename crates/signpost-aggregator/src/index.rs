@@ -207,6 +207,279 @@ fn radius_cells(
     (cells <= 4096).then_some((a0..=a1, b0..=b1))
 }
 
+/// The equirectangular distance from a point within a radius (no trigonometry per point
+/// measured), and how far from the great-circle distance it can be there.
+struct Flat {
+    lat: f64,
+    lon: f64,
+    kx: f64,
+    r: f64,
+    /// km: within this of the radius, whether a point is inside is decided by its
+    /// great-circle distance (see [`band`]).
+    band: f64,
+}
+
+/// The approximation's error bound within about `r` km of latitude `lat`, as a share of the
+/// distance: the east-west scale is taken at the centre, and across the latitudes a radius
+/// spans it changes by up to tan(lat) times their difference (radians). That first-order
+/// error is doubled, with a margin for the second-order terms, and never under 0.1%:
+/// 0.25% at 5 km in Leeds, 6% at 100 km in Shetland (a unit test measures it against the
+/// great-circle distance).
+fn band(lat: f64, r: f64) -> f64 {
+    let spread = r * 1.1 / 6371.0;
+    (2.0 * (lat.to_radians().tan().abs() + 0.1) * spread + spread * spread).max(0.001)
+}
+
+impl Flat {
+    const KY: f64 = 111.195;
+
+    fn new(p: &Point, r: f64) -> Self {
+        Flat {
+            lat: p.lat,
+            lon: p.lon,
+            kx: Self::KY * p.lat.to_radians().cos(),
+            r,
+            band: r * band(p.lat, r),
+        }
+    }
+
+    fn distance(&self, lat: f64, lon: f64) -> f64 {
+        let dx = (lon - self.lon) * self.kx;
+        let dy = (lat - self.lat) * Self::KY;
+        (dx * dx + dy * dy).sqrt()
+    }
+
+    /// Whether a point at approximate distance `d` is within the radius.
+    fn within(&self, d: f64, lat: f64, lon: f64) -> bool {
+        if (d - self.r).abs() < self.band {
+            let centre = Point {
+                lat: self.lat,
+                lon: self.lon,
+            };
+            centre.distance_km(&Point { lat, lon }) <= self.r
+        } else {
+            d <= self.r
+        }
+    }
+
+    /// The least and greatest distance of any point of a rectangle (degrees, inclusive).
+    fn span(&self, lat: (f64, f64), lon: (f64, f64)) -> (f64, f64) {
+        let axis = |at: f64, (lo, hi): (f64, f64), k: f64| {
+            let near = if at < lo {
+                lo - at
+            } else if at > hi {
+                at - hi
+            } else {
+                0.0
+            };
+            (near * k, (at - lo).abs().max((hi - at).abs()) * k)
+        };
+        let (x0, x1) = axis(self.lon, lon, self.kx.abs());
+        let (y0, y1) = axis(self.lat, lat, Self::KY);
+        ((x0 * x0 + y0 * y0).sqrt(), (x1 * x1 + y1 * y1).sqrt())
+    }
+}
+
+/// Cells of the spatial order: 0.01 degrees (about 1.1 km north-south and 0.65 km east-west
+/// in England), so a 5 km radius has a few hundred, most of them wholly inside it.
+const FINE: f64 = 0.01;
+
+fn fine_cell(lat: f64, lon: f64) -> (i32, i32) {
+    ((lat / FINE).floor() as i32, (lon / FINE).floor() as i32)
+}
+
+/// Every live listing with a point, ordered by fine grid cell (row, then column) and slot,
+/// rebuilt once per index generation when a near query needs it. A cell is a run of
+/// positions, and a row's cells are one run: the filters' columns, permuted into this order,
+/// are counted over a cell with a few machine words instead of a test per listing.
+struct SpatialCache {
+    generation: u64,
+    slots: Vec<u32>,
+    points: Vec<(f64, f64)>,
+    /// Each one's capacity as (accepting, updated at, issued at), for "accepting" (which
+    /// needs it fresh).
+    capacity: Vec<(bool, DateTime<Utc>, DateTime<Utc>)>,
+    /// Those accepting with fresh capacity, as a column, while no capacity goes stale.
+    fresh: std::sync::Mutex<Option<FreshColumn>>,
+    /// Each non-empty cell with its first position, in order.
+    cells: Vec<((i32, i32), u32)>,
+    /// The columns asked for so far in this generation, permuted into this order.
+    columns: std::sync::Mutex<HashMap<Key, Arc<Vec<u64>>, foldhash::fast::RandomState>>,
+}
+
+/// A column of the listings accepting referrals with fresh capacity, true from `from` to
+/// `until` (when the first of them goes stale) under the freshness rules it was made with.
+struct FreshColumn {
+    max_age: Duration,
+    skew: Duration,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    words: Arc<Vec<u64>>,
+}
+
+impl SpatialCache {
+    fn build(index: &Index) -> Self {
+        let mut placed: Vec<((i32, i32), u32)> = index
+            .live
+            .iter()
+            .filter_map(|slot| {
+                let &(lat, lon) = index.points.get(slot as usize)?;
+                (!lat.is_nan()).then(|| (fine_cell(lat, lon), slot))
+            })
+            .collect();
+        placed.sort_unstable();
+        let mut cells: Vec<((i32, i32), u32)> = Vec::new();
+        for (pos, (c, _)) in placed.iter().enumerate() {
+            if cells.last().is_none_or(|(last, _)| last != c) {
+                cells.push((*c, pos as u32));
+            }
+        }
+        let slots: Vec<u32> = placed.into_iter().map(|(_, slot)| slot).collect();
+        let points = slots.iter().map(|&s| index.points[s as usize]).collect();
+        let capacity = slots
+            .iter()
+            .map(|&s| {
+                index
+                    .entries
+                    .get(s as usize)
+                    .and_then(Option::as_ref)
+                    .map_or((false, DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH), |e| {
+                        (e.accepting, e.capacity_updated_at, e.issued_at)
+                    })
+            })
+            .collect();
+        SpatialCache {
+            generation: index.generation,
+            slots,
+            points,
+            capacity,
+            cells,
+            columns: Default::default(),
+            fresh: Default::default(),
+        }
+    }
+
+    /// The positions whose capacity reads "accepting" at `ctx.now` ([`CapacityStatus::of`]),
+    /// as a column. It holds until the first of them goes stale, and is remade then.
+    fn fresh_column(&self, ctx: &QueryContext<'_>) -> Arc<Vec<u64>> {
+        let mut held = self.fresh.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = held.as_ref().filter(|f| {
+            f.max_age == ctx.capacity_max_age
+                && f.skew == ctx.skew
+                && f.from <= ctx.now
+                && ctx.now <= f.until
+        }) {
+            return Arc::clone(&f.words);
+        }
+        let mut words = vec![0u64; self.slots.len().div_ceil(64)];
+        let mut until = DateTime::<Utc>::MAX_UTC;
+        for (pos, &(accepting, updated, issued)) in self.capacity.iter().enumerate() {
+            let status = CapacityStatus::from_parts(
+                accepting,
+                updated,
+                issued,
+                ctx.now,
+                ctx.capacity_max_age,
+                ctx.skew,
+            );
+            if status == CapacityStatus::Accepting {
+                words[pos / 64] |= 1 << (pos % 64);
+                // Fresh while `now - updated <= max_age`.
+                if let Some(stale) = updated.checked_add_signed(ctx.capacity_max_age) {
+                    until = until.min(stale);
+                }
+            }
+        }
+        let words = Arc::new(words);
+        *held = Some(FreshColumn {
+            max_age: ctx.capacity_max_age,
+            skew: ctx.skew,
+            from: ctx.now,
+            until,
+            words: Arc::clone(&words),
+        });
+        words
+    }
+
+    /// `key`'s column in this order (`None` when the index keeps no column for it).
+    fn column(&self, index: &Index, key: &Key) -> Option<Arc<Vec<u64>>> {
+        let mut held = self.columns.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = held.get(key) {
+            return Some(Arc::clone(c));
+        }
+        let column = index.columns.get(key)?;
+        let mut words = vec![0u64; self.slots.len().div_ceil(64)];
+        for (pos, &slot) in self.slots.iter().enumerate() {
+            if column.contains(slot as usize) {
+                words[pos / 64] |= 1 << (pos % 64);
+            }
+        }
+        let words = Arc::new(words);
+        held.insert(key.clone(), Arc::clone(&words));
+        Some(words)
+    }
+
+    /// The non-empty cells of row `row` from column `from` to `to`: (column, positions).
+    fn row(
+        &self,
+        row: i32,
+        from: i32,
+        to: i32,
+    ) -> impl Iterator<Item = (i32, std::ops::Range<usize>)> + '_ {
+        let first = self.cells.partition_point(|(c, _)| *c < (row, from));
+        self.cells[first..]
+            .iter()
+            .enumerate()
+            .take_while(move |(_, (c, _))| *c <= (row, to))
+            .map(move |(i, ((_, col), begin))| {
+                let end = self
+                    .cells
+                    .get(first + i + 1)
+                    .map_or(self.slots.len(), |(_, b)| *b as usize);
+                (*col, *begin as usize..end)
+            })
+    }
+}
+
+/// Calls `each` with every position in `range` whose bit is set (see [`each_word`]).
+fn each_bit(
+    range: std::ops::Range<usize>,
+    word: impl Fn(usize) -> u64,
+    mut each: impl FnMut(usize),
+) {
+    each_word(range, word, |base, mut w| {
+        while w != 0 {
+            each(base + w.trailing_zeros() as usize);
+            w &= w - 1;
+        }
+    });
+}
+
+/// Calls `each` with every machine word of positions `range` (those outside it cleared) and
+/// the position of its first bit; `word` gives the word at an index.
+fn each_word(
+    range: std::ops::Range<usize>,
+    word: impl Fn(usize) -> u64,
+    mut each: impl FnMut(usize, u64),
+) {
+    if range.is_empty() {
+        return;
+    }
+    let (first, last) = (range.start / 64, (range.end - 1) / 64);
+    for i in first..=last {
+        let mut w = word(i);
+        if i == first {
+            w &= !0u64 << (range.start % 64);
+        }
+        if i == last && range.end % 64 != 0 {
+            w &= !0u64 >> (64 - range.end % 64);
+        }
+        if w != 0 {
+            each(i * 64, w);
+        }
+    }
+}
+
 /// The bitmaps a listing is in; `terms` are its [`text_terms`].
 fn keys_of(listing: &Listing, terms: Vec<(Box<str>, u8)>) -> Vec<Key> {
     let g = &listing.group;
@@ -508,6 +781,9 @@ struct TrainingCache {
     by_achievement: HashMap<String, RoaringBitmap>,
 }
 
+/// A window of results: the number of matches, and the results in it with their distances.
+type Window<'a> = (usize, Vec<(&'a Entry, Option<f64>)>);
+
 /// The whole index: listings in slots, and a bitmap per filterable fact.
 #[derive(Default)]
 pub struct Index {
@@ -546,6 +822,7 @@ pub struct Index {
     /// these has passed (otherwise it would visit every node).
     expiries: BTreeSet<(DateTime<Utc>, String)>,
     order_cache: std::sync::Mutex<Option<Arc<OrderCache>>>,
+    spatial_cache: std::sync::Mutex<Option<Arc<SpatialCache>>>,
 }
 
 /// The default order as positions, rebuilt once per index generation when a query needs it.
@@ -1074,6 +1351,164 @@ impl Index {
         fresh
     }
 
+    fn spatial(&self) -> Arc<SpatialCache> {
+        let mut cache = self.spatial_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.as_ref().filter(|c| c.generation == self.generation) {
+            return Arc::clone(c);
+        }
+        let fresh = Arc::new(SpatialCache::build(self));
+        *cache = Some(Arc::clone(&fresh));
+        fresh
+    }
+
+    /// A near query answered in the spatial order (see [`SpatialCache`]) when every filter
+    /// but the radius has columns and nothing but fresh capacity is checked listing by
+    /// listing; `None` otherwise, and while expired data is held (the bitmaps answer those).
+    ///
+    /// Each cell of the radius is wholly inside it, wholly outside, or on its edge. Pass one
+    /// counts the matches: in a cell wholly inside, the filters' columns (with fresh
+    /// capacity as one when "accepting" is asked) ANDed and counted a word at a time; on the
+    /// edge, each one measured. Pass two measures only the cells that could hold the
+    /// page: those no farther than the nearest cells holding enough matches, plus the band
+    /// the page's exact order looks into ([`Index::nearest_page`]). The answer is the same
+    /// as the bitmaps' (an end-to-end test compares them with a plain filter).
+    fn near_by_cells<'a>(
+        &'a self,
+        q: &GroupQuery,
+        ctx: &QueryContext<'_>,
+        start: usize,
+        len: usize,
+    ) -> Option<Window<'a>> {
+        let (p, r) = q.near?;
+        let per_listing = !q.words.is_empty()
+            || q.verified_training.is_some()
+            || q.min_places.is_some()
+            || q.time.is_some()
+            || q.age.is_some()
+            || !q.conditions.is_empty();
+        if per_listing || self.any_expired(ctx.now) || r.is_nan() || r <= 0.0 {
+            return None;
+        }
+        let filters = self.filters(q, &[], ctx);
+        if filters.iter().any(|f| !f.spatial && f.columns.is_none()) {
+            return None;
+        }
+        let spatial = self.spatial();
+        let mut columns: Vec<Vec<Arc<Vec<u64>>>> = filters
+            .iter()
+            .filter(|f| !f.spatial)
+            .map(|f| {
+                f.keys
+                    .iter()
+                    .map(|k| spatial.column(self, k))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .collect::<Option<_>>()?;
+        if q.accepting {
+            columns.push(vec![spatial.fresh_column(ctx)]);
+        }
+        // A word of positions passing every filter: each filter's keys ORed, the filters ANDed.
+        let word = |i: usize| {
+            columns.iter().fold(!0u64, |w, any| {
+                w & any
+                    .iter()
+                    .fold(0, |o, c| o | c.get(i).copied().unwrap_or(0))
+            })
+        };
+        let flat = Flat::new(&p, r);
+        // The approximate distance of a match (`None` for a listing that does not match).
+        let measure = |pos: usize, inside: bool| -> Option<f64> {
+            let &(lat, lon) = spatial.points.get(pos)?;
+            let d = flat.distance(lat, lon);
+            (inside || flat.within(d, lat, lon)).then_some(d)
+        };
+        struct Run {
+            range: std::ops::Range<usize>,
+            near: f64,
+            far: f64,
+            inside: bool,
+            count: u32,
+        }
+        // Every cell the approximate distance could put within the radius (with a margin).
+        const EPS: f64 = 1e-9;
+        let outer = r + flat.band;
+        let dlat = outer * 1.05 / Flat::KY;
+        let dlon = outer * 1.05 / flat.kx.abs().max(1e-6);
+        let (a0, b0) = fine_cell(p.lat - dlat, p.lon - dlon);
+        let (a1, b1) = fine_cell(p.lat + dlat, p.lon + dlon);
+        let mut runs: Vec<Run> = Vec::new();
+        let mut total = 0usize;
+        for a in a0..=a1 {
+            let lat = (f64::from(a) * FINE - EPS, f64::from(a + 1) * FINE + EPS);
+            for (b, range) in spatial.row(a, b0, b1) {
+                let lon = (f64::from(b) * FINE - EPS, f64::from(b + 1) * FINE + EPS);
+                let (near, far) = flat.span(lat, lon);
+                if near > outer * (1.0 + EPS) {
+                    continue;
+                }
+                let inside = far < (r - flat.band) * (1.0 - EPS);
+                let mut count = 0u32;
+                if inside {
+                    each_word(range.clone(), word, |_, w| count += w.count_ones());
+                } else {
+                    each_bit(range.clone(), word, |pos| {
+                        count += u32::from(measure(pos, inside).is_some());
+                    });
+                }
+                if count > 0 {
+                    total += count as usize;
+                    runs.push(Run {
+                        range,
+                        near,
+                        far: far.min(outer),
+                        inside,
+                        count,
+                    });
+                }
+            }
+        }
+        // How far the page can reach: the nearest cells holding `need` matches hold the
+        // page's last one within their farthest point (found to 1/256 of the radius).
+        let need = start.saturating_add(len);
+        let reach = if need == 0 {
+            -1.0
+        } else if total <= need {
+            f64::INFINITY
+        } else {
+            const BUCKETS: usize = 256;
+            let mut held = [0usize; BUCKETS];
+            for run in &runs {
+                let b = (run.far / outer * BUCKETS as f64) as usize;
+                held[b.min(BUCKETS - 1)] += run.count as usize;
+            }
+            let mut sum = 0;
+            let mut bound = outer;
+            for (i, n) in held.iter().enumerate() {
+                sum += n;
+                if sum >= need {
+                    bound = (i + 1) as f64 * outer / BUCKETS as f64;
+                    break;
+                }
+            }
+            bound * (1.0 + EPS) + flat.band
+        };
+        let mut hits: Vec<(f64, u32)> = Vec::new();
+        for run in runs.iter().filter(|run| run.near <= reach) {
+            each_bit(run.range.clone(), word, |pos| {
+                if let Some(d) = measure(pos, run.inside).filter(|d| *d <= reach) {
+                    if let Some(&slot) = spatial.slots.get(pos) {
+                        hits.push((d, slot));
+                    }
+                }
+            });
+        }
+        let order = self.order();
+        Some((
+            total,
+            self.nearest_page(hits, &p, flat.band, start, len, &order),
+        ))
+    }
+
     /// A filter on `keys` (a listing in any of them passes), with their columns when every
     /// one present has a column.
     fn filter_of(&self, mut keys: Vec<Key>, spatial: bool) -> Filter<'_> {
@@ -1090,6 +1525,7 @@ impl Index {
             .map(|(k, _)| self.columns.get(*k))
             .collect::<Option<Vec<_>>>()
             .filter(|c| !c.is_empty());
+        let present_keys = present.iter().map(|(k, _)| (*k).clone()).collect();
         let mut parts: Vec<&RoaringBitmap> = present.into_iter().map(|(_, b)| b).collect();
         let set = match parts.len() {
             0 => Set::Ref(&self.empty),
@@ -1099,6 +1535,7 @@ impl Index {
         Filter {
             set,
             columns,
+            keys: present_keys,
             spatial,
         }
     }
@@ -1112,6 +1549,17 @@ impl Index {
     /// times fewer candidates; otherwise, when they are the only bitmap left, their points
     /// are read in order (`walk_cells`: the column's `len` is then an upper bound).
     fn candidates(&self, q: &GroupQuery, text: &[TextWord], ctx: &QueryContext<'_>) -> Cand {
+        let filters = self.filters(q, text, ctx);
+        self.combine(&filters, ctx)
+    }
+
+    /// A query's filters, each a set of listings a result must be in.
+    fn filters<'a>(
+        &'a self,
+        q: &GroupQuery,
+        text: &'a [TextWord],
+        ctx: &QueryContext<'_>,
+    ) -> Vec<Filter<'a>> {
         let mut filters: Vec<Filter<'_>> = Vec::new();
         if !q.categories.is_empty() {
             let keys = q
@@ -1182,7 +1630,19 @@ impl Index {
         if let Some(a) = &q.verified_training {
             filters.push(Filter::bitmap(Set::Own(self.trained(a, ctx))));
         }
+        filters
+    }
 
+    /// Whether some data held has expired (a node's snapshot or a listing): checked first,
+    /// so a query looks for expired data only once the earliest expiry has passed.
+    fn any_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expiries
+            .first()
+            .is_some_and(|(earliest, _)| *earliest <= now)
+    }
+
+    /// The candidates passing every one of `filters`, without expired data.
+    fn combine(&self, filters: &[Filter<'_>], ctx: &QueryContext<'_>) -> Cand {
         let (dense, sparse): (Vec<&Filter<'_>>, Vec<&Filter<'_>>) =
             filters.iter().partition(|f| f.columns.is_some());
         let mut bits: Option<FixedBitSet> = None;
@@ -1278,10 +1738,7 @@ impl Index {
         };
         // Expired data is not current (fail closed): whole nodes whose snapshot expired, and
         // single listings past their own expiry.
-        let any_expired = self
-            .expiries
-            .first()
-            .is_some_and(|(earliest, _)| *earliest <= ctx.now);
+        let any_expired = self.any_expired(ctx.now);
         for n in self.nodes.values().filter(|_| any_expired) {
             if n.seg.data.snapshot.expires_at <= ctx.now {
                 cand.subtract(&n.slots);
@@ -1308,7 +1765,10 @@ impl Index {
         ctx: &QueryContext<'_>,
         start: usize,
         len: usize,
-    ) -> (usize, Vec<(&'a Entry, Option<f64>)>) {
+    ) -> Window<'a> {
+        if let Some(found) = self.near_by_cells(q, ctx, start, len) {
+            return found;
+        }
         let text = self.text_words(q);
         let cand = self.candidates(q, &text, ctx);
         let order = self.order();
@@ -1363,14 +1823,7 @@ impl Index {
         let mut window: Vec<(&'a Entry, Option<f64>)> = Vec::with_capacity(len.min(1024));
         let total_items;
         if let Some((p, r)) = q.near {
-            // An equirectangular distance (no trigonometry per point) to filter and sort;
-            // the exact great-circle distance near the boundary and for the page shown.
-            let kx = 111.195 * p.lat.to_radians().cos();
-            let approx = |pt: &Point| {
-                let dx = (pt.lon - p.lon) * kx;
-                let dy = (pt.lat - p.lat) * 111.195;
-                (dx * dx + dy * dy).sqrt()
-            };
+            let flat = Flat::new(&p, r);
             // Sized for every candidate (growing it was a copy per doubling); the default
             // order's position is looked up only to break a tie in distance.
             let mut hits: Vec<(f64, u32)> = Vec::with_capacity(cand.len() as usize);
@@ -1378,15 +1831,10 @@ impl Index {
                 if lat.is_nan() {
                     return None;
                 }
-                let pt = Point { lat, lon };
-                let d = approx(&pt);
-                let inside = if (d - r).abs() < r * 0.02 {
-                    p.distance_km(&pt) <= r
-                } else {
-                    d <= r
-                };
-                (inside && (!post_filters || entry(slot).is_some_and(&mut passes)))
-                    .then_some((d, slot))
+                let d = flat.distance(lat, lon);
+                (flat.within(d, lat, lon)
+                    && (!post_filters || entry(slot).is_some_and(&mut passes)))
+                .then_some((d, slot))
             };
             match (&cand, radius_cells(&p, r)) {
                 (
@@ -1416,40 +1864,7 @@ impl Index {
                 }
             }
             total_items = hits.len();
-            // The approximate distance finds the nearest; the order shown is by the exact
-            // one (which each result carries), so those within the approximation's error
-            // (the 2% band above) of the last one needed are measured exactly too.
-            let need = start.saturating_add(len);
-            if need == 0 {
-                hits.clear();
-            } else if need < hits.len() {
-                hits.select_nth_unstable_by(need - 1, |a, b| a.0.total_cmp(&b.0));
-                let reach = hits[need - 1].0 + r * 0.02;
-                let mut kept = need;
-                for i in need..hits.len() {
-                    if hits[i].0 <= reach {
-                        hits.swap(kept, i);
-                        kept += 1;
-                    }
-                }
-                hits.truncate(kept);
-            }
-            for hit in &mut hits {
-                if let Some(&(lat, lon)) = self.points.get(hit.1 as usize) {
-                    hit.0 = p.distance_km(&Point { lat, lon });
-                }
-            }
-            let by = |a: &(f64, u32), b: &(f64, u32)| {
-                a.0.total_cmp(&b.0)
-                    .then_with(|| order.position(a.1).cmp(&order.position(b.1)))
-            };
-            first_pages(&mut hits, need, by);
-            window.extend(
-                hits.into_iter()
-                    .skip(start)
-                    .take(len)
-                    .filter_map(|(d, slot)| entry(slot).map(|e| (e, Some(d)))),
-            );
+            window = self.nearest_page(hits, &p, flat.band, start, len, &order);
         } else if !text.is_empty() {
             // Ranked: the highest BM25F score first, ties in the default order.
             let cand = cand.into_bitmap();
@@ -1533,6 +1948,55 @@ impl Index {
             );
         }
         (total_items, window)
+    }
+
+    /// The page `start..start + len` of a near query's matches, given as (approximate
+    /// distance, slot): every match the page could hold must be among them (any number
+    /// farther may be too), with the exact distance of each result. `band` is the
+    /// approximation's error bound, km ([`Flat`]).
+    fn nearest_page<'a>(
+        &'a self,
+        mut hits: Vec<(f64, u32)>,
+        p: &Point,
+        band: f64,
+        start: usize,
+        len: usize,
+        order: &OrderCache,
+    ) -> Vec<(&'a Entry, Option<f64>)> {
+        let entry = |slot: u32| self.entries.get(slot as usize).and_then(Option::as_ref);
+        // The approximate distance finds the nearest; the order shown is by the exact
+        // one (which each result carries), so those within the approximation's error
+        // (the band of [`Flat`]) of the last one needed are measured exactly too.
+        let need = start.saturating_add(len);
+        if need == 0 {
+            hits.clear();
+        } else if need < hits.len() {
+            hits.select_nth_unstable_by(need - 1, |a, b| a.0.total_cmp(&b.0));
+            let reach = hits[need - 1].0 + band;
+            let mut kept = need;
+            for i in need..hits.len() {
+                if hits[i].0 <= reach {
+                    hits.swap(kept, i);
+                    kept += 1;
+                }
+            }
+            hits.truncate(kept);
+        }
+        for hit in &mut hits {
+            if let Some(&(lat, lon)) = self.points.get(hit.1 as usize) {
+                hit.0 = p.distance_km(&Point { lat, lon });
+            }
+        }
+        let by = |a: &(f64, u32), b: &(f64, u32)| {
+            a.0.total_cmp(&b.0)
+                .then_with(|| order.position(a.1).cmp(&order.position(b.1)))
+        };
+        first_pages(&mut hits, need, by);
+        hits.into_iter()
+            .skip(start)
+            .take(len)
+            .filter_map(|(d, slot)| entry(slot).map(|e| (e, Some(d))))
+            .collect()
     }
 
     /// The page `q` asks for, as (segment, listing, distance) with the number of matches:
@@ -1656,6 +2120,8 @@ impl Set<'_> {
 struct Filter<'a> {
     set: Set<'a>,
     columns: Option<Vec<&'a FixedBitSet>>,
+    /// The keys of its non-empty parts (none for a set computed per query).
+    keys: Vec<Key>,
     spatial: bool,
 }
 
@@ -1664,6 +2130,7 @@ impl<'a> Filter<'a> {
         Filter {
             set,
             columns: None,
+            keys: Vec::new(),
             spatial: false,
         }
     }
@@ -1814,5 +2281,56 @@ fn result<'a>(
         provenance: format!("/v1/groups/{}/{}", e.seg.id, e.id),
         listing: PayloadJson(&e.payload),
         envelope: data.listings.get(&e.id).map(|l| l.envelope()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Wherever a query can look (the UK's latitudes, every radius allowed, every bearing,
+    /// out past the radius), the equirectangular distance is within the band of the
+    /// great-circle one, so the band's great-circle check decides every point it could get
+    /// wrong.
+    #[test]
+    fn the_band_bounds_the_approximations_error() {
+        const R: f64 = 6371.0088;
+        let mut worst: f64 = 0.0;
+        for lat in [49.9, 51.5, 53.8, 57.1, 60.9] {
+            for r in [0.1, 1.0, 5.0, 20.0, 50.0, 100.0] {
+                let p = Point { lat, lon: -1.5 };
+                let flat = Flat::new(&p, r);
+                for i in 0..720 {
+                    let bearing = (f64::from(i) * 0.5).to_radians();
+                    for f in [0.3, 0.9, 0.97, 1.0, 1.03, 1.1] {
+                        let delta = r * f / R;
+                        let (la1, lo1) = (lat.to_radians(), p.lon.to_radians());
+                        let la2 = (la1.sin() * delta.cos()
+                            + la1.cos() * delta.sin() * bearing.cos())
+                        .asin();
+                        let lo2 = lo1
+                            + (bearing.sin() * delta.sin() * la1.cos())
+                                .atan2(delta.cos() - la1.sin() * la2.sin());
+                        let q = Point {
+                            lat: la2.to_degrees(),
+                            lon: lo2.to_degrees(),
+                        };
+                        let exact = p.distance_km(&q);
+                        let approx = flat.distance(q.lat, q.lon);
+                        worst = worst.max((approx - exact).abs() / flat.band);
+                        assert!(
+                            (approx - exact).abs() < flat.band,
+                            "at {lat}, {r} km, bearing {i}: {approx} km against {exact} km"
+                        );
+                    }
+                }
+            }
+        }
+        // Not so wide that many points are measured twice (it is about ten times the worst
+        // error seen here).
+        assert!(
+            worst > 0.05,
+            "the worst error is only {worst:.3} of the band"
+        );
     }
 }

@@ -948,21 +948,33 @@ async fn http_as_integrators_expect_it() {
 #[tokio::test]
 async fn near_queries_agree_with_a_plain_filter_however_they_are_planned() {
     let node = TestNode::named("Spatial Trust").await;
-    // (name, lat, lon, speaks Arabic, ESOL, named "Welcome")
-    let mut all: Vec<(String, f64, f64, bool, bool, bool)> = Vec::new();
+    // (name, lat, lon, speaks Arabic, ESOL, named "Welcome", accepting referrals)
+    let mut all: Vec<(String, f64, f64, bool, bool, bool, bool)> = Vec::new();
     for i in 0..90u64 {
         let lat = 53.70 + (i % 9) as f64 * 0.031 + (i as f64) * 0.0007;
         let lon = -1.72 + (i / 9) as f64 * 0.037;
         let (ar, esol, welcome) = (i % 20 == 0, i % 2 == 0, i % 3 == 0);
+        // Some say they are not accepting; some said so a month ago (no longer fresh).
+        let (says_accepting, stale) = (i % 4 != 1, i % 7 == 3);
         let name = format!("{} Group {i:02}", if welcome { "Welcome" } else { "Town" });
-        node.create(&group(1000 + i, &name, lat, lon, |g| {
+        let g = group(1000 + i, &name, lat, lon, |g| {
             g.categories = vec![if esol { "esol" } else { "walking" }.into()];
             if ar {
                 g.languages = vec!["en".into(), "ar".into()];
             }
-        }))
-        .await;
-        all.push((name, lat, lon, ar, esol, welcome));
+            g.capacity.accepting_referrals = says_accepting;
+            g.capacity.places_available = Some(if says_accepting { 4 } else { 0 });
+            if stale {
+                g.capacity.updated_at = Utc::now() - Duration::days(30);
+            }
+        });
+        if stale {
+            // Seeded as an import: the admin API always confirms capacity now.
+            node.server.as_ref().unwrap().publisher.import(g).unwrap();
+        } else {
+            node.create(&g).await;
+        }
+        all.push((name, lat, lon, ar, esol, welcome, says_accepting && !stale));
     }
     let agg = TestAggregator::manual(&[node.entry()], |_| {}).await;
     agg.crawl().await;
@@ -971,19 +983,30 @@ async fn near_queries_agree_with_a_plain_filter_however_they_are_planned() {
         lon: -1.55,
     };
     for (query, keep) in [
-        ("", (|_, _, _| true) as fn(bool, bool, bool) -> bool),
-        ("&category=esol", |_, esol, _| esol),
-        ("&language=ar", |ar, _, _| ar),
-        ("&language=ar&category=esol", |ar, esol, _| ar && esol),
-        ("&text=welcome", |_, _, welcome| welcome),
-        ("&text=welcome&category=esol", |_, esol, welcome| {
+        (
+            "",
+            (|_, _, _, _| true) as fn(bool, bool, bool, bool) -> bool,
+        ),
+        ("&category=esol", |_, esol, _, _| esol),
+        ("&language=ar", |ar, _, _, _| ar),
+        ("&language=ar&category=esol", |ar, esol, _, _| ar && esol),
+        ("&accepting=true", |_, _, _, accepting| accepting),
+        ("&accepting=true&category=esol", |_, esol, _, accepting| {
+            esol && accepting
+        }),
+        ("&text=welcome", |_, _, welcome, _| welcome),
+        ("&text=welcome&category=esol", |_, esol, welcome, _| {
             esol && welcome
         }),
+        (
+            "&text=welcome&accepting=true",
+            |_, _, welcome, accepting| welcome && accepting,
+        ),
     ] {
         for radius in [3.0, 8.0, 20.0] {
             let mut expected: Vec<(f64, &str)> = all
                 .iter()
-                .filter(|g| keep(g.3, g.4, g.5))
+                .filter(|g| keep(g.3, g.4, g.5, g.6))
                 .map(|g| {
                     let p = signpost_protocol::query::Point { lat: g.1, lon: g.2 };
                     (centre.distance_km(&p), g.0.as_str())
