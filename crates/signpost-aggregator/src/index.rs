@@ -419,25 +419,28 @@ impl SpatialCache {
         Some(words)
     }
 
-    /// The non-empty cells of row `row` from column `from` to `to`: (column, positions).
-    fn row(
-        &self,
-        row: i32,
-        from: i32,
-        to: i32,
-    ) -> impl Iterator<Item = (i32, std::ops::Range<usize>)> + '_ {
+    /// The non-empty cells of row `row` from column `from` to `to`, as indices of `cells`.
+    fn row(&self, row: i32, from: i32, to: i32) -> std::ops::Range<usize> {
         let first = self.cells.partition_point(|(c, _)| *c < (row, from));
-        self.cells[first..]
-            .iter()
-            .enumerate()
-            .take_while(move |(_, (c, _))| *c <= (row, to))
-            .map(move |(i, ((_, col), begin))| {
-                let end = self
-                    .cells
-                    .get(first + i + 1)
-                    .map_or(self.slots.len(), |(_, b)| *b as usize);
-                (*col, *begin as usize..end)
-            })
+        let end = first
+            + self.cells[first..]
+                .iter()
+                .take_while(|(c, _)| *c <= (row, to))
+                .count();
+        first..end
+    }
+
+    /// The positions of the cell at index `i` of `cells`.
+    fn positions(&self, i: usize) -> std::ops::Range<usize> {
+        let begin = self
+            .cells
+            .get(i)
+            .map_or(self.slots.len(), |(_, b)| *b as usize);
+        let end = self
+            .cells
+            .get(i + 1)
+            .map_or(self.slots.len(), |(_, b)| *b as usize);
+        begin..end
     }
 }
 
@@ -773,12 +776,15 @@ impl Prepared {
 }
 
 /// Per-achievement bitmaps of the listings whose organisation has a verified attestation,
-/// recomputed when the index or the revocation lists change, or after a second.
+/// and each organisation's verified achievements (the filter and the results read the same
+/// answer), recomputed when the index or the revocation lists change, or after a second.
 struct TrainingCache {
     at: DateTime<Utc>,
     generation: u64,
     revocations: usize,
     by_achievement: HashMap<String, RoaringBitmap>,
+    /// Each node's verified achievements, by its segment's address (results show them).
+    by_node: HashMap<usize, Vec<String>, foldhash::fast::RandomState>,
 }
 
 /// A window of results: the number of matches, and the results in it with their distances.
@@ -789,7 +795,7 @@ type Window<'a> = (usize, Vec<(&'a Entry, Option<f64>)>);
 pub struct Index {
     nodes: HashMap<DidKey, NodeSlots>,
     generation: u64,
-    training: std::sync::Mutex<Option<TrainingCache>>,
+    training: std::sync::Mutex<Option<Arc<TrainingCache>>>,
     entries: Vec<Option<Entry>>,
     free: Vec<u32>,
     live: RoaringBitmap,
@@ -1063,31 +1069,42 @@ impl Index {
     }
 
     /// Listings of organisations presenting a verified attestation for `achievement`.
-    fn trained(&self, achievement: &str, ctx: &QueryContext<'_>) -> RoaringBitmap {
+    /// Who holds which verified training now (see [`TrainingCache`]).
+    fn training(&self, ctx: &QueryContext<'_>) -> Arc<TrainingCache> {
         let revocations = ctx.revocations as *const _ as usize;
         let mut cache = self.training.lock().unwrap_or_else(|p| p.into_inner());
-        let stale = cache.as_ref().is_none_or(|c| {
-            c.generation != self.generation
-                || c.revocations != revocations
-                || (ctx.now - c.at).num_milliseconds().abs() > 1000
-        });
-        if stale {
-            let mut by_achievement: HashMap<String, RoaringBitmap> = HashMap::new();
-            for n in self.nodes.values() {
-                for a in ctx.verified_training(&n.seg.data) {
-                    *by_achievement.entry(a).or_default() |= &n.slots;
-                }
-            }
-            *cache = Some(TrainingCache {
-                at: ctx.now,
-                generation: self.generation,
-                revocations,
-                by_achievement,
-            });
+        if let Some(c) = cache.as_ref().filter(|c| {
+            c.generation == self.generation
+                && c.revocations == revocations
+                && (ctx.now - c.at).num_milliseconds().abs() <= 1000
+        }) {
+            return Arc::clone(c);
         }
-        cache
-            .as_ref()
-            .and_then(|c| c.by_achievement.get(achievement).cloned())
+        let mut by_achievement: HashMap<String, RoaringBitmap> = HashMap::new();
+        let mut by_node = HashMap::default();
+        for n in self.nodes.values() {
+            let held = ctx.verified_training(&n.seg.data);
+            for a in &held {
+                *by_achievement.entry(a.clone()).or_default() |= &n.slots;
+            }
+            by_node.insert(Arc::as_ptr(&n.seg) as usize, held);
+        }
+        let fresh = Arc::new(TrainingCache {
+            at: ctx.now,
+            generation: self.generation,
+            revocations,
+            by_achievement,
+            by_node,
+        });
+        *cache = Some(Arc::clone(&fresh));
+        fresh
+    }
+
+    fn trained(&self, achievement: &str, ctx: &QueryContext<'_>) -> RoaringBitmap {
+        self.training(ctx)
+            .by_achievement
+            .get(achievement)
+            .cloned()
             .unwrap_or_default()
     }
 
@@ -1424,6 +1441,8 @@ impl Index {
         };
         struct Run {
             range: std::ops::Range<usize>,
+            /// Where its row's words begin in `words`, and the first word's index.
+            offset: (usize, usize),
             near: f64,
             far: f64,
             inside: bool,
@@ -1438,9 +1457,22 @@ impl Index {
         let (a1, b1) = fine_cell(p.lat + dlat, p.lon + dlon);
         let mut runs: Vec<Run> = Vec::new();
         let mut total = 0usize;
+        // Each row's words of positions passing the filters, made once for both passes.
+        let mut words: Vec<u64> = Vec::new();
         for a in a0..=a1 {
             let lat = (f64::from(a) * FINE - EPS, f64::from(a + 1) * FINE + EPS);
-            for (b, range) in spatial.row(a, b0, b1) {
+            let cells = spatial.row(a, b0, b1);
+            if cells.is_empty() {
+                continue;
+            }
+            let first = spatial.positions(cells.start).start / 64;
+            let last = (spatial.positions(cells.end - 1).end.max(1) - 1) / 64;
+            let offset = (words.len(), first);
+            words.extend((first..=last).map(word));
+            let row_word = |i: usize| words[offset.0 + i - offset.1];
+            for c in cells {
+                let b = spatial.cells[c].0 .1;
+                let range = spatial.positions(c);
                 let lon = (f64::from(b) * FINE - EPS, f64::from(b + 1) * FINE + EPS);
                 let (near, far) = flat.span(lat, lon);
                 if near > outer * (1.0 + EPS) {
@@ -1449,9 +1481,9 @@ impl Index {
                 let inside = far < (r - flat.band) * (1.0 - EPS);
                 let mut count = 0u32;
                 if inside {
-                    each_word(range.clone(), word, |_, w| count += w.count_ones());
+                    each_word(range.clone(), row_word, |_, w| count += w.count_ones());
                 } else {
-                    each_bit(range.clone(), word, |pos| {
+                    each_bit(range.clone(), row_word, |pos| {
                         count += u32::from(measure(pos, inside).is_some());
                     });
                 }
@@ -1459,6 +1491,7 @@ impl Index {
                     total += count as usize;
                     runs.push(Run {
                         range,
+                        offset,
                         near,
                         far: far.min(outer),
                         inside,
@@ -1494,7 +1527,8 @@ impl Index {
         };
         let mut hits: Vec<(f64, u32)> = Vec::new();
         for run in runs.iter().filter(|run| run.near <= reach) {
-            each_bit(run.range.clone(), word, |pos| {
+            let row_word = |i: usize| words[run.offset.0 + i - run.offset.1];
+            each_bit(run.range.clone(), row_word, |pos| {
                 if let Some(d) = measure(pos, run.inside).filter(|d| *d <= reach) {
                     if let Some(&slot) = spatial.slots.get(pos) {
                         hits.push((d, slot));
@@ -2025,14 +2059,14 @@ impl Index {
     pub fn search<'a>(&'a self, q: &GroupQuery, ctx: &QueryContext<'_>) -> GroupsPageView<'a> {
         let start = (q.page - 1).saturating_mul(q.per_page);
         let (total_items, window) = self.window(q, ctx, start, q.per_page);
-        let mut training_cache: HashMap<*const Segment, Vec<String>> = HashMap::new();
+        let training = self.training(ctx);
         let contents: Vec<GroupView<'a>> = window
             .into_iter()
             .map(|(e, distance)| {
-                let training = training_cache
-                    .entry(Arc::as_ptr(&e.seg))
-                    .or_insert_with(|| ctx.verified_training(&e.seg.data))
-                    .clone();
+                let training = match training.by_node.get(&(Arc::as_ptr(&e.seg) as usize)) {
+                    Some(held) => held.clone(),
+                    None => ctx.verified_training(&e.seg.data),
+                };
                 let mut r = result(e, distance, training, ctx);
                 if q.omit_envelopes {
                     r.envelope = None;
@@ -2278,7 +2312,14 @@ fn result<'a>(
         distance_km: distance.map(|d| (d * 100.0).round() / 100.0),
         capacity_status,
         verified_training: training,
-        provenance: format!("/v1/groups/{}/{}", e.seg.id, e.id),
+        provenance: {
+            let mut at = String::with_capacity(64 + e.seg.id.len());
+            at.push_str("/v1/groups/");
+            at.push_str(&e.seg.id);
+            at.push('/');
+            at.push_str(e.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+            at
+        },
         listing: PayloadJson(&e.payload),
         envelope: data.listings.get(&e.id).map(|l| l.envelope()),
     }
