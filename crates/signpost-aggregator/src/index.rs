@@ -444,6 +444,38 @@ impl SpatialCache {
     }
 }
 
+/// Appends to `out` the words `range` of the positions passing every filter (each filter a
+/// list of columns, a position passing when it is in any of them), a slice at a time so the
+/// compiler vectorises it; `any` is scratch space.
+fn filter_words(
+    filters: &[Vec<Arc<Vec<u64>>>],
+    range: std::ops::Range<usize>,
+    out: &mut Vec<u64>,
+    any: &mut Vec<u64>,
+) {
+    let begin = out.len();
+    out.resize(begin + range.len(), !0);
+    let out = &mut out[begin..];
+    for columns in filters {
+        match columns.as_slice() {
+            [one] => match one.get(range.clone()) {
+                Some(words) => out.iter_mut().zip(words).for_each(|(o, w)| *o &= w),
+                None => out.fill(0),
+            },
+            many => {
+                any.clear();
+                any.resize(range.len(), 0);
+                for c in many {
+                    if let Some(words) = c.get(range.clone()) {
+                        any.iter_mut().zip(words).for_each(|(o, w)| *o |= w);
+                    }
+                }
+                out.iter_mut().zip(any.iter()).for_each(|(o, w)| *o &= w);
+            }
+        }
+    }
+}
+
 /// Calls `each` with every position in `range` whose bit is set (see [`each_word`]).
 fn each_bit(
     range: std::ops::Range<usize>,
@@ -1424,14 +1456,6 @@ impl Index {
         if q.accepting {
             columns.push(vec![spatial.fresh_column(ctx)]);
         }
-        // A word of positions passing every filter: each filter's keys ORed, the filters ANDed.
-        let word = |i: usize| {
-            columns.iter().fold(!0u64, |w, any| {
-                w & any
-                    .iter()
-                    .fold(0, |o, c| o | c.get(i).copied().unwrap_or(0))
-            })
-        };
         let flat = Flat::new(&p, r);
         // The approximate distance of a match (`None` for a listing that does not match).
         let measure = |pos: usize, inside: bool| -> Option<f64> {
@@ -1459,6 +1483,7 @@ impl Index {
         let mut total = 0usize;
         // Each row's words of positions passing the filters, made once for both passes.
         let mut words: Vec<u64> = Vec::new();
+        let mut any: Vec<u64> = Vec::new();
         for a in a0..=a1 {
             let lat = (f64::from(a) * FINE - EPS, f64::from(a + 1) * FINE + EPS);
             let cells = spatial.row(a, b0, b1);
@@ -1468,7 +1493,7 @@ impl Index {
             let first = spatial.positions(cells.start).start / 64;
             let last = (spatial.positions(cells.end - 1).end.max(1) - 1) / 64;
             let offset = (words.len(), first);
-            words.extend((first..=last).map(word));
+            filter_words(&columns, first..last + 1, &mut words, &mut any);
             let row_word = |i: usize| words[offset.0 + i - offset.1];
             for c in cells {
                 let b = spatial.cells[c].0 .1;
