@@ -147,8 +147,10 @@ enum Key {
 const LANGUAGE_COLUMN_SHARE: u64 = 256;
 const LANGUAGE_DROP_SHARE: u64 = 1024;
 /// Candidates from the columns and a bitmap are combined by walking the smaller when it has
-/// at most this many members, and otherwise as bitmaps.
-const WALK: u64 = 4096;
+/// at most this many members, and otherwise as bitmaps. A walk costs a few nanoseconds a
+/// member and intersecting dense bitmaps a fraction of one: at 4,096 the verified-training
+/// filter at 10k walked 4,000 members in 28 us, against 5 us as bitmaps.
+const WALK: u64 = 1024;
 
 impl Key {
     /// Whether its bitmap is also kept as a plain bit column, given its size and the slots
@@ -1754,7 +1756,7 @@ impl Index {
             // Walking the smaller of the two and asking the other about each member is cheap
             // while it is small.
             (Some(bits), Some(f)) if walk_cost(dense_len.unwrap_or(0), &f.set) <= WALK => {
-                let mut b: RoaringBitmap = if dense_len.unwrap_or(0) < f.set.len() {
+                let mut b = ascending(if dense_len.unwrap_or(0) < f.set.len() {
                     bits.ones()
                         .map(|i| i as u32)
                         .filter(|&slot| f.set.contains(slot))
@@ -1765,7 +1767,7 @@ impl Index {
                         .iter()
                         .filter(|&slot| bits.contains(slot as usize))
                         .collect()
-                };
+                });
                 for other in sparse.iter().filter(|o| !std::ptr::eq(**o, *f)) {
                     if b.is_empty() {
                         break;
@@ -2290,6 +2292,13 @@ fn walk_cost(n: u64, set: &Set<'_>) -> u64 {
     } else {
         set.len()
     }
+}
+
+/// A bitmap of slots found in ascending order, appended one after another (inserting each,
+/// a search per slot, was 70% of a walk's time in `perf`).
+fn ascending(slots: Vec<u32>) -> RoaringBitmap {
+    RoaringBitmap::from_sorted_iter(slots.iter().copied())
+        .unwrap_or_else(|_| slots.into_iter().collect())
 }
 
 /// Clears a slot's bit in a column (a column is as long as its highest slot).
