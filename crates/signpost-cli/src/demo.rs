@@ -41,17 +41,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..DemoOptions::default()
     })
     .await?;
-    println!("{}", demo.banner());
+    say(&demo.banner());
     if std::env::var_os("SIGNPOST_LOG").is_none() {
-        println!("Log (warnings and errors): {}", log.display());
+        say(&format!("Log (warnings and errors): {}", log.display()));
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = tokio::signal::ctrl_c() => r?,
         _ = term.recv() => {}
     }
-    println!("stopping...");
+    say("stopping...");
     demo.stop().await;
-    println!("stopped.");
+    say("stopped.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a line for whoever started the demo; one who has stopped reading (a closed pipe)
+/// does not stop the federation (`println!` would panic).
+fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }

@@ -284,13 +284,16 @@ fn verify_group_checks_a_result_end_to_end_and_names_what_fails() {
         .spawn()
         .unwrap();
     let mut base = None;
-    for line in std::io::BufReader::new(demo.stdout.take().unwrap()).lines() {
+    let mut lines = std::io::BufReader::new(demo.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(rest) = line.strip_prefix("Directory API docs:") {
             base = Some(rest.trim().trim_end_matches("/docs/").to_owned());
             break;
         }
     }
+    // The rest of what it prints is read, so its output stays open.
+    std::thread::spawn(move || lines.for_each(drop));
     let base = base.expect("the demo printed its URLs");
     let http = reqwest::blocking::Client::new();
     let page: serde_json::Value = http
