@@ -50,6 +50,11 @@ const LENGTH_BUCKETS: usize = 1024;
 const LENGTH_CHUNK: usize = 1024;
 /// A class this small is ranked by collecting every member (a few microseconds).
 const SMALL_CLASS: u64 = 512;
+/// Ranked text maps candidates that are not simply its words' into the shortest-text order
+/// up to this many (a microsecond or so per hundred). Tests lower it to reach the other plan
+/// with a few listings: every plan gives the same answer.
+#[doc(hidden)]
+pub static RANK_MAPPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(8192);
 
 /// Each category's label, folded (once per process, not once per listing).
 static CATEGORY_LABELS: std::sync::LazyLock<Vec<(&'static str, String)>> =
@@ -878,7 +883,16 @@ struct OrderCache {
     /// `by_length` cut into runs of [`LENGTH_CHUNK`] slots, each as a bitmap: every member
     /// of a run comes before every member of the next in (length, position) order.
     length_chunks: std::sync::OnceLock<Vec<RoaringBitmap>>,
+    /// Each slot's place in `by_length` (`u32::MAX` for an empty slot).
+    length_rank: std::sync::OnceLock<Vec<u32>>,
+    /// The words of text searches asked for in this generation, by what was typed
+    /// (at most [`CACHED_WORDS`]).
+    words: std::sync::Mutex<HashMap<Box<str>, Arc<TextWord>>>,
 }
+
+/// Text search words kept per index generation (a common word's bitmaps are some hundreds of
+/// kilobytes at 100,000 listings; the cache is emptied when full).
+const CACHED_WORDS: usize = 64;
 
 impl OrderCache {
     fn by_length(&self, text_lens: &[u16]) -> &[u32] {
@@ -909,6 +923,31 @@ impl OrderCache {
             .copied()
             .unwrap_or(u32::MAX)
     }
+
+    fn length_rank(&self, text_lens: &[u16]) -> &[u32] {
+        self.length_rank.get_or_init(|| {
+            let mut rank = vec![u32::MAX; self.position.len()];
+            for (i, &slot) in self.by_length(text_lens).iter().enumerate() {
+                if let Some(r) = rank.get_mut(slot as usize) {
+                    *r = i as u32;
+                }
+            }
+            rank
+        })
+    }
+
+    /// `slots` as places in the shortest-text order: a set's first members there are its
+    /// shortest texts, ties in the default order.
+    fn by_rank(&self, slots: &RoaringBitmap, text_lens: &[u16]) -> RoaringBitmap {
+        let rank = self.length_rank(text_lens);
+        let mut ranks: Vec<u32> = slots
+            .iter()
+            .filter_map(|slot| rank.get(slot as usize).copied())
+            .filter(|&r| r != u32::MAX)
+            .collect();
+        ranks.sort_unstable();
+        RoaringBitmap::from_sorted_iter(ranks).unwrap_or_default()
+    }
 }
 
 /// One word of a text search: per field, the listings having a word it begins; all of
@@ -917,6 +956,23 @@ struct TextWord {
     fields: [RoaringBitmap; 4],
     set: RoaringBitmap,
     idf: f32,
+    /// `fields` and `set` as places in the shortest-text order (see [`OrderCache::by_rank`]),
+    /// made when a ranked query first needs them.
+    ranked: std::sync::OnceLock<([RoaringBitmap; 4], RoaringBitmap)>,
+}
+
+impl TextWord {
+    fn ranked(
+        &self,
+        order: &OrderCache,
+        text_lens: &[u16],
+    ) -> &([RoaringBitmap; 4], RoaringBitmap) {
+        self.ranked.get_or_init(|| {
+            let fields = self.fields.each_ref().map(|f| order.by_rank(f, text_lens));
+            let set = fields.iter().union();
+            (fields, set)
+        })
+    }
 }
 
 impl Index {
@@ -1160,19 +1216,37 @@ impl Index {
     }
 
     /// The words of a text search, each with the listings having a word it begins.
-    fn text_words(&self, q: &GroupQuery) -> Vec<TextWord> {
-        let n = self.live.len() as f32;
+    fn text_words(&self, q: &GroupQuery, order: &OrderCache) -> Vec<Arc<TextWord>> {
+        let mut cache = order.words.lock().unwrap_or_else(|p| p.into_inner());
         q.words
             .iter()
             .map(|prefix| {
+                if let Some(w) = cache.get(prefix.as_str()) {
+                    return Arc::clone(w);
+                }
+                let w = Arc::new(self.text_word(prefix));
+                if cache.len() >= CACHED_WORDS {
+                    cache.clear();
+                }
+                cache.insert(prefix.as_str().into(), Arc::clone(&w));
+                w
+            })
+            .collect()
+    }
+
+    /// One word of a text search: the listings having a word it begins, per field.
+    fn text_word(&self, prefix: &str) -> TextWord {
+        let n = self.live.len() as f32;
+        {
+            {
                 let mut fields: [Vec<&RoaringBitmap>; 4] = Default::default();
                 for (w, present) in self
                     .words
                     .range::<str, _>((
-                        std::ops::Bound::Included(prefix.as_str()),
+                        std::ops::Bound::Included(prefix),
                         std::ops::Bound::Unbounded,
                     ))
-                    .take_while(|(w, _)| w.starts_with(prefix.as_str()))
+                    .take_while(|(w, _)| w.starts_with(prefix))
                 {
                     for (f, sets) in fields.iter_mut().enumerate() {
                         if present & (1 << f) != 0 {
@@ -1186,9 +1260,14 @@ impl Index {
                 let set = fields.iter().union();
                 let df = set.len() as f32;
                 let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                TextWord { fields, set, idf }
-            })
-            .collect()
+                TextWord {
+                    fields,
+                    set,
+                    idf,
+                    ranked: std::sync::OnceLock::new(),
+                }
+            }
+        }
     }
 
     /// BM25F's per-word term for a weighted frequency and a text length.
@@ -1204,30 +1283,18 @@ impl Index {
         (self.text_len_total as f32 / self.live.len().max(1) as f32).max(1.0)
     }
 
-    /// The first `need` of `cand` by BM25F score, ties in the default order; `None` when
-    /// the matches fall into too many classes (see below) and every one must be scored.
-    ///
-    /// The matches are split, with bitmap operations, into classes whose listings have the
-    /// same weighted frequency for every word. Within a class the score only falls as the
-    /// text gets longer, so a class's best are its shortest texts: its first `need` by
-    /// (length, position) are taken ([`Index::shortest`]), and the page comes from those
-    /// alone.
-    fn top_scores(
-        &self,
-        cand: &RoaringBitmap,
-        words: &[TextWord],
-        order: &OrderCache,
-        need: usize,
-    ) -> Option<Vec<(f32, u32, u32)>> {
-        if need == 0 {
-            return Some(Vec::new());
-        }
-        let mut classes: Vec<(RoaringBitmap, Vec<u8>)> = vec![(cand.clone(), Vec::new())];
-        for w in words {
+    /// Splits `cand` into classes whose members have the same weighted frequency for every
+    /// word (each word's field bitmaps given in the same space as `cand`); `None` past 256.
+    fn classes(
+        cand: RoaringBitmap,
+        words: &[&[RoaringBitmap; 4]],
+    ) -> Option<Vec<(RoaringBitmap, Vec<u8>)>> {
+        let mut classes: Vec<(RoaringBitmap, Vec<u8>)> = vec![(cand, Vec::new())];
+        for fields in words {
             let mut next = Vec::new();
             for (set, tfs) in classes {
                 let mut parts: Vec<(RoaringBitmap, u8)> = vec![(set, 0)];
-                for (field, weight) in w.fields.iter().zip(FIELD_WEIGHTS) {
+                for (field, weight) in fields.iter().zip(FIELD_WEIGHTS) {
                     let mut split = Vec::with_capacity(parts.len() * 2);
                     for (part, tf) in parts {
                         // A field that has all of a class or none of it (a category's label,
@@ -1264,19 +1331,85 @@ impl Index {
                 return None;
             }
         }
+        Some(classes)
+    }
+
+    /// The first `need` of `cand` by BM25F score, ties in the default order; `None` when
+    /// the matches fall into too many classes (see [`Index::classes`]) and every one must be
+    /// scored.
+    ///
+    /// Within a class of equal word frequencies the score only falls as the text gets
+    /// longer, so a class's best are its shortest texts. The classes are made among places
+    /// in the shortest-text order (each word's bitmaps are mapped there once per index
+    /// generation), where a class's first members are its shortest texts, ties in the
+    /// default order; a candidate set that is not simply the words' (other filters, expired
+    /// data held) is mapped there when small, else the classes are made among slots and
+    /// their shortest texts looked for ([`Index::shortest`]).
+    fn top_scores(
+        &self,
+        cand: &RoaringBitmap,
+        words: &[Arc<TextWord>],
+        order: &OrderCache,
+        need: usize,
+    ) -> Option<Vec<(f32, u32, u32)>> {
+        if need == 0 {
+            return Some(Vec::new());
+        }
         let average = self.average_text_len();
         let len_of = |slot: u32| self.text_lens.get(slot as usize).copied().unwrap_or(0);
+        let score = |tfs: &[u8], len: u16| -> f32 {
+            words
+                .iter()
+                .zip(tfs)
+                .map(|(w, tf)| Self::bm25(w.idf, f32::from(*tf), f32::from(len), average))
+                .sum()
+        };
+        let ranked: Vec<&([RoaringBitmap; 4], RoaringBitmap)> = words
+            .iter()
+            .map(|w| w.ranked(order, &self.text_lens))
+            .collect();
+        let in_rank = if ranked.is_empty() {
+            None
+        } else {
+            let all = ranked.iter().map(|r| &r.1).intersection();
+            if all.len() == cand.len() {
+                // `cand` is within every word's set: the same size, the same listings.
+                Some(all)
+            } else if cand.len() <= RANK_MAPPED.load(std::sync::atomic::Ordering::Relaxed) {
+                Some(order.by_rank(cand, &self.text_lens))
+            } else {
+                None
+            }
+        };
+        let by_length = order.by_length(&self.text_lens);
+        // Each class with its first `need` slots by (length, position).
+        let firsts: Vec<(Vec<u8>, Vec<u32>)> = match in_rank {
+            Some(cand) => {
+                let fields: Vec<&[RoaringBitmap; 4]> = ranked.iter().map(|r| &r.0).collect();
+                Self::classes(cand, &fields)?
+                    .into_iter()
+                    .map(|(class, tfs)| {
+                        let slots = class
+                            .iter()
+                            .take(need)
+                            .filter_map(|r| by_length.get(r as usize).copied())
+                            .collect();
+                        (tfs, slots)
+                    })
+                    .collect()
+            }
+            None => {
+                let fields: Vec<&[RoaringBitmap; 4]> = words.iter().map(|w| &w.fields).collect();
+                Self::classes(cand.clone(), &fields)?
+                    .into_iter()
+                    .map(|(class, tfs)| (tfs, Self::shortest(&class, need, order, &self.text_lens)))
+                    .collect()
+            }
+        };
         let mut hits: Vec<(f32, u32, u32)> = Vec::new();
-        for (class, tfs) in &classes {
-            let best = Self::shortest(class, need, order, &self.text_lens);
-            for slot in best {
-                let len = f32::from(len_of(slot));
-                let score = words
-                    .iter()
-                    .zip(tfs)
-                    .map(|(w, tf)| Self::bm25(w.idf, f32::from(*tf), len, average))
-                    .sum();
-                hits.push((score, order.position(slot), slot));
+        for (tfs, slots) in &firsts {
+            for &slot in slots {
+                hits.push((score(tfs, len_of(slot)), order.position(slot), slot));
             }
         }
         first_pages(&mut hits, need, |a, b| {
@@ -1345,7 +1478,7 @@ impl Index {
     }
 
     /// BM25F scores of `cand` (which has every word), as (score, slot), in slot order.
-    fn scores(&self, cand: &RoaringBitmap, words: &[TextWord]) -> Vec<(f32, u32)> {
+    fn scores(&self, cand: &RoaringBitmap, words: &[Arc<TextWord>]) -> Vec<(f32, u32)> {
         let average = self.average_text_len();
         // Each word's weighted frequency per slot, from its field bitmaps (read in order).
         let frequencies: Vec<Vec<u8>> = words
@@ -1397,6 +1530,8 @@ impl Index {
             position,
             by_length: std::sync::OnceLock::new(),
             length_chunks: std::sync::OnceLock::new(),
+            length_rank: std::sync::OnceLock::new(),
+            words: Default::default(),
         });
         *cache = Some(Arc::clone(&fresh));
         fresh
@@ -1609,7 +1744,7 @@ impl Index {
     /// which is measured for every candidate anyway, when the other filters leave eight
     /// times fewer candidates; otherwise, when they are the only bitmap left, their points
     /// are read in order (`walk_cells`: the column's `len` is then an upper bound).
-    fn candidates(&self, q: &GroupQuery, text: &[TextWord], ctx: &QueryContext<'_>) -> Cand {
+    fn candidates(&self, q: &GroupQuery, text: &[Arc<TextWord>], ctx: &QueryContext<'_>) -> Cand {
         let filters = self.filters(q, text, ctx);
         self.combine(&filters, ctx)
     }
@@ -1618,7 +1753,7 @@ impl Index {
     fn filters<'a>(
         &'a self,
         q: &GroupQuery,
-        text: &'a [TextWord],
+        text: &'a [Arc<TextWord>],
         ctx: &QueryContext<'_>,
     ) -> Vec<Filter<'a>> {
         let mut filters: Vec<Filter<'_>> = Vec::new();
@@ -1830,9 +1965,9 @@ impl Index {
         if let Some(found) = self.near_by_cells(q, ctx, start, len) {
             return found;
         }
-        let text = self.text_words(q);
-        let cand = self.candidates(q, &text, ctx);
         let order = self.order();
+        let text = self.text_words(q, &order);
+        let cand = self.candidates(q, &text, ctx);
         let fresh_needed = q.accepting || q.min_places.is_some();
         let post_filters =
             fresh_needed || q.time.is_some() || q.age.is_some() || !q.conditions.is_empty();
