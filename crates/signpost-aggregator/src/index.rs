@@ -180,14 +180,6 @@ impl Key {
     }
 }
 
-/// A listing's slot and point, in its grid cell's list.
-#[derive(Clone, Copy)]
-struct CellPoint {
-    slot: u32,
-    lat: f64,
-    lon: f64,
-}
-
 /// Grid cells of 0.05 degrees (about 5.5 km north-south, 3.3 km east-west in England).
 const CELL: f64 = 0.05;
 
@@ -424,6 +416,32 @@ impl SpatialCache {
         let words = Arc::new(words);
         held.insert(key.clone(), Arc::clone(&words));
         Some(words)
+    }
+
+    /// The rows of cells (0.01 degrees) the approximate distance could put within `flat`'s
+    /// radius, and their columns (with a margin).
+    fn window(p: &Point, flat: &Flat) -> ((i32, i32), (i32, i32)) {
+        let outer = flat.r + flat.band;
+        let dlat = outer * 1.05 / Flat::KY;
+        let dlon = outer * 1.05 / flat.kx.abs().max(1e-6);
+        (
+            fine_cell(p.lat - dlat, p.lon - dlon),
+            fine_cell(p.lat + dlat, p.lon + dlon),
+        )
+    }
+
+    /// The positions of every listing in [`SpatialCache::window`], a row of cells at a time.
+    fn around<'s>(
+        &'s self,
+        p: &Point,
+        flat: &Flat,
+    ) -> impl Iterator<Item = std::ops::Range<usize>> + 's {
+        let ((a0, b0), (a1, b1)) = Self::window(p, flat);
+        (a0..=a1).filter_map(move |a| {
+            let cells = self.row(a, b0, b1);
+            (!cells.is_empty())
+                .then(|| self.positions(cells.start).start..self.positions(cells.end - 1).end)
+        })
     }
 
     /// The non-empty cells of row `row` from column `from` to `to`, as indices of `cells`.
@@ -846,10 +864,6 @@ pub struct Index {
     columns: HashMap<Key, FixedBitSet, foldhash::fast::RandomState>,
     /// Every live slot, as a column.
     live_column: FixedBitSet,
-    /// Each grid cell's listings with their points, by slot: a radius the other filters
-    /// do not narrow much reads its cells' points in order instead of each candidate's
-    /// point at random (sequential reads, no bitmap intersections).
-    cell_points: HashMap<(i32, i32), Vec<CellPoint>, foldhash::fast::RandomState>,
     /// Sorted words (for prefix search), each with the fields it has a bitmap for.
     words: BTreeMap<Box<str>, u8>,
     /// Each slot's weighted text length (BM25's length normalisation).
@@ -1008,18 +1022,6 @@ impl Index {
             }
             self.points[slot as usize] =
                 entry.point.map_or((f64::NAN, f64::NAN), |p| (p.lat, p.lon));
-            if let Some(p) = &entry.point {
-                let list = self.cell_points.entry(cell(p)).or_default();
-                let at = list.partition_point(|c| c.slot < slot);
-                list.insert(
-                    at,
-                    CellPoint {
-                        slot,
-                        lat: p.lat,
-                        lon: p.lon,
-                    },
-                );
-            }
             self.live_column.grow(slot as usize + 1);
             self.live_column.insert(slot as usize);
             self.order.insert(OrderKey {
@@ -1096,17 +1098,6 @@ impl Index {
         self.text_len_total = self
             .text_len_total
             .saturating_sub(u64::from(entry.text_len));
-        if let Some(p) = &entry.point {
-            let key = cell(p);
-            if let Some(list) = self.cell_points.get_mut(&key) {
-                if let Ok(at) = list.binary_search_by_key(&slot, |c| c.slot) {
-                    list.remove(at);
-                }
-                if list.is_empty() {
-                    self.cell_points.remove(&key);
-                }
-            }
-        }
         clear_bit(&mut self.live_column, slot);
         let listing = entry.seg.data.listings.get(&entry.id);
         if let Some(l) = listing {
@@ -1580,9 +1571,10 @@ impl Index {
             return None;
         }
         let spatial = self.spatial();
+        // Fresh capacity implies the plain "accepting" fact: its column replaces that filter.
         let mut columns: Vec<Vec<Arc<Vec<u64>>>> = filters
             .iter()
-            .filter(|f| !f.spatial)
+            .filter(|f| !f.spatial && !(q.accepting && f.keys == [Key::Accepting]))
             .map(|f| {
                 f.keys
                     .iter()
@@ -1612,10 +1604,7 @@ impl Index {
         // Every cell the approximate distance could put within the radius (with a margin).
         const EPS: f64 = 1e-9;
         let outer = r + flat.band;
-        let dlat = outer * 1.05 / Flat::KY;
-        let dlon = outer * 1.05 / flat.kx.abs().max(1e-6);
-        let (a0, b0) = fine_cell(p.lat - dlat, p.lon - dlon);
-        let (a1, b1) = fine_cell(p.lat + dlat, p.lon + dlon);
+        let ((a0, b0), (a1, b1)) = SpatialCache::window(&p, &flat);
         let mut runs: Vec<Run> = Vec::new();
         let mut total = 0usize;
         // Each row's words of positions passing the filters, made once for both passes.
@@ -2032,21 +2021,23 @@ impl Index {
                     && (!post_filters || entry(slot).is_some_and(&mut passes)))
                 .then_some((d, slot))
             };
-            match (&cand, radius_cells(&p, r)) {
-                (
-                    Cand::Column {
-                        bits,
-                        walk_cells: true,
-                        ..
-                    },
-                    Some((rows, cols)),
-                ) => {
-                    for a in rows {
-                        for b in cols.clone() {
-                            for c in self.cell_points.get(&(a, b)).into_iter().flatten() {
-                                if bits.contains(c.slot as usize) {
-                                    hits.extend(measure(c.slot, c.lat, c.lon));
-                                }
+            match &cand {
+                Cand::Column {
+                    bits,
+                    walk_cells: true,
+                    ..
+                } => {
+                    // The spatial order's rows of cells around the radius, read in order.
+                    let spatial = self.spatial();
+                    for positions in spatial.around(&p, &flat) {
+                        for pos in positions {
+                            let (Some(&slot), Some(&(lat, lon))) =
+                                (spatial.slots.get(pos), spatial.points.get(pos))
+                            else {
+                                continue;
+                            };
+                            if bits.contains(slot as usize) {
+                                hits.extend(measure(slot, lat, lon));
                             }
                         }
                     }

@@ -42,6 +42,39 @@ pub fn write_page(out: &mut Vec<u8>, page: &GroupsPageView<'_>) -> Result<(), Wr
     Ok(())
 }
 
+/// Whether JSON takes `s` as it is between quotes: no quote, backslash or control character
+/// (all that serde escapes). Folded over each chunk without stopping early, so it vectorises.
+fn plain(s: &str) -> bool {
+    s.as_bytes().chunks(64).all(|chunk| {
+        chunk
+            .iter()
+            .fold(true, |ok, &b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'))
+    })
+}
+
+/// Appends `s` as a JSON string: copied as it is when plain (ids, keys, signatures, paths:
+/// escaping them character by character was as costly as a near query's search), else
+/// escaped by serde.
+fn string(out: &mut Vec<u8>, s: &str) -> Result<(), WriteError> {
+    if plain(s) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        json(out, s)
+    }
+}
+
+/// Appends `,"name":` and the string `value`.
+fn string_field(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), WriteError> {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    string(out, value)
+}
+
 /// Appends `,"name":` and `value` as JSON.
 fn field(
     out: &mut Vec<u8>,
@@ -57,24 +90,46 @@ fn field(
 /// One result, in [`GroupView`]'s field order.
 fn write_group(out: &mut Vec<u8>, g: &GroupView<'_>) -> Result<(), WriteError> {
     out.extend_from_slice(b"{\"node\":");
-    json(out, g.node)?;
-    field(out, "node_name", g.node_name)?;
+    string(out, g.node)?;
+    string_field(out, "node_name", g.node_name)?;
     field(out, "id", &g.id)?;
     if let Some(d) = g.distance_km {
         field(out, "distance_km", &d)?;
     }
     field(out, "capacity_status", &g.capacity_status)?;
-    field(out, "verified_training", &g.verified_training)?;
-    field(out, "provenance", &g.provenance)?;
+    out.extend_from_slice(b",\"verified_training\":[");
+    for (i, achievement) in g.verified_training.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(out, achievement)?;
+    }
+    out.push(b']');
+    string_field(out, "provenance", &g.provenance)?;
     out.extend_from_slice(b",\"listing\":");
     out.extend_from_slice(g.listing.0);
     if let Some(envelope) = g.envelope {
         out.extend_from_slice(b",\"envelope\":{\"payload\":\"");
         envelope.write_payload_text(out);
         out.push(b'"');
-        field(out, "payloadType", &envelope.payload_type)?;
-        field(out, "signatures", &envelope.signatures)?;
-        out.push(b'}');
+        string_field(out, "payloadType", envelope.payload_type)?;
+        out.extend_from_slice(b",\"signatures\":[");
+        for (i, sig) in envelope.signatures.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // As serde writes `EnvelopeSignature`: `keyid` left out when empty.
+            out.push(b'{');
+            if !sig.keyid.is_empty() {
+                out.extend_from_slice(b"\"keyid\":");
+                string(out, &sig.keyid)?;
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"sig\":");
+            string(out, &sig.sig)?;
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
     }
     out.push(b'}');
     Ok(())
@@ -100,7 +155,40 @@ mod tests {
             expires_at: now + chrono::Duration::days(7),
             group: sample::group(seed, 0, now),
         };
-        Verified::sign(listing, &key).expect("a sample listing signs")
+        let signed = Verified::sign(listing, &key).expect("a sample listing signs");
+        if seed % 3 != 0 {
+            return signed;
+        }
+        // A signature without its key hint (`keyid` is optional, and left out when empty).
+        let mut envelope = signed.envelope().to_envelope();
+        for s in &mut envelope.signatures {
+            s.keyid.clear();
+        }
+        Verified::verify(envelope, &[key.verifying_key()]).expect("verifies without a hint")
+    }
+
+    #[test]
+    fn strings_are_copied_only_when_serde_would_not_escape_them() {
+        let long = "z6Mk".repeat(40);
+        for s in [
+            "",
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "/v1/groups/did:key:z6Mk/8c1f6e3a-0b7e-4c52-9d4e-2f1a3b4c5d6e",
+            "Café Conversation, Leeds — حلقة نقاش",
+            "a \"quoted\" name",
+            "back\\slash",
+            "line\nbreak",
+            "\u{1f}unit separator",
+            "\u{7f} delete is not escaped",
+            &format!("{long}\""),
+            &format!("{long}\u{0}{long}"),
+        ] {
+            let mut written = Vec::new();
+            string(&mut written, s).unwrap();
+            assert_eq!(written, serde_json::to_vec(s).unwrap(), "{s:?}");
+            let escaped = s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+            assert_eq!(plain(s), !escaped, "{s:?}");
+        }
     }
 
     #[test]

@@ -1023,6 +1023,12 @@ async fn near_queries_agree_with_a_plain_filter_however_they_are_planned() {
             "&text=welcome&accepting=true",
             |_, _, welcome, accepting| welcome && accepting,
         ),
+        // A per-listing check (places) without text: the radius's rows of cells are read
+        // in the spatial order, each listing asked about in the other filters' column.
+        ("&min_places=1", |_, _, _, accepting| accepting),
+        ("&min_places=1&category=esol", |_, esol, _, accepting| {
+            esol && accepting
+        }),
     ] {
         for radius in [3.0, 8.0, 20.0] {
             let mut expected: Vec<(f64, &str)> = all
