@@ -1574,7 +1574,7 @@ impl Index {
         // Fresh capacity implies the plain "accepting" fact: its column replaces that filter.
         let mut columns: Vec<Vec<Arc<Vec<u64>>>> = filters
             .iter()
-            .filter(|f| !f.spatial && !(q.accepting && f.keys == [Key::Accepting]))
+            .filter(|f| !(f.spatial || q.accepting && f.keys == [Key::Accepting]))
             .map(|f| {
                 f.keys
                     .iter()
