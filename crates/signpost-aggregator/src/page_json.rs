@@ -31,14 +31,26 @@ pub fn write_page(out: &mut Vec<u8>, page: &GroupsPageView<'_>) -> Result<(), Wr
         out.extend_from_slice(b",\"centre\":");
         json(out, centre)?;
     }
-    out.extend_from_slice(b",\"contents\":[");
-    for (i, group) in page.contents.iter().enumerate() {
+    out.extend_from_slice(b",\"contents\":");
+    array(out, &page.contents, write_group)?;
+    out.push(b'}');
+    Ok(())
+}
+
+/// Appends `items` as a JSON array, each written by `write`.
+fn array<'t, T: 't>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = &'t T>,
+    mut write: impl FnMut(&mut Vec<u8>, &'t T) -> Result<(), WriteError>,
+) -> Result<(), WriteError> {
+    out.push(b'[');
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_group(out, group)?;
+        write(out, item)?;
     }
-    out.extend_from_slice(b"]}");
+    out.push(b']');
     Ok(())
 }
 
@@ -97,14 +109,8 @@ fn write_group(out: &mut Vec<u8>, g: &GroupView<'_>) -> Result<(), WriteError> {
         field(out, "distance_km", &d)?;
     }
     field(out, "capacity_status", &g.capacity_status)?;
-    out.extend_from_slice(b",\"verified_training\":[");
-    for (i, achievement) in g.verified_training.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        string(out, achievement)?;
-    }
-    out.push(b']');
+    out.extend_from_slice(b",\"verified_training\":");
+    array(out, &g.verified_training, |out, a| string(out, a))?;
     string_field(out, "provenance", &g.provenance)?;
     out.extend_from_slice(b",\"listing\":");
     out.extend_from_slice(g.listing.0);
@@ -113,11 +119,8 @@ fn write_group(out: &mut Vec<u8>, g: &GroupView<'_>) -> Result<(), WriteError> {
         envelope.write_payload_text(out);
         out.push(b'"');
         string_field(out, "payloadType", envelope.payload_type)?;
-        out.extend_from_slice(b",\"signatures\":[");
-        for (i, sig) in envelope.signatures.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
+        out.extend_from_slice(b",\"signatures\":");
+        array(out, envelope.signatures, |out, sig| {
             // As serde writes `EnvelopeSignature`: `keyid` left out when empty.
             out.push(b'{');
             if !sig.keyid.is_empty() {
@@ -128,8 +131,9 @@ fn write_group(out: &mut Vec<u8>, g: &GroupView<'_>) -> Result<(), WriteError> {
             out.extend_from_slice(b"\"sig\":");
             string(out, &sig.sig)?;
             out.push(b'}');
-        }
-        out.extend_from_slice(b"]}");
+            Ok(())
+        })?;
+        out.push(b'}');
     }
     out.push(b'}');
     Ok(())
