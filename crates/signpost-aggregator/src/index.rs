@@ -1228,36 +1228,32 @@ impl Index {
     /// One word of a text search: the listings having a word it begins, per field.
     fn text_word(&self, prefix: &str) -> TextWord {
         let n = self.live.len() as f32;
+        let mut fields: [Vec<&RoaringBitmap>; 4] = Default::default();
+        for (w, present) in self
+            .words
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(w, _)| w.starts_with(prefix))
         {
-            {
-                let mut fields: [Vec<&RoaringBitmap>; 4] = Default::default();
-                for (w, present) in self
-                    .words
-                    .range::<str, _>((
-                        std::ops::Bound::Included(prefix),
-                        std::ops::Bound::Unbounded,
-                    ))
-                    .take_while(|(w, _)| w.starts_with(prefix))
-                {
-                    for (f, sets) in fields.iter_mut().enumerate() {
-                        if present & (1 << f) != 0 {
-                            if let Some(b) = self.bitmaps.get(&Key::Word(w.clone(), f as u8)) {
-                                sets.push(b);
-                            }
-                        }
+            for (f, sets) in fields.iter_mut().enumerate() {
+                if present & (1 << f) != 0 {
+                    if let Some(b) = self.bitmaps.get(&Key::Word(w.clone(), f as u8)) {
+                        sets.push(b);
                     }
                 }
-                let fields = fields.map(|sets| sets.into_iter().union());
-                let set = fields.iter().union();
-                let df = set.len() as f32;
-                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                TextWord {
-                    fields,
-                    set,
-                    idf,
-                    ranked: std::sync::OnceLock::new(),
-                }
             }
+        }
+        let fields = fields.map(|sets| sets.into_iter().union());
+        let set = fields.iter().union();
+        let df = set.len() as f32;
+        let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+        TextWord {
+            fields,
+            set,
+            idf,
+            ranked: std::sync::OnceLock::new(),
         }
     }
 
