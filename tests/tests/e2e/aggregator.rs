@@ -230,9 +230,10 @@ async fn ranked_pages_agree_however_they_are_computed() {
             .groups(&format!("text={word}&free=true&age=40&per_page=100"))
             .await);
         filtered_found += usize::from(scored.len() > 1);
-        for limit in [8192, 0] {
-            signpost_aggregator::index::RANK_MAPPED
-                .store(limit, std::sync::atomic::Ordering::Relaxed);
+        let mapped = &signpost_aggregator::index::RANK_MAPPED;
+        let default = mapped.load(std::sync::atomic::Ordering::Relaxed);
+        for limit in [default, 0] {
+            mapped.store(limit, std::sync::atomic::Ordering::Relaxed);
             let filtered = ids(agg
                 .groups(&format!("text={word}&free=true&per_page=100"))
                 .await);
@@ -241,7 +242,7 @@ async fn ranked_pages_agree_however_they_are_computed() {
                 "{word} and free: classes ({limit} mapped) and full scoring agree"
             );
         }
-        signpost_aggregator::index::RANK_MAPPED.store(8192, std::sync::atomic::Ordering::Relaxed);
+        mapped.store(default, std::sync::atomic::Ordering::Relaxed);
     }
     assert!(filtered_found >= 4, "free groups among most words' matches");
 }
