@@ -386,14 +386,16 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
             listings: d.listings.values().map(|l| l.envelope()).collect(),
             attestations: d.attestations.iter().map(|a| a.envelope()).collect(),
         };
-        let bytes = serde_json::to_vec(&item).map_err(|e| AggError::Internal(e.to_string()))?;
-        if n > 0 && body.len() + bytes.len() + 32 > max_bytes {
-            break;
-        }
+        // Written in place, and taken back out when it does not fit.
+        let before = body.len();
         if n > 0 {
             body.push(b',');
         }
-        body.extend_from_slice(&bytes);
+        serde_json::to_writer(&mut body, &item).map_err(|e| AggError::Internal(e.to_string()))?;
+        if n > 0 && body.len() + 32 > max_bytes {
+            body.truncate(before);
+            break;
+        }
         next = position;
     }
     body.extend_from_slice(format!("],\"next\":{next}}}").as_bytes());

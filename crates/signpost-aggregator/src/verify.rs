@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use signpost_protocol::model::ManifestEntry;
 use signpost_protocol::wire::{Refusal, RefusalCode};
 use signpost_protocol::{
-    Attestation, DidKey, Envelope, Listing, NodeDocument, SignatureError, Snapshot, Verified,
-    VerifyError,
+    Attestation, Decoded, DidKey, Envelope, Listing, NodeDocument, SignatureError, Snapshot,
+    Verified, VerifyError,
 };
 use uuid::Uuid;
 
@@ -222,7 +222,7 @@ pub fn verify_snapshot(
 
 /// Verifies one listing envelope against the manifest entry that names it.
 pub fn verify_listing(
-    env: Envelope,
+    decoded: &Decoded,
     node: &DidKey,
     keys: &[VerifyingKey],
     entry: &ManifestEntry,
@@ -231,8 +231,8 @@ pub fn verify_listing(
     limits: &Limits,
 ) -> Result<Verified<Listing>, Refusal> {
     let what = format!("listing {}", entry.id);
-    let listing =
-        Verified::<Listing>::verify(env.clone(), keys).map_err(|e| refusal(&what, &env, e))?;
+    let listing = Verified::<Listing>::verify_decoded(decoded, keys)
+        .map_err(|e| refusal(&what, decoded.envelope(), e))?;
     if listing.digest() != entry.sha256
         || listing.id != entry.id
         || listing.version != entry.version
@@ -298,7 +298,7 @@ pub fn verify_attestations(
 pub struct Parts {
     pub chain: Vec<Verified<NodeDocument>>,
     pub snapshot: Verified<Snapshot>,
-    pub fetched: HashMap<Uuid, Envelope>,
+    pub fetched: HashMap<Uuid, Decoded>,
     pub attestations: Vec<Verified<Attestation>>,
 }
 
@@ -362,7 +362,7 @@ pub fn assemble(
                     })?
                 }
             }
-            (h, Some(env)) => verify_listing(env, node, &keys, entry, h, now, limits)?,
+            (h, Some(decoded)) => verify_listing(&decoded, node, &keys, entry, h, now, limits)?,
             (_, None) => {
                 return Err(Refusal::new(
                     RefusalCode::ManifestMismatch,

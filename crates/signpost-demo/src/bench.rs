@@ -48,6 +48,19 @@ pub fn verify_rate(seconds: f64) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// `verify_strict` calls per second on every core at once (a thread each, as
+/// [`verify_rate`]): the most any ingest could verify on this machine.
+pub fn verify_rate_all_cores(seconds: f64) -> (f64, usize) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rate = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..cores)
+            .map(|_| scope.spawn(move || verify_rate(seconds)))
+            .collect();
+        threads.into_iter().filter_map(|t| t.join().ok()).sum()
+    });
+    (rate, cores)
+}
+
 struct Farm {
     child: Child,
     info: FarmInfo,
@@ -227,6 +240,12 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     };
     progress("verify_strict reference");
     report.verify_strict_per_sec_one_thread = tokio::task::spawn_blocking(|| verify_rate(2.0))
+        .await
+        .map_err(|e| e.to_string())?;
+    (
+        report.verify_strict_per_sec_all_cores,
+        report.verify_strict_threads,
+    ) = tokio::task::spawn_blocking(|| verify_rate_all_cores(2.0))
         .await
         .map_err(|e| e.to_string())?;
 
@@ -602,6 +621,15 @@ pub fn table(r: &BenchReport) -> String {
         "{:<52} {:>14}\n",
         "verify_strict, one thread (1 KiB)",
         format!("{:.0}/s", r.verify_strict_per_sec_one_thread)
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}  ({:.2}x one thread: the ceiling for ingest)\n",
+        format!(
+            "verify_strict, {} threads at once (1 KiB)",
+            r.verify_strict_threads
+        ),
+        format!("{:.0}/s", r.verify_strict_per_sec_all_cores),
+        r.verify_strict_per_sec_all_cores / r.verify_strict_per_sec_one_thread.max(1e-9)
     ));
     s.push_str(&format!(
         "{:<52} {:>14}  ({:.2}x verify_strict)\n",

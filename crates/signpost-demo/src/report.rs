@@ -48,6 +48,9 @@ pub struct BenchReport {
     pub listings_per_node: usize,
     pub listings: usize,
     pub verify_strict_per_sec_one_thread: f64,
+    /// `verify_strict` on every core at once, a thread each: what ingest could reach at most.
+    pub verify_strict_per_sec_all_cores: f64,
+    pub verify_strict_threads: usize,
     pub cold_crawl_secs: f64,
     /// Crawls of every node needed to hold every listing (a failed fetch is tried again).
     pub cold_crawl_passes: u32,

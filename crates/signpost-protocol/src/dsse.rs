@@ -121,7 +121,17 @@ pub struct EnvelopeDigest(pub [u8; 32]);
 
 impl EnvelopeDigest {
     pub fn of(payload_type: &str, payload: &[u8]) -> Self {
-        Self(Sha256::digest(pae(payload_type, payload)).into())
+        // PAE's parts fed in turn: the same bytes as `pae`, without a copy of the payload.
+        let mut h = Sha256::new();
+        h.update(b"DSSEv1 ");
+        h.update(payload_type.len().to_string().as_bytes());
+        h.update(b" ");
+        h.update(payload_type.as_bytes());
+        h.update(b" ");
+        h.update(payload.len().to_string().as_bytes());
+        h.update(b" ");
+        h.update(payload);
+        Self(h.finalize().into())
     }
 
     pub fn to_hex(&self) -> String {
@@ -246,6 +256,59 @@ impl Envelope {
     }
 }
 
+/// An envelope whose payload is decoded and digested once, its signatures not yet checked:
+/// nothing in it is trusted before [`crate::Verified::verify_decoded`]. Its digest may route
+/// it to the manifest entry that names it.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    envelope: Envelope,
+    bytes: Vec<u8>,
+    digest: EnvelopeDigest,
+}
+
+impl Decoded {
+    pub fn new(envelope: Envelope) -> Result<Self, SignatureError> {
+        let bytes = envelope.payload_bytes()?;
+        let digest = EnvelopeDigest::of(&envelope.payload_type, &bytes);
+        Ok(Self {
+            envelope,
+            bytes,
+            digest,
+        })
+    }
+
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    /// The decoded payload, unverified (to route it, never to act on it).
+    pub fn unverified_payload(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn digest(&self) -> EnvelopeDigest {
+        self.digest
+    }
+
+    /// As [`Envelope::verify_threshold`], without decoding the payload again.
+    pub(crate) fn verify_threshold(
+        &self,
+        expected_type: &str,
+        keys: &[VerifyingKey],
+        threshold: usize,
+    ) -> Result<Vec<VerifyingKey>, SignatureError> {
+        let env = &self.envelope;
+        check_shape(&env.payload_type, &env.signatures, expected_type)?;
+        check_signatures(
+            &env.payload_type,
+            &self.bytes,
+            &env.signatures,
+            keys,
+            threshold,
+        )
+    }
+}
+
 /// Checks what an envelope claims before anything is decoded: its payload type is
 /// `expected_type`, and it has at least one signature and at most [`MAX_SIGNATURES`].
 fn check_shape(
@@ -316,6 +379,18 @@ enum PayloadText {
 }
 
 impl PayloadText {
+    /// How `text`, which `decode_base64` decoded to `payload` (or which was encoded from
+    /// it), is written again from `payload`; `None` when it cannot be.
+    fn of(text: &str, payload: &[u8]) -> Option<Self> {
+        let url_safe = memchr::memchr2(b'-', b'_', text.as_bytes()).is_some();
+        let padded = text.ends_with('=');
+        // The decoder is canonical (a test holds it to that): text it decoded is what
+        // encoding the payload in the same alphabet and padding gives, so it is not encoded
+        // again here to compare (an encoding and a comparison per envelope held).
+        (Self::engine(url_safe, padded).encoded_length(payload.len()) == text.len())
+            .then_some(Self::Base64 { url_safe, padded })
+    }
+
     fn engine(url_safe: bool, padded: bool) -> &'static base64_simd::Base64 {
         match (url_safe, padded) {
             (false, true) => &base64_simd::STANDARD,
@@ -337,23 +412,26 @@ pub struct HeldEnvelope {
 }
 
 impl HeldEnvelope {
-    /// Holds `envelope`, whose payload decodes to `payload` (the caller decoded it, so its
-    /// text is base64, which JSON needs no escaping for).
+    /// Holds `envelope`, whose payload `decode_base64` decoded to `payload` (or which was
+    /// encoded from it), so its text is base64, which JSON needs no escaping for.
     pub(crate) fn new(envelope: Envelope, payload: &[u8]) -> Self {
-        let url_safe = memchr::memchr2(b'-', b'_', envelope.payload.as_bytes()).is_some();
-        let padded = envelope.payload.ends_with('=');
-        let engine = PayloadText::engine(url_safe, padded);
-        let same = engine.encoded_length(payload.len()) == envelope.payload.len()
-            && engine.encode_to_string(payload) == envelope.payload;
-        let text = if same {
-            PayloadText::Base64 { url_safe, padded }
-        } else {
-            PayloadText::Verbatim(envelope.payload.into_boxed_str())
-        };
+        let text = PayloadText::of(&envelope.payload, payload)
+            .unwrap_or_else(|| PayloadText::Verbatim(envelope.payload.into_boxed_str()));
         Self {
             text,
             payload_type: envelope.payload_type.into_boxed_str(),
             signatures: envelope.signatures,
+        }
+    }
+
+    /// As [`HeldEnvelope::new`], copying what it keeps of a borrowed envelope.
+    pub(crate) fn of(envelope: &Envelope, payload: &[u8]) -> Self {
+        let text = PayloadText::of(&envelope.payload, payload)
+            .unwrap_or_else(|| PayloadText::Verbatim(envelope.payload.as_str().into()));
+        Self {
+            text,
+            payload_type: envelope.payload_type.as_str().into(),
+            signatures: envelope.signatures.clone(),
         }
     }
 
@@ -498,6 +576,12 @@ mod tests {
             };
             let decoded = decode_base64(&text);
             assert_eq!(decoded, engine.decode(&text).ok(), "{text:?}");
+            // Canonical: what decodes encodes again to the same text, in the alphabet and
+            // padding the text shows (what `HeldEnvelope` relies on to drop the text).
+            if let Some(bytes) = &decoded {
+                let again = PayloadText::engine(url, text.ends_with('=')).encode_to_string(bytes);
+                assert_eq!(again, text, "{text:?} does not encode back");
+            }
             valid += usize::from(decoded.is_some());
         }
         assert!(
@@ -518,6 +602,21 @@ mod tests {
             b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
         );
         assert_eq!(pae("", b""), b"DSSEv1 0  0 ".to_vec());
+    }
+
+    #[test]
+    fn the_digest_is_sha256_of_pae() {
+        for (t, body) in [
+            ("http://example.com/HelloWorld", &b"hello world"[..]),
+            ("", b""),
+            (
+                "application/vnd.signpost.listing.v1+json",
+                &[0xffu8; 1000][..],
+            ),
+        ] {
+            let whole: [u8; 32] = Sha256::digest(pae(t, body)).into();
+            assert_eq!(EnvelopeDigest::of(t, body).0, whole, "{t:?}");
+        }
     }
 
     #[test]

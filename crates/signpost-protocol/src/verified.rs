@@ -4,7 +4,7 @@
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use crate::dsse::{Envelope, EnvelopeDigest, EnvelopeRef, HeldEnvelope, SignatureError};
+use crate::dsse::{Decoded, Envelope, EnvelopeDigest, EnvelopeRef, HeldEnvelope, SignatureError};
 use crate::model::{Payload, ValidationError};
 
 /// Why an envelope did not yield a payload.
@@ -41,6 +41,25 @@ impl<T: Payload> Verified<T> {
         Self::finish(envelope, bytes, signer)
     }
 
+    /// As [`Verified::verify`], for an envelope already decoded (its payload is not decoded
+    /// nor digested again).
+    pub fn verify_decoded(decoded: &Decoded, keys: &[VerifyingKey]) -> Result<Self, VerifyError> {
+        let signers = decoded.verify_threshold(T::KIND.media_type(), keys, 1)?;
+        let signer = signers
+            .first()
+            .copied()
+            .ok_or(SignatureError::BadSignature)?;
+        let bytes = decoded.unverified_payload();
+        let payload = Self::parse(bytes)?;
+        Ok(Self {
+            payload,
+            bytes: bytes.into(),
+            envelope: HeldEnvelope::of(decoded.envelope(), bytes),
+            digest: decoded.digest(),
+            signer,
+        })
+    }
+
     /// As [`Verified::verify`], but `threshold` distinct keys among `keys` must have signed.
     pub fn verify_threshold(
         envelope: Envelope,
@@ -75,11 +94,7 @@ impl<T: Payload> Verified<T> {
         bytes: Vec<u8>,
         signer: VerifyingKey,
     ) -> Result<Self, VerifyError> {
-        let payload: T = serde_json::from_slice(&bytes).map_err(|e| VerifyError::Malformed {
-            kind: kind_name(T::KIND),
-            message: e.to_string(),
-        })?;
-        payload.validate()?;
+        let payload = Self::parse(&bytes)?;
         let digest = EnvelopeDigest::of(&envelope.payload_type, &bytes);
         let envelope = HeldEnvelope::new(envelope, &bytes);
         Ok(Self {
@@ -89,6 +104,16 @@ impl<T: Payload> Verified<T> {
             digest,
             signer,
         })
+    }
+
+    /// Parses and validates verified payload bytes.
+    fn parse(bytes: &[u8]) -> Result<T, VerifyError> {
+        let payload: T = serde_json::from_slice(bytes).map_err(|e| VerifyError::Malformed {
+            kind: kind_name(T::KIND),
+            message: e.to_string(),
+        })?;
+        payload.validate()?;
+        Ok(payload)
     }
 
     /// Validates `payload`, serialises it and signs it with `key`.

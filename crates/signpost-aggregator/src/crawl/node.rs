@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use signpost_client::node::{check_current, DEFAULT_MAX_CHAIN};
 use signpost_client::{FetchError, NodeClient};
 use signpost_protocol::wire::{Refusal, RefusalCode};
-use signpost_protocol::{Envelope, NodeDocument, Snapshot, Verified};
+use signpost_protocol::{Decoded, NodeDocument, Snapshot, Verified};
 use uuid::Uuid;
 
 use super::health::lock;
@@ -38,10 +38,13 @@ fn not_held(snapshot: &Snapshot, held: Option<&NodeData>) -> Vec<Uuid> {
 async fn fetch_listings(
     client: &NodeClient,
     ids: Vec<Uuid>,
-) -> Result<HashMap<Uuid, Envelope>, Refused> {
+) -> Result<HashMap<Uuid, Decoded>, Refused> {
     let mut fetched = HashMap::with_capacity(ids.len());
     for id in ids {
-        fetched.insert(id, client.listing(id).await.map_err(Refusal::from)?);
+        let env = client.listing(id).await.map_err(Refusal::from)?;
+        let decoded = Decoded::new(env)
+            .map_err(|e| Refusal::new(RefusalCode::BadSignature, format!("listing {id}: {e}")))?;
+        fetched.insert(id, decoded);
     }
     Ok(fetched)
 }
