@@ -26,6 +26,10 @@ pub struct BenchArgs {
     /// Skip the PostgreSQL + PostGIS peer even when it is installed.
     #[arg(long)]
     no_peer: bool,
+    /// Measure ingest alone (reference rates, cold crawl, mirror catch-up, restart, memory):
+    /// a quick run for comparing two builds of the crawler.
+    #[arg(long)]
+    ingest_only: bool,
 }
 
 #[derive(Args)]
@@ -44,7 +48,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         seconds: args.seconds,
         concurrency: args.concurrency,
         exe,
-        peer: !args.no_peer,
+        peer: !args.no_peer && !args.ingest_only,
+        ingest_only: args.ingest_only,
     };
     let report = bench::run(opts, |step| eprintln!("bench: {step}"))
         .await

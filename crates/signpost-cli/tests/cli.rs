@@ -341,3 +341,50 @@ fn verify_group_checks_a_result_end_to_end_and_names_what_fails() {
     let _ = demo.kill();
     let _ = demo.wait();
 }
+
+/// `signpost bench --ingest-only` runs a real farm and aggregator and reports what ingest
+/// costs, with the figures it skipped absent from its table rather than printed as zeros.
+#[test]
+fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
+    let out = signpost(&[
+        "bench",
+        "--nodes",
+        "3",
+        "--listings-per-node",
+        "5",
+        "--ingest-only",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ingest_only"], true);
+    assert_eq!(report["listings"], 15);
+    assert_eq!(report["replica_listings"], 15);
+    assert_eq!(report["restart_listings"], 15);
+    for figure in [
+        "verify_strict_per_sec_one_thread",
+        "cold_crawl_ratio_to_verify",
+        "replica_ratio_to_verify",
+        "rss_ratio_to_envelopes",
+    ] {
+        assert!(report[figure].as_f64().unwrap() > 0.0, "{figure}: {report}");
+    }
+    assert_eq!(report["queries"], serde_json::json!([]), "no query load");
+    assert!(report["peer"].is_null());
+
+    let table = signpost(&[
+        "bench",
+        "--nodes",
+        "2",
+        "--listings-per-node",
+        "3",
+        "--ingest-only",
+    ]);
+    assert!(table.status.success(), "{}", text(&table.stderr));
+    let table = text(&table.stdout);
+    assert!(table.contains("cold crawl: total"), "{table}");
+    assert!(table.contains("mirror replica catch-up (6 listings)"), "{table}");
+    assert!(table.contains("--ingest-only"), "{table}");
+    assert!(!table.contains("warm re-crawl"), "{table}");
+    assert!(!table.contains("node RSS"), "{table}");
+}

@@ -234,6 +234,7 @@ fn machine() -> String {
 pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchReport, String> {
     let mut report = BenchReport {
         machine: machine(),
+        ingest_only: opts.ingest_only,
         nodes: opts.nodes,
         listings_per_node: opts.listings_per_node,
         ..Default::default()
@@ -310,49 +311,51 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
         ));
     }
 
-    progress("warm re-crawl");
-    let unchanged_before = state
-        .metrics
-        .unchanged
-        .load(std::sync::atomic::Ordering::Relaxed);
-    let t = Instant::now();
-    state.crawl_all_once().await;
-    report.warm_recrawl_secs = t.elapsed().as_secs_f64();
-    report.warm_recrawl_not_modified = state
-        .metrics
-        .unchanged
-        .load(std::sync::atomic::Ordering::Relaxed)
-        - unchanged_before;
-
-    progress("incremental re-crawl");
-    report.incremental_changed_nodes = (opts.nodes / 10).max(1);
     let http = reqwest::Client::new();
-    http.post(format!(
-        "{}/control/change/{}",
-        farm.info.url, report.incremental_changed_nodes
-    ))
-    .send()
-    .await
-    .map_err(|e| e.to_string())?;
-    let updates_before = state
-        .metrics
-        .updates
-        .load(std::sync::atomic::Ordering::Relaxed);
-    let t = Instant::now();
-    state.crawl_all_once().await;
-    report.incremental_converge_secs = t.elapsed().as_secs_f64();
-    let updated = state
-        .metrics
-        .updates
-        .load(std::sync::atomic::Ordering::Relaxed)
-        - updates_before;
-    if updated as usize != report.incremental_changed_nodes {
-        return Err(format!(
-            "incremental crawl updated {updated} nodes, expected {}",
-            report.incremental_changed_nodes
-        ));
-    }
+    if !opts.ingest_only {
+        progress("warm re-crawl");
+        let unchanged_before = state
+            .metrics
+            .unchanged
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let t = Instant::now();
+        state.crawl_all_once().await;
+        report.warm_recrawl_secs = t.elapsed().as_secs_f64();
+        report.warm_recrawl_not_modified = state
+            .metrics
+            .unchanged
+            .load(std::sync::atomic::Ordering::Relaxed)
+            - unchanged_before;
 
+        progress("incremental re-crawl");
+        report.incremental_changed_nodes = (opts.nodes / 10).max(1);
+
+        http.post(format!(
+            "{}/control/change/{}",
+            farm.info.url, report.incremental_changed_nodes
+        ))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+        let updates_before = state
+            .metrics
+            .updates
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let t = Instant::now();
+        state.crawl_all_once().await;
+        report.incremental_converge_secs = t.elapsed().as_secs_f64();
+        let updated = state
+            .metrics
+            .updates
+            .load(std::sync::atomic::Ordering::Relaxed)
+            - updates_before;
+        if updated as usize != report.incremental_changed_nodes {
+            return Err(format!(
+                "incremental crawl updated {updated} nodes, expected {}",
+                report.incremental_changed_nodes
+            ));
+        }
+    }
     progress("memory");
     report.aggregator_rss_bytes = rss(std::process::id());
     report.envelope_bytes_held = state
@@ -391,51 +394,52 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
         ("lookup by id (provenance)", format!("/v1/groups/{}/{some_id}", first.id)),
     ];
     let base = server.url();
-    let mut bodies = Vec::new();
-    for (_, path) in &queries {
-        let resp = http
-            .get(format!("{base}{path}"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if !resp.status().is_success() {
-            return Err(format!("{path}: {}", resp.status()));
+    if !opts.ingest_only {
+        let mut bodies = Vec::new();
+        for (_, path) in &queries {
+            let resp = http
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            if !resp.status().is_success() {
+                return Err(format!("{path}: {}", resp.status()));
+            }
+            bodies.push(resp.bytes().await.map_err(|e| e.to_string())?.to_vec());
         }
-        bodies.push(resp.bytes().await.map_err(|e| e.to_string())?.to_vec());
+        let (same_url, same_handle) = same_bytes_server(bodies.clone(), 2).await?;
+        for (k, (name, path)) in queries.iter().enumerate() {
+            progress(&format!("query load: {name}"));
+            let engine_us = match path.strip_prefix("/v1/groups?") {
+                Some(qs) => Some(engine_time(&state, qs, opts.seconds.min(1.0)).await?),
+                None => None,
+            };
+            let (rps, p50, p99, errors) =
+                load(&format!("{base}{path}"), opts.seconds, opts.concurrency).await;
+            let (same_rps, _, same_p99, _) = load(
+                &format!("{same_url}/same/{k}"),
+                opts.seconds,
+                opts.concurrency,
+            )
+            .await;
+            report.queries.push(QueryFigures {
+                name: (*name).into(),
+                path: path.clone(),
+                response_bytes: bodies[k].len(),
+                requests_per_sec: rps,
+                p50_ms: p50,
+                p99_ms: p99,
+                errors,
+                same_bytes_requests_per_sec: same_rps,
+                same_bytes_p99_ms: same_p99,
+                ratio_to_same_bytes: rps / same_rps.max(1e-9),
+                engine_us,
+                peer_requests_per_sec: None,
+                ratio_to_peer: None,
+            });
+        }
+        same_handle.stop(false).await;
     }
-    let (same_url, same_handle) = same_bytes_server(bodies.clone(), 2).await?;
-    for (k, (name, path)) in queries.iter().enumerate() {
-        progress(&format!("query load: {name}"));
-        let engine_us = match path.strip_prefix("/v1/groups?") {
-            Some(qs) => Some(engine_time(&state, qs, opts.seconds.min(1.0)).await?),
-            None => None,
-        };
-        let (rps, p50, p99, errors) =
-            load(&format!("{base}{path}"), opts.seconds, opts.concurrency).await;
-        let (same_rps, _, same_p99, _) = load(
-            &format!("{same_url}/same/{k}"),
-            opts.seconds,
-            opts.concurrency,
-        )
-        .await;
-        report.queries.push(QueryFigures {
-            name: (*name).into(),
-            path: path.clone(),
-            response_bytes: bodies[k].len(),
-            requests_per_sec: rps,
-            p50_ms: p50,
-            p99_ms: p99,
-            errors,
-            same_bytes_requests_per_sec: same_rps,
-            same_bytes_p99_ms: same_p99,
-            ratio_to_same_bytes: rps / same_rps.max(1e-9),
-            engine_us,
-            peer_requests_per_sec: None,
-            ratio_to_peer: None,
-        });
-    }
-    same_handle.stop(false).await;
-
     progress("mirror replica catch-up");
     let mirror_config = AggregatorConfig {
         store_dir: dir.join("mirror").display().to_string(),
@@ -499,12 +503,14 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     drop(farm);
     let _ = std::fs::remove_dir_all(&dir);
 
-    progress("node footprint");
-    node_footprint(&opts, &mut report).await?;
+    if !opts.ingest_only {
+        progress("node footprint");
+        node_footprint(&opts, &mut report).await?;
 
-    if opts.peer {
-        progress("peer: PostgreSQL + PostGIS");
-        report.peer = Some(crate::peer::run(&opts, &mut report).await);
+        if opts.peer {
+            progress("peer: PostgreSQL + PostGIS");
+            report.peer = Some(crate::peer::run(&opts, &mut report).await);
+        }
     }
     Ok(report)
 }
@@ -645,20 +651,6 @@ pub fn table(r: &BenchReport) -> String {
         if r.cold_crawl_passes == 1 { "" } else { "es" }
     ));
     s.push_str(&format!(
-        "{:<52} {:>14}  ({} not modified)\n",
-        "warm re-crawl, nothing changed",
-        format!("{:.3} s", r.warm_recrawl_secs),
-        r.warm_recrawl_not_modified
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}\n",
-        format!(
-            "incremental: 1 listing on {} nodes",
-            r.incremental_changed_nodes
-        ),
-        format!("{:.3} s", r.incremental_converge_secs)
-    ));
-    s.push_str(&format!(
         "{:<52} {:>14}  ({:.2}x verify_strict; target 1.0x)\n",
         format!("mirror replica catch-up ({} listings)", r.replica_listings),
         format!("{:.0}/s", r.replica_listings_per_sec),
@@ -675,6 +667,24 @@ pub fn table(r: &BenchReport) -> String {
         format!("{:.1} MiB", mib(r.aggregator_rss_bytes)),
         r.rss_ratio_to_envelopes,
         mib(r.envelope_bytes_held)
+    ));
+    if r.ingest_only {
+        s.push_str("\n(--ingest-only: no warm or incremental crawl, node, query load or peer)\n");
+        return s;
+    }
+    s.push_str(&format!(
+        "{:<52} {:>14}  ({} not modified)\n",
+        "warm re-crawl, nothing changed",
+        format!("{:.3} s", r.warm_recrawl_secs),
+        r.warm_recrawl_not_modified
+    ));
+    s.push_str(&format!(
+        "{:<52} {:>14}\n",
+        format!(
+            "incremental: 1 listing on {} nodes",
+            r.incremental_changed_nodes
+        ),
+        format!("{:.3} s", r.incremental_converge_secs)
     ));
     s.push_str(&format!(
         "{:<52} {:>14}\n",

@@ -18,6 +18,9 @@ pub struct BenchOptions {
     pub exe: PathBuf,
     /// Also time the same queries on PostgreSQL + PostGIS, when installed.
     pub peer: bool,
+    /// Only what ingest costs: the reference rates, the cold crawl, the mirror's catch-up,
+    /// the restart and memory (no warm or incremental crawl, no query load, no node, no peer).
+    pub ingest_only: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -44,6 +47,8 @@ pub struct QueryFigures {
 #[derive(Debug, Default, Serialize)]
 pub struct BenchReport {
     pub machine: String,
+    /// Only ingest was measured (`--ingest-only`): the other figures are absent, not zero.
+    pub ingest_only: bool,
     pub nodes: usize,
     pub listings_per_node: usize,
     pub listings: usize,
