@@ -383,7 +383,10 @@ fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
     assert!(table.status.success(), "{}", text(&table.stderr));
     let table = text(&table.stdout);
     assert!(table.contains("cold crawl: total"), "{table}");
-    assert!(table.contains("mirror replica catch-up (6 listings)"), "{table}");
+    assert!(
+        table.contains("mirror replica catch-up (6 listings)"),
+        "{table}"
+    );
     assert!(table.contains("--ingest-only"), "{table}");
     assert!(!table.contains("warm re-crawl"), "{table}");
     assert!(!table.contains("node RSS"), "{table}");
