@@ -615,6 +615,16 @@ async fn node_footprint(opts: &BenchOptions, report: &mut BenchReport) -> Result
     Ok(())
 }
 
+/// One figure of the table: its label, its value and, when not empty, a note in brackets.
+fn row(s: &mut String, label: impl std::fmt::Display, value: String, note: &str) {
+    let label = label.to_string();
+    s.push_str(&format!("{label:<52} {value:>14}"));
+    if !note.is_empty() {
+        s.push_str(&format!("  ({note})"));
+    }
+    s.push('\n');
+}
+
 /// The table for people.
 pub fn table(r: &BenchReport) -> String {
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
@@ -623,94 +633,108 @@ pub fn table(r: &BenchReport) -> String {
         "Signpost benchmark: {} nodes x {} listings = {} listings; {}\n\n",
         r.nodes, r.listings_per_node, r.listings, r.machine
     ));
-    s.push_str(&format!(
-        "{:<52} {:>14}\n",
+    let one_thread = r.verify_strict_per_sec_one_thread;
+    row(
+        &mut s,
         "verify_strict, one thread (1 KiB)",
-        format!("{:.0}/s", r.verify_strict_per_sec_one_thread)
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}  ({:.2}x one thread: the ceiling for ingest)\n",
+        format!("{one_thread:.0}/s"),
+        "",
+    );
+    row(
+        &mut s,
         format!(
             "verify_strict, {} threads at once (1 KiB)",
             r.verify_strict_threads
         ),
         format!("{:.0}/s", r.verify_strict_per_sec_all_cores),
-        r.verify_strict_per_sec_all_cores / r.verify_strict_per_sec_one_thread.max(1e-9)
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}  ({:.2}x verify_strict)\n",
+        &format!(
+            "{:.2}x one thread: the ceiling for ingest",
+            r.verify_strict_per_sec_all_cores / one_thread.max(1e-9)
+        ),
+    );
+    row(
+        &mut s,
         "cold crawl: listings verified and indexed",
         format!("{:.0}/s", r.cold_crawl_listings_per_sec),
-        r.cold_crawl_ratio_to_verify
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}  ({} pass{})\n",
+        &format!("{:.2}x verify_strict", r.cold_crawl_ratio_to_verify),
+    );
+    let passes = r.cold_crawl_passes;
+    row(
+        &mut s,
         "cold crawl: total",
         format!("{:.2} s", r.cold_crawl_secs),
-        r.cold_crawl_passes,
-        if r.cold_crawl_passes == 1 { "" } else { "es" }
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}  ({:.2}x verify_strict; target 1.0x)\n",
+        &format!("{passes} pass{}", if passes == 1 { "" } else { "es" }),
+    );
+    row(
+        &mut s,
         format!("mirror replica catch-up ({} listings)", r.replica_listings),
         format!("{:.0}/s", r.replica_listings_per_sec),
-        r.replica_ratio_to_verify
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}  (target < 3 s)\n",
+        &format!(
+            "{:.2}x verify_strict; target 1.0x",
+            r.replica_ratio_to_verify
+        ),
+    );
+    row(
+        &mut s,
         format!("restart to serving ({} listings)", r.restart_listings),
-        format!("{:.2} s", r.restart_secs)
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}  ({:.2}x of {:.1} MiB envelopes held)\n",
+        format!("{:.2} s", r.restart_secs),
+        "target < 3 s",
+    );
+    row(
+        &mut s,
         "aggregator RSS after ingest",
         format!("{:.1} MiB", mib(r.aggregator_rss_bytes)),
-        r.rss_ratio_to_envelopes,
-        mib(r.envelope_bytes_held)
-    ));
+        &format!(
+            "{:.2}x of {:.1} MiB envelopes held",
+            r.rss_ratio_to_envelopes,
+            mib(r.envelope_bytes_held)
+        ),
+    );
     if r.ingest_only {
         s.push_str("\n(--ingest-only: no warm or incremental crawl, node, query load or peer)\n");
         return s;
     }
-    s.push_str(&format!(
-        "{:<52} {:>14}  ({} not modified)\n",
+    row(
+        &mut s,
         "warm re-crawl, nothing changed",
         format!("{:.3} s", r.warm_recrawl_secs),
-        r.warm_recrawl_not_modified
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}\n",
+        &format!("{} not modified", r.warm_recrawl_not_modified),
+    );
+    row(
+        &mut s,
         format!(
             "incremental: 1 listing on {} nodes",
             r.incremental_changed_nodes
         ),
-        format!("{:.3} s", r.incremental_converge_secs)
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}\n",
-        "node RSS idle (no listings)",
-        format!("{:.1} MiB", mib(r.node_rss_idle_empty_bytes))
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}\n",
-        format!("node RSS idle ({} listings)", r.node_listings),
-        format!("{:.1} MiB", mib(r.node_rss_idle_bytes))
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}\n",
-        "node RSS after serving bundles",
-        format!("{:.1} MiB", mib(r.node_rss_serving_bytes))
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}\n",
-        "node start-up to first answer",
-        format!("{:.0} ms", r.node_startup_ms)
-    ));
-    s.push_str(&format!(
-        "{:<52} {:>14}\n\n",
-        "binary size",
-        format!("{:.1} MiB", mib(r.node_binary_bytes))
-    ));
+        format!("{:.3} s", r.incremental_converge_secs),
+        "",
+    );
+    let node_figures = [
+        (
+            "node RSS idle (no listings)".to_owned(),
+            format!("{:.1} MiB", mib(r.node_rss_idle_empty_bytes)),
+        ),
+        (
+            format!("node RSS idle ({} listings)", r.node_listings),
+            format!("{:.1} MiB", mib(r.node_rss_idle_bytes)),
+        ),
+        (
+            "node RSS after serving bundles".to_owned(),
+            format!("{:.1} MiB", mib(r.node_rss_serving_bytes)),
+        ),
+        (
+            "node start-up to first answer".to_owned(),
+            format!("{:.0} ms", r.node_startup_ms),
+        ),
+        (
+            "binary size".to_owned(),
+            format!("{:.1} MiB", mib(r.node_binary_bytes)),
+        ),
+    ];
+    for (label, value) in node_figures {
+        row(&mut s, label, value, "");
+    }
+    s.push('\n');
     s.push_str(&format!(
         "{:<42} {:>9} {:>9} {:>8} {:>8} {:>10} {:>7} {:>9} {:>10}\n",
         "query",

@@ -99,16 +99,19 @@ fn parse_signature(raw: &[u8]) -> Result<EdSignature, SignatureError> {
 
 /// The pre-authentication encoding of DSSE v1.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload_type.len() + payload.len() + 32);
-    out.extend_from_slice(b"DSSEv1 ");
-    out.extend_from_slice(payload_type.len().to_string().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(payload_type.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(payload.len().to_string().as_bytes());
-    out.push(b' ');
+    let header = pae_header(payload_type, payload.len());
+    let mut out = Vec::with_capacity(header.len() + payload.len());
+    out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(payload);
     out
+}
+
+/// PAE up to its payload: `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP`.
+fn pae_header(payload_type: &str, payload_len: usize) -> String {
+    format!(
+        "DSSEv1 {} {payload_type} {payload_len} ",
+        payload_type.len()
+    )
 }
 
 /// The identity of an envelope's signed content: SHA-256 of `PAE(payloadType, payload)`.
@@ -121,15 +124,9 @@ pub struct EnvelopeDigest(pub [u8; 32]);
 
 impl EnvelopeDigest {
     pub fn of(payload_type: &str, payload: &[u8]) -> Self {
-        // PAE's parts fed in turn: the same bytes as `pae`, without a copy of the payload.
+        // The same bytes as `pae`, without a copy of the payload.
         let mut h = Sha256::new();
-        h.update(b"DSSEv1 ");
-        h.update(payload_type.len().to_string().as_bytes());
-        h.update(b" ");
-        h.update(payload_type.as_bytes());
-        h.update(b" ");
-        h.update(payload.len().to_string().as_bytes());
-        h.update(b" ");
+        h.update(pae_header(payload_type, payload.len()).as_bytes());
         h.update(payload);
         Self(h.finalize().into())
     }
