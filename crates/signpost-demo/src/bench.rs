@@ -313,48 +313,7 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
 
     let http = reqwest::Client::new();
     if !opts.ingest_only {
-        progress("warm re-crawl");
-        let unchanged_before = state
-            .metrics
-            .unchanged
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let t = Instant::now();
-        state.crawl_all_once().await;
-        report.warm_recrawl_secs = t.elapsed().as_secs_f64();
-        report.warm_recrawl_not_modified = state
-            .metrics
-            .unchanged
-            .load(std::sync::atomic::Ordering::Relaxed)
-            - unchanged_before;
-
-        progress("incremental re-crawl");
-        report.incremental_changed_nodes = (opts.nodes / 10).max(1);
-
-        http.post(format!(
-            "{}/control/change/{}",
-            farm.info.url, report.incremental_changed_nodes
-        ))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-        let updates_before = state
-            .metrics
-            .updates
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let t = Instant::now();
-        state.crawl_all_once().await;
-        report.incremental_converge_secs = t.elapsed().as_secs_f64();
-        let updated = state
-            .metrics
-            .updates
-            .load(std::sync::atomic::Ordering::Relaxed)
-            - updates_before;
-        if updated as usize != report.incremental_changed_nodes {
-            return Err(format!(
-                "incremental crawl updated {updated} nodes, expected {}",
-                report.incremental_changed_nodes
-            ));
-        }
+        recrawls(&opts, &state, &farm, &http, &mut report, &progress).await?;
     }
     progress("memory");
     report.aggregator_rss_bytes = rss(std::process::id());
@@ -376,69 +335,9 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     report.rss_ratio_to_envelopes =
         report.aggregator_rss_bytes as f64 / report.envelope_bytes_held.max(1) as f64;
 
-    // The five representative GP queries (and a lookup by id).
-    let first = &farm.info.nodes[0];
-    let some_id = state
-        .index()
-        .segment(&first.id)
-        .and_then(|s| s.data.listings.keys().next().copied())
-        .ok_or("no listing")?;
-    let deep_page = (report.listings / 20 / 2).max(1);
-    let queries: Vec<(&str, String)> = vec![
-        ("near+radius+category+language+accepting", "/v1/groups?near=53.80,-1.55&radius_km=5&category=conversation-cafe,esol,walking&language=ar&accepting=true".into()),
-        ("postcode+radius+category", "/v1/groups?postcode=LS8%205AB&radius_km=5&category=conversation-cafe,esol".into()),
-        ("text search, ranked", "/v1/groups?text=conversation%20cafe".into()),
-        ("ranked text, one common word", "/v1/groups?text=english".into()),
-        ("verified training filter", "/v1/groups?verified_training=trauma-informed-practice&free=true".into()),
-        ("deep page", format!("/v1/groups?page={deep_page}&per_page=20")),
-        ("lookup by id (provenance)", format!("/v1/groups/{}/{some_id}", first.id)),
-    ];
     let base = server.url();
     if !opts.ingest_only {
-        let mut bodies = Vec::new();
-        for (_, path) in &queries {
-            let resp = http
-                .get(format!("{base}{path}"))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            if !resp.status().is_success() {
-                return Err(format!("{path}: {}", resp.status()));
-            }
-            bodies.push(resp.bytes().await.map_err(|e| e.to_string())?.to_vec());
-        }
-        let (same_url, same_handle) = same_bytes_server(bodies.clone(), 2).await?;
-        for (k, (name, path)) in queries.iter().enumerate() {
-            progress(&format!("query load: {name}"));
-            let engine_us = match path.strip_prefix("/v1/groups?") {
-                Some(qs) => Some(engine_time(&state, qs, opts.seconds.min(1.0)).await?),
-                None => None,
-            };
-            let (rps, p50, p99, errors) =
-                load(&format!("{base}{path}"), opts.seconds, opts.concurrency).await;
-            let (same_rps, _, same_p99, _) = load(
-                &format!("{same_url}/same/{k}"),
-                opts.seconds,
-                opts.concurrency,
-            )
-            .await;
-            report.queries.push(QueryFigures {
-                name: (*name).into(),
-                path: path.clone(),
-                response_bytes: bodies[k].len(),
-                requests_per_sec: rps,
-                p50_ms: p50,
-                p99_ms: p99,
-                errors,
-                same_bytes_requests_per_sec: same_rps,
-                same_bytes_p99_ms: same_p99,
-                ratio_to_same_bytes: rps / same_rps.max(1e-9),
-                engine_us,
-                peer_requests_per_sec: None,
-                ratio_to_peer: None,
-            });
-        }
-        same_handle.stop(false).await;
+        query_load(&opts, &state, &farm, &base, &http, &mut report, &progress).await?;
     }
     progress("mirror replica catch-up");
     let mirror_config = AggregatorConfig {
@@ -513,6 +412,127 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
         }
     }
     Ok(report)
+}
+
+/// Crawls every node once: the seconds it took and how far `counter` moved meanwhile.
+async fn crawl_counting(
+    state: &Arc<signpost_aggregator::crawl::Aggregator>,
+    counter: &std::sync::atomic::AtomicU64,
+) -> (f64, u64) {
+    let before = counter.load(std::sync::atomic::Ordering::Relaxed);
+    let t = Instant::now();
+    state.crawl_all_once().await;
+    let after = counter.load(std::sync::atomic::Ordering::Relaxed);
+    (t.elapsed().as_secs_f64(), after - before)
+}
+
+/// The warm re-crawl (nothing changed) and the incremental one (one listing changed on a
+/// tenth of the nodes, which must be exactly the nodes updated).
+async fn recrawls(
+    opts: &BenchOptions,
+    state: &Arc<signpost_aggregator::crawl::Aggregator>,
+    farm: &Farm,
+    http: &reqwest::Client,
+    report: &mut BenchReport,
+    progress: &impl Fn(&str),
+) -> Result<(), String> {
+    progress("warm re-crawl");
+    (report.warm_recrawl_secs, report.warm_recrawl_not_modified) =
+        crawl_counting(state, &state.metrics.unchanged).await;
+
+    progress("incremental re-crawl");
+    report.incremental_changed_nodes = (opts.nodes / 10).max(1);
+    http.post(format!(
+        "{}/control/change/{}",
+        farm.info.url, report.incremental_changed_nodes
+    ))
+    .send()
+    .await
+    .map_err(|e| e.to_string())?;
+    let updated;
+    (report.incremental_converge_secs, updated) =
+        crawl_counting(state, &state.metrics.updates).await;
+    if updated as usize != report.incremental_changed_nodes {
+        return Err(format!(
+            "incremental crawl updated {updated} nodes, expected {}",
+            report.incremental_changed_nodes
+        ));
+    }
+    Ok(())
+}
+
+/// Each representative GP query (and a lookup by id) under load, beside the same bytes
+/// served pre-built by the same HTTP stack, with the engine's own time per answer.
+async fn query_load(
+    opts: &BenchOptions,
+    state: &Arc<signpost_aggregator::crawl::Aggregator>,
+    farm: &Farm,
+    base: &str,
+    http: &reqwest::Client,
+    report: &mut BenchReport,
+    progress: &impl Fn(&str),
+) -> Result<(), String> {
+    let first = &farm.info.nodes[0];
+    let some_id = state
+        .index()
+        .segment(&first.id)
+        .and_then(|s| s.data.listings.keys().next().copied())
+        .ok_or("no listing")?;
+    let deep_page = (report.listings / 20 / 2).max(1);
+    let queries: Vec<(&str, String)> = vec![
+        ("near+radius+category+language+accepting", "/v1/groups?near=53.80,-1.55&radius_km=5&category=conversation-cafe,esol,walking&language=ar&accepting=true".into()),
+        ("postcode+radius+category", "/v1/groups?postcode=LS8%205AB&radius_km=5&category=conversation-cafe,esol".into()),
+        ("text search, ranked", "/v1/groups?text=conversation%20cafe".into()),
+        ("ranked text, one common word", "/v1/groups?text=english".into()),
+        ("verified training filter", "/v1/groups?verified_training=trauma-informed-practice&free=true".into()),
+        ("deep page", format!("/v1/groups?page={deep_page}&per_page=20")),
+        ("lookup by id (provenance)", format!("/v1/groups/{}/{some_id}", first.id)),
+    ];
+    let mut bodies = Vec::new();
+    for (_, path) in &queries {
+        let resp = http
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("{path}: {}", resp.status()));
+        }
+        bodies.push(resp.bytes().await.map_err(|e| e.to_string())?.to_vec());
+    }
+    let (same_url, same_handle) = same_bytes_server(bodies.clone(), 2).await?;
+    for (k, (name, path)) in queries.iter().enumerate() {
+        progress(&format!("query load: {name}"));
+        let engine_us = match path.strip_prefix("/v1/groups?") {
+            Some(qs) => Some(engine_time(state, qs, opts.seconds.min(1.0)).await?),
+            None => None,
+        };
+        let (rps, p50, p99, errors) =
+            load(&format!("{base}{path}"), opts.seconds, opts.concurrency).await;
+        let (same_rps, _, same_p99, _) = load(
+            &format!("{same_url}/same/{k}"),
+            opts.seconds,
+            opts.concurrency,
+        )
+        .await;
+        report.queries.push(QueryFigures {
+            name: (*name).into(),
+            path: path.clone(),
+            response_bytes: bodies[k].len(),
+            requests_per_sec: rps,
+            p50_ms: p50,
+            p99_ms: p99,
+            errors,
+            same_bytes_requests_per_sec: same_rps,
+            same_bytes_p99_ms: same_p99,
+            ratio_to_same_bytes: rps / same_rps.max(1e-9),
+            engine_us,
+            peer_requests_per_sec: None,
+            ratio_to_peer: None,
+        });
+    }
+    same_handle.stop(false).await;
+    Ok(())
 }
 
 /// Starts `signpost node serve` on `dir`; returns the child, its URL and the start-up time.
