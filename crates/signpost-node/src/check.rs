@@ -63,7 +63,7 @@ impl Problems {
             );
         } else if value
             .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
         {
             self.add(
                 field,
@@ -510,7 +510,7 @@ fn contact(p: &mut Problems, g: &Group) {
             .or_else(|| site.strip_prefix("http://"));
         let host = rest.map(|r| r.split('/').next().unwrap_or(""));
         if site.len() > limits::URL
-            || site.contains(char::is_whitespace)
+            || site.contains(|c: char| c.is_whitespace() || c.is_control())
             || !host.is_some_and(|h| h.contains('.') && !h.starts_with('.'))
         {
             p.add(
@@ -606,6 +606,22 @@ mod tests {
         let messages: Vec<String> = group(&g).into_iter().map(|p| p.message).collect();
         assert!(messages.iter().any(|m| m.contains("use ar for Arabic")));
         assert!(messages.iter().any(|m| m.contains("Write \"AR\" as ar")));
+    }
+
+    #[test]
+    fn control_characters_are_named_in_the_checks_own_words() {
+        let mut g = sample();
+        g.name = "Tea\rand talk".into();
+        g.description = "Tea and talk.\nBeginners welcome.\tAll ages.".into();
+        g.contact.website = Some("https://example.org/\u{7}".into());
+        let found = codes(&g);
+        assert_eq!(
+            found,
+            vec![
+                ("group.name".to_owned(), "control_characters".to_owned()),
+                ("group.contact.website".to_owned(), "invalid_url".to_owned()),
+            ]
+        );
     }
 
     #[test]

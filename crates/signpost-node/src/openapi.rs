@@ -76,5 +76,54 @@ mod tests {
             (near.lat - lat).abs() < 0.05 && (near.lon - lon).abs() < 0.05,
             "the field examples combine into a consistent place"
         );
+        // A session's own example, used wherever sessions are combined into a listing.
+        let session = doc["components"]["schemas"]["Session"]["examples"][0].clone();
+        let mut group = group;
+        group.schedule = vec![serde_json::from_value(session).expect("a session")];
+        assert_eq!(crate::check::group(&group), vec![]);
+    }
+
+    /// API tools generate text from the schema's patterns: a name or description the
+    /// pattern allows must be one the checks accept, and the other way round.
+    #[test]
+    fn text_patterns_say_what_the_checks_accept() {
+        let doc: serde_json::Value = serde_json::from_str(&super::document_json()).unwrap();
+        let group = &doc["components"]["schemas"]["Group"]["allOf"][0]["properties"];
+        let pattern = |field: &str| {
+            let p = group[field]["pattern"].as_str().expect("a pattern");
+            regex::Regex::new(p).expect("the pattern compiles")
+        };
+        let (name, description) = (pattern("name"), pattern("description"));
+        let sample = signpost_protocol::sample::group(1, 1, chrono::Utc::now());
+        let refused = |g: &signpost_protocol::model::Group, field: &str| {
+            crate::check::group(g).iter().any(|p| p.field == field)
+        };
+        for text in [
+            "Tea and talk",
+            " Café ",
+            "",
+            " ",
+            "\t\n",
+            "\u{a0}",
+            "\u{3000}x",
+            "\u{feff}",
+            "a\rb",
+            "a\nb",
+            "a\tb",
+            "\u{85}",
+            "a\u{7f}",
+            "\u{2028}",
+            "\u{1}",
+            "عربي",
+        ] {
+            let mut g = sample.clone();
+            g.name = text.into();
+            let accepted = !refused(&g, "group.name");
+            assert_eq!(name.is_match(text), accepted, "name {text:?}");
+            let mut g = sample.clone();
+            g.description = text.into();
+            let accepted = !refused(&g, "group.description");
+            assert_eq!(description.is_match(text), accepted, "description {text:?}");
+        }
     }
 }

@@ -100,6 +100,10 @@ pub mod limits {
     pub const SERIAL: usize = 64;
 }
 
+/// Free text: at most `max` characters, no control character but tab and line feed, and
+/// (when `required`) not blank. The schemas state the same rule as a `pattern` on each text
+/// field: `^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$`, with one character that is neither control
+/// nor Unicode White_Space (what `trim` removes) when the field must not be blank.
 fn text(field: &str, value: &str, max: usize, required: bool) -> VResult {
     if required && value.trim().is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
@@ -182,9 +186,19 @@ fn url(field: &str, value: &str) -> VResult {
 #[serde(deny_unknown_fields)]
 pub struct OrgIdentifier {
     /// Register code, e.g. `GB-CHC`, `GB-SC`, `GB-COH`.
-    #[schema(example = "GB-CHC", min_length = 1, max_length = 32, pattern = r"\S")]
+    #[schema(
+        example = "GB-CHC",
+        min_length = 1,
+        max_length = 32,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
     pub scheme: String,
-    #[schema(example = "1234567", min_length = 1, max_length = 64, pattern = r"\S")]
+    #[schema(
+        example = "1234567",
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
     pub id: String,
 }
 
@@ -248,16 +262,32 @@ impl<'de> Deserialize<'de> for TimeOfDay {
     }
 }
 
+fn time_of_day_schema(example: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$"))
+        .examples([serde_json::json!(example)])
+        .into()
+}
+
 impl utoipa::PartialSchema for TimeOfDay {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$"))
-            .examples([serde_json::json!("18:30")])
-            .into()
+        time_of_day_schema("18:30")
     }
 }
 impl utoipa::ToSchema for TimeOfDay {}
+
+/// A session's closing time (schema only): a [`TimeOfDay`] whose example is later than
+/// the opening time's, so that API tools combining field examples build a session the
+/// node accepts.
+pub struct ClosingTime;
+
+impl utoipa::PartialSchema for ClosingTime {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        time_of_day_schema("20:30")
+    }
+}
+impl utoipa::ToSchema for ClosingTime {}
 
 /// Day of the week.
 #[derive(
@@ -451,10 +481,11 @@ pub struct Group {
     #[schema(
         example = "Tuesday Conversation Café",
         min_length = 1,
-        max_length = 200
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
     )]
     pub name: String,
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 4000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub description: String,
     /// Ids from the published taxonomy (`GET /v1/taxonomy`).
     #[schema(example = json!(["conversation-cafe", "refugee-support"]),
@@ -598,7 +629,11 @@ pub struct Location {
     #[schema(example = -1.5092, minimum = -8.7, maximum = 1.8)]
     pub lon: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
     pub address: Option<String>,
     /// A UK postcode in its official form (upper case, one space); nodes check the
     /// coordinates are near it.
@@ -640,11 +675,11 @@ pub enum Frequency {
 /// A regular session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"day": "tue", "opens": "18:30", "closes": "20:30", "frequency": "weekly"})))]
 pub struct Session {
     pub day: Weekday,
-    #[schema(example = "18:30")]
     pub opens: TimeOfDay,
-    #[schema(example = "20:30")]
+    #[schema(value_type = ClosingTime)]
     pub closes: TimeOfDay,
     #[serde(default)]
     pub frequency: Frequency,
@@ -720,6 +755,11 @@ pub struct Cost {
     #[schema(maximum = 1000000, example = 250)]
     pub amount_pence: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
     pub details: Option<String>,
 }
 
@@ -885,11 +925,18 @@ pub struct Contact {
     #[schema(pattern = r"^[0-9 +()\-]{7,32}$", example = "0113 496 0000")]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = r"^https?://[^\s/.]+\.[^\s]+$", max_length = 2048)]
+    #[schema(
+        pattern = r"^https?://[^\s/.\x00-\x1f\x7f-\x9f]+\.[^\s\x00-\x1f\x7f-\x9f]+$",
+        max_length = 2048
+    )]
     pub website: Option<String>,
     /// How a referrer should refer someone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
     pub referral_instructions: Option<String>,
 }
 

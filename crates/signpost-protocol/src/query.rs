@@ -70,13 +70,16 @@ pub struct RawGroupQuery {
     /// `HH:MM`: in session at this time (with `day`, on that day).
     pub time: Option<String>,
     /// Age of the person, years: the group's age range admits it.
+    #[param(value_type = Option<u32>, maximum = 130)]
     pub age: Option<String>,
     /// `false`: leave each result's signed envelope out of the page (lookups of one group
     /// always carry it).
     pub include_envelope: Option<String>,
     /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Results per page (default 20, at most 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
 }
 

@@ -208,8 +208,10 @@ pub async fn service_at_location(
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Page number, from 1 (default 1).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Items a page, 1 to 1000 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub per_page: Option<String>,
 }
 

@@ -27,8 +27,10 @@ pub struct OrukQuery {
     /// Alias of `search`.
     pub text: Option<String>,
     /// Page number, from 1 (default 1).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000000)]
     pub page: Option<String>,
     /// Items a page, 1 to 1000 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub per_page: Option<String>,
     /// A taxonomy term id (UUID, from `/oruk/taxonomy_terms`).
     pub taxonomy_term_id: Option<String>,

@@ -268,13 +268,14 @@ impl GroupForm {
         f
     }
 
-    /// The form from a submitted body (`application/x-www-form-urlencoded` pairs).
+    /// The form from a submitted body (`application/x-www-form-urlencoded` pairs). Browsers
+    /// send a text area's line breaks as CR LF; a listing keeps them as LF.
     pub fn from_pairs(pairs: &[(String, String)]) -> Self {
         let get = |k: &str| {
             pairs
                 .iter()
                 .find(|(n, _)| n == k)
-                .map(|(_, v)| v.trim().to_owned())
+                .map(|(_, v)| v.trim().replace("\r\n", "\n"))
                 .unwrap_or_default()
         };
         let all = |k: &str| -> Vec<String> {
@@ -844,6 +845,20 @@ mod tests {
             expected.languages.sort();
             assert_eq!(back, expected, "seed {seed}");
         }
+    }
+
+    #[test]
+    fn a_text_areas_line_breaks_are_published_as_line_feeds() {
+        let sent = "Tea and talk.\r\nBeginners welcome.\r\n";
+        let pairs = [("description".to_owned(), sent.to_owned())];
+        assert_eq!(
+            GroupForm::from_pairs(&pairs).description,
+            "Tea and talk.\nBeginners welcome."
+        );
+        let mut f = GroupForm::from_group(&signpost_protocol::sample::group(1, 1, Utc::now()));
+        f.description = GroupForm::from_pairs(&pairs).description;
+        let (g, _) = f.to_group().unwrap();
+        assert_eq!(g.description, "Tea and talk.\nBeginners welcome.");
     }
 
     #[test]
