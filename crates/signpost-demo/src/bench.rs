@@ -183,26 +183,31 @@ async fn engine_time(
     .map_err(|e| e.to_string())?
 }
 
-/// Serves fixed bytes at `/same/{k}` with the aggregator's HTTP stack and worker count.
+/// Serves fixed bytes at `/same/{k}` with the aggregator's HTTP stack and worker count: its
+/// access log and HEAD middleware too.
 async fn same_bytes_server(
     bodies: Vec<Vec<u8>>,
     workers: usize,
 ) -> Result<(String, actix_web::dev::ServerHandle), String> {
     let bodies = web::Data::new(bodies.into_iter().map(web::Bytes::from).collect::<Vec<_>>());
     let server = HttpServer::new(move || {
-        App::new().app_data(bodies.clone()).route(
-            "/same/{k}",
-            web::get().to(
-                |b: web::Data<Vec<web::Bytes>>, k: web::Path<usize>| async move {
-                    match b.get(k.into_inner()) {
-                        Some(body) => HttpResponse::Ok()
-                            .content_type("application/json")
-                            .body(body.clone()),
-                        None => HttpResponse::NotFound().finish(),
-                    }
-                },
-            ),
-        )
+        App::new()
+            .app_data(bodies.clone())
+            .wrap(signpost_http::access_log())
+            .wrap(actix_web::middleware::from_fn(signpost_http::head_as_get))
+            .route(
+                "/same/{k}",
+                web::get().to(
+                    |b: web::Data<Vec<web::Bytes>>, k: web::Path<usize>| async move {
+                        match b.get(k.into_inner()) {
+                            Some(body) => HttpResponse::Ok()
+                                .content_type("application/json")
+                                .body(body.clone()),
+                            None => HttpResponse::NotFound().finish(),
+                        }
+                    },
+                ),
+            )
     })
     .workers(workers)
     .backlog(4096)
