@@ -97,57 +97,112 @@ fn start_farm(opts: &BenchOptions) -> Result<Farm, String> {
     Ok(Farm { child, info })
 }
 
+/// Turns of a query's load and its same-bytes load (see [`paired_load`]).
+const PAIRED_ROUNDS: u32 = 6;
+
 /// Load on `url` for `seconds` with `concurrency` clients: (requests/s, p50 ms, p99 ms, errors).
 async fn load(url: &str, seconds: f64, concurrency: usize) -> (f64, f64, f64, u64) {
-    let client = match reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-    {
-        Ok(c) => c,
-        Err(_) => return (0.0, 0.0, 0.0, 1),
-    };
-    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let client = client.clone();
-            let url = url.to_owned();
-            tokio::spawn(async move {
-                let mut lat = Vec::new();
-                let mut errors = 0u64;
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    match client.get(&url).send().await {
-                        Ok(r) if r.status().is_success() => {
-                            if r.bytes().await.is_err() {
-                                errors += 1;
-                            }
-                        }
-                        _ => errors += 1,
-                    }
-                    lat.push(t.elapsed().as_micros() as u32);
-                }
-                (lat, errors)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        if let Ok((lat, e)) = t.await {
-            all.extend(lat);
-            errors += e;
-        }
+    let mut tally = Tally::default();
+    tally.run(url, seconds, concurrency).await;
+    tally.figures()
+}
+
+/// Loads `a` and `b` in turns, `rounds` slices of `seconds / rounds` each, so both are
+/// measured across the same stretch of the machine's time: a neighbour's burst, or this
+/// machine's drift over seconds, falls on both rather than on one (a ratio of two loads
+/// run one after the other moved by a fifth between runs). Figures as [`load`]'s.
+async fn paired_load(
+    a: &str,
+    b: &str,
+    seconds: f64,
+    concurrency: usize,
+    rounds: u32,
+) -> ((f64, f64, f64, u64), (f64, f64, f64, u64)) {
+    let (mut ta, mut tb) = (Tally::default(), Tally::default());
+    let slice = seconds / f64::from(rounds.max(1));
+    for _ in 0..rounds.max(1) {
+        ta.run(a, slice, concurrency).await;
+        tb.run(b, slice, concurrency).await;
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
-    (all.len() as f64 / elapsed, pct(0.50), pct(0.99), errors)
+    (ta.figures(), tb.figures())
+}
+
+/// Requests timed over one or more slices of load.
+#[derive(Default)]
+struct Tally {
+    client: Option<reqwest::Client>,
+    latencies_us: Vec<u32>,
+    errors: u64,
+    seconds: f64,
+}
+
+impl Tally {
+    /// Adds `seconds` of load on `url` with `concurrency` clients (connections kept from
+    /// one slice to the next).
+    async fn run(&mut self, url: &str, seconds: f64, concurrency: usize) {
+        let client = match &self.client {
+            Some(c) => c.clone(),
+            None => match reqwest::Client::builder()
+                .pool_max_idle_per_host(concurrency)
+                .build()
+            {
+                Ok(c) => {
+                    self.client = Some(c.clone());
+                    c
+                }
+                Err(_) => {
+                    self.errors += 1;
+                    return;
+                }
+            },
+        };
+        let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let client = client.clone();
+                let url = url.to_owned();
+                tokio::spawn(async move {
+                    let mut lat = Vec::new();
+                    let mut errors = 0u64;
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        match client.get(&url).send().await {
+                            Ok(r) if r.status().is_success() => {
+                                if r.bytes().await.is_err() {
+                                    errors += 1;
+                                }
+                            }
+                            _ => errors += 1,
+                        }
+                        lat.push(t.elapsed().as_micros() as u32);
+                    }
+                    (lat, errors)
+                })
+            })
+            .collect();
+        for t in tasks {
+            if let Ok((lat, e)) = t.await {
+                self.latencies_us.extend(lat);
+                self.errors += e;
+            }
+        }
+        self.seconds += started.elapsed().as_secs_f64();
+    }
+
+    /// (requests/s, p50 ms, p99 ms, errors) over every slice.
+    fn figures(mut self) -> (f64, f64, f64, u64) {
+        let all = &mut self.latencies_us;
+        all.sort_unstable();
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0) as f64
+                / 1000.0
+        };
+        let rps = all.len() as f64 / self.seconds.max(1e-9);
+        (rps, pct(0.50), pct(0.99), self.errors)
+    }
 }
 
 /// Microseconds per `/v1/groups` answer body for query string `qs`, on one blocking thread:
@@ -512,12 +567,12 @@ async fn query_load(
             Some(qs) => Some(engine_time(state, qs, opts.seconds.min(1.0)).await?),
             None => None,
         };
-        let (rps, p50, p99, errors) =
-            load(&format!("{base}{path}"), opts.seconds, opts.concurrency).await;
-        let (same_rps, _, same_p99, _) = load(
+        let ((rps, p50, p99, errors), (same_rps, _, same_p99, _)) = paired_load(
+            &format!("{base}{path}"),
             &format!("{same_url}/same/{k}"),
             opts.seconds,
             opts.concurrency,
+            PAIRED_ROUNDS,
         )
         .await;
         report.queries.push(QueryFigures {
