@@ -88,12 +88,12 @@ fn main() -> ExitCode {
         }
         // The benchmark's servers log as its child processes do (warnings only): an access
         // log line on stderr for every query would be measured as the engine's.
-        Command::Bench(_) => tracing_subscriber::fmt()
-            .with_env_filter(filter("warn"))
-            .with_writer(std::io::stderr)
-            .init(),
-        _ => tracing_subscriber::fmt()
-            .with_env_filter(filter("info"))
+        command => tracing_subscriber::fmt()
+            .with_env_filter(filter(if matches!(command, Command::Bench(_)) {
+                "warn"
+            } else {
+                "info"
+            }))
             .with_writer(std::io::stderr)
             .init(),
     }

@@ -102,65 +102,58 @@ const PAIRED_ROUNDS: u32 = 6;
 
 /// Load on `url` for `seconds` with `concurrency` clients: (requests/s, p50 ms, p99 ms, errors).
 async fn load(url: &str, seconds: f64, concurrency: usize) -> (f64, f64, f64, u64) {
-    let mut tally = Tally::default();
+    let mut tally = Tally::new(concurrency);
     tally.run(url, seconds, concurrency).await;
     tally.figures()
 }
 
-/// Loads `a` and `b` in turns, `rounds` slices of `seconds / rounds` each, so both are
-/// measured across the same stretch of the machine's time: a neighbour's burst, or this
-/// machine's drift over seconds, falls on both rather than on one (a ratio of two loads
-/// run one after the other moved by a fifth between runs). Figures as [`load`]'s.
+/// Loads `a` and `b` in turns, [`PAIRED_ROUNDS`] slices of each, so both are measured
+/// across the same stretch of the machine's time: a neighbour's burst, or this machine's
+/// drift over seconds, falls on both rather than on one. Figures as [`load`]'s.
 async fn paired_load(
     a: &str,
     b: &str,
     seconds: f64,
     concurrency: usize,
-    rounds: u32,
 ) -> ((f64, f64, f64, u64), (f64, f64, f64, u64)) {
-    let (mut ta, mut tb) = (Tally::default(), Tally::default());
-    let slice = seconds / f64::from(rounds.max(1));
-    for _ in 0..rounds.max(1) {
+    let (mut ta, mut tb) = (Tally::new(concurrency), Tally::new(concurrency));
+    let slice = seconds / f64::from(PAIRED_ROUNDS);
+    for _ in 0..PAIRED_ROUNDS {
         ta.run(a, slice, concurrency).await;
         tb.run(b, slice, concurrency).await;
     }
     (ta.figures(), tb.figures())
 }
 
-/// Requests timed over one or more slices of load.
-#[derive(Default)]
+/// Requests timed over one or more slices of load, on one client (its connections kept
+/// from one slice to the next).
 struct Tally {
-    client: Option<reqwest::Client>,
+    client: reqwest::Client,
     latencies_us: Vec<u32>,
     errors: u64,
     seconds: f64,
 }
 
 impl Tally {
-    /// Adds `seconds` of load on `url` with `concurrency` clients (connections kept from
-    /// one slice to the next).
-    async fn run(&mut self, url: &str, seconds: f64, concurrency: usize) {
-        let client = match &self.client {
-            Some(c) => c.clone(),
-            None => match reqwest::Client::builder()
+    fn new(concurrency: usize) -> Self {
+        Self {
+            client: reqwest::Client::builder()
                 .pool_max_idle_per_host(concurrency)
                 .build()
-            {
-                Ok(c) => {
-                    self.client = Some(c.clone());
-                    c
-                }
-                Err(_) => {
-                    self.errors += 1;
-                    return;
-                }
-            },
-        };
+                .unwrap_or_default(),
+            latencies_us: Vec::new(),
+            errors: 0,
+            seconds: 0.0,
+        }
+    }
+
+    /// Adds `seconds` of load on `url` with `concurrency` clients.
+    async fn run(&mut self, url: &str, seconds: f64, concurrency: usize) {
         let deadline = Instant::now() + Duration::from_secs_f64(seconds);
         let started = Instant::now();
         let tasks: Vec<_> = (0..concurrency)
             .map(|_| {
-                let client = client.clone();
+                let client = self.client.clone();
                 let url = url.to_owned();
                 tokio::spawn(async move {
                     let mut lat = Vec::new();
@@ -572,7 +565,6 @@ async fn query_load(
             &format!("{same_url}/same/{k}"),
             opts.seconds,
             opts.concurrency,
-            PAIRED_ROUNDS,
         )
         .await;
         report.queries.push(QueryFigures {
