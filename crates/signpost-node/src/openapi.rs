@@ -125,5 +125,47 @@ mod tests {
             let accepted = !refused(&g, "group.description");
             assert_eq!(description.is_match(text), accepted, "description {text:?}");
         }
+        // utoipa takes a pattern only as a literal, so each text field carries a copy: every
+        // copy is one of the two tested above.
+        let (name, description) = (name.as_str(), description.as_str());
+        let mut copies = 0;
+        for (schema, field, pattern) in text_patterns(&doc["components"]["schemas"]) {
+            assert!(
+                pattern == name || pattern == description,
+                "{schema}.{field}: {pattern}"
+            );
+            copies += 1;
+        }
+        assert_eq!(copies, 7, "text fields with a pattern");
+    }
+
+    /// (schema, field, pattern) of every string property whose pattern is a text rule (it
+    /// starts with the control-character class), wherever it sits in `schemas`.
+    fn text_patterns(schemas: &serde_json::Value) -> Vec<(String, String, String)> {
+        fn walk(v: &serde_json::Value, at: &str, out: &mut Vec<(String, String, String)>) {
+            match v {
+                serde_json::Value::Object(map) => {
+                    if let Some(props) = map.get("properties").and_then(|p| p.as_object()) {
+                        for (field, prop) in props {
+                            if let Some(p) = prop["pattern"].as_str() {
+                                if p.starts_with(r"^[^\x00-\x08") {
+                                    out.push((at.to_owned(), field.clone(), p.to_owned()));
+                                }
+                            }
+                        }
+                    }
+                    for (k, child) in map {
+                        walk(child, if at.is_empty() { k } else { at }, out);
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, at, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(schemas, "", &mut out);
+        out.sort();
+        out.dedup();
+        out
     }
 }
