@@ -94,7 +94,8 @@ def wait_for(demo, name, check, timeout=20):
 
 def fill_every_field(pg, name):
     pg.fill("#name", name)
-    pg.fill("#description", "Practise everyday English over tea. Beginners welcome.")
+    # Two lines, as a volunteer types them: the browser sends the line break as CR LF.
+    pg.fill("#description", "Practise everyday English over tea.\nBeginners welcome.")
     pg.check("#categories-conversation-cafe")
     pg.check("#categories-esol")
     pg.check("#online-no")
@@ -204,6 +205,7 @@ def test_a_group_with_every_fact_reaches_the_directory_verified(signed_in, demo)
     r = wait_for(demo, name, lambda r: True)
     g = r["listing"]["group"]
     assert g["languages"] == ["ar", "en", "ti", "fa-AF"]
+    assert g["description"] == "Practise everyday English over tea.\nBeginners welcome."
     assert g["location"]["postcode"] == POSTCODE
     assert abs(g["location"]["lat"] - 53.8) < 0.1 and abs(g["location"]["lon"] + 1.5) < 0.1
     assert [s["day"] for s in g["schedule"]] == ["tue", "sat"]
