@@ -720,16 +720,37 @@ pub struct GroupView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
     pub capacity_status: CapacityStatus,
-    /// Achievements with an attestation that passes every check.
-    pub verified_training: Vec<String>,
+    /// Achievements with an attestation that passes every check (shared by every result
+    /// of one organisation: a page does not copy them).
+    pub verified_training: Arc<[String]>,
     /// Where the full provenance is: every envelope and every check's result.
-    pub provenance: String,
+    pub provenance: ProvenancePath<'a>,
     /// The signed listing payload, exactly as signed.
     pub listing: PayloadJson<'a>,
     /// The original signed envelope, as received from the node (left out with
     /// `include_envelope=false`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub envelope: Option<EnvelopeRef<'a>>,
+}
+
+/// `/v1/groups/{node}/{id}`, the path of a result's provenance, written where it is served
+/// (a page of twenty built twenty strings for it).
+#[derive(Clone, Copy)]
+pub struct ProvenancePath<'a> {
+    pub node: &'a str,
+    pub id: Uuid,
+}
+
+impl std::fmt::Display for ProvenancePath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/v1/groups/{}/{}", self.node, self.id.hyphenated())
+    }
+}
+
+impl Serialize for ProvenancePath<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A listing's signed payload bytes, written into a response as the JSON they are (they
@@ -841,7 +862,7 @@ struct TrainingCache {
     revocations: usize,
     by_achievement: HashMap<String, RoaringBitmap>,
     /// Each node's verified achievements, by its segment's address (results show them).
-    by_node: HashMap<usize, Vec<String>, foldhash::fast::RandomState>,
+    by_node: HashMap<usize, Arc<[String]>, foldhash::fast::RandomState>,
 }
 
 /// A window of results: the number of matches, and the results in it with their distances.
@@ -1168,7 +1189,7 @@ impl Index {
             for a in &held {
                 *by_achievement.entry(a.clone()).or_default() |= &n.slots;
             }
-            by_node.insert(Arc::as_ptr(&n.seg) as usize, held);
+            by_node.insert(Arc::as_ptr(&n.seg) as usize, held.into());
         }
         let fresh = Arc::new(TrainingCache {
             at: ctx.now,
@@ -2213,8 +2234,8 @@ impl Index {
             .into_iter()
             .map(|(e, distance)| {
                 let training = match training.by_node.get(&(Arc::as_ptr(&e.seg) as usize)) {
-                    Some(held) => held.clone(),
-                    None => ctx.verified_training(&e.seg.data),
+                    Some(held) => Arc::clone(held),
+                    None => ctx.verified_training(&e.seg.data).into(),
                 };
                 let mut r = result(e, distance, training, ctx);
                 if q.omit_envelopes {
@@ -2245,7 +2266,7 @@ impl Index {
         Some(result(
             entry,
             None,
-            ctx.verified_training(&slots.seg.data),
+            ctx.verified_training(&slots.seg.data).into(),
             ctx,
         ))
     }
@@ -2456,7 +2477,7 @@ fn first_pages<T>(hits: &mut Vec<T>, n: usize, by: impl Fn(&T, &T) -> std::cmp::
 fn result<'a>(
     e: &'a Entry,
     distance: Option<f64>,
-    training: Vec<String>,
+    training: Arc<[String]>,
     ctx: &QueryContext<'_>,
 ) -> GroupView<'a> {
     let capacity_status = ctx.entry_capacity(e);
@@ -2468,13 +2489,9 @@ fn result<'a>(
         distance_km: distance.map(|d| (d * 100.0).round() / 100.0),
         capacity_status,
         verified_training: training,
-        provenance: {
-            let mut at = String::with_capacity(64 + e.seg.id.len());
-            at.push_str("/v1/groups/");
-            at.push_str(&e.seg.id);
-            at.push('/');
-            at.push_str(e.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
-            at
+        provenance: ProvenancePath {
+            node: &e.seg.id,
+            id: e.id,
         },
         listing: PayloadJson(&e.payload),
         envelope: data.listings.get(&e.id).map(|l| l.envelope()),

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::index::{GroupView, GroupsPageView};
+use crate::index::{GroupView, GroupsPageView, ProvenancePath};
 
 /// Why a page could not be written (a value serde refuses; never expected).
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +99,24 @@ fn field(
     json(out, value)
 }
 
+/// Appends `,"provenance":` and the path, as serde writes its `Display`.
+fn provenance(out: &mut Vec<u8>, path: &ProvenancePath<'_>) -> Result<(), WriteError> {
+    if !plain(path.node) {
+        return field(out, "provenance", path);
+    }
+    out.extend_from_slice(b",\"provenance\":\"/v1/groups/");
+    out.extend_from_slice(path.node.as_bytes());
+    out.push(b'/');
+    out.extend_from_slice(
+        path.id
+            .hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer())
+            .as_bytes(),
+    );
+    out.push(b'"');
+    Ok(())
+}
+
 /// One result, in [`GroupView`]'s field order.
 fn write_group(out: &mut Vec<u8>, g: &GroupView<'_>) -> Result<(), WriteError> {
     out.extend_from_slice(b"{\"node\":");
@@ -110,8 +128,8 @@ fn write_group(out: &mut Vec<u8>, g: &GroupView<'_>) -> Result<(), WriteError> {
     }
     field(out, "capacity_status", &g.capacity_status)?;
     out.extend_from_slice(b",\"verified_training\":");
-    array(out, &g.verified_training, |out, a| string(out, a))?;
-    string_field(out, "provenance", &g.provenance)?;
+    array(out, g.verified_training.iter(), |out, a| string(out, a))?;
+    provenance(out, &g.provenance)?;
     out.extend_from_slice(b",\"listing\":");
     out.extend_from_slice(g.listing.0);
     if let Some(envelope) = g.envelope {
@@ -196,6 +214,34 @@ mod tests {
     }
 
     #[test]
+    fn a_provenance_path_is_what_serde_writes() {
+        let id = uuid::Uuid::from_u128(0x8c1f_6e3a_0b7e_4c52_9d4e_2f1a_3b4c_5d6e);
+        for node in [
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "a \"quoted\" node",
+            "",
+        ] {
+            let path = ProvenancePath { node, id };
+            let mut written = Vec::new();
+            provenance(&mut written, &path).unwrap();
+            let mut serde = b",\"provenance\":".to_vec();
+            serde.extend(serde_json::to_vec(&path).unwrap());
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+        }
+        let path = ProvenancePath {
+            node: "did:key:z6Mk",
+            id,
+        };
+        assert_eq!(
+            path.to_string(),
+            "/v1/groups/did:key:z6Mk/8c1f6e3a-0b7e-4c52-9d4e-2f1a3b4c5d6e"
+        );
+    }
+
+    #[test]
     fn a_written_page_is_what_serde_writes() {
         let listings: Vec<_> = (1..=3).map(signed).collect();
         let node = listings[0].payload().node.to_string();
@@ -212,8 +258,11 @@ mod tests {
                 CapacityStatus::NotAccepting,
                 CapacityStatus::Unknown,
             ][i % 3],
-            verified_training: vec!["trauma-informed-practice".into()],
-            provenance: format!("/v1/groups/{node}/{}", l.payload().id),
+            verified_training: vec!["trauma-informed-practice".into()].into(),
+            provenance: ProvenancePath {
+                node: Box::leak(node.clone().into_boxed_str()),
+                id: l.payload().id,
+            },
             listing: PayloadJson(Box::leak(
                 l.envelope().payload_bytes().to_vec().into_boxed_slice(),
             )),
