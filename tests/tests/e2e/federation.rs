@@ -1,5 +1,6 @@
 //! The federation end to end: the demo crawled and queried, push, mirrors.
 
+use signpost_protocol::dsse::Envelope;
 use signpost_protocol::query::GroupQuery;
 use signpost_protocol::wire::{CapacityPatch, CrawlStatus, RefusalCode};
 use std::time::{Duration, Instant};
@@ -238,4 +239,48 @@ async fn a_mirror_retries_an_item_refused_for_clock_skew_instead_of_skipping_it(
     // Nothing new on the feed; the refused item is asked for again.
     mirror.state().follow_feed_once().await.unwrap();
     assert_eq!(mirror.names("").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_mirror_serves_the_newer_of_two_states_of_a_node_in_one_feed_page() {
+    // A primary's feed names a node once a page; a mirror does not rely on it. Two states
+    // of one node in one page, in either order: the newer is served, the older never
+    // replaces it, and the mirror's own feed moves past both.
+    let mut forge = Forge::new("Twice Listed Org");
+    let id = uuid::Uuid::new_v4();
+    let mut older_group = sample_group(4);
+    older_group.name = "Older Name".into();
+    forge.put(forge.listing(id, 1, older_group));
+    let older = (forge.snapshot(), forge.listings.clone());
+    let mut newer_group = sample_group(4);
+    newer_group.name = "Newer Name".into();
+    forge.put(forge.listing(id, 2, newer_group));
+    let newer = (forge.snapshot(), forge.listings.clone());
+    let item = |position: u64, (snapshot, listings): &(Envelope, Vec<(uuid::Uuid, Envelope)>)| {
+        json!({"position": position, "node": forge.id, "node_documents": forge.docs,
+            "snapshot": snapshot, "listings": listings.iter().map(|(_, e)| e).collect::<Vec<_>>(),
+            "attestations": []})
+    };
+    for (first, second) in [(&older, &newer), (&newer, &older)] {
+        let fake_primary = MockNode::start().await;
+        fake_primary.json(
+            "/v1/feed",
+            &json!({"next": 2, "items": [item(1, first), item(2, second)]}),
+        );
+        let mirror = TestAggregator::manual(
+            &[forge.entry("http://127.0.0.1:9")],
+            |c: &mut AggregatorConfig| {
+                c.mirror = Some(Mirror {
+                    primary: fake_primary.url.clone(),
+                })
+            },
+        )
+        .await;
+        assert_eq!(mirror.state().follow_feed_once().await.unwrap(), 2);
+        assert_eq!(mirror.names("").await, ["Newer Name"]);
+        let feed = mirror.json("/v1/feed?since=0").await;
+        let items = feed["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{feed}");
+        assert_eq!(feed["next"], items[0]["position"], "{feed}");
+    }
 }

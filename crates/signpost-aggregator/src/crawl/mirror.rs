@@ -14,6 +14,7 @@ use super::health::{lock, Outcome};
 use super::publication::Publication;
 use super::Aggregator;
 use crate::config::NodeEntry;
+use crate::persist;
 use crate::verify::{NodeData, Refused};
 
 impl Aggregator {
@@ -93,15 +94,7 @@ impl Aggregator {
                 None => by_node.push((item.node, vec![item])),
             }
         }
-        let take_all = || {
-            use rayon::prelude::*;
-            by_node
-                .into_par_iter()
-                .map(|(_, items)| items.into_iter().try_for_each(|i| self.take_feed_item(i)))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .collect::<Result<(), String>>()
-        };
+        let take_all = || self.take_items(by_node);
         match install_pool() {
             Some(pool) => pool.install(take_all)?,
             None => take_all()?,
@@ -111,38 +104,135 @@ impl Aggregator {
         Ok(count)
     }
 
-    /// Verifies and installs one feed item. A refusal for a reason that passes with time
-    /// (clock skew) is kept to be tried again rather than skipped for good.
-    fn take_feed_item(&self, item: FeedItem) -> Result<(), String> {
-        let Some(entry) = self
-            .config
-            .nodes
-            .iter()
-            .find(|n| n.id == item.node)
-            .cloned()
-        else {
-            return Ok(());
-        };
-        let position = item.position;
-        let held = self.held(&entry.id);
+    /// Verifies each node's items (in feed order) on every core, while a thread of its own
+    /// stores what passed: a core that stored its own waited on the disk (its file, then the
+    /// store's flush), and a tenth of a catch-up's samples were idle. The page is made
+    /// durable with one flush, and only then served. When anything could not be stored,
+    /// what was stored is served and the error returned: the caller reads the page again.
+    fn take_items(&self, by_node: Vec<(DidKey, Vec<FeedItem>)>) -> Result<(), String> {
+        use rayon::prelude::*;
         let now = Utc::now();
+        let (to_store, stored) = std::sync::mpsc::channel::<(Arc<NodeData>, u64)>();
+        let stored = std::thread::scope(|scope| {
+            let storer = scope.spawn(move || {
+                let mut out: Vec<_> = stored
+                    .into_iter()
+                    .map(|(data, position)| {
+                        let saved = persist::save(&self.store, &data, position);
+                        (data, position, saved.map_err(|e| e.to_string()))
+                    })
+                    .collect();
+                if let Err(e) = self.store.flush() {
+                    for (_, _, saved) in &mut out {
+                        if saved.is_ok() {
+                            *saved = Err(e.to_string());
+                        }
+                    }
+                }
+                out
+            });
+            by_node
+                .into_par_iter()
+                .for_each_with(to_store, |to_store, (_, items)| {
+                    // A node's later item is checked against its earlier one, which is not
+                    // installed yet.
+                    let mut earlier: Option<Arc<NodeData>> = None;
+                    for item in items {
+                        if let Some(data) = self.verify_for_mirror(item, earlier.as_deref(), now) {
+                            let data = Arc::new(data);
+                            earlier = Some(Arc::clone(&data));
+                            let position = self.next_position();
+                            // Fails only when the storer has stopped, which `join` reports.
+                            if to_store.send((data, position)).is_err() {
+                                lock(&self.feed).skip(position);
+                            }
+                        }
+                    }
+                });
+            storer.join()
+        })
+        .map_err(|_| "the mirror's store thread stopped".to_string())?;
+        // Each node's states are served in the order they were verified (a primary's feed
+        // names a node once a page, but a mirror does not rely on it).
+        let mut by_node: Vec<Vec<_>> = Vec::new();
+        let mut slot: std::collections::HashMap<DidKey, usize> = Default::default();
+        for item in stored {
+            let i = *slot.entry(item.0.id).or_insert_with(|| {
+                by_node.push(Vec::new());
+                by_node.len() - 1
+            });
+            by_node[i].push(item);
+        }
+        by_node
+            .into_par_iter()
+            .map(|states| {
+                // After a state that could not be stored, none of the node's later ones is
+                // served (each gives up its feed position, so the feed does not wait on it).
+                let mut result = Ok(());
+                for (data, position, saved) in states {
+                    let saved = match &result {
+                        Ok(()) => saved,
+                        Err(_) => Err("an earlier state of this node was not stored".into()),
+                    };
+                    match self.finish_install(data, position, saved) {
+                        Ok(installed) => self.health.record(
+                            &installed.id,
+                            Outcome::Updated(&installed),
+                            now,
+                            &self.metrics,
+                        ),
+                        Err(e) => result = result.and(Err(e)),
+                    }
+                }
+                result
+            })
+            .collect::<Vec<Result<(), String>>>()
+            .into_iter()
+            .collect()
+    }
+
+    /// Verifies and installs one feed item.
+    fn take_feed_item(&self, item: FeedItem) -> Result<(), String> {
+        let now = Utc::now();
+        if let Some(data) = self.verify_for_mirror(item, None, now) {
+            // Not stored, so not served: the caller reads this page again.
+            let installed = self.install(data)?;
+            self.health.record(
+                &installed.id,
+                Outcome::Updated(&installed),
+                now,
+                &self.metrics,
+            );
+        }
+        Ok(())
+    }
+
+    /// One feed item verified against `earlier` (else what is held): its new state, or
+    /// `None` when it is not followed, unchanged, or refused. A refusal for a reason that
+    /// passes with time (clock skew) is kept to be tried again rather than skipped for good.
+    fn verify_for_mirror(
+        &self,
+        item: FeedItem,
+        earlier: Option<&NodeData>,
+        now: DateTime<Utc>,
+    ) -> Option<NodeData> {
+        let entry = self.config.nodes.iter().find(|n| n.id == item.node)?;
+        let position = item.position;
+        let held = match earlier {
+            Some(_) => None,
+            None => self.held(&entry.id),
+        };
         lock(&self.mirror_retry).remove(&position);
-        match self.verify_feed_item(&entry, held.as_deref(), item, now) {
-            Ok(Some(data)) => {
-                // Not stored, so not served: the caller reads this page again.
-                let installed = self.install(data)?;
-                self.health
-                    .record(&entry.id, Outcome::Updated(&installed), now, &self.metrics);
-            }
-            Ok(None) => {}
+        match self.verify_feed_item(entry, earlier.or(held.as_deref()), item, now) {
+            Ok(data) => data,
             Err(refused) => {
                 if refused.refusal.code == RefusalCode::FutureTimestamp {
                     lock(&self.mirror_retry).insert(position, entry.id);
                 }
-                self.refuse(&entry, refused, now);
+                self.refuse(entry, refused, now);
+                None
             }
         }
-        Ok(())
     }
 
     /// Asks again for items refused for a passing reason. An item whose node has changed
@@ -223,14 +313,14 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Threads for taking feed items: twice as many as cores, because each install waits for
-/// the disk (its file, then the store's flush) and the other threads verify meanwhile.
+/// Threads for verifying feed items: one a core (they never wait on the disk: see
+/// [`Aggregator::take_items`]).
 fn install_pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         rayon::ThreadPoolBuilder::new()
-            .num_threads(2 * cores)
+            .num_threads(cores)
             .thread_name(|i| format!("mirror-{i}"))
             .build()
             .ok()
