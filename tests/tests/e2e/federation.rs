@@ -167,6 +167,22 @@ async fn a_mirror_agrees_with_its_primary() {
     demo.stop().await;
 }
 
+/// A "primary" serving `feed` as its only page, and a mirror of `forge`'s node following it.
+async fn mirror_of_feed(forge: &Forge, feed: Value) -> (MockNode, TestAggregator) {
+    let primary = MockNode::start().await;
+    primary.json("/v1/feed", &feed);
+    let mirror = TestAggregator::manual(
+        &[forge.entry("http://127.0.0.1:9")],
+        |c: &mut AggregatorConfig| {
+            c.mirror = Some(Mirror {
+                primary: primary.url.clone(),
+            })
+        },
+    )
+    .await;
+    (primary, mirror)
+}
+
 #[tokio::test]
 async fn a_mirror_never_trusts_its_primary() {
     // A "primary" that serves a feed with a listing whose bytes were altered.
@@ -178,18 +194,9 @@ async fn a_mirror_never_trusts_its_primary() {
     let mut payload: Value = serde_json::from_slice(&listing_env.payload_bytes().unwrap()).unwrap();
     payload["group"]["capacity"]["places_available"] = json!(500);
     listing_env.payload = b64(&serde_json::to_vec(&payload).unwrap());
-    let fake_primary = MockNode::start().await;
-    fake_primary.json(
-        "/v1/feed",
-        &json!({"next": 1, "items": [{"position": 1, "node": forge.id, "node_documents": forge.docs, "snapshot": snap, "listings": [listing_env], "attestations": []}]}),
-    );
-    let mirror = TestAggregator::manual(
-        &[forge.entry("http://127.0.0.1:9")],
-        |c: &mut AggregatorConfig| {
-            c.mirror = Some(Mirror {
-                primary: fake_primary.url.clone(),
-            })
-        },
+    let (_primary, mirror) = mirror_of_feed(
+        &forge,
+        json!({"next": 1, "items": [{"position": 1, "node": forge.id, "node_documents": forge.docs, "snapshot": snap, "listings": [listing_env], "attestations": []}]}),
     )
     .await;
     mirror.state().follow_feed_once().await.unwrap();
@@ -262,18 +269,9 @@ async fn a_mirror_serves_the_newer_of_two_states_of_a_node_in_one_feed_page() {
             "attestations": []})
     };
     for (first, second) in [(&older, &newer), (&newer, &older)] {
-        let fake_primary = MockNode::start().await;
-        fake_primary.json(
-            "/v1/feed",
-            &json!({"next": 2, "items": [item(1, first), item(2, second)]}),
-        );
-        let mirror = TestAggregator::manual(
-            &[forge.entry("http://127.0.0.1:9")],
-            |c: &mut AggregatorConfig| {
-                c.mirror = Some(Mirror {
-                    primary: fake_primary.url.clone(),
-                })
-            },
+        let (_primary, mirror) = mirror_of_feed(
+            &forge,
+            json!({"next": 2, "items": [item(1, first), item(2, second)]}),
         )
         .await;
         assert_eq!(mirror.state().follow_feed_once().await.unwrap(), 2);
