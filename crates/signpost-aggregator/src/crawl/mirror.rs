@@ -112,18 +112,20 @@ impl Aggregator {
     fn take_items(&self, by_node: Vec<(DidKey, Vec<FeedItem>)>) -> Result<(), String> {
         use rayon::prelude::*;
         let now = Utc::now();
-        let (to_store, stored) = std::sync::mpsc::channel::<(Arc<NodeData>, u64)>();
-        let stored = std::thread::scope(|scope| {
+        // Each node's states, kept apart by its place in `by_node` and in the order verified.
+        let nodes = by_node.len();
+        let (to_store, stored) = std::sync::mpsc::channel::<(usize, Arc<NodeData>, u64)>();
+        let by_node = std::thread::scope(|scope| {
             let storer = scope.spawn(move || {
-                let mut out: Vec<_> = stored
-                    .into_iter()
-                    .map(|(data, position)| {
-                        let saved = persist::save(&self.store, &data, position);
-                        (data, position, saved.map_err(|e| e.to_string()))
-                    })
-                    .collect();
+                let mut out: Vec<Vec<_>> = (0..nodes).map(|_| Vec::new()).collect();
+                for (node, data, position) in stored {
+                    let saved = persist::save(&self.store, &data, position);
+                    if let Some(states) = out.get_mut(node) {
+                        states.push((data, position, saved.map_err(|e| e.to_string())));
+                    }
+                }
                 if let Err(e) = self.store.flush() {
-                    for (_, _, saved) in &mut out {
+                    for (_, _, saved) in out.iter_mut().flatten() {
                         if saved.is_ok() {
                             *saved = Err(e.to_string());
                         }
@@ -131,9 +133,9 @@ impl Aggregator {
                 }
                 out
             });
-            by_node
-                .into_par_iter()
-                .for_each_with(to_store, |to_store, (_, items)| {
+            by_node.into_par_iter().enumerate().for_each_with(
+                to_store,
+                |to_store, (node, (_, items))| {
                     // A node's later item is checked against its earlier one, which is not
                     // installed yet.
                     let mut earlier: Option<Arc<NodeData>> = None;
@@ -143,26 +145,18 @@ impl Aggregator {
                             earlier = Some(Arc::clone(&data));
                             let position = self.next_position();
                             // Fails only when the storer has stopped, which `join` reports.
-                            if to_store.send((data, position)).is_err() {
+                            if to_store.send((node, data, position)).is_err() {
                                 lock(&self.feed).skip(position);
                             }
                         }
                     }
-                });
+                },
+            );
             storer.join()
         })
         .map_err(|_| "the mirror's store thread stopped".to_string())?;
         // Each node's states are served in the order they were verified (a primary's feed
         // names a node once a page, but a mirror does not rely on it).
-        let mut by_node: Vec<Vec<_>> = Vec::new();
-        let mut slot: std::collections::HashMap<DidKey, usize> = Default::default();
-        for item in stored {
-            let i = *slot.entry(item.0.id).or_insert_with(|| {
-                by_node.push(Vec::new());
-                by_node.len() - 1
-            });
-            by_node[i].push(item);
-        }
         by_node
             .into_par_iter()
             .map(|states| {
