@@ -1,7 +1,7 @@
 //! A mirror replica follows a primary aggregator's feed and verifies everything itself
 //! against its own trust policy: the primary is only a transport, never trusted.
 
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,6 +16,13 @@ use super::Aggregator;
 use crate::config::NodeEntry;
 use crate::persist;
 use crate::verify::{NodeData, Refused};
+
+/// The most verified states stored under one flush.
+const STORE_BATCH: usize = 16;
+
+/// A verified state after its storing: its node's place in the page, the state, its feed
+/// position, and whether it is durably stored.
+type StoredState = (usize, Arc<NodeData>, u64, Result<(), String>);
 
 impl Aggregator {
     /// Follows the primary's feed until stopped.
@@ -105,39 +112,27 @@ impl Aggregator {
     }
 
     /// Verifies each node's items (in feed order) on every core, while a thread of its own
-    /// stores what passed: a core that stored its own waited on the disk (its file, then the
-    /// store's flush), and a tenth of a catch-up's samples were idle. The page is made
-    /// durable with one flush, and only then served. When anything could not be stored,
-    /// what was stored is served and the error returned: the caller reads the page again.
+    /// stores what passed and another serves what is stored: a core that stored its own
+    /// waited on the disk (its file, then the store's flush), and one that served the page
+    /// only after all of it was stored left the other core idle meanwhile. What passed is
+    /// stored in batches, each made durable with one flush before any of it is served. When
+    /// anything could not be stored, what was stored is served and the error returned: the
+    /// caller reads the page again.
     fn take_items(&self, by_node: Vec<(DidKey, Vec<FeedItem>)>) -> Result<(), String> {
         use rayon::prelude::*;
         let now = Utc::now();
-        // Each node's states, kept apart by its place in `by_node` and in the order verified.
         let nodes = by_node.len();
-        let (to_store, stored) = std::sync::mpsc::channel::<(usize, Arc<NodeData>, u64)>();
-        let by_node = std::thread::scope(|scope| {
-            let storer = scope.spawn(move || {
-                let mut out: Vec<Vec<_>> = (0..nodes).map(|_| Vec::new()).collect();
-                for (node, data, position) in stored {
-                    let saved = persist::save(&self.store, &data, position);
-                    if let Some(states) = out.get_mut(node) {
-                        states.push((data, position, saved.map_err(|e| e.to_string())));
-                    }
-                }
-                if let Err(e) = self.store.flush() {
-                    for (_, _, saved) in out.iter_mut().flatten() {
-                        if saved.is_ok() {
-                            *saved = Err(e.to_string());
-                        }
-                    }
-                }
-                out
-            });
+        // (the node's place in `by_node`, its verified state, its feed position)
+        let (to_store, stored) = mpsc::channel::<(usize, Arc<NodeData>, u64)>();
+        let (to_serve, durable) = mpsc::channel::<Vec<StoredState>>();
+        let (stored_all, served_all) = std::thread::scope(|scope| {
+            let storer = scope.spawn(move || self.store_in_batches(stored, to_serve));
+            let server = scope.spawn(move || self.serve_in_order(durable, nodes, now));
             by_node.into_par_iter().enumerate().for_each_with(
                 to_store,
                 |to_store, (node, (_, items))| {
-                    // A node's later item is checked against its earlier one, which is not
-                    // installed yet.
+                    // A node's later item is checked against its earlier one, which may
+                    // not be served yet.
                     let mut earlier: Option<Arc<NodeData>> = None;
                     for item in items {
                         if let Some(data) = self.verify_for_mirror(item, earlier.as_deref(), now) {
@@ -152,37 +147,81 @@ impl Aggregator {
                     }
                 },
             );
-            storer.join()
-        })
-        .map_err(|_| "the mirror's store thread stopped".to_string())?;
-        // Each node's states are served in the order they were verified (a primary's feed
-        // names a node once a page, but a mirror does not rely on it).
-        by_node
-            .into_par_iter()
-            .map(|states| {
-                // After a state that could not be stored, none of the node's later ones is
-                // served (each gives up its feed position, so the feed does not wait on it).
-                let mut result = Ok(());
-                for (data, position, saved) in states {
-                    let saved = match &result {
-                        Ok(()) => saved,
-                        Err(_) => Err("an earlier state of this node was not stored".into()),
-                    };
-                    match self.finish_install(data, position, saved) {
-                        Ok(installed) => self.health.record(
-                            &installed.id,
-                            Outcome::Updated(&installed),
-                            now,
-                            &self.metrics,
-                        ),
-                        Err(e) => result = result.and(Err(e)),
+            (storer.join(), server.join())
+        });
+        stored_all.map_err(|_| "the mirror's store thread stopped".to_string())?;
+        served_all.map_err(|_| "the mirror's install thread stopped".to_string())?
+    }
+
+    /// Stores verified states as they come, in batches of at most [`STORE_BATCH`]: a batch
+    /// ends when no state is waiting (or the page is done), is flushed once, and only then
+    /// handed on to be served.
+    fn store_in_batches(
+        &self,
+        stored: mpsc::Receiver<(usize, Arc<NodeData>, u64)>,
+        to_serve: mpsc::Sender<Vec<StoredState>>,
+    ) {
+        let save = |(node, data, position): (usize, Arc<NodeData>, u64)| {
+            let saved = persist::save(&self.store, &data, position).map_err(|e| e.to_string());
+            (node, data, position, saved)
+        };
+        while let Ok(first) = stored.recv() {
+            let mut batch = vec![save(first)];
+            while batch.len() < STORE_BATCH {
+                match stored.try_recv() {
+                    Ok(next) => batch.push(save(next)),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.store.flush() {
+                for (_, _, _, saved) in &mut batch {
+                    if saved.is_ok() {
+                        *saved = Err(e.to_string());
                     }
                 }
-                result
-            })
-            .collect::<Vec<Result<(), String>>>()
-            .into_iter()
-            .collect()
+            }
+            if let Err(mpsc::SendError(lost)) = to_serve.send(batch) {
+                for (_, _, position, _) in lost {
+                    lock(&self.feed).skip(position);
+                }
+            }
+        }
+    }
+
+    /// Serves stored states in the order they were verified (a primary's feed names a node
+    /// once a page, but a mirror does not rely on it). After a state of a node that could
+    /// not be stored, none of its later ones is served (each gives up its feed position, so
+    /// the feed does not wait on it).
+    fn serve_in_order(
+        &self,
+        durable: mpsc::Receiver<Vec<StoredState>>,
+        nodes: usize,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let mut failed = vec![false; nodes];
+        let mut result = Ok(());
+        for (node, data, position, saved) in durable.into_iter().flatten() {
+            let failed = failed.get_mut(node);
+            let saved = match failed.as_deref() {
+                Some(true) => Err("an earlier state of this node was not stored".into()),
+                _ => saved,
+            };
+            match self.finish_install(data, position, saved) {
+                Ok(installed) => self.health.record(
+                    &installed.id,
+                    Outcome::Updated(&installed),
+                    now,
+                    &self.metrics,
+                ),
+                Err(e) => {
+                    if let Some(failed) = failed {
+                        *failed = true;
+                    }
+                    result = result.and(Err(e));
+                }
+            }
+        }
+        result
     }
 
     /// Verifies and installs one feed item.
