@@ -92,6 +92,35 @@ async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {
         .await
         .unwrap();
     signpost_tests::assert_problem(resp, 400, "per_page_too_large").await;
+    // Parameters the OpenAPI types are refused, naming the parameter, when they are not of
+    // that type (`minimal=yes` was a full page, as if `false`; `NaN` an age).
+    for (query, parameter) in [
+        ("minimal=yes", "minimal"),
+        ("minimum_age=NaN", "minimum_age"),
+        ("maximum_age=inf", "maximum_age"),
+        ("postcode=LS8&proximity=infinity", "proximity"),
+        ("day=tues", "day"),
+        ("start_time=24:00", "start_time"),
+    ] {
+        let resp = client()
+            .get(format!("{base}/oruk/services?{query}"))
+            .send()
+            .await
+            .unwrap();
+        let body = signpost_tests::assert_problem(resp, 400, "invalid_parameter").await;
+        assert!(body.to_string().contains(parameter), "{query}: {body}");
+    }
+    let minimal = get(&format!("{base}/oruk/services?minimal=true&per_page=1")).await;
+    let mut fields: Vec<&String> = minimal["contents"][0].as_object().unwrap().keys().collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["id", "last_modified", "name", "status"],
+        "{minimal}"
+    );
+    let full = get(&format!("{base}/oruk/services?minimal=false&per_page=1")).await;
+    assert_eq!(full["contents"][0]["id"], minimal["contents"][0]["id"]);
+    assert!(full["contents"][0]["description"].is_string(), "{full}");
     let resp = client()
         .get(format!("{base}/oruk/services/not-a-uuid"))
         .send()

@@ -161,7 +161,7 @@ pub async fn services(
     req: HttpRequest,
     q: web::Query<OrukQuery>,
 ) -> Result<HttpResponse, AggError> {
-    let kind = if q.minimal.as_deref() == Some("true") {
+    let kind = if super::query::minimal(&q)? {
         Kind::Minimal
     } else {
         Kind::Service

@@ -37,23 +37,33 @@ pub struct OrukQuery {
     /// A taxonomy id (UUID): services with any term of it.
     pub taxonomy_id: Option<String>,
     /// RFC 3339: services whose listing was signed on or after this time.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub modified_after: Option<String>,
-    /// `true`: services with just their one-to-one fields.
+    /// `true`: services with just their one-to-one fields (default `false`).
+    #[param(value_type = Option<bool>)]
     pub minimal: Option<String>,
-    /// Services whose minimum age is at least this.
+    /// Services whose minimum age is at least this (years).
+    #[param(value_type = Option<f64>)]
     pub minimum_age: Option<String>,
-    /// Services whose maximum age is at most this.
+    /// Services whose maximum age is at most this (years).
+    #[param(value_type = Option<f64>)]
     pub maximum_age: Option<String>,
-    /// `MO`..`SU` or `monday`..`sunday`.
+    /// `MO`..`SU`, `mon`..`sun` or `monday`..`sunday`, in any case.
+    #[param(
+        pattern = r"^([Mm][Oo]([Nn]([Dd][Aa][Yy])?)?|[Tt][Uu]([Ee]([Ss][Dd][Aa][Yy])?)?|[Ww][Ee]([Dd]([Nn][Ee][Ss][Dd][Aa][Yy])?)?|[Tt][Hh]([Uu]([Rr][Ss][Dd][Aa][Yy])?)?|[Ff][Rr]([Ii]([Dd][Aa][Yy])?)?|[Ss][Aa]([Tt]([Uu][Rr][Dd][Aa][Yy])?)?|[Ss][Uu]([Nn]([Dd][Aa][Yy])?)?)$"
+    )]
     pub day: Option<String>,
     /// `HH:MM`: sessions opening at or after this time.
+    #[param(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub start_time: Option<String>,
     /// `HH:MM`: sessions closing at or before this time.
+    #[param(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub end_time: Option<String>,
     /// A UK postcode, sector or district (`LS8 5AB`, `LS8 5`, `LS8`), placed by the
     /// directory's postcode data; with `proximity`. Unknown postcodes are a 400.
     pub postcode: Option<String>,
-    /// Metres around `postcode` (default 5000).
+    /// Metres around `postcode` (default 5000, at most 100000).
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 100000)]
     pub proximity: Option<String>,
 }
 
@@ -72,6 +82,30 @@ fn number<T: std::str::FromStr>(
                 .map_err(|_| bad(p, format!("{s:?} is not a number")))
         })
         .transpose()
+}
+
+/// A number of years or metres: finite (`NaN` and `inf` parse as `f64`, but name no age or
+/// distance).
+fn measure(p: &'static str, v: &Option<String>) -> Result<Option<f64>, QueryError> {
+    match number::<f64>(p, v)? {
+        Some(x) if !x.is_finite() => Err(bad(
+            p,
+            format!("{:?} is not a number", v.as_deref().unwrap_or_default()),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// `minimal`: `true` or `false` (default `false`).
+pub fn minimal(q: &OrukQuery) -> Result<bool, QueryError> {
+    match q.minimal.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(bad(
+            "minimal",
+            format!("expected true or false, got {other:?}"),
+        )),
+    }
 }
 
 /// `page` and `per_page` as ORUK defines them (default 1 and 50; at most 1000 a page).
@@ -111,6 +145,7 @@ fn time(
 /// (nothing can match: an empty page).
 pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
     let (page, per_page) = page(&q.page, &q.per_page)?;
+    minimal(q)?;
     let mut raw = RawGroupQuery {
         text: q.search.clone().or_else(|| q.text.clone()),
         postcode: q.postcode.clone(),
@@ -167,10 +202,10 @@ pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
             closes_by,
         });
     }
-    if let Some(a) = number::<f64>("minimum_age", &q.minimum_age)? {
+    if let Some(a) = measure("minimum_age", &q.minimum_age)? {
         conditions.push(Condition::MinimumAgeAtLeast(a));
     }
-    if let Some(a) = number::<f64>("maximum_age", &q.maximum_age)? {
+    if let Some(a) = measure("maximum_age", &q.maximum_age)? {
         conditions.push(Condition::MaximumAgeAtMost(a));
     }
     if let Some(m) = &q.modified_after {
@@ -185,7 +220,7 @@ pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
         conditions.push(Condition::ModifiedAfter(t));
     }
     if q.postcode.is_some() {
-        let metres: f64 = number("proximity", &q.proximity)?.unwrap_or(5000.0);
+        let metres: f64 = measure("proximity", &q.proximity)?.unwrap_or(5000.0);
         let max = signpost_protocol::query::MAX_RADIUS_KM * 1000.0;
         if !(metres > 0.0 && metres <= max) {
             return Err(bad(
@@ -206,4 +241,93 @@ pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
     query.page = page;
     query.per_page = per_page;
     Ok(Some(query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::IntoParams;
+
+    /// The pattern the OpenAPI states for `parameter`.
+    fn documented_pattern(parameter: &str) -> regex::Regex {
+        let params = OrukQuery::into_params(|| None);
+        let param = params
+            .iter()
+            .find(|p| p.name == parameter)
+            .expect(parameter);
+        let param = serde_json::to_value(param).expect("a parameter serialises");
+        regex::Regex::new(param["schema"]["pattern"].as_str().expect("a pattern")).expect("a regex")
+    }
+
+    /// A client that trusts the OpenAPI is neither refused a day nor a time it allows, nor
+    /// told a value is fine that the server refuses.
+    #[test]
+    fn the_documented_day_and_time_patterns_accept_exactly_what_is_parsed() {
+        let day = documented_pattern("day");
+        for s in [
+            "MO",
+            "mo",
+            "Mo",
+            "mon",
+            "MON",
+            "Monday",
+            "MONDAY",
+            "tu",
+            "tue",
+            "tuesday",
+            "tues",
+            "we",
+            "wed",
+            "wednesday",
+            "wednes",
+            "th",
+            "thu",
+            "thur",
+            "thurs",
+            "thursday",
+            "fr",
+            "fri",
+            "friday",
+            "sa",
+            "sat",
+            "saturday",
+            "su",
+            "sun",
+            "sunday",
+            "sundays",
+            "",
+            "m",
+            "mond",
+            " monday",
+            "monday ",
+            "xmon",
+            "satur",
+            "1",
+        ] {
+            assert_eq!(day.is_match(s), parse_day(s).is_some(), "day {s:?}");
+        }
+        for parameter in ["start_time", "end_time"] {
+            let time = documented_pattern(parameter);
+            for s in [
+                "00:00", "09:30", "9:30", "23:59", "24:00", "12:60", "19:05", "20:00", "1200",
+                "12:5", "12:05 ", "+1:00", "",
+            ] {
+                let parsed = s.parse::<signpost_protocol::model::TimeOfDay>().is_ok();
+                assert_eq!(time.is_match(s), parsed, "{parameter} {s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn minimal_is_true_or_false() {
+        let q = |v: &str| OrukQuery {
+            minimal: Some(v.into()),
+            ..OrukQuery::default()
+        };
+        assert!(minimal(&q("true")).unwrap());
+        assert!(!minimal(&q("false")).unwrap());
+        assert!(!minimal(&OrukQuery::default()).unwrap());
+        let e = minimal(&q("yes")).unwrap_err();
+        assert_eq!(e.parameter, "minimal");
+    }
 }
