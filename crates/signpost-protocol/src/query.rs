@@ -37,43 +37,59 @@ pub struct RawGroupQuery {
     /// placed (`centre.precision`: unit, sector or district).
     pub postcode: Option<String>,
     /// Radius around `near` or `postcode`, km (default 10, at most 100).
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 100)]
     pub radius_km: Option<String>,
     /// BCP 47 language tags, comma-separated; a group matches if it speaks any of them.
     pub language: Option<String>,
     /// `true`: accepting referrals, with capacity confirmed recently (stale capacity is unknown).
+    #[param(value_type = Option<bool>)]
     pub accepting: Option<String>,
     /// At least this many places available (capacity confirmed recently).
+    #[param(value_type = Option<u32>)]
     pub min_places: Option<String>,
     /// Safeguarding capability ids, comma-separated; a group must have all of them.
     pub safeguarding: Option<String>,
     /// `true`: has a designated safeguarding lead.
+    #[param(value_type = Option<bool>)]
     pub safeguarding_lead: Option<String>,
     /// Achievement id (e.g. `trauma-informed-practice`): the organisation presents an
     /// attestation for it that passes every check.
     pub verified_training: Option<String>,
     /// `true`: free to attend.
+    #[param(value_type = Option<bool>)]
     pub free: Option<String>,
     /// `true`: childcare offered.
+    #[param(value_type = Option<bool>)]
     pub childcare: Option<String>,
     /// `true`: interpreting offered (professional or volunteer); `professional`: professional only.
+    #[param(pattern = "^(true|false|professional)$")]
     pub interpreting: Option<String>,
     /// `true`: people can refer themselves.
+    #[param(value_type = Option<bool>)]
     pub self_referral: Option<String>,
     /// `true`: GP registration not required.
+    #[param(value_type = Option<bool>)]
     pub no_gp_registration: Option<String>,
     /// `true`: immigration status is not asked.
+    #[param(value_type = Option<bool>)]
     pub no_status_check: Option<String>,
     /// `true`: meets in the evening (after 17:00).
+    #[param(value_type = Option<bool>)]
     pub evening: Option<String>,
-    /// Day of the week (`mon` ... `sun`).
+    /// Day of the week (`mon` ... `sun`, or `monday` ... `sunday`, in any case).
+    #[param(
+        pattern = "^([Mm][Oo][Nn]([Dd][Aa][Yy])?|[Tt][Uu][Ee]([Ss][Dd][Aa][Yy])?|[Ww][Ee][Dd]([Nn][Ee][Ss][Dd][Aa][Yy])?|[Tt][Hh][Uu]([Rr][Ss][Dd][Aa][Yy])?|[Ff][Rr][Ii]([Dd][Aa][Yy])?|[Ss][Aa][Tt]([Uu][Rr][Dd][Aa][Yy])?|[Ss][Uu][Nn]([Dd][Aa][Yy])?)$"
+    )]
     pub day: Option<String>,
     /// `HH:MM`: in session at this time (with `day`, on that day).
+    #[param(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub time: Option<String>,
     /// Age of the person, years: the group's age range admits it.
     #[param(value_type = Option<u32>, maximum = 130)]
     pub age: Option<String>,
     /// `false`: leave each result's signed envelope out of the page (lookups of one group
     /// always carry it).
+    #[param(value_type = Option<bool>)]
     pub include_envelope: Option<String>,
     /// Page number, from 1.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000000)]
@@ -693,6 +709,90 @@ impl GroupQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A client that trusts the OpenAPI is neither refused a value its pattern allows, nor
+    /// told a value is fine that the server refuses.
+    #[test]
+    fn the_documented_patterns_accept_exactly_what_is_parsed() {
+        use utoipa::IntoParams;
+        let params = RawGroupQuery::into_params(|| None);
+        let pattern = |name: &str| {
+            let param = params.iter().find(|p| p.name == name).expect(name);
+            let param = serde_json::to_value(param).expect("a parameter serialises");
+            regex::Regex::new(param["schema"]["pattern"].as_str().expect("a pattern"))
+                .expect("a regex")
+        };
+        let cases: [(&str, &[&str], fn(&str) -> RawGroupQuery); 3] = [
+            (
+                "day",
+                &[
+                    "mon",
+                    "MON",
+                    "Monday",
+                    "MONDAY",
+                    "mo",
+                    "tue",
+                    "tuesday",
+                    "tues",
+                    "wed",
+                    "wednesday",
+                    "thu",
+                    "thur",
+                    "thursday",
+                    "fri",
+                    "friday",
+                    "sat",
+                    "saturday",
+                    "sun",
+                    "sunday",
+                    "sundays",
+                    "",
+                    "m",
+                    "mond",
+                    " mon",
+                    "mon ",
+                    "1",
+                ],
+                |v| RawGroupQuery {
+                    day: Some(v.into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "time",
+                &[
+                    "00:00", "09:30", "9:30", "23:59", "24:00", "12:60", "1200", "12:05 ", "",
+                ],
+                |v| RawGroupQuery {
+                    time: Some(v.into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "interpreting",
+                &[
+                    "true",
+                    "false",
+                    "professional",
+                    "TRUE",
+                    "yes",
+                    "",
+                    "professional ",
+                ],
+                |v| RawGroupQuery {
+                    interpreting: Some(v.into()),
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (name, values, query) in cases {
+            let pattern = pattern(name);
+            for v in values {
+                let parsed = GroupQuery::parse(&query(v)).is_ok();
+                assert_eq!(pattern.is_match(v), parsed, "{name}={v:?}");
+            }
+        }
+    }
 
     fn raw(pairs: &[(&str, &str)]) -> RawGroupQuery {
         let qs: String = pairs.iter().map(|(k, v)| format!("{k}={v}&")).collect();
