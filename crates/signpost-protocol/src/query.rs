@@ -722,7 +722,13 @@ mod tests {
             regex::Regex::new(param["schema"]["pattern"].as_str().expect("a pattern"))
                 .expect("a regex")
         };
-        let cases: [(&str, &[&str], fn(&str) -> RawGroupQuery); 3] = [
+        // (parameter, values to try, the query with the value)
+        type Case = (
+            &'static str,
+            &'static [&'static str],
+            fn(&str) -> RawGroupQuery,
+        );
+        let cases: [Case; 3] = [
             (
                 "day",
                 &[
