@@ -45,7 +45,7 @@ pub struct RawGroupQuery {
     #[param(value_type = Option<bool>)]
     pub accepting: Option<String>,
     /// At least this many places available (capacity confirmed recently).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295u64)]
     pub min_places: Option<String>,
     /// Safeguarding capability ids, comma-separated; a group must have all of them.
     pub safeguarding: Option<String>,
