@@ -108,10 +108,11 @@ impl<T: Payload> Verified<T> {
 
     /// Parses and validates verified payload bytes.
     fn parse(bytes: &[u8]) -> Result<T, VerifyError> {
-        let payload: T = serde_json::from_slice(bytes).map_err(|e| VerifyError::Malformed {
-            kind: kind_name(T::KIND),
-            message: e.to_string(),
-        })?;
+        let payload: T =
+            crate::wire::json_from_slice(bytes).map_err(|e| VerifyError::Malformed {
+                kind: kind_name(T::KIND),
+                message: e.to_string(),
+            })?;
         payload.validate()?;
         Ok(payload)
     }

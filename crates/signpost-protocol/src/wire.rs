@@ -15,6 +15,20 @@ use crate::model::Capacity;
 use crate::policy::{AttestationStatus, Check};
 use crate::{Attestation, DidKey, Envelope, Listing};
 
+/// Parses JSON bytes as serde_json's `from_slice` does, checking UTF-8 once for the whole
+/// text instead of string by string (a listing has dozens of strings, and that check was an
+/// eighth of parsing it). The same texts are accepted; invalid UTF-8 is an error naming the
+/// byte where it starts.
+pub fn json_from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(e) => Err(serde::de::Error::custom(format!(
+            "not UTF-8 text (from byte {})",
+            e.valid_up_to()
+        ))),
+    }
+}
+
 /// `GET /v1/bundle` on a node: the current node document, the snapshot and every envelope
 /// it names, for a cold crawl.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -609,6 +623,46 @@ pub struct FieldProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Checking UTF-8 once for the whole text accepts and refuses exactly what serde_json's
+    /// string-by-string check does, and says where invalid UTF-8 starts.
+    #[test]
+    fn json_from_slice_accepts_and_refuses_what_serde_json_does() {
+        use serde_json::Value;
+        let listing =
+            serde_json::to_vec(&crate::sample::group(1, 0, Utc::now())).unwrap_or_default();
+        let mut cases: Vec<Vec<u8>> = [
+            &b"{\"a\":\"caf\xc3\xa9\"}"[..],
+            b"{\"a\":\"caf\xe9\"}",
+            b"[1,2]",
+            b"\xef\xbb\xbf{}",
+            b"{\"a\":1} ",
+            b"\"\xff\"",
+            b"{}x",
+            b"",
+        ]
+        .iter()
+        .map(|c| c.to_vec())
+        .collect();
+        // The sample listing with each byte in turn made invalid (0xff) or cut short.
+        for i in (0..listing.len()).step_by(7) {
+            let mut bad = listing.clone();
+            bad[i] = 0xff;
+            cases.push(bad);
+            cases.push(listing[..i].to_vec());
+        }
+        cases.push(listing);
+        for c in &cases {
+            assert_eq!(
+                json_from_slice::<Value>(c).ok(),
+                serde_json::from_slice::<Value>(c).ok(),
+                "{:?}",
+                String::from_utf8_lossy(c)
+            );
+        }
+        let e = json_from_slice::<Value>(b"{\"name\":\"caf\xe9\"}").unwrap_err();
+        assert_eq!(e.to_string(), "not UTF-8 text (from byte 12)");
+    }
 
     #[test]
     fn refusal_codes_serialise_as_their_names_and_every_code_is_listed() {

@@ -120,7 +120,7 @@ struct Files {
 
 /// A stored JSON value, or why it is corrupt.
 fn parse<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+    signpost_protocol::wire::json_from_slice(bytes).map_err(|source| StoreError::Corrupt {
         key: key.to_owned(),
         source,
     })
