@@ -17,12 +17,24 @@ pub use crate::report::{BenchOptions, BenchReport, QueryFigures};
 
 /// Resident set size of a process (Linux), bytes.
 pub fn rss(pid: u32) -> u64 {
+    status_bytes(pid, "VmRSS:")
+}
+
+/// A process's own memory (`RssAnon`): its resident set less the pages of files it maps
+/// (mostly its binary's, shared with every process running it and given back under
+/// pressure).
+pub fn rss_anon(pid: u32) -> u64 {
+    status_bytes(pid, "RssAnon:")
+}
+
+/// A size from `/proc/{pid}/status`, in bytes (0 when not known).
+fn status_bytes(pid: u32, field: &str) -> u64 {
     let path = format!("/proc/{pid}/status");
     std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|k| k.parse::<u64>().ok())
         })
@@ -679,8 +691,10 @@ async fn node_footprint(opts: &BenchOptions, report: &mut BenchReport) -> Result
     report.node_startup_ms = startup_ms;
     tokio::time::sleep(Duration::from_secs(1)).await;
     report.node_rss_idle_bytes = rss(child.id());
+    report.node_rss_anon_idle_bytes = rss_anon(child.id());
     let _ = load(&format!("{url}/v1/bundle"), 2.0, 8).await;
     report.node_rss_serving_bytes = rss(child.id());
+    report.node_rss_anon_serving_bytes = rss_anon(child.id());
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
@@ -788,11 +802,19 @@ pub fn table(r: &BenchReport) -> String {
         ),
         (
             format!("node RSS idle ({} listings)", r.node_listings),
-            format!("{:.1} MiB", mib(r.node_rss_idle_bytes)),
+            format!(
+                "{:.1} MiB ({:.1} MiB its own)",
+                mib(r.node_rss_idle_bytes),
+                mib(r.node_rss_anon_idle_bytes)
+            ),
         ),
         (
             "node RSS after serving bundles".to_owned(),
-            format!("{:.1} MiB", mib(r.node_rss_serving_bytes)),
+            format!(
+                "{:.1} MiB ({:.1} MiB its own)",
+                mib(r.node_rss_serving_bytes),
+                mib(r.node_rss_anon_serving_bytes)
+            ),
         ),
         (
             "node start-up to first answer".to_owned(),
@@ -841,4 +863,25 @@ pub fn table(r: &BenchReport) -> String {
         s.push_str(&format!("\npeer: {p}\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A process's own memory is part of its resident set, and grows with what it holds.
+    #[test]
+    fn own_memory_is_part_of_the_resident_set_and_grows_with_what_is_held() {
+        let me = std::process::id();
+        let (total, own) = (rss(me), rss_anon(me));
+        assert!(own > 0 && own <= total, "RssAnon {own} of VmRSS {total}");
+        let held = vec![1u8; 64 << 20];
+        let grown = rss_anon(me);
+        assert!(
+            grown >= own + (48 << 20),
+            "{own} then {grown} holding 64 MiB"
+        );
+        drop(held);
+        assert_eq!(rss(0), 0, "no such process: not known");
+    }
 }

@@ -82,6 +82,10 @@ pub struct BenchReport {
     pub node_rss_idle_empty_bytes: u64,
     pub node_rss_idle_bytes: u64,
     pub node_rss_serving_bytes: u64,
+    /// `RssAnon` beside the two figures before it: the node's own memory, without the pages
+    /// of its binary (shared, and given back under pressure).
+    pub node_rss_anon_idle_bytes: u64,
+    pub node_rss_anon_serving_bytes: u64,
     pub node_listings: usize,
     pub peer: Option<String>,
 }
