@@ -729,41 +729,10 @@ mod tests {
             fn(&str) -> RawGroupQuery,
         );
         let cases: [Case; 3] = [
-            (
-                "day",
-                &[
-                    "mon",
-                    "MON",
-                    "Monday",
-                    "MONDAY",
-                    "mo",
-                    "tue",
-                    "tuesday",
-                    "tues",
-                    "wed",
-                    "wednesday",
-                    "thu",
-                    "thur",
-                    "thursday",
-                    "fri",
-                    "friday",
-                    "sat",
-                    "saturday",
-                    "sun",
-                    "sunday",
-                    "sundays",
-                    "",
-                    "m",
-                    "mond",
-                    " mon",
-                    "mon ",
-                    "1",
-                ],
-                |v| RawGroupQuery {
-                    day: Some(v.into()),
-                    ..Default::default()
-                },
-            ),
+            ("day", crate::sample::DAY_SPELLINGS, |v| RawGroupQuery {
+                day: Some(v.into()),
+                ..Default::default()
+            }),
             (
                 "time",
                 &[

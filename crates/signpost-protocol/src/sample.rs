@@ -11,6 +11,42 @@ use crate::model::{
     OrgIdentifier, Safeguarding, Session, TimeOfDay, Volunteering, Weekday,
 };
 
+/// Ways a person or a program might write a day, accepted and not (for the tests that hold
+/// a documented pattern to the parser that reads it).
+pub const DAY_SPELLINGS: &[&str] = &[
+    "mon",
+    "MON",
+    "Mon",
+    "monday",
+    "MONDAY",
+    "Monday",
+    "mond",
+    "tue",
+    "tues",
+    "tuesday",
+    "wed",
+    "wednes",
+    "wednesday",
+    "thu",
+    "thur",
+    "thurs",
+    "thursday",
+    "fri",
+    "friday",
+    "sat",
+    "satur",
+    "saturday",
+    "sun",
+    "sunday",
+    "sundays",
+    "",
+    "m",
+    " mon",
+    "mon ",
+    "xmon",
+    "1",
+];
+
 /// A place groups meet in: name, postcode district, latitude, longitude.
 pub const PLACES: &[(&str, &str, f64, f64)] = &[
     ("Leeds city centre", "LS1", 53.7997, -1.5492),
