@@ -351,7 +351,8 @@ fn err(code: QueryCode, parameter: &'static str, message: impl Into<String>) -> 
     }
 }
 
-fn flag(parameter: &'static str, value: &Option<String>) -> Result<bool, QueryError> {
+/// A `true`/`false` parameter (absent is `false`); anything else is refused, naming it.
+pub fn flag(parameter: &'static str, value: &Option<String>) -> Result<bool, QueryError> {
     match value.as_deref() {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),

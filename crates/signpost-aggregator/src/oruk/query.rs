@@ -98,14 +98,7 @@ fn measure(p: &'static str, v: &Option<String>) -> Result<Option<f64>, QueryErro
 
 /// `minimal`: `true` or `false` (default `false`).
 pub fn minimal(q: &OrukQuery) -> Result<bool, QueryError> {
-    match q.minimal.as_deref() {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(other) => Err(bad(
-            "minimal",
-            format!("expected true or false, got {other:?}"),
-        )),
-    }
+    signpost_protocol::query::flag("minimal", &q.minimal)
 }
 
 /// `page` and `per_page` as ORUK defines them (default 1 and 50; at most 1000 a page).
