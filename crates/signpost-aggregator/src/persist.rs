@@ -5,13 +5,38 @@
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
-use signpost_protocol::{chain, DidKey, Envelope, EnvelopeRef, Listing, Snapshot, Verified};
-use signpost_store::{Store, StoreError, WriteBatch};
+use signpost_protocol::{
+    chain, DidKey, Envelope, EnvelopeRef, Listing, Snapshot, StoredEnvelope, Verified, VerifyError,
+    VerifyingKey,
+};
+use signpost_store::{parse_large, LargeValue, Store, StoreError, WriteBatch};
 
 use signpost_protocol::wire::Refusal;
 
 use crate::verify::{Equivocation, NodeData};
 
+/// A node's verified state as this version writes it, in the store's compact encoding (see
+/// `Store::put_large_compact`): every envelope with its payload's bytes as they are, so
+/// nothing is base64-encoded to write it nor decoded to read it back.
+#[derive(Serialize, Deserialize)]
+struct NodeState<'a> {
+    #[serde(borrow)]
+    chain: Vec<StoredEnvelope<'a>>,
+    #[serde(borrow)]
+    snapshot: StoredEnvelope<'a>,
+    #[serde(borrow)]
+    attestations: Vec<StoredEnvelope<'a>>,
+    feed_seq: u64,
+    verified_at: chrono::DateTime<chrono::Utc>,
+    /// Every listing envelope the snapshot names (one value per node: sled's cost is per key).
+    #[serde(borrow)]
+    listings: Vec<StoredEnvelope<'a>>,
+    /// The key each listing was verified under, in the same order.
+    listing_signers: Vec<[u8; 32]>,
+}
+
+/// A node's state as earlier versions wrote it, in JSON (still read; rewritten in the
+/// compact encoding when the node next changes).
 #[derive(Deserialize)]
 struct NodeMeta {
     chain: Vec<Envelope>,
@@ -19,7 +44,6 @@ struct NodeMeta {
     attestations: Vec<Envelope>,
     feed_seq: u64,
     verified_at: chrono::DateTime<chrono::Utc>,
-    /// Every listing envelope the snapshot names (one value per node: sled's cost is per key).
     listings: Vec<Envelope>,
     /// The key each listing was verified under, in the same order (stores written before
     /// this field existed lack it: their listings are verified again on loading).
@@ -37,44 +61,31 @@ fn k_health(node: &DidKey) -> String {
 }
 const K_FEED_SEQ: &str = "meta/feed_seq";
 
-/// [`NodeMeta`] as written: the held envelopes as they are (no owned copies), and each
-/// listing's signer written once per distinct key (a did:key costs a base58 encoding).
-#[derive(Serialize)]
-struct NodeMetaOut<'a> {
-    chain: Vec<EnvelopeRef<'a>>,
-    snapshot: EnvelopeRef<'a>,
-    attestations: Vec<EnvelopeRef<'a>>,
-    feed_seq: u64,
-    verified_at: chrono::DateTime<chrono::Utc>,
-    listings: Vec<EnvelopeRef<'a>>,
-    listing_signers: Vec<std::sync::Arc<str>>,
-}
-
 /// Writes a node's new verified state, replacing the old one atomically.
 pub fn save(store: &Store, data: &NodeData, feed_seq: u64) -> Result<(), StoreError> {
     let mut batch = WriteBatch::new();
-    let mut signer: Option<(signpost_protocol::VerifyingKey, std::sync::Arc<str>)> = None;
-    let meta = NodeMetaOut {
-        chain: data.chain.iter().map(|d| d.envelope()).collect(),
-        snapshot: data.snapshot.envelope(),
-        attestations: data.attestations.iter().map(|a| a.envelope()).collect(),
+    let state = NodeState {
+        chain: data.chain.iter().map(|d| d.envelope().stored()).collect(),
+        snapshot: data.snapshot.envelope().stored(),
+        attestations: data
+            .attestations
+            .iter()
+            .map(|a| a.envelope().stored())
+            .collect(),
         feed_seq,
         verified_at: data.verified_at,
-        listings: data.listings.values().map(|l| l.envelope()).collect(),
+        listings: data
+            .listings
+            .values()
+            .map(|l| l.envelope().stored())
+            .collect(),
         listing_signers: data
             .listings
             .values()
-            .map(|l| match &signer {
-                Some((key, text)) if *key == l.signer() => std::sync::Arc::clone(text),
-                _ => {
-                    let text: std::sync::Arc<str> = DidKey::new(l.signer()).to_string().into();
-                    signer = Some((l.signer(), std::sync::Arc::clone(&text)));
-                    text
-                }
-            })
+            .map(|l| l.signer().to_bytes())
             .collect(),
     };
-    store.put_large(&mut batch, &k_meta(&data.id), &meta)?;
+    store.put_large_compact(&mut batch, &k_meta(&data.id), &state)?;
     batch.put(K_FEED_SEQ, &feed_seq)?;
     // Atomic here; the caller flushes (once for all concurrent installs) before serving it:
     // nothing served, nor the rollback protection it sets up, may be lost in a crash.
@@ -186,51 +197,123 @@ pub fn load(store: &Store, pinned: &[DidKey], each: impl Fn(NodeData, u64) + Syn
 }
 
 fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, String> {
-    let Some(meta) = store
-        .get_large::<NodeMeta>(&k_meta(node))
-        .map_err(|e| e.to_string())?
-    else {
+    let key = k_meta(node);
+    let Some(bytes) = store.get_large_raw(&key).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    let chain = chain::verify_chain(node, meta.chain).map_err(|e| e.to_string())?;
+    let loaded =
+        match parse_large::<NodeState, NodeMeta>(&key, &bytes).map_err(|e| e.to_string())? {
+            LargeValue::Compact(state) => {
+                let signers = state.listing_signers;
+                let listings = state.listings.into_iter().enumerate().map(|(n, stored)| {
+                    let signer = signers
+                        .get(n)
+                        .and_then(|k| VerifyingKey::from_bytes(k).ok());
+                    (stored, signer)
+                });
+                rebuild(
+                    node,
+                    Envelopes {
+                        chain: state
+                            .chain
+                            .iter()
+                            .map(StoredEnvelope::to_envelope)
+                            .collect(),
+                        snapshot: state.snapshot.to_envelope(),
+                        attestations: state
+                            .attestations
+                            .iter()
+                            .map(StoredEnvelope::to_envelope)
+                            .collect(),
+                        verified_at: state.verified_at,
+                    },
+                    listings,
+                    |stored, signer, keys| match signer {
+                        Some(signer) if keys.contains(&signer) => {
+                            Verified::<Listing>::from_stored(stored, signer)
+                        }
+                        _ => Verified::<Listing>::verify(stored.to_envelope(), keys),
+                    },
+                )
+                .map(|data| (data, state.feed_seq))
+            }
+            LargeValue::Json(meta) => {
+                let signers = meta.listing_signers;
+                let listings = meta.listings.into_iter().enumerate().map(|(n, env)| {
+                    let signer = signers.get(n).map(|d| *d.key());
+                    (env, signer)
+                });
+                rebuild(
+                    node,
+                    Envelopes {
+                        chain: meta.chain,
+                        snapshot: meta.snapshot,
+                        attestations: meta.attestations,
+                        verified_at: meta.verified_at,
+                    },
+                    listings,
+                    |env, signer, keys| match signer {
+                        Some(signer) if keys.contains(&signer) => {
+                            Verified::<Listing>::from_own_store(env, signer)
+                        }
+                        _ => Verified::<Listing>::verify(env, keys),
+                    },
+                )
+                .map(|data| (data, meta.feed_seq))
+            }
+        };
+    loaded.map(Some)
+}
+
+/// The envelopes of a stored node state besides its listings.
+struct Envelopes {
+    chain: Vec<Envelope>,
+    snapshot: Envelope,
+    attestations: Vec<Envelope>,
+    verified_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A node's state from what its store kept. The chain is re-verified from the pinned id and
+/// the snapshot under its current keys; each listing is read by `listing`, given the key it
+/// was verified under when stored (if known) and the current keys: attributed to that key
+/// when it is still a current one, verified again otherwise (older stores, rotated keys).
+fn rebuild<L>(
+    node: &DidKey,
+    envelopes: Envelopes,
+    listings: impl ExactSizeIterator<Item = (L, Option<VerifyingKey>)>,
+    listing: impl Fn(L, Option<VerifyingKey>, &[VerifyingKey]) -> Result<Verified<Listing>, VerifyError>,
+) -> Result<NodeData, String> {
+    let chain = chain::verify_chain(node, envelopes.chain).map_err(|e| e.to_string())?;
     let keys = chain
         .last()
         .map(|d| d.signing_verifying_keys())
         .ok_or("no node document")?;
     // The snapshot was verified under the current keys; which one is not needed later.
-    let snapshot = Verified::<Snapshot>::verify(meta.snapshot, &keys).map_err(|e| e.to_string())?;
+    let snapshot =
+        Verified::<Snapshot>::verify(envelopes.snapshot, &keys).map_err(|e| e.to_string())?;
     let named: HashSet<_> = snapshot.listings.iter().map(|e| e.id).collect();
-    let mut listings = Vec::with_capacity(meta.listings.len());
-    let signers = meta.listing_signers;
-    for (n, env) in meta.listings.into_iter().enumerate() {
-        // Attributed to the key it was verified under when stored; verified again when that
-        // is not known (older stores) or no longer a current key.
-        let listing = match signers.get(n).map(|d| *d.key()) {
-            Some(signer) if keys.contains(&signer) => {
-                Verified::<Listing>::from_own_store(env, signer).map_err(|e| e.to_string())?
-            }
-            _ => Verified::<Listing>::verify(env, &keys).map_err(|e| e.to_string())?,
-        };
+    let mut held = Vec::with_capacity(listings.len());
+    for (stored, signer) in listings {
+        let listing = listing(stored, signer, &keys).map_err(|e| e.to_string())?;
         if named.contains(&listing.id) {
-            listings.push((listing.id, listing));
+            held.push((listing.id, listing));
         }
     }
     // Built in bulk (full nodes; see `verify::assemble`).
-    let listings = BTreeMap::from_iter(listings);
-    let attestations = meta
+    let listings = BTreeMap::from_iter(held);
+    let attestations = envelopes
         .attestations
         .into_iter()
         .filter_map(|env| Verified::verify_self_issued(env).ok())
         .collect();
-    let data = NodeData {
+    Ok(NodeData {
         id: *node,
         chain,
         snapshot,
         listings,
         attestations,
-        verified_at: meta.verified_at,
-    };
-    Ok(Some((data, meta.feed_seq)))
+        verified_at: envelopes.verified_at,
+    })
 }
 
 /// The highest revocation list seen from an issuer, and when it was fetched.
@@ -282,6 +365,231 @@ pub fn save_revocation_evidence(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Duration, Utc};
+    use signpost_protocol::model::{Attestation, ManifestEntry, NodeDocument};
+    use signpost_protocol::{sample, SigningKey};
+
+    /// A node's verified state with what a store must keep exactly: a listing whose payload
+    /// text is URL-safe base64 without padding, one whose signature has no key hint, and an
+    /// attestation.
+    fn node_state() -> NodeData {
+        let now = Utc::now();
+        let root = SigningKey::from_bytes(&[3; 32]);
+        let signing = SigningKey::from_bytes(&[4; 32]);
+        let issuer = SigningKey::from_bytes(&[5; 32]);
+        let id = DidKey::new(root.verifying_key());
+        let doc = NodeDocument {
+            id,
+            version: 1,
+            issued_at: now,
+            expires: now + Duration::days(365),
+            name: "Harehills Welcome Project".into(),
+            base_url: "https://signpost.example.org".into(),
+            org_identifiers: vec![],
+            root_keys: vec![id],
+            threshold: 1,
+            signing_keys: vec![DidKey::new(signing.verifying_key())],
+        };
+        let chain = vec![Verified::sign(doc, &root).expect("signs")];
+        let keys = [signing.verifying_key()];
+        let listings: Vec<Verified<Listing>> = (0..3u64)
+            .map(|n| {
+                let listing = Listing {
+                    node: id,
+                    id: uuid::Uuid::from_u128(u128::from(n) + 1),
+                    version: 1,
+                    issued_at: now,
+                    expires_at: now + Duration::days(7),
+                    group: sample::group(n, 0, now),
+                };
+                let mut envelope = Verified::sign(listing, &signing)
+                    .expect("signs")
+                    .envelope()
+                    .to_envelope();
+                match n {
+                    1 => {
+                        use base64::Engine as _;
+                        let bytes = envelope.payload_bytes().expect("base64");
+                        envelope.payload =
+                            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+                    }
+                    2 => envelope.signatures[0].keyid.clear(),
+                    _ => {}
+                }
+                Verified::verify(envelope, &keys).expect("verifies")
+            })
+            .collect();
+        let attestation = Verified::sign(
+            Attestation {
+                issuer: DidKey::new(issuer.verifying_key()),
+                subject: id,
+                achievement: "trauma-informed-practice".into(),
+                level: None,
+                valid_from: now - Duration::days(1),
+                valid_until: now + Duration::days(365),
+                serial: "persist-1".into(),
+            },
+            &issuer,
+        )
+        .expect("signs");
+        let snapshot = Verified::sign(
+            Snapshot {
+                node: id,
+                seq: 1,
+                prev: None,
+                issued_at: now,
+                expires_at: now + Duration::days(7),
+                listings: listings
+                    .iter()
+                    .map(|l| ManifestEntry {
+                        id: l.id,
+                        version: l.version,
+                        sha256: l.digest(),
+                    })
+                    .collect(),
+                attestations: vec![attestation.digest()],
+            },
+            &signing,
+        )
+        .expect("signs");
+        NodeData {
+            id,
+            chain,
+            snapshot,
+            listings: listings.into_iter().map(|l| (l.id, l)).collect(),
+            attestations: vec![attestation],
+            verified_at: now,
+        }
+    }
+
+    /// Every envelope of a state, as it would be served.
+    fn served(data: &NodeData) -> Vec<Envelope> {
+        let mut all: Vec<Envelope> = data
+            .chain
+            .iter()
+            .map(|d| d.envelope().to_envelope())
+            .collect();
+        all.push(data.snapshot.envelope().to_envelope());
+        all.extend(data.listings.values().map(|l| l.envelope().to_envelope()));
+        all.extend(data.attestations.iter().map(|a| a.envelope().to_envelope()));
+        all
+    }
+
+    fn assert_same_state(back: &NodeData, data: &NodeData) {
+        assert_eq!(
+            served(back),
+            served(data),
+            "every envelope served byte for byte"
+        );
+        assert_eq!(back.verified_at, data.verified_at);
+        for (id, listing) in &data.listings {
+            let kept = &back.listings[id];
+            assert_eq!(kept.signer(), listing.signer());
+            assert_eq!(kept.digest(), listing.digest());
+            assert_eq!(kept.payload_bytes(), listing.payload_bytes());
+            assert_eq!(kept.group.name, listing.group.name);
+        }
+    }
+
+    #[test]
+    fn a_node_state_comes_back_exactly_as_it_was_stored() {
+        let store = Store::temporary().expect("store");
+        let data = node_state();
+        let url_safe = &served(&data)[3];
+        assert_ne!(
+            url_safe.payload,
+            Envelope::sign(
+                "x",
+                &url_safe.payload_bytes().expect("base64"),
+                &SigningKey::from_bytes(&[1; 32])
+            )
+            .payload,
+            "the second listing's text is not the standard encoding of its payload"
+        );
+        save(&store, &data, 7).expect("saved");
+        store.flush().expect("flushed");
+        let raw = store
+            .get_large_raw(&k_meta(&data.id))
+            .expect("read")
+            .expect("kept");
+        assert_eq!(
+            raw.first(),
+            Some(&0),
+            "written in the compact encoding, not JSON"
+        );
+        let (back, feed_seq) = load_node(&store, &data.id).expect("loads").expect("found");
+        assert_eq!(feed_seq, 7);
+        assert_same_state(&back, &data);
+    }
+
+    #[test]
+    fn a_node_state_written_in_json_by_an_earlier_version_still_loads() {
+        let data = node_state();
+        let envelopes = |all: Vec<EnvelopeRef<'_>>| serde_json::to_value(all).expect("json");
+        let listings: Vec<_> = data.listings.values().map(|l| l.envelope()).collect();
+        let signers: Vec<String> = data
+            .listings
+            .values()
+            .map(|l| DidKey::new(l.signer()).to_string())
+            .collect();
+        let mut written = serde_json::json!({
+            "chain": envelopes(data.chain.iter().map(|d| d.envelope()).collect()),
+            "snapshot": data.snapshot.envelope(),
+            "attestations": envelopes(data.attestations.iter().map(|a| a.envelope()).collect()),
+            "feed_seq": 5,
+            "verified_at": data.verified_at,
+            "listings": envelopes(listings),
+            "listing_signers": signers,
+        });
+        for with_signers in [true, false] {
+            if !with_signers {
+                // Stores older still did not name the signers: verified again.
+                written
+                    .as_object_mut()
+                    .expect("object")
+                    .remove("listing_signers");
+            }
+            let store = Store::temporary().expect("store");
+            let mut batch = WriteBatch::new();
+            store
+                .put_large(&mut batch, &k_meta(&data.id), &written)
+                .expect("written");
+            store.commit(batch).expect("committed");
+            let (back, feed_seq) = load_node(&store, &data.id).expect("loads").expect("found");
+            assert_eq!(feed_seq, 5);
+            assert_same_state(&back, &data);
+            // The next save writes it compact.
+            save(&store, &back, 6).expect("saved");
+            let (again, _) = load_node(&store, &data.id).expect("loads").expect("found");
+            assert_same_state(&again, &data);
+        }
+    }
+
+    #[test]
+    fn a_damaged_compact_state_is_an_error_never_a_panic() {
+        let store = Store::temporary().expect("store");
+        let data = node_state();
+        save(&store, &data, 1).expect("saved");
+        let key = k_meta(&data.id);
+        let whole = store.get_large_raw(&key).expect("read").expect("kept");
+        for cut in (1..whole.len()).step_by(97) {
+            let mut batch = WriteBatch::new();
+            store
+                .put_large_raw(&mut batch, &key, &whole[..cut])
+                .expect("written");
+            store.commit(batch).expect("committed");
+            assert!(load_node(&store, &data.id).is_err(), "cut at {cut}");
+        }
+        let mut longer = whole.clone();
+        longer.push(0);
+        let mut batch = WriteBatch::new();
+        store
+            .put_large_raw(&mut batch, &key, &longer)
+            .expect("written");
+        store.commit(batch).expect("committed");
+        let err = load_node(&store, &data.id).expect_err("trailing bytes");
+        assert!(err.contains("corrupt"), "{err}");
+    }
 
     #[test]
     fn listing_keys_of_an_earlier_version_go_once_and_the_rest_stays() {

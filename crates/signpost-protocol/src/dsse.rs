@@ -5,6 +5,7 @@
 //! decimal byte count. Verification checks the exact payload bytes before anything parses
 //! them. The `keyid` is only a hint: keys always come from the caller.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
@@ -366,7 +367,7 @@ fn check_signatures(
 
 /// How an envelope's payload text was written, so that it can be written again byte for byte
 /// from the decoded payload instead of being held twice.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum PayloadText {
     /// Base64 in this alphabet and padding: encoding the decoded payload gives the text
     /// received (checked when the envelope is held).
@@ -458,7 +459,7 @@ pub struct EnvelopeRef<'a> {
     pub signatures: &'a [EnvelopeSignature],
 }
 
-impl EnvelopeRef<'_> {
+impl<'a> EnvelopeRef<'a> {
     /// The decoded payload.
     pub fn payload_bytes(&self) -> &[u8] {
         self.payload
@@ -509,6 +510,91 @@ impl EnvelopeRef<'_> {
             payload_type: self.payload_type.to_owned(),
             signatures: self.signatures.to_vec(),
         }
+    }
+
+    /// The envelope in the form a verifier keeps on its own disk (see [`StoredEnvelope`]).
+    pub fn stored(&self) -> StoredEnvelope<'a> {
+        StoredEnvelope {
+            payload_type: Cow::Borrowed(self.payload_type),
+            payload: Cow::Borrowed(self.payload),
+            text: Cow::Borrowed(self.text),
+            signatures: Cow::Borrowed(self.signatures),
+        }
+    }
+}
+
+/// A verified envelope as its verifier keeps it on its own disk, for a binary serde format:
+/// the payload's bytes as they are (nothing to encode when it is written nor to decode when
+/// it is read back) and how its base64 text was written, so that it is served again byte for
+/// byte as it was received. Read back, it borrows the payload from the bytes read.
+///
+/// It is trusted as local disk is: only [`crate::Verified::from_stored`] turns it back into
+/// a payload, without checking the signature again. Never read one from the network.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoredEnvelope<'a> {
+    #[serde(borrow)]
+    payload_type: Cow<'a, str>,
+    #[serde(borrow, with = "serde_bytes")]
+    payload: Cow<'a, [u8]>,
+    text: Cow<'a, PayloadText>,
+    #[serde(with = "stored_signatures")]
+    signatures: Cow<'a, [EnvelopeSignature]>,
+}
+
+/// Signatures as (key hint, signature) pairs: every field written, as a format without
+/// field names needs (the wire form leaves an empty hint out).
+mod stored_signatures {
+    use std::borrow::Cow;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::EnvelopeSignature;
+
+    #[allow(clippy::ptr_arg)] // serde's `with` hands over the field's own type
+    pub fn serialize<S: Serializer>(
+        signatures: &Cow<'_, [EnvelopeSignature]>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(signatures.iter().map(|s| (&s.keyid, &s.sig)))
+    }
+
+    pub fn deserialize<'de, 'a, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Cow<'a, [EnvelopeSignature]>, D::Error> {
+        let pairs = Vec::<(String, String)>::deserialize(deserializer)?;
+        Ok(Cow::Owned(
+            pairs
+                .into_iter()
+                .map(|(keyid, sig)| EnvelopeSignature { keyid, sig })
+                .collect(),
+        ))
+    }
+}
+
+impl<'a> StoredEnvelope<'a> {
+    /// The envelope as it was received, owned (to verify it again).
+    pub fn to_envelope(&self) -> Envelope {
+        EnvelopeRef {
+            text: &self.text,
+            payload: &self.payload,
+            payload_type: &self.payload_type,
+            signatures: &self.signatures,
+        }
+        .to_envelope()
+    }
+
+    pub fn payload_type(&self) -> &str {
+        &self.payload_type
+    }
+
+    /// The payload's bytes, and the envelope held without them.
+    pub(crate) fn into_held(self) -> (Cow<'a, [u8]>, HeldEnvelope) {
+        let held = HeldEnvelope {
+            text: self.text.into_owned(),
+            payload_type: self.payload_type.into(),
+            signatures: self.signatures.into_owned(),
+        };
+        (self.payload, held)
     }
 }
 

@@ -30,7 +30,7 @@ pub mod verified;
 pub mod wire;
 
 pub use did::{DidError, DidKey};
-pub use dsse::{Decoded, Envelope, EnvelopeDigest, EnvelopeRef, SignatureError};
+pub use dsse::{Decoded, Envelope, EnvelopeDigest, EnvelopeRef, SignatureError, StoredEnvelope};
 pub use model::{
     Attestation, Listing, NodeDocument, Payload, PayloadKind, RevocationList, Snapshot,
     ValidationError,

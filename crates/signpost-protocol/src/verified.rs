@@ -4,7 +4,9 @@
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use crate::dsse::{Decoded, Envelope, EnvelopeDigest, EnvelopeRef, HeldEnvelope, SignatureError};
+use crate::dsse::{
+    Decoded, Envelope, EnvelopeDigest, EnvelopeRef, HeldEnvelope, SignatureError, StoredEnvelope,
+};
 use crate::model::{Payload, ValidationError};
 
 /// Why an envelope did not yield a payload.
@@ -87,6 +89,32 @@ impl<T: Payload> Verified<T> {
             .into());
         }
         Self::finish(envelope, bytes, signer)
+    }
+
+    /// As [`Verified::from_own_store`], for an envelope this process's own store kept in
+    /// its binary form: the payload is parsed and validated from the bytes as they were
+    /// kept, without base64. Never call this on bytes from the network.
+    pub fn from_stored(
+        stored: StoredEnvelope<'_>,
+        signer: VerifyingKey,
+    ) -> Result<Self, VerifyError> {
+        if stored.payload_type() != T::KIND.media_type() {
+            return Err(SignatureError::PayloadTypeMismatch {
+                expected: T::KIND.media_type().to_owned(),
+                found: stored.payload_type().to_owned(),
+            }
+            .into());
+        }
+        let (bytes, envelope) = stored.into_held();
+        let payload = Self::parse(&bytes)?;
+        let digest = EnvelopeDigest::of(T::KIND.media_type(), &bytes);
+        Ok(Self {
+            payload,
+            bytes: bytes.as_ref().into(),
+            envelope,
+            digest,
+            signer,
+        })
     }
 
     fn finish(

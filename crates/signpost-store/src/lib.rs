@@ -1,6 +1,7 @@
 //! Signpost's persistence, behind one small API so the storage engine can be replaced.
 //!
-//! - [`Store`]: an embedded sled database used as a key-value store of JSON values. Writes
+//! - [`Store`]: an embedded sled database used as a key-value store of JSON values (and of
+//!   large values in a compact binary encoding, see [`Store::put_large_compact`]). Writes
 //!   go through [`WriteBatch`], applied atomically and flushed to disk before
 //!   [`Store::commit`] returns: a caller that answers "done" after `commit` never loses the
 //!   change.
@@ -33,6 +34,16 @@ pub enum StoreError {
         key: String,
         source: serde_json::Error,
     },
+    #[error("stored value under {key:?} is corrupt: {source}")]
+    CorruptCompact {
+        key: String,
+        source: postcard::Error,
+    },
+    #[error("value for {key:?} cannot be serialised: {source}")]
+    EncodeCompact {
+        key: String,
+        source: postcard::Error,
+    },
     #[error("cannot use the store's file {path}: {source}")]
     Files {
         path: PathBuf,
@@ -59,7 +70,10 @@ pub enum StoreError {
 ///   (see [`Store::put_large`]). Nothing is rewritten by the step: [`Store::get_large`]
 ///   still reads a value kept whole, and its owner rewrites it (an older version would not
 ///   find a value kept in a file, hence the new number).
-pub const FORMAT: u32 = 2;
+/// - 3: as 2, and a value kept in a file may be in the compact binary encoding (see
+///   [`Store::put_large_compact`]); JSON values are still read. Nothing is rewritten by the
+///   step (an older version could not read a compact value, hence the new number).
+pub const FORMAT: u32 = 3;
 const K_FORMAT: &str = "store/format";
 
 /// Brings a store from format `from` to [`FORMAT`], one step at a time, in one batch each.
@@ -67,7 +81,7 @@ fn migrate(db: &sled::Db, from: u32) -> Result<(), StoreError> {
     let mut at = from;
     while at < FORMAT {
         // Format 0 is a store written before formats were recorded: the same layout as 1.
-        // 1 to 2 changes no existing value (see FORMAT).
+        // 1 to 2 and 2 to 3 change no existing value (see FORMAT).
         // Each later step rewrites what changed and records its number in the same batch.
         let mut batch = sled::Batch::default();
         let next = at + 1;
@@ -124,6 +138,39 @@ fn parse<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError> 
         key: key.to_owned(),
         source,
     })
+}
+
+/// What a value written by [`Store::put_large_compact`] starts with (JSON never starts with
+/// a zero byte).
+const COMPACT: &[u8] = b"\0signpost-compact-1\0";
+
+/// A large value as it was written.
+#[derive(Debug)]
+pub enum LargeValue<C, J> {
+    /// By [`Store::put_large_compact`].
+    Compact(C),
+    /// In JSON, by [`Store::put_large`] or by an earlier version.
+    Json(J),
+}
+
+/// Parses a large value read with [`Store::get_large_raw`] as it was written: `C` may borrow
+/// from `bytes` (a payload kept as bytes is not copied to be read).
+pub fn parse_large<'a, C: serde::Deserialize<'a>, J: DeserializeOwned>(
+    key: &str,
+    bytes: &'a [u8],
+) -> Result<LargeValue<C, J>, StoreError> {
+    match bytes.strip_prefix(COMPACT) {
+        Some(compact) => match postcard::take_from_bytes(compact) {
+            Ok((value, [])) => Ok(LargeValue::Compact(value)),
+            Ok(_) => Err(postcard::Error::DeserializeBadEncoding),
+            Err(e) => Err(e),
+        }
+        .map_err(|source| StoreError::CorruptCompact {
+            key: key.to_owned(),
+            source,
+        }),
+        None => parse(key, bytes).map(LargeValue::Json),
+    }
 }
 
 /// The directory of large values in a store at `dir`.
@@ -238,6 +285,34 @@ impl Store {
                 }
             })
         })
+    }
+
+    /// As [`Store::put_large`], in a compact binary encoding (postcard, after a marker JSON
+    /// never starts with) instead of JSON: bytes are kept as they are, where JSON would
+    /// need them in base64, and nothing is escaped or scanned. Read it with
+    /// [`Store::get_large_raw`] and [`parse_large`].
+    pub fn put_large_compact<T: Serialize + ?Sized>(
+        &self,
+        batch: &mut WriteBatch,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        thread_local! {
+            /// Encoded into a buffer kept by each thread: a node's value is hundreds of KB,
+            /// and a new one grew a dozen times, each time on freshly zeroed pages.
+            static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        let mut buffer = BUFFER.take();
+        buffer.clear();
+        buffer.extend_from_slice(COMPACT);
+        let encoded =
+            postcard::to_extend(value, buffer).map_err(|source| StoreError::EncodeCompact {
+                key: key.to_owned(),
+                source,
+            })?;
+        let written = self.put_large_raw(batch, key, &encoded);
+        BUFFER.set(encoded);
+        written
     }
 
     /// [`Store::put_large`] for bytes already encoded.

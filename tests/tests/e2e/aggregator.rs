@@ -578,15 +578,27 @@ async fn a_node_going_down_keeps_its_last_verified_data_served() {
     assert_eq!(agg.node_health(&a.id).await.status, CrawlStatus::Healthy);
 }
 
+async fn first_page(agg: &TestAggregator) -> Vec<u8> {
+    let response = agg.get("/v1/groups?per_page=50").await;
+    response.bytes().await.unwrap().to_vec()
+}
+
 #[tokio::test]
 async fn a_restart_serves_at_once_from_the_store() {
-    let (_a, _b, mut agg) = federation().await;
+    let (a, _b, mut agg) = federation().await;
+    let before = first_page(&agg).await;
     agg.restart().await; // no crawl after this
     assert_eq!(agg.names("").await.len(), 5);
     assert_eq!(
         agg.names("text=cafe").await,
         vec!["Café Conversation Harehills"]
     );
+    assert!(
+        first_page(&agg).await == before,
+        "every result and its signed envelope served byte for byte as before"
+    );
+    let typed = agg.groups("text=harehills").await;
+    signpost_tests::verify_result(&a.url, &a.id, &typed.contents[0]).await;
 }
 
 #[tokio::test]
