@@ -201,68 +201,57 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
     let Some(bytes) = store.get_large_raw(&key).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    let loaded =
-        match parse_large::<NodeState, NodeMeta>(&key, &bytes).map_err(|e| e.to_string())? {
-            LargeValue::Compact(state) => {
-                let signers = state.listing_signers;
-                let listings = state.listings.into_iter().enumerate().map(|(n, stored)| {
-                    let signer = signers
-                        .get(n)
-                        .and_then(|k| VerifyingKey::from_bytes(k).ok());
-                    (stored, signer)
-                });
-                rebuild(
-                    node,
-                    Envelopes {
-                        chain: state
-                            .chain
-                            .iter()
-                            .map(StoredEnvelope::to_envelope)
-                            .collect(),
-                        snapshot: state.snapshot.to_envelope(),
-                        attestations: state
-                            .attestations
-                            .iter()
-                            .map(StoredEnvelope::to_envelope)
-                            .collect(),
-                        verified_at: state.verified_at,
-                    },
-                    listings,
-                    |stored, signer, keys| match signer {
-                        Some(signer) if keys.contains(&signer) => {
-                            Verified::<Listing>::from_stored(stored, signer)
-                        }
-                        _ => Verified::<Listing>::verify(stored.to_envelope(), keys),
-                    },
-                )
-                .map(|data| (data, state.feed_seq))
-            }
-            LargeValue::Json(meta) => {
-                let signers = meta.listing_signers;
-                let listings = meta.listings.into_iter().enumerate().map(|(n, env)| {
-                    let signer = signers.get(n).map(|d| *d.key());
-                    (env, signer)
-                });
-                rebuild(
-                    node,
-                    Envelopes {
-                        chain: meta.chain,
-                        snapshot: meta.snapshot,
-                        attestations: meta.attestations,
-                        verified_at: meta.verified_at,
-                    },
-                    listings,
-                    |env, signer, keys| match signer {
-                        Some(signer) if keys.contains(&signer) => {
-                            Verified::<Listing>::from_own_store(env, signer)
-                        }
-                        _ => Verified::<Listing>::verify(env, keys),
-                    },
-                )
-                .map(|data| (data, meta.feed_seq))
-            }
-        };
-    loaded.map(Some)
+    let parsed = parse_large::<NodeState, NodeMeta>(&key, &bytes).map_err(|e| e.to_string())?;
+    let loaded = match parsed {
+        LargeValue::Compact(state) => {
+            let envelopes = Envelopes {
+                chain: state
+                    .chain
+                    .iter()
+                    .map(StoredEnvelope::to_envelope)
+                    .collect(),
+                snapshot: state.snapshot.to_envelope(),
+                attestations: (state.attestations.iter())
+                    .map(StoredEnvelope::to_envelope)
+                    .collect(),
+                verified_at: state.verified_at,
+            };
+            let signers = state.listing_signers;
+            let listings = (state.listings.into_iter().enumerate())
+                .map(|(n, stored)| (stored, signers.get(n).copied()));
+            // The signer is found among the current keys by its bytes (a key made from them
+            // would decompress its point: a tenth of a restart).
+            let read = |(stored, signer): (StoredEnvelope<'_>, Option<[u8; 32]>),
+                        keys: &[VerifyingKey]| {
+                match keys.iter().find(|k| Some(k.as_bytes()) == signer.as_ref()) {
+                    Some(signer) => Verified::<Listing>::from_stored(stored, *signer),
+                    None => Verified::<Listing>::verify(stored.to_envelope(), keys),
+                }
+            };
+            (rebuild(node, envelopes, listings, read)?, state.feed_seq)
+        }
+        LargeValue::Json(meta) => {
+            let envelopes = Envelopes {
+                chain: meta.chain,
+                snapshot: meta.snapshot,
+                attestations: meta.attestations,
+                verified_at: meta.verified_at,
+            };
+            let signers = meta.listing_signers;
+            let listings = (meta.listings.into_iter().enumerate())
+                .map(|(n, env)| (env, signers.get(n).map(|d| *d.key())));
+            let read = |(env, signer): (Envelope, Option<VerifyingKey>), keys: &[VerifyingKey]| {
+                match signer {
+                    Some(signer) if keys.contains(&signer) => {
+                        Verified::<Listing>::from_own_store(env, signer)
+                    }
+                    _ => Verified::<Listing>::verify(env, keys),
+                }
+            };
+            (rebuild(node, envelopes, listings, read)?, meta.feed_seq)
+        }
+    };
+    Ok(Some(loaded))
 }
 
 /// The envelopes of a stored node state besides its listings.
@@ -274,14 +263,14 @@ struct Envelopes {
 }
 
 /// A node's state from what its store kept. The chain is re-verified from the pinned id and
-/// the snapshot under its current keys; each listing is read by `listing`, given the key it
-/// was verified under when stored (if known) and the current keys: attributed to that key
-/// when it is still a current one, verified again otherwise (older stores, rotated keys).
+/// the snapshot under its current keys; each listing is read by `listing`, given the current
+/// keys: attributed to the key it was verified under when stored if that is still a current
+/// one, verified again otherwise (older stores, rotated keys).
 fn rebuild<L>(
     node: &DidKey,
     envelopes: Envelopes,
-    listings: impl ExactSizeIterator<Item = (L, Option<VerifyingKey>)>,
-    listing: impl Fn(L, Option<VerifyingKey>, &[VerifyingKey]) -> Result<Verified<Listing>, VerifyError>,
+    listings: impl ExactSizeIterator<Item = L>,
+    listing: impl Fn(L, &[VerifyingKey]) -> Result<Verified<Listing>, VerifyError>,
 ) -> Result<NodeData, String> {
     let chain = chain::verify_chain(node, envelopes.chain).map_err(|e| e.to_string())?;
     let keys = chain
@@ -293,8 +282,8 @@ fn rebuild<L>(
         Verified::<Snapshot>::verify(envelopes.snapshot, &keys).map_err(|e| e.to_string())?;
     let named: HashSet<_> = snapshot.listings.iter().map(|e| e.id).collect();
     let mut held = Vec::with_capacity(listings.len());
-    for (stored, signer) in listings {
-        let listing = listing(stored, signer, &keys).map_err(|e| e.to_string())?;
+    for stored in listings {
+        let listing = listing(stored, &keys).map_err(|e| e.to_string())?;
         if named.contains(&listing.id) {
             held.push((listing.id, listing));
         }
@@ -563,6 +552,33 @@ mod tests {
             let (again, _) = load_node(&store, &data.id).expect("loads").expect("found");
             assert_same_state(&again, &data);
         }
+    }
+
+    #[test]
+    fn a_listing_stored_under_a_key_no_longer_current_is_verified_again() {
+        let store = Store::temporary().expect("store");
+        let data = node_state();
+        let state = NodeState {
+            chain: data.chain.iter().map(|d| d.envelope().stored()).collect(),
+            snapshot: data.snapshot.envelope().stored(),
+            attestations: (data.attestations.iter())
+                .map(|a| a.envelope().stored())
+                .collect(),
+            feed_seq: 2,
+            verified_at: data.verified_at,
+            listings: (data.listings.values())
+                .map(|l| l.envelope().stored())
+                .collect(),
+            listing_signers: vec![[7; 32]; data.listings.len()],
+        };
+        let mut batch = WriteBatch::new();
+        store
+            .put_large_compact(&mut batch, &k_meta(&data.id), &state)
+            .expect("written");
+        store.commit(batch).expect("committed");
+        let (back, _) = load_node(&store, &data.id).expect("loads").expect("found");
+        // Attributed to the key whose signature verified now, not to the one written down.
+        assert_same_state(&back, &data);
     }
 
     #[test]
