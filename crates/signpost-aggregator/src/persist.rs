@@ -61,30 +61,29 @@ fn k_health(node: &DidKey) -> String {
 }
 const K_FEED_SEQ: &str = "meta/feed_seq";
 
-/// Writes a node's new verified state, replacing the old one atomically.
-pub fn save(store: &Store, data: &NodeData, feed_seq: u64) -> Result<(), StoreError> {
-    let mut batch = WriteBatch::new();
-    let state = NodeState {
+/// A node's verified state as it is written: its held envelopes, borrowed.
+fn state_of(data: &NodeData, feed_seq: u64) -> NodeState<'_> {
+    NodeState {
         chain: data.chain.iter().map(|d| d.envelope().stored()).collect(),
         snapshot: data.snapshot.envelope().stored(),
-        attestations: data
-            .attestations
-            .iter()
+        attestations: (data.attestations.iter())
             .map(|a| a.envelope().stored())
             .collect(),
         feed_seq,
         verified_at: data.verified_at,
-        listings: data
-            .listings
-            .values()
+        listings: (data.listings.values())
             .map(|l| l.envelope().stored())
             .collect(),
-        listing_signers: data
-            .listings
-            .values()
+        listing_signers: (data.listings.values())
             .map(|l| l.signer().to_bytes())
             .collect(),
-    };
+    }
+}
+
+/// Writes a node's new verified state, replacing the old one atomically.
+pub fn save(store: &Store, data: &NodeData, feed_seq: u64) -> Result<(), StoreError> {
+    let mut batch = WriteBatch::new();
+    let state = state_of(data, feed_seq);
     store.put_large_compact(&mut batch, &k_meta(&data.id), &state)?;
     batch.put(K_FEED_SEQ, &feed_seq)?;
     // Atomic here; the caller flushes (once for all concurrent installs) before serving it:
@@ -428,14 +427,7 @@ mod tests {
                 prev: None,
                 issued_at: now,
                 expires_at: now + Duration::days(7),
-                listings: listings
-                    .iter()
-                    .map(|l| ManifestEntry {
-                        id: l.id,
-                        version: l.version,
-                        sha256: l.digest(),
-                    })
-                    .collect(),
+                listings: listings.iter().map(ManifestEntry::from).collect(),
                 attestations: vec![attestation.digest()],
             },
             &signing,
@@ -478,6 +470,13 @@ mod tests {
             assert_eq!(kept.payload_bytes(), listing.payload_bytes());
             assert_eq!(kept.group.name, listing.group.name);
         }
+    }
+
+    /// Writes with `write` in one batch and commits it.
+    fn commit(store: &Store, write: impl FnOnce(&mut WriteBatch) -> Result<(), StoreError>) {
+        let mut batch = WriteBatch::new();
+        write(&mut batch).expect("written");
+        store.commit(batch).expect("committed");
     }
 
     #[test]
@@ -539,11 +538,9 @@ mod tests {
                     .remove("listing_signers");
             }
             let store = Store::temporary().expect("store");
-            let mut batch = WriteBatch::new();
-            store
-                .put_large(&mut batch, &k_meta(&data.id), &written)
-                .expect("written");
-            store.commit(batch).expect("committed");
+            commit(&store, |batch| {
+                store.put_large(batch, &k_meta(&data.id), &written)
+            });
             let (back, feed_seq) = load_node(&store, &data.id).expect("loads").expect("found");
             assert_eq!(feed_seq, 5);
             assert_same_state(&back, &data);
@@ -559,23 +556,12 @@ mod tests {
         let store = Store::temporary().expect("store");
         let data = node_state();
         let state = NodeState {
-            chain: data.chain.iter().map(|d| d.envelope().stored()).collect(),
-            snapshot: data.snapshot.envelope().stored(),
-            attestations: (data.attestations.iter())
-                .map(|a| a.envelope().stored())
-                .collect(),
-            feed_seq: 2,
-            verified_at: data.verified_at,
-            listings: (data.listings.values())
-                .map(|l| l.envelope().stored())
-                .collect(),
             listing_signers: vec![[7; 32]; data.listings.len()],
+            ..state_of(&data, 2)
         };
-        let mut batch = WriteBatch::new();
-        store
-            .put_large_compact(&mut batch, &k_meta(&data.id), &state)
-            .expect("written");
-        store.commit(batch).expect("committed");
+        commit(&store, |batch| {
+            store.put_large_compact(batch, &k_meta(&data.id), &state)
+        });
         let (back, _) = load_node(&store, &data.id).expect("loads").expect("found");
         // Attributed to the key whose signature verified now, not to the one written down.
         assert_same_state(&back, &data);
@@ -589,20 +575,14 @@ mod tests {
         let key = k_meta(&data.id);
         let whole = store.get_large_raw(&key).expect("read").expect("kept");
         for cut in (1..whole.len()).step_by(97) {
-            let mut batch = WriteBatch::new();
-            store
-                .put_large_raw(&mut batch, &key, &whole[..cut])
-                .expect("written");
-            store.commit(batch).expect("committed");
+            commit(&store, |batch| {
+                store.put_large_raw(batch, &key, &whole[..cut])
+            });
             assert!(load_node(&store, &data.id).is_err(), "cut at {cut}");
         }
         let mut longer = whole.clone();
         longer.push(0);
-        let mut batch = WriteBatch::new();
-        store
-            .put_large_raw(&mut batch, &key, &longer)
-            .expect("written");
-        store.commit(batch).expect("committed");
+        commit(&store, |batch| store.put_large_raw(batch, &key, &longer));
         let err = load_node(&store, &data.id).expect_err("trailing bytes");
         assert!(err.contains("corrupt"), "{err}");
     }

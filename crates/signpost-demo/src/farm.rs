@@ -124,15 +124,7 @@ impl FarmNode {
             prev: prev.map(|p| p.digest()),
             issued_at: now,
             expires_at: now + Duration::days(7),
-            listings: self
-                .listings
-                .iter()
-                .map(|l| ManifestEntry {
-                    id: l.id,
-                    version: l.version,
-                    sha256: l.digest(),
-                })
-                .collect(),
+            listings: self.listings.iter().map(ManifestEntry::from).collect(),
             attestations: self
                 .attestations
                 .iter()

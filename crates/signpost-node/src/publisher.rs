@@ -623,14 +623,7 @@ impl Publisher {
             prev: st.snapshot.as_ref().map(|s| s.digest()),
             issued_at: now,
             expires_at: now + self.lifetime,
-            listings: listings
-                .values()
-                .map(|l| ManifestEntry {
-                    id: l.id,
-                    version: l.version,
-                    sha256: l.digest(),
-                })
-                .collect(),
+            listings: listings.values().map(ManifestEntry::from).collect(),
             attestations: attestations.keys().copied().collect(),
         };
         let snapshot = Verified::sign(snapshot, signing_key)

@@ -208,6 +208,17 @@ impl<T> Verified<T> {
     }
 }
 
+/// The entry by which a snapshot's manifest names a signed listing.
+impl From<&Verified<crate::model::Listing>> for crate::model::ManifestEntry {
+    fn from(listing: &Verified<crate::model::Listing>) -> Self {
+        Self {
+            id: listing.id,
+            version: listing.version,
+            sha256: listing.digest(),
+        }
+    }
+}
+
 impl<T> std::ops::Deref for Verified<T> {
     type Target = T;
     fn deref(&self) -> &T {
