@@ -105,22 +105,28 @@ pub mod limits {
 /// field: `^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$`, with one character that is neither control
 /// nor Unicode White_Space (what `trim` removes) when the field must not be blank.
 fn text(field: &str, value: &str, max: usize, required: bool) -> VResult {
+    text_problem(value, max, required).map_or(Ok(()), |p| Err(ValidationError::new(field, p)))
+}
+
+/// What is wrong with a text value, if anything (its field is named by the caller, only
+/// when something is).
+fn text_problem(value: &str, max: usize, required: bool) -> Option<String> {
     if required && value.trim().is_empty() {
-        return Err(ValidationError::new(field, "must not be empty"));
+        return Some("must not be empty".into());
     }
-    if value.chars().count() > max {
-        return Err(ValidationError::new(
-            field,
-            format!("longer than {max} characters"),
-        ));
+    // Most text is ASCII: its length is its byte count, and its control characters are
+    // bytes below 0x20 and 0x7f.
+    let (chars, control) = if value.is_ascii() {
+        let control = |b: &u8| (*b < 0x20 && *b != b'\n' && *b != b'\t') || *b == 0x7f;
+        (value.len(), value.as_bytes().iter().any(control))
+    } else {
+        let control = |c: char| c.is_control() && c != '\n' && c != '\t';
+        (value.chars().count(), value.chars().any(control))
+    };
+    if chars > max {
+        return Some(format!("longer than {max} characters"));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(ValidationError::new(field, "contains control characters"));
-    }
-    Ok(())
+    control.then(|| "contains control characters".into())
 }
 
 fn opt_text(field: &str, value: &Option<String>, max: usize) -> VResult {
@@ -203,9 +209,14 @@ pub struct OrgIdentifier {
 }
 
 impl OrgIdentifier {
-    fn validate(&self, field: &str) -> VResult {
-        text(&format!("{field}.scheme"), &self.scheme, 32, true)?;
-        text(&format!("{field}.id"), &self.id, 64, true)
+    /// Checks it; `field` names it, called only when something is wrong.
+    fn validate(&self, field: impl Fn() -> String) -> VResult {
+        for (part, value, max) in [("scheme", &self.scheme, 32), ("id", &self.id, 64)] {
+            if let Some(problem) = text_problem(value, max, true) {
+                return Err(ValidationError::new(format!("{}.{part}", field()), problem));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -405,7 +416,7 @@ impl Payload for NodeDocument {
             limits::IDENTIFIERS,
         )?;
         for (i, o) in self.org_identifiers.iter().enumerate() {
-            o.validate(&format!("org_identifiers[{i}]"))?;
+            o.validate(|| format!("org_identifiers[{i}]"))?;
         }
         for (field, keys) in [
             ("root_keys", &self.root_keys),
@@ -546,12 +557,15 @@ impl Group {
             ));
         }
         list("group.schedule", &self.schedule, limits::SESSIONS)?;
+        // Each entry's field is named only when it is wrong.
         for (i, s) in self.schedule.iter().enumerate() {
-            s.validate(&format!("group.schedule[{i}]"))?;
+            s.validate(|| format!("group.schedule[{i}]"))?;
         }
         list("group.languages", &self.languages, limits::LANGUAGES)?;
         for (i, tag) in self.languages.iter().enumerate() {
-            validate_language_tag(&format!("group.languages[{i}]"), tag)?;
+            language_tag_problem(tag).map_or(Ok(()), |p| {
+                Err(ValidationError::new(format!("group.languages[{i}]"), p))
+            })?;
         }
         unique("group.languages", &self.languages)?;
         self.access.validate()?;
@@ -567,15 +581,16 @@ impl Group {
 
 /// Checks a BCP 47 language tag (well-formed, as RFC 5646 defines it).
 pub fn validate_language_tag(field: &str, tag: &str) -> VResult {
-    let parsed = language_tags::LanguageTag::parse(tag)
-        .map_err(|e| ValidationError::new(field, format!("{tag:?} is not a BCP 47 tag: {e}")))?;
-    if parsed.as_str() != tag {
-        return Err(ValidationError::new(
-            field,
-            format!("{tag:?} is not in canonical case"),
-        ));
+    language_tag_problem(tag).map_or(Ok(()), |p| Err(ValidationError::new(field, p)))
+}
+
+/// What is wrong with a language tag, if anything.
+fn language_tag_problem(tag: &str) -> Option<String> {
+    match language_tags::LanguageTag::parse(tag) {
+        Err(e) => Some(format!("{tag:?} is not a BCP 47 tag: {e}")),
+        Ok(parsed) if parsed.as_str() != tag => Some(format!("{tag:?} is not in canonical case")),
+        Ok(_) => None,
     }
-    Ok(())
 }
 
 /// A BCP 47 language tag (schema only): registered in IANA's subtag registry, canonical
@@ -719,10 +734,11 @@ fn group_example() -> serde_json::Value {
 }
 
 impl Session {
-    fn validate(&self, field: &str) -> VResult {
+    /// Checks it; `field` names it, called only when something is wrong.
+    fn validate(&self, field: impl FnOnce() -> String) -> VResult {
         if self.closes <= self.opens {
             return Err(ValidationError::new(
-                field,
+                field(),
                 "closes must be later than opens",
             ));
         }
@@ -896,7 +912,7 @@ impl Safeguarding {
             limits::IDENTIFIERS,
         )?;
         for (i, o) in self.regulator_ids.iter().enumerate() {
-            o.validate(&format!("group.safeguarding.regulator_ids[{i}]"))?;
+            o.validate(|| format!("group.safeguarding.regulator_ids[{i}]"))?;
         }
         Ok(())
     }
@@ -1120,5 +1136,87 @@ impl Payload for RevocationList {
             validate_serial("revoked", s)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field and problem a sample group with one change is refused for.
+    fn refused(change: impl FnOnce(&mut Group)) -> (String, String) {
+        let mut group = crate::sample::group(1, 0, Utc::now());
+        group.validate().expect("the sample is valid");
+        change(&mut group);
+        let e = group.validate().expect_err("refused");
+        (e.field, e.problem)
+    }
+
+    fn said(field: &str, problem: &str) -> (String, String) {
+        (field.to_owned(), problem.to_owned())
+    }
+
+    #[test]
+    fn each_problem_names_its_field_and_what_is_wrong() {
+        let schedule = refused(|g| {
+            let mut wrong = g.schedule[0].clone();
+            wrong.closes = wrong.opens;
+            g.schedule = vec![g.schedule[0].clone(), wrong];
+        });
+        assert_eq!(
+            schedule,
+            said("group.schedule[1]", "closes must be later than opens")
+        );
+        let language = refused(|g| g.languages = vec!["en".into(), "EN-gb".into()]);
+        assert_eq!(
+            language,
+            said("group.languages[1]", "\"EN-gb\" is not in canonical case")
+        );
+        let regulator = |scheme: &str, id: &str| {
+            let (scheme, id) = (scheme.to_owned(), id.to_owned());
+            refused(|g| g.safeguarding.regulator_ids = vec![OrgIdentifier { scheme, id }])
+        };
+        assert_eq!(
+            regulator(" ", "1234567"),
+            said(
+                "group.safeguarding.regulator_ids[0].scheme",
+                "must not be empty"
+            )
+        );
+        assert_eq!(
+            regulator("GB-CHC", "12\u{7f}34"),
+            said(
+                "group.safeguarding.regulator_ids[0].id",
+                "contains control characters"
+            )
+        );
+        assert_eq!(
+            regulator("GB-CHC", &"7".repeat(65)),
+            said(
+                "group.safeguarding.regulator_ids[0].id",
+                "longer than 64 characters"
+            )
+        );
+        // Length is counted in characters, not bytes; a control character outside ASCII is
+        // one too; a new line and a tab are not.
+        let named = |name: String| refused(|g| g.name = name);
+        assert_eq!(
+            named("é".repeat(201)),
+            said("group.name", "longer than 200 characters")
+        );
+        let mut group = crate::sample::group(1, 0, Utc::now());
+        group.name = "é".repeat(200);
+        group.description = "Two lines,\n\ttabbed.".into();
+        group
+            .validate()
+            .expect("200 characters of two bytes each, a new line and a tab");
+        assert_eq!(
+            named("Café\u{85}".into()),
+            said("group.name", "contains control characters")
+        );
+        assert_eq!(
+            named("Caf\u{1}".into()),
+            said("group.name", "contains control characters")
+        );
     }
 }
