@@ -218,16 +218,7 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
             let signers = state.listing_signers;
             let listings = (state.listings.into_iter().enumerate())
                 .map(|(n, stored)| (stored, signers.get(n).copied()));
-            // The signer is found among the current keys by its bytes (a key made from them
-            // would decompress its point: a tenth of a restart).
-            let read = |(stored, signer): (StoredEnvelope<'_>, Option<[u8; 32]>),
-                        keys: &[VerifyingKey]| {
-                match keys.iter().find(|k| Some(k.as_bytes()) == signer.as_ref()) {
-                    Some(signer) => Verified::<Listing>::from_stored(stored, *signer),
-                    None => Verified::<Listing>::verify(stored.to_envelope(), keys),
-                }
-            };
-            (rebuild(node, envelopes, listings, read)?, state.feed_seq)
+            (rebuild(node, envelopes, listings)?, state.feed_seq)
         }
         LargeValue::Json(meta) => {
             let envelopes = Envelopes {
@@ -238,16 +229,8 @@ fn load_node(store: &Store, node: &DidKey) -> Result<Option<(NodeData, u64)>, St
             };
             let signers = meta.listing_signers;
             let listings = (meta.listings.into_iter().enumerate())
-                .map(|(n, env)| (env, signers.get(n).map(|d| *d.key())));
-            let read = |(env, signer): (Envelope, Option<VerifyingKey>), keys: &[VerifyingKey]| {
-                match signer {
-                    Some(signer) if keys.contains(&signer) => {
-                        Verified::<Listing>::from_own_store(env, signer)
-                    }
-                    _ => Verified::<Listing>::verify(env, keys),
-                }
-            };
-            (rebuild(node, envelopes, listings, read)?, meta.feed_seq)
+                .map(|(n, env)| (env, signers.get(n).map(|d| d.key().to_bytes())));
+            (rebuild(node, envelopes, listings)?, meta.feed_seq)
         }
     };
     Ok(Some(loaded))
@@ -261,15 +244,42 @@ struct Envelopes {
     verified_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A listing as a store kept it: the compact form, or an earlier version's JSON envelope.
+trait StoredListing {
+    /// Read back as verified under `signer` when it was stored (its signature is not
+    /// checked again: the store is trusted as local disk is).
+    fn trusted(self, signer: VerifyingKey) -> Result<Verified<Listing>, VerifyError>;
+    /// The envelope as it was received, to verify again.
+    fn into_envelope(self) -> Envelope;
+}
+
+impl StoredListing for StoredEnvelope<'_> {
+    fn trusted(self, signer: VerifyingKey) -> Result<Verified<Listing>, VerifyError> {
+        Verified::from_stored(self, signer)
+    }
+    fn into_envelope(self) -> Envelope {
+        self.to_envelope()
+    }
+}
+
+impl StoredListing for Envelope {
+    fn trusted(self, signer: VerifyingKey) -> Result<Verified<Listing>, VerifyError> {
+        Verified::from_own_store(self, signer)
+    }
+    fn into_envelope(self) -> Envelope {
+        self
+    }
+}
+
 /// A node's state from what its store kept. The chain is re-verified from the pinned id and
-/// the snapshot under its current keys; each listing is read by `listing`, given the current
-/// keys: attributed to the key it was verified under when stored if that is still a current
-/// one, verified again otherwise (older stores, rotated keys).
-fn rebuild<L>(
+/// the snapshot under its current keys. Each listing comes with the key it was verified
+/// under when stored, if the store kept it: it is attributed to that key when that is still
+/// a current one (found by its bytes: a key made from them would decompress its point, a
+/// tenth of a restart), and verified again otherwise (older stores, rotated keys).
+fn rebuild(
     node: &DidKey,
     envelopes: Envelopes,
-    listings: impl ExactSizeIterator<Item = L>,
-    listing: impl Fn(L, &[VerifyingKey]) -> Result<Verified<Listing>, VerifyError>,
+    listings: impl ExactSizeIterator<Item = (impl StoredListing, Option<[u8; 32]>)>,
 ) -> Result<NodeData, String> {
     let chain = chain::verify_chain(node, envelopes.chain).map_err(|e| e.to_string())?;
     let keys = chain
@@ -281,8 +291,12 @@ fn rebuild<L>(
         Verified::<Snapshot>::verify(envelopes.snapshot, &keys).map_err(|e| e.to_string())?;
     let named: HashSet<_> = snapshot.listings.iter().map(|e| e.id).collect();
     let mut held = Vec::with_capacity(listings.len());
-    for stored in listings {
-        let listing = listing(stored, &keys).map_err(|e| e.to_string())?;
+    for (stored, signer) in listings {
+        let listing = match keys.iter().find(|k| Some(k.as_bytes()) == signer.as_ref()) {
+            Some(signer) => stored.trusted(*signer),
+            None => Verified::verify(stored.into_envelope(), &keys),
+        };
+        let listing = listing.map_err(|e| e.to_string())?;
         if named.contains(&listing.id) {
             held.push((listing.id, listing));
         }

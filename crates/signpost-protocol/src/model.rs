@@ -70,6 +70,11 @@ impl ValidationError {
     }
 }
 
+/// A problem found (if any) as an error naming its field; `field` is called only then.
+fn refuse(problem: Option<String>, field: impl FnOnce() -> String) -> VResult {
+    problem.map_or(Ok(()), |p| Err(ValidationError::new(field(), p)))
+}
+
 type VResult = Result<(), ValidationError>;
 
 /// A payload: a type with its DSSE payload type and its own validation.
@@ -105,7 +110,7 @@ pub mod limits {
 /// field: `^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$`, with one character that is neither control
 /// nor Unicode White_Space (what `trim` removes) when the field must not be blank.
 fn text(field: &str, value: &str, max: usize, required: bool) -> VResult {
-    text_problem(value, max, required).map_or(Ok(()), |p| Err(ValidationError::new(field, p)))
+    refuse(text_problem(value, max, required), || field.to_owned())
 }
 
 /// What is wrong with a text value, if anything (its field is named by the caller, only
@@ -213,9 +218,9 @@ impl OrgIdentifier {
     /// Checks it; `field` names it, called only when something is wrong.
     fn validate(&self, field: impl Fn() -> String) -> VResult {
         for (part, value, max) in [("scheme", &self.scheme, 32), ("id", &self.id, 64)] {
-            if let Some(problem) = text_problem(value, max, true) {
-                return Err(ValidationError::new(format!("{}.{part}", field()), problem));
-            }
+            refuse(text_problem(value, max, true), || {
+                format!("{}.{part}", field())
+            })?;
         }
         Ok(())
     }
@@ -564,8 +569,8 @@ impl Group {
         }
         list("group.languages", &self.languages, limits::LANGUAGES)?;
         for (i, tag) in self.languages.iter().enumerate() {
-            language_tag_problem(tag).map_or(Ok(()), |p| {
-                Err(ValidationError::new(format!("group.languages[{i}]"), p))
+            refuse(language_tag_problem(tag), || {
+                format!("group.languages[{i}]")
             })?;
         }
         unique("group.languages", &self.languages)?;
@@ -582,7 +587,7 @@ impl Group {
 
 /// Checks a BCP 47 language tag (well-formed, as RFC 5646 defines it).
 pub fn validate_language_tag(field: &str, tag: &str) -> VResult {
-    language_tag_problem(tag).map_or(Ok(()), |p| Err(ValidationError::new(field, p)))
+    refuse(language_tag_problem(tag), || field.to_owned())
 }
 
 /// What is wrong with a language tag, if anything.

@@ -52,14 +52,8 @@ impl<T: Payload> Verified<T> {
             .copied()
             .ok_or(SignatureError::BadSignature)?;
         let bytes = decoded.unverified_payload();
-        let payload = Self::parse(bytes)?;
-        Ok(Self {
-            payload,
-            bytes: bytes.into(),
-            envelope: HeldEnvelope::of(decoded.envelope(), bytes),
-            digest: decoded.digest(),
-            signer,
-        })
+        let envelope = HeldEnvelope::of(decoded.envelope(), bytes);
+        Self::held(bytes, envelope, decoded.digest(), signer)
     }
 
     /// As [`Verified::verify`], but `threshold` distinct keys among `keys` must have signed.
@@ -106,11 +100,20 @@ impl<T: Payload> Verified<T> {
             .into());
         }
         let (bytes, envelope) = stored.into_held();
-        let payload = Self::parse(&bytes)?;
         let digest = EnvelopeDigest::of(T::KIND.media_type(), &bytes);
+        Self::held(&bytes, envelope, digest, signer)
+    }
+
+    /// A payload from its exact bytes (parsed and validated), with the envelope it came in.
+    fn held(
+        bytes: &[u8],
+        envelope: HeldEnvelope,
+        digest: EnvelopeDigest,
+        signer: VerifyingKey,
+    ) -> Result<Self, VerifyError> {
         Ok(Self {
-            payload,
-            bytes: bytes.as_ref().into(),
+            payload: Self::parse(bytes)?,
+            bytes: bytes.into(),
             envelope,
             digest,
             signer,
@@ -122,16 +125,9 @@ impl<T: Payload> Verified<T> {
         bytes: Vec<u8>,
         signer: VerifyingKey,
     ) -> Result<Self, VerifyError> {
-        let payload = Self::parse(&bytes)?;
         let digest = EnvelopeDigest::of(&envelope.payload_type, &bytes);
         let envelope = HeldEnvelope::new(envelope, &bytes);
-        Ok(Self {
-            payload,
-            bytes: bytes.into(),
-            envelope,
-            digest,
-            signer,
-        })
+        Self::held(&bytes, envelope, digest, signer)
     }
 
     /// Parses and validates verified payload bytes.

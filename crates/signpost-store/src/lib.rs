@@ -173,6 +173,27 @@ pub fn parse_large<'a, C: serde::Deserialize<'a>, J: DeserializeOwned>(
     }
 }
 
+/// A writer that keeps the error of a failed write: postcard reports one only as a full
+/// buffer.
+struct KeepsError<'a> {
+    out: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl std::io::Write for KeepsError<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf).map_err(|e| {
+            let kind = e.kind();
+            self.error = Some(e);
+            std::io::Error::from(kind)
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// The directory of large values in a store at `dir`.
 const VALUES_DIR: &str = "values";
 /// Under `{key}#file`: the id of the file holding the large value of `key`.
@@ -297,22 +318,23 @@ impl Store {
         key: &str,
         value: &T,
     ) -> Result<(), StoreError> {
-        thread_local! {
-            /// Encoded into a buffer kept by each thread: a node's value is hundreds of KB,
-            /// and a new one grew a dozen times, each time on freshly zeroed pages.
-            static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
-        }
-        let mut buffer = BUFFER.take();
-        buffer.clear();
-        buffer.extend_from_slice(COMPACT);
-        let encoded =
-            postcard::to_extend(value, buffer).map_err(|source| StoreError::EncodeCompact {
-                key: key.to_owned(),
+        // Encoded straight into the file, as `put_large` does.
+        self.put_large_with(batch, key, |out, path| {
+            let failed = |source| StoreError::Files {
+                path: path.to_owned(),
                 source,
-            })?;
-        let written = self.put_large_raw(batch, key, &encoded);
-        BUFFER.set(encoded);
-        written
+            };
+            out.write_all(COMPACT).map_err(failed)?;
+            let mut file = KeepsError { out, error: None };
+            let encoded = postcard::to_io(value, &mut file).map(drop);
+            encoded.map_err(|source| match file.error.take() {
+                Some(e) => failed(e),
+                None => StoreError::EncodeCompact {
+                    key: key.to_owned(),
+                    source,
+                },
+            })
+        })
     }
 
     /// [`Store::put_large`] for bytes already encoded.
