@@ -12,15 +12,15 @@ use signpost_protocol::policy::AttestationStatus;
 use signpost_protocol::query::{GroupQuery, QueryCode, QueryError, RawGroupQuery};
 use signpost_protocol::taxonomy::{Taxonomy, TAXONOMY};
 use signpost_protocol::wire::{
-    AttestationReport, AuditEntry, CapacityStatus, Enrolment, EnrolmentRequest, FeedPage,
-    GroupsPage, IssuerInfo, NodeHealth, Provenance, ProvenanceCheck,
+    AuditEntry, CapacityStatus, Enrolment, EnrolmentRequest, FeedPage, GroupsPage, IssuerInfo,
+    NodeHealth, Provenance, ProvenanceCheck,
 };
 use signpost_protocol::{DidKey, Envelope, EnvelopeRef};
 use uuid::Uuid;
 
 use crate::crawl::Aggregator;
 use crate::error::AggError;
-use crate::index::GroupView;
+use crate::page_json::{AttestationView, ProvenanceView};
 
 type Data = web::Data<Arc<Aggregator>>;
 
@@ -98,17 +98,6 @@ pub fn groups_body(state: &Aggregator, q: &mut GroupQuery) -> Result<Vec<u8>, Ag
     Ok(body)
 }
 
-/// [`Provenance`] as served: the group straight from the index (the same shape).
-#[derive(Serialize)]
-struct ProvenanceView<'a> {
-    group: GroupView<'a>,
-    node_documents: Vec<EnvelopeRef<'a>>,
-    snapshot: EnvelopeRef<'a>,
-    listing: EnvelopeRef<'a>,
-    attestations: Vec<AttestationReport>,
-    checks: Vec<ProvenanceCheck>,
-}
-
 fn check(check: &'static str, at: DateTime<Utc>, result: Result<(), String>) -> ProvenanceCheck {
     ProvenanceCheck {
         check: check.into(),
@@ -146,6 +135,9 @@ pub async fn group(
     let seg = index.segment(&node).ok_or_else(not_found)?;
     let data = &seg.data;
     let listing = data.listings.get(&id).ok_or_else(not_found)?;
+    if let Some(resp) = not_modified {
+        return Ok(resp);
+    }
     let node_documents: Vec<EnvelopeRef<'_>> = data.chain.iter().map(|d| d.envelope()).collect();
 
     // Every check computed now from the verified state (signatures were verified on receipt,
@@ -174,11 +166,11 @@ pub async fn group(
         .attestations
         .iter()
         .zip(ctx.attestations(data))
-        .map(|(a, (status, checks))| AttestationReport {
-            attestation: a.payload().clone(),
+        .map(|(a, (status, checks))| AttestationView {
+            attestation: a.payload(),
             status,
             checks,
-            envelope: a.envelope().to_envelope(),
+            envelope: a.envelope(),
         })
         .collect();
     let body = ProvenanceView {
@@ -189,10 +181,9 @@ pub async fn group(
         attestations,
         checks,
     };
-    if let Some(resp) = not_modified {
-        return Ok(resp);
-    }
-    let bytes = serde_json::to_vec(&body).map_err(|e| AggError::Internal(e.to_string()))?;
+    let mut bytes = Vec::with_capacity(32 * 1024);
+    crate::page_json::write_provenance(&mut bytes, &body)
+        .map_err(|e| AggError::Internal(e.to_string()))?;
     Ok(cached_json(bytes, etag))
 }
 
