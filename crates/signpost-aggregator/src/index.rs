@@ -65,11 +65,31 @@ static CATEGORY_LABELS: std::sync::LazyLock<Vec<(&'static str, String)>> =
             .collect()
     });
 
-/// A listing's words with the fields they occur in, and its weighted length. Each field is
-/// folded once and its words borrowed until they are deduplicated: a word is allocated once
-/// per listing and field, however often it comes.
-fn text_terms(g: &Group) -> (Vec<(Box<str>, u8)>, u16) {
-    let name = text::fold(&g.name);
+/// A listing's words, each with the field it occurs in, in one string: a listing has some
+/// fifty, and a string each (made, hashed and freed as the index took it) was a twentieth
+/// of a mirror's catch-up.
+#[derive(Default)]
+struct Terms {
+    text: String,
+    /// Where each word ends in `text`, and its field.
+    ends: Vec<(u32, u8)>,
+}
+
+impl Terms {
+    fn iter(&self) -> impl Iterator<Item = (&str, u8)> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&(end, field)| {
+            let word = self.text.get(start..end as usize).unwrap_or("");
+            start = end as usize;
+            (word, field)
+        })
+    }
+}
+
+/// A listing's words with the fields they occur in, and its weighted length, given its name
+/// folded (the default order keeps that too). Each field is folded once and its words
+/// borrowed until they are deduplicated, then copied into one string.
+fn text_terms(g: &Group, name: &str) -> (Terms, u16) {
     let description = text::fold(&g.description);
     let mut out: Vec<(&str, u8)> = Vec::with_capacity(64);
     let mut len = 0u32;
@@ -79,7 +99,7 @@ fn text_terms(g: &Group) -> (Vec<(Box<str>, u8)>, u16) {
             out.push((w, field));
         }
     }
-    add(&name, NAME, &mut out, &mut len);
+    add(name, NAME, &mut out, &mut len);
     for c in &g.categories {
         if let Some((_, label)) = CATEGORY_LABELS.iter().find(|(id, _)| id == c) {
             add(label, CATEGORY, &mut out, &mut len);
@@ -101,8 +121,16 @@ fn text_terms(g: &Group) -> (Vec<(Box<str>, u8)>, u16) {
     }
     terms.sort_unstable();
     terms.dedup();
-    let terms = terms.into_iter().map(|(w, f)| (w.into(), f)).collect();
-    (terms, u16::try_from(len).unwrap_or(u16::MAX))
+    let mut out = Terms {
+        text: String::with_capacity(terms.iter().map(|(w, _)| w.len()).sum()),
+        ends: Vec::with_capacity(terms.len()),
+    };
+    for (w, f) in terms {
+        out.text.push_str(w);
+        out.ends
+            .push((u32::try_from(out.text.len()).unwrap_or(u32::MAX), f));
+    }
+    (out, u16::try_from(len).unwrap_or(u16::MAX))
 }
 
 /// Where a listing comes in the default order: organisation, then group name (case and
@@ -142,8 +170,8 @@ enum Key {
     Accepting,
     Language(Box<str>),
     Day(u8),
-    /// A word in one field (see [`FIELD_WEIGHTS`]).
-    Word(Box<str>, u8),
+    /// A word (by its number in [`Index::word_ids`]) in one field (see [`FIELD_WEIGHTS`]).
+    Word(u32, u8),
     Cell(i32, i32),
 }
 
@@ -540,8 +568,8 @@ fn each_word(
     }
 }
 
-/// The bitmaps a listing is in; `terms` are its [`text_terms`].
-fn keys_of(listing: &Listing, terms: Vec<(Box<str>, u8)>) -> Vec<Key> {
+/// The bitmaps a listing is in, but for its words ([`text_terms`]).
+fn keys_of(listing: &Listing) -> Vec<Key> {
     let g = &listing.group;
     let a = &g.access;
     let mut keys = Vec::new();
@@ -582,9 +610,6 @@ fn keys_of(listing: &Listing, terms: Vec<(Box<str>, u8)>) -> Vec<Key> {
     }
     for s in &g.schedule {
         keys.push(Key::Day(s.day as u8));
-    }
-    for (w, field) in terms {
-        keys.push(Key::Word(w, field));
     }
     if let Some(loc) = &g.location {
         let (a, b) = cell(&Point {
@@ -795,6 +820,7 @@ pub struct Prepared {
 struct PreparedEntry {
     entry: Entry,
     keys: Vec<Key>,
+    terms: Terms,
     name_fold: Box<str>,
 }
 
@@ -820,7 +846,8 @@ impl Prepared {
             .map(|l| {
                 let payload = Arc::clone(l.payload_bytes());
                 let g = &l.group;
-                let (terms, text_len) = text_terms(g);
+                let name_fold = text::fold(&g.name);
+                let (terms, text_len) = text_terms(g, &name_fold);
                 let entry = Entry {
                     seg: Arc::clone(&seg),
                     id: l.id,
@@ -844,8 +871,9 @@ impl Prepared {
                 };
                 PreparedEntry {
                     entry,
-                    keys: keys_of(l.payload(), terms),
-                    name_fold: text::fold(&g.name).into(),
+                    keys: keys_of(l.payload()),
+                    terms,
+                    name_fold: name_fold.into(),
                 }
             })
             .collect();
@@ -885,8 +913,14 @@ pub struct Index {
     columns: HashMap<Key, FixedBitSet, foldhash::fast::RandomState>,
     /// Every live slot, as a column.
     live_column: FixedBitSet,
-    /// Sorted words (for prefix search), each with the fields it has a bitmap for.
-    words: BTreeMap<Box<str>, u8>,
+    /// Sorted words (for prefix search), each with its number and the fields it has a
+    /// bitmap for.
+    words: BTreeMap<Box<str>, (u32, u8)>,
+    /// Each word's number, while it has a bitmap: its bitmaps' keys hold the number, not
+    /// the word.
+    word_ids: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    /// Numbers of words no longer held, to be given again.
+    free_word_ids: Vec<u32>,
     /// Each slot's weighted text length (BM25's length normalisation).
     text_lens: Vec<u16>,
     /// Each slot's point, `(NaN, NaN)` when it has none: a near query measures its
@@ -1030,6 +1064,7 @@ impl Index {
             let PreparedEntry {
                 entry,
                 keys,
+                terms,
                 name_fold,
             } = prepared_entry;
             let slot = self.free.pop().unwrap_or(self.entries.len() as u32);
@@ -1079,10 +1114,6 @@ impl Index {
                         (key, b)
                     }
                     Slot::Vacant(v) => {
-                        // A word's field is new to the word list only when its bitmap is.
-                        if let Key::Word(w, field) = v.key() {
-                            *self.words.entry(w.clone()).or_insert(0) |= 1 << field;
-                        }
                         let key = v.key().wants_column(1, slots_held).then(|| v.key().clone());
                         let b = v.insert(RoaringBitmap::new());
                         b.insert(slot);
@@ -1091,6 +1122,21 @@ impl Index {
                 };
                 if let Some(key) = key {
                     self.columns.insert(key, column_of(bitmap));
+                }
+            }
+            for (w, field) in terms.iter() {
+                let id = self.word_id(w);
+                match self.bitmaps.entry(Key::Word(id, field)) {
+                    std::collections::hash_map::Entry::Occupied(b) => {
+                        b.into_mut().insert(slot);
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        // A word's field is new to the word list only when its bitmap is.
+                        if let Some((_, fields)) = self.words.get_mut(w) {
+                            *fields |= 1 << field;
+                        }
+                        v.insert(RoaringBitmap::new()).insert(slot);
+                    }
                 }
             }
             by_id.insert(entry.id, slot);
@@ -1122,16 +1168,18 @@ impl Index {
         clear_bit(&mut self.live_column, slot);
         let listing = entry.seg.data.listings.get(&entry.id);
         if let Some(l) = listing {
+            let name_fold = text::fold(&l.group.name);
+            for (w, field) in text_terms(&l.group, &name_fold).0.iter() {
+                self.remove_word(w, field, slot);
+            }
             self.order.remove(&OrderKey {
                 organisation: Arc::clone(&entry.seg.name_fold),
-                group: text::fold(&l.group.name).into(),
+                group: name_fold.into(),
                 id: entry.id,
                 slot,
             });
         }
-        let keys = listing
-            .map(|l| keys_of(l.payload(), text_terms(&l.group).0))
-            .unwrap_or_default();
+        let keys = listing.map(|l| keys_of(l.payload())).unwrap_or_default();
         let slots_held = self.entries.len() as u64;
         for k in &keys {
             let (empty, sparse) = match self.bitmaps.get_mut(k) {
@@ -1155,19 +1203,51 @@ impl Index {
             }
             if empty {
                 self.bitmaps.remove(k);
-                if let Key::Word(w, field) = k {
-                    let none_left = self.words.get_mut(w).is_some_and(|fields| {
-                        *fields &= !(1 << field);
-                        *fields == 0
-                    });
-                    if none_left {
-                        self.words.remove(w);
-                    }
-                }
             }
         }
         self.live.remove(slot);
         self.free.push(slot);
+    }
+
+    /// `w`'s number, given it when it is new.
+    fn word_id(&mut self, w: &str) -> u32 {
+        if let Some(&id) = self.word_ids.get(w) {
+            return id;
+        }
+        // With none free, the numbers held are 0 to one less than how many there are.
+        let id = self
+            .free_word_ids
+            .pop()
+            .unwrap_or(u32::try_from(self.word_ids.len()).unwrap_or(u32::MAX));
+        self.word_ids.insert(w.into(), id);
+        self.words.insert(w.into(), (id, 0));
+        id
+    }
+
+    /// Takes `slot` out of word `w`'s bitmap for `field`; a word left without a bitmap
+    /// is forgotten and its number freed.
+    fn remove_word(&mut self, w: &str, field: u8, slot: u32) {
+        let Some(&id) = self.word_ids.get(w) else {
+            return;
+        };
+        let key = Key::Word(id, field);
+        let empty = self.bitmaps.get_mut(&key).is_some_and(|b| {
+            b.remove(slot);
+            b.is_empty()
+        });
+        if !empty {
+            return;
+        }
+        self.bitmaps.remove(&key);
+        let none_left = self.words.get_mut(w).is_some_and(|(_, fields)| {
+            *fields &= !(1 << field);
+            *fields == 0
+        });
+        if none_left {
+            self.words.remove(w);
+            self.word_ids.remove(w);
+            self.free_word_ids.push(id);
+        }
     }
 
     /// Listings of organisations presenting a verified attestation for `achievement`.
@@ -1250,7 +1330,7 @@ impl Index {
     fn text_word(&self, prefix: &str) -> TextWord {
         let n = self.live.len() as f32;
         let mut fields: [Vec<&RoaringBitmap>; 4] = Default::default();
-        for (w, present) in self
+        for (_, present) in self
             .words
             .range::<str, _>((
                 std::ops::Bound::Included(prefix),
@@ -1258,9 +1338,10 @@ impl Index {
             ))
             .take_while(|(w, _)| w.starts_with(prefix))
         {
+            let &(id, present) = present;
             for (f, sets) in fields.iter_mut().enumerate() {
                 if present & (1 << f) != 0 {
-                    if let Some(b) = self.bitmaps.get(&Key::Word(w.clone(), f as u8)) {
+                    if let Some(b) = self.bitmaps.get(&Key::Word(id, f as u8)) {
                         sets.push(b);
                     }
                 }
@@ -2546,5 +2627,141 @@ mod tests {
             worst > 0.05,
             "the worst error is only {worst:.3} of the band"
         );
+    }
+
+    /// A node's verified state with one listing per (name, description).
+    fn node(seed: u8, groups: &[(&str, &str)]) -> NodeData {
+        use signpost_protocol::model::{ManifestEntry, NodeDocument, Snapshot};
+        use signpost_protocol::{sample, SigningKey, Verified};
+        let now = Utc::now();
+        let root = SigningKey::from_bytes(&[seed; 32]);
+        let id = DidKey::new(root.verifying_key());
+        let doc = NodeDocument {
+            id,
+            version: 1,
+            issued_at: now,
+            expires: now + Duration::days(365),
+            name: format!("Organisation {seed}"),
+            base_url: "https://signpost.example.org".into(),
+            org_identifiers: vec![],
+            root_keys: vec![id],
+            threshold: 1,
+            signing_keys: vec![id],
+        };
+        let listings: Vec<Verified<Listing>> = groups
+            .iter()
+            .zip(1u128..)
+            .map(|(&(name, description), n)| {
+                let mut group = sample::group(n as u64, 0, now);
+                group.name = name.into();
+                group.description = description.into();
+                let listing = Listing {
+                    node: id,
+                    id: Uuid::from_u128(u128::from(seed) << 64 | n),
+                    version: 1,
+                    issued_at: now,
+                    expires_at: now + Duration::days(7),
+                    group,
+                };
+                Verified::sign(listing, &root).expect("signs")
+            })
+            .collect();
+        let snapshot = Snapshot {
+            node: id,
+            seq: 1,
+            prev: None,
+            issued_at: now,
+            expires_at: now + Duration::days(7),
+            listings: listings.iter().map(ManifestEntry::from).collect(),
+            attestations: vec![],
+        };
+        NodeData {
+            id,
+            chain: vec![Verified::sign(doc, &root).expect("signs")],
+            snapshot: Verified::sign(snapshot, &root).expect("signs"),
+            listings: listings.into_iter().map(|l| (l.id, l)).collect(),
+            attestations: vec![],
+            verified_at: now,
+        }
+    }
+
+    /// The names of the groups a text search finds, in order.
+    fn found(index: &Index, text: &str) -> Vec<String> {
+        let q = GroupQuery::parse(&signpost_protocol::query::RawGroupQuery {
+            text: Some(text.into()),
+            ..Default::default()
+        })
+        .expect("a valid query");
+        let revocations = HashMap::new();
+        let ctx = QueryContext {
+            now: Utc::now(),
+            capacity_max_age: Duration::days(30),
+            skew: Duration::minutes(5),
+            issuers: &[],
+            revocations: &revocations,
+            grace: Duration::zero(),
+        };
+        index
+            .search(&q, &ctx)
+            .contents
+            .iter()
+            .map(|g| {
+                serde_json::from_slice::<Listing>(g.listing.0)
+                    .expect("a listing")
+                    .group
+                    .name
+            })
+            .collect()
+    }
+
+    /// Words are held by number: a word a node stops using is forgotten, its number given to
+    /// the next new word, and no search finds the old word's listings under the new one.
+    #[test]
+    fn a_word_no_longer_used_is_forgotten_and_its_number_reused_cleanly() {
+        let mut index = Index::default();
+        index.install(Prepared::new(Arc::new(node(
+            1,
+            &[
+                ("Zebra walk", "A striped zebra stroll"),
+                ("Tea club", "Tea and talk"),
+            ],
+        ))));
+        assert_eq!(found(&index, "zebra"), ["Zebra walk"]);
+        assert_eq!(found(&index, "zeb"), ["Zebra walk"]);
+        let words = index.word_ids.len();
+        // The node now publishes other words.
+        index.install(Prepared::new(Arc::new(node(
+            1,
+            &[("Yak club", "Yak herding"), ("Tea club", "Tea and talk")],
+        ))));
+        assert!(found(&index, "zebra").is_empty());
+        assert!(found(&index, "striped").is_empty());
+        assert_eq!(found(&index, "yak"), ["Yak club"]);
+        assert!(!index.word_ids.contains_key("zebra") && !index.words.contains_key("zebra"));
+        assert!(
+            !index.free_word_ids.is_empty(),
+            "the old words' numbers are free"
+        );
+        // New words take the freed numbers; the old words' listings do not come back.
+        index.install(Prepared::new(Arc::new(node(
+            2,
+            &[("Quagga walk", "Quagga and okapi rambles")],
+        ))));
+        assert_eq!(found(&index, "quagga"), ["Quagga walk"]);
+        assert_eq!(found(&index, "okapi"), ["Quagga walk"]);
+        assert_eq!(found(&index, "walk"), ["Quagga walk"]);
+        assert_eq!(found(&index, "yak"), ["Yak club"]);
+        assert_eq!(found(&index, "tea"), ["Tea club"]);
+        assert!(found(&index, "zebra").is_empty());
+        assert!(index.word_ids.len() <= words + 2);
+        // Every number held is one word's, and every word listed has one.
+        let mut ids: Vec<u32> = index.word_ids.values().copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), index.word_ids.len());
+        for (w, (id, fields)) in &index.words {
+            assert_eq!(index.word_ids.get(w), Some(id), "{w}");
+            assert_ne!(*fields, 0, "{w} has a bitmap");
+        }
     }
 }
