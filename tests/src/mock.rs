@@ -173,18 +173,14 @@ impl Forge {
         let signing = signpost_protocol::keys::generate();
         let id = DidKey::new(root.verifying_key());
         let now = Utc::now();
-        let doc = NodeDocument {
+        let doc = NodeDocument::first(
             id,
-            version: 1,
-            issued_at: now,
-            expires: now + chrono::Duration::days(365),
-            name: name.into(),
-            base_url: "http://127.0.0.1".into(),
-            org_identifiers: vec![],
-            root_keys: vec![id],
-            threshold: 1,
-            signing_keys: vec![DidKey::new(signing.verifying_key())],
-        };
+            DidKey::new(signing.verifying_key()),
+            name,
+            "http://127.0.0.1",
+            now,
+            now + chrono::Duration::days(365),
+        );
         let doc = Verified::sign(doc, &root).unwrap().envelope().to_envelope();
         Self {
             root,

@@ -2636,18 +2636,14 @@ mod tests {
         let now = Utc::now();
         let root = SigningKey::from_bytes(&[seed; 32]);
         let id = DidKey::new(root.verifying_key());
-        let doc = NodeDocument {
+        let doc = NodeDocument::first(
             id,
-            version: 1,
-            issued_at: now,
-            expires: now + Duration::days(365),
-            name: format!("Organisation {seed}"),
-            base_url: "https://signpost.example.org".into(),
-            org_identifiers: vec![],
-            root_keys: vec![id],
-            threshold: 1,
-            signing_keys: vec![id],
-        };
+            id,
+            format!("Organisation {seed}"),
+            "https://signpost.example.org",
+            now,
+            now + Duration::days(365),
+        );
         let listings: Vec<Verified<Listing>> = groups
             .iter()
             .zip(1u128..)

@@ -380,18 +380,14 @@ mod tests {
         let signing = SigningKey::from_bytes(&[4; 32]);
         let issuer = SigningKey::from_bytes(&[5; 32]);
         let id = DidKey::new(root.verifying_key());
-        let doc = NodeDocument {
+        let doc = NodeDocument::first(
             id,
-            version: 1,
-            issued_at: now,
-            expires: now + Duration::days(365),
-            name: "Harehills Welcome Project".into(),
-            base_url: "https://signpost.example.org".into(),
-            org_identifiers: vec![],
-            root_keys: vec![id],
-            threshold: 1,
-            signing_keys: vec![DidKey::new(signing.verifying_key())],
-        };
+            DidKey::new(signing.verifying_key()),
+            "Harehills Welcome Project",
+            "https://signpost.example.org",
+            now,
+            now + Duration::days(365),
+        );
         let chain = vec![Verified::sign(doc, &root).expect("signs")];
         let keys = [signing.verifying_key()];
         let listings: Vec<Verified<Listing>> = (0..3u64)

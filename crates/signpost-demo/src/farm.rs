@@ -54,18 +54,14 @@ impl FarmNode {
         let root = signpost_protocol::keys::generate();
         let signing = signpost_protocol::keys::generate();
         let id = DidKey::new(root.verifying_key());
-        let doc = NodeDocument {
+        let doc = NodeDocument::first(
             id,
-            version: 1,
-            issued_at: now,
-            expires: now + Duration::days(365),
-            name: sample::organisation_name(index as u64),
-            base_url: "http://127.0.0.1".into(),
-            org_identifiers: vec![],
-            root_keys: vec![id],
-            threshold: 1,
-            signing_keys: vec![DidKey::new(signing.verifying_key())],
-        };
+            DidKey::new(signing.verifying_key()),
+            sample::organisation_name(index as u64),
+            "http://127.0.0.1",
+            now,
+            now + Duration::days(365),
+        );
         let doc = Verified::sign(doc, &root).map_err(|e| e.to_string())?;
         let mut listings = Vec::with_capacity(listings_per_node);
         for j in 0..listings_per_node {

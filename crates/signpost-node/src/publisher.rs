@@ -122,18 +122,14 @@ impl Publisher {
     ) -> Result<(), NodeError> {
         let now = Utc::now();
         let id = DidKey::new(root.verifying_key());
-        let doc = NodeDocument {
+        let doc = NodeDocument::first(
             id,
-            version: 1,
-            issued_at: now,
-            expires: now + Duration::days(NODE_DOCUMENT_LIFETIME_DAYS),
-            name: name.to_owned(),
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            org_identifiers: Vec::new(),
-            root_keys: vec![id],
-            threshold: 1,
-            signing_keys: vec![DidKey::new(signing.verifying_key())],
-        };
+            DidKey::new(signing.verifying_key()),
+            name,
+            base_url.trim_end_matches('/'),
+            now,
+            now + Duration::days(NODE_DOCUMENT_LIFETIME_DAYS),
+        );
         let doc = Verified::sign(doc, root).map_err(NodeError::InvalidListing)?;
         let mut batch = WriteBatch::new();
         batch.put(&k_node(1), &doc.envelope())?;

@@ -451,6 +451,30 @@ impl Payload for NodeDocument {
 }
 
 impl NodeDocument {
+    /// A node's first document: its id is its one root key (threshold 1), `signing` signs
+    /// its listings and snapshots, and it names no organisation identifiers yet.
+    pub fn first(
+        root: DidKey,
+        signing: DidKey,
+        name: impl Into<String>,
+        base_url: impl Into<String>,
+        issued_at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: root,
+            version: 1,
+            issued_at,
+            expires,
+            name: name.into(),
+            base_url: base_url.into(),
+            org_identifiers: Vec::new(),
+            root_keys: vec![root],
+            threshold: 1,
+            signing_keys: vec![signing],
+        }
+    }
+
     pub fn root_verifying_keys(&self) -> Vec<ed25519_dalek::VerifyingKey> {
         self.root_keys.iter().map(|k| *k.key()).collect()
     }
