@@ -66,8 +66,8 @@ static CATEGORY_LABELS: std::sync::LazyLock<Vec<(&'static str, String)>> =
     });
 
 /// A listing's words, each with the field it occurs in, in one string: a listing has some
-/// fifty, and a string each (made, hashed and freed as the index took it) was a twentieth
-/// of a mirror's catch-up.
+/// fifty, and with a string each (made, hashed and freed as the index took it) preparing a
+/// node's entries was 6.2% of a catch-up's samples, 3.6% without.
 #[derive(Default)]
 struct Terms {
     text: String,
@@ -2631,7 +2631,7 @@ mod tests {
 
     /// A node's verified state with one listing per (name, description).
     fn node(seed: u8, groups: &[(&str, &str)]) -> NodeData {
-        use signpost_protocol::model::{ManifestEntry, NodeDocument, Snapshot};
+        use signpost_protocol::model::NodeDocument;
         use signpost_protocol::{sample, SigningKey, Verified};
         let now = Utc::now();
         let root = SigningKey::from_bytes(&[seed; 32]);
@@ -2651,26 +2651,11 @@ mod tests {
                 let mut group = sample::group(n as u64, 0, now);
                 group.name = name.into();
                 group.description = description.into();
-                let listing = Listing {
-                    node: id,
-                    id: Uuid::from_u128(u128::from(seed) << 64 | n),
-                    version: 1,
-                    issued_at: now,
-                    expires_at: now + Duration::days(7),
-                    group,
-                };
-                Verified::sign(listing, &root).expect("signs")
+                let listing = Uuid::from_u128(u128::from(seed) << 64 | n);
+                Verified::sign(sample::listing(id, listing, group, now), &root).expect("signs")
             })
             .collect();
-        let snapshot = Snapshot {
-            node: id,
-            seq: 1,
-            prev: None,
-            issued_at: now,
-            expires_at: now + Duration::days(7),
-            listings: listings.iter().map(ManifestEntry::from).collect(),
-            attestations: vec![],
-        };
+        let snapshot = sample::first_snapshot(id, &listings, vec![], now);
         NodeData {
             id,
             chain: vec![Verified::sign(doc, &root).expect("signs")],

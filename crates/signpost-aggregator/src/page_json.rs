@@ -259,14 +259,12 @@ mod tests {
     fn signed(seed: u64) -> Verified<Listing> {
         let key = keys::generate();
         let now = Utc::now();
-        let listing = Listing {
-            node: DidKey::from(key.verifying_key()),
-            id: uuid::Uuid::from_u128(u128::from(seed)),
-            version: 1,
-            issued_at: now,
-            expires_at: now + chrono::Duration::days(7),
-            group: sample::group(seed, 0, now),
-        };
+        let listing = sample::listing(
+            DidKey::from(key.verifying_key()),
+            uuid::Uuid::from_u128(u128::from(seed)),
+            sample::group(seed, 0, now),
+            now,
+        );
         let signed = Verified::sign(listing, &key).expect("a sample listing signs");
         if seed % 3 != 0 {
             return signed;
@@ -415,13 +413,14 @@ mod tests {
         let attestation: &'static Verified<Attestation> = Box::leak(Box::new(
             Verified::sign(
                 Attestation {
-                    issuer: DidKey::from(issuer.verifying_key()),
-                    subject: listings[0].payload().node,
-                    achievement: "trauma-informed-practice".into(),
+                    // A level with quotes, for the writer's escaping.
                     level: Some("Level \"2\"".into()),
-                    valid_from: now - chrono::Duration::days(1),
-                    valid_until: now + chrono::Duration::days(365),
-                    serial: "page-json-1".into(),
+                    ..sample::training_attestation(
+                        DidKey::from(issuer.verifying_key()),
+                        listings[0].payload().node,
+                        "page-json-1",
+                        now,
+                    )
                 },
                 &issuer,
             )

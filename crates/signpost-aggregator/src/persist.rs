@@ -368,7 +368,7 @@ pub fn save_revocation_evidence(
 mod tests {
     use super::*;
     use chrono::{Duration, Utc};
-    use signpost_protocol::model::{Attestation, ManifestEntry, NodeDocument};
+    use signpost_protocol::model::NodeDocument;
     use signpost_protocol::{sample, SigningKey};
 
     /// A node's verified state with what a store must keep exactly: a listing whose payload
@@ -392,14 +392,12 @@ mod tests {
         let keys = [signing.verifying_key()];
         let listings: Vec<Verified<Listing>> = (0..3u64)
             .map(|n| {
-                let listing = Listing {
-                    node: id,
-                    id: uuid::Uuid::from_u128(u128::from(n) + 1),
-                    version: 1,
-                    issued_at: now,
-                    expires_at: now + Duration::days(7),
-                    group: sample::group(n, 0, now),
-                };
+                let listing = sample::listing(
+                    id,
+                    uuid::Uuid::from_u128(u128::from(n) + 1),
+                    sample::group(n, 0, now),
+                    now,
+                );
                 let mut envelope = Verified::sign(listing, &signing)
                     .expect("signs")
                     .envelope()
@@ -417,32 +415,11 @@ mod tests {
                 Verified::verify(envelope, &keys).expect("verifies")
             })
             .collect();
-        let attestation = Verified::sign(
-            Attestation {
-                issuer: DidKey::new(issuer.verifying_key()),
-                subject: id,
-                achievement: "trauma-informed-practice".into(),
-                level: None,
-                valid_from: now - Duration::days(1),
-                valid_until: now + Duration::days(365),
-                serial: "persist-1".into(),
-            },
-            &issuer,
-        )
-        .expect("signs");
-        let snapshot = Verified::sign(
-            Snapshot {
-                node: id,
-                seq: 1,
-                prev: None,
-                issued_at: now,
-                expires_at: now + Duration::days(7),
-                listings: listings.iter().map(ManifestEntry::from).collect(),
-                attestations: vec![attestation.digest()],
-            },
-            &signing,
-        )
-        .expect("signs");
+        let attestation =
+            sample::training_attestation(DidKey::new(issuer.verifying_key()), id, "persist-1", now);
+        let attestation = Verified::sign(attestation, &issuer).expect("signs");
+        let snapshot = sample::first_snapshot(id, &listings, vec![attestation.digest()], now);
+        let snapshot = Verified::sign(snapshot, &signing).expect("signs");
         NodeData {
             id,
             chain,

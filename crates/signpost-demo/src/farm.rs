@@ -11,8 +11,7 @@ use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use signpost_protocol::model::ManifestEntry;
 use signpost_protocol::{
-    sample, Attestation, DidKey, Envelope, Listing, NodeDocument, RevocationList, Snapshot,
-    Verified,
+    sample, DidKey, Envelope, Listing, NodeDocument, RevocationList, Snapshot, Verified,
 };
 use uuid::Uuid;
 
@@ -67,26 +66,21 @@ impl FarmNode {
         for j in 0..listings_per_node {
             let seed = (index * 100_003 + j) as u64;
             let group = sample::group(seed, index, now);
-            let listing = Listing {
-                node: id,
-                id: Uuid::from_u64_pair(index as u64 + 1, j as u64 + 1),
-                version: 1,
-                issued_at: now,
-                expires_at: now + Duration::days(7),
+            let listing = sample::listing(
+                id,
+                Uuid::from_u64_pair(index as u64 + 1, j as u64 + 1),
                 group,
-            };
+                now,
+            );
             listings.push(Verified::sign(listing, &signing).map_err(|e| e.to_string())?);
         }
         let attestations = if index % 3 == 0 {
-            let att = Attestation {
-                issuer: DidKey::new(issuer.verifying_key()),
-                subject: id,
-                achievement: "trauma-informed-practice".into(),
-                level: None,
-                valid_from: now - Duration::days(1),
-                valid_until: now + Duration::days(365),
-                serial: format!("bench-{index}"),
-            };
+            let att = sample::training_attestation(
+                DidKey::new(issuer.verifying_key()),
+                id,
+                format!("bench-{index}"),
+                now,
+            );
             vec![Verified::sign(att, issuer)
                 .map_err(|e| e.to_string())?
                 .envelope()

@@ -4,12 +4,15 @@
 //! neighbourhoods of West Yorkshire; every organisation, group, person and contact detail is
 //! invented.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
 
 use crate::model::{
-    Access, AgeRange, Capacity, Contact, Cost, Frequency, Group, Interpreting, Location,
-    OrgIdentifier, Safeguarding, Session, TimeOfDay, Volunteering, Weekday,
+    Access, AgeRange, Attestation, Capacity, Contact, Cost, Frequency, Group, Interpreting,
+    Listing, Location, ManifestEntry, OrgIdentifier, Safeguarding, Session, Snapshot, TimeOfDay,
+    Volunteering, Weekday,
 };
+use crate::{DidKey, EnvelopeDigest, Verified};
 
 /// Ways a person or a program might write a day, accepted and not (for the tests that hold
 /// a documented pattern to the parser that reads it).
@@ -133,6 +136,56 @@ impl Rng {
     /// Uniform in [-1, 1].
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() % 2_000_001) as f64 / 1_000_000.0 - 1.0
+    }
+}
+
+/// A node's listing of `group`, version 1, issued `now` and current for a week.
+pub fn listing(node: DidKey, id: Uuid, group: Group, now: DateTime<Utc>) -> Listing {
+    Listing {
+        node,
+        id,
+        version: 1,
+        issued_at: now,
+        expires_at: now + Duration::days(7),
+        group,
+    }
+}
+
+/// A trauma-informed practice attestation from `issuer` about `subject`, valid from a day
+/// before `now` for a year.
+pub fn training_attestation(
+    issuer: DidKey,
+    subject: DidKey,
+    serial: impl Into<String>,
+    now: DateTime<Utc>,
+) -> Attestation {
+    Attestation {
+        issuer,
+        subject,
+        achievement: "trauma-informed-practice".into(),
+        level: None,
+        valid_from: now - Duration::days(1),
+        valid_until: now + Duration::days(365),
+        serial: serial.into(),
+    }
+}
+
+/// A node's first snapshot, naming `listings` and the attestations with these digests,
+/// issued `now` and current for a week.
+pub fn first_snapshot(
+    node: DidKey,
+    listings: &[Verified<Listing>],
+    attestations: Vec<EnvelopeDigest>,
+    now: DateTime<Utc>,
+) -> Snapshot {
+    Snapshot {
+        node,
+        seq: 1,
+        prev: None,
+        issued_at: now,
+        expires_at: now + Duration::days(7),
+        listings: listings.iter().map(ManifestEntry::from).collect(),
+        attestations,
     }
 }
 
