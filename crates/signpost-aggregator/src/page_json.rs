@@ -126,6 +126,20 @@ fn field(
     json(out, value)
 }
 
+/// Appends `,"name":` and `id` as serde writes a `Uuid` (hyphenated, lower case: nothing in
+/// it to escape, so it is not scanned for escapes as serde's string writer does).
+fn uuid_field(out: &mut Vec<u8>, name: &str, id: uuid::Uuid) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":\"");
+    out.extend_from_slice(
+        id.hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer())
+            .as_bytes(),
+    );
+    out.push(b'"');
+}
+
 /// Appends `,"provenance":` and the path, as serde writes its `Display`.
 fn provenance(out: &mut Vec<u8>, path: &ProvenancePath<'_>) -> Result<(), WriteError> {
     if !plain(path.node) {
@@ -229,7 +243,7 @@ fn write_group(out: &mut Vec<u8>, g: &GroupView<'_>) -> Result<(), WriteError> {
     out.extend_from_slice(b"{\"node\":");
     string(out, g.node)?;
     string_field(out, "node_name", g.node_name)?;
-    field(out, "id", &g.id)?;
+    uuid_field(out, "id", g.id);
     if let Some(d) = g.distance_km {
         field(out, "distance_km", &d)?;
     }
