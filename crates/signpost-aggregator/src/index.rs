@@ -1692,15 +1692,16 @@ impl Index {
         if per_listing || self.any_expired(ctx.now) || r.is_nan() || r <= 0.0 {
             return None;
         }
-        let filters = self.filters(q, &[], ctx);
-        if filters.iter().any(|f| !f.spatial && f.columns.is_none()) {
+        // The spatial order answers the radius: its grid cells' filter is not made.
+        let filters = self.filters(q, &[], ctx, false);
+        if filters.iter().any(|f| f.columns.is_none()) {
             return None;
         }
         let spatial = self.spatial();
         // Fresh capacity implies the plain "accepting" fact: its column replaces that filter.
         let mut columns: Vec<Vec<Arc<Vec<u64>>>> = filters
             .iter()
-            .filter(|f| !(f.spatial || q.accepting && f.keys == [Key::Accepting]))
+            .filter(|f| !(q.accepting && f.keys == [Key::Accepting]))
             .map(|f| {
                 f.keys
                     .iter()
@@ -1866,16 +1867,18 @@ impl Index {
     /// times fewer candidates; otherwise, when they are the only bitmap left, their points
     /// are read in order (`walk_cells`: the column's `len` is then an upper bound).
     fn candidates(&self, q: &GroupQuery, text: &[Arc<TextWord>], ctx: &QueryContext<'_>) -> Cand {
-        let filters = self.filters(q, text, ctx);
+        let filters = self.filters(q, text, ctx, true);
         self.combine(&filters, ctx)
     }
 
-    /// A query's filters, each a set of listings a result must be in.
+    /// A query's filters, each a set of listings a result must be in; a near query's grid
+    /// cells among them when `radius` is asked.
     fn filters<'a>(
         &'a self,
         q: &GroupQuery,
         text: &'a [Arc<TextWord>],
         ctx: &QueryContext<'_>,
+        radius: bool,
     ) -> Vec<Filter<'a>> {
         let mut filters: Vec<Filter<'_>> = Vec::new();
         if !q.categories.is_empty() {
@@ -1938,7 +1941,8 @@ impl Index {
         for w in text {
             filters.push(Filter::bitmap(Set::Ref(&w.set)));
         }
-        if let Some((rows, cols)) = q.near.and_then(|(p, r)| radius_cells(&p, r)) {
+        let cells = q.near.filter(|_| radius).and_then(|(p, r)| radius_cells(&p, r));
+        if let Some((rows, cols)) = cells {
             let keys = rows
                 .flat_map(|a| cols.clone().map(move |b| Key::Cell(a, b)))
                 .collect();
