@@ -29,8 +29,9 @@ pub struct Verified<T> {
     /// The exact payload bytes that were signed (decoded from the envelope once, shared by
     /// whoever needs them: the index serves them as they are).
     bytes: std::sync::Arc<[u8]>,
-    /// The envelope, less its payload's base64 text (written again from `bytes`).
-    envelope: HeldEnvelope,
+    /// The envelope, less its payload's base64 text (written again from `bytes`), shared
+    /// like the bytes (the index answers a page from both without looking the listing up).
+    envelope: std::sync::Arc<HeldEnvelope>,
     digest: EnvelopeDigest,
     signer: VerifyingKey,
 }
@@ -114,7 +115,7 @@ impl<T: Payload> Verified<T> {
         Ok(Self {
             payload: Self::parse(bytes)?,
             bytes: bytes.into(),
-            envelope,
+            envelope: envelope.into(),
             digest,
             signer,
         })
@@ -152,7 +153,7 @@ impl<T: Payload> Verified<T> {
         Ok(Self {
             payload,
             bytes: bytes.into(),
-            envelope,
+            envelope: envelope.into(),
             digest,
             signer: key.verifying_key(),
         })
@@ -160,7 +161,7 @@ impl<T: Payload> Verified<T> {
 
     /// Adds another key's signature (for root-key thresholds).
     pub fn cosign(&mut self, key: &SigningKey) {
-        self.envelope.add_signature(&self.bytes, key);
+        std::sync::Arc::make_mut(&mut self.envelope).add_signature(&self.bytes, key);
     }
 }
 
@@ -193,6 +194,11 @@ impl<T> Verified<T> {
     /// The exact payload bytes that were signed and verified.
     pub fn payload_bytes(&self) -> &std::sync::Arc<[u8]> {
         &self.bytes
+    }
+    /// The envelope as held, to be viewed with [`Verified::payload_bytes`]
+    /// ([`HeldEnvelope::view`]).
+    pub fn held_envelope(&self) -> &std::sync::Arc<HeldEnvelope> {
+        &self.envelope
     }
     /// The first of the caller's keys that signed.
     pub fn signer(&self) -> VerifyingKey {
