@@ -1947,7 +1947,10 @@ impl Index {
         for w in text {
             filters.push(Filter::bitmap(Set::Ref(&w.set)));
         }
-        let cells = q.near.filter(|_| radius).and_then(|(p, r)| radius_cells(&p, r));
+        let cells = q
+            .near
+            .filter(|_| radius)
+            .and_then(|(p, r)| radius_cells(&p, r));
         if let Some((rows, cols)) = cells {
             let keys = rows
                 .flat_map(|a| cols.clone().map(move |b| Key::Cell(a, b)))
