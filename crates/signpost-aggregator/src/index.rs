@@ -315,6 +315,11 @@ impl Flat {
         centre.distance_km(&Point { lat, lon }) <= self.r
     }
 
+    /// Whether a point is within the radius ([`Flat::measure`] without its distance).
+    fn contains(&self, lat: f64, lon: f64) -> bool {
+        self.within_squared(self.distance_squared(lat, lon), lat, lon)
+    }
+
     /// The approximate distance of a point within the radius; `None` outside it.
     fn measure(&self, lat: f64, lon: f64) -> Option<f64> {
         let d2 = self.distance_squared(lat, lon);
@@ -1772,8 +1777,7 @@ impl Index {
                 } else {
                     each_bit(range.clone(), row_word, |pos| {
                         if let Some(&(lat, lon)) = spatial.points.get(pos) {
-                            let d2 = flat.distance_squared(lat, lon);
-                            count += u32::from(flat.within_squared(d2, lat, lon));
+                            count += u32::from(flat.contains(lat, lon));
                         }
                     });
                 }
@@ -2563,8 +2567,6 @@ fn walk_cost(n: u64, set: &Set<'_>) -> u64 {
     }
 }
 
-/// A bitmap of slots found in ascending order, appended one after another (inserting each,
-/// a search per slot, was 70% of a walk's time in `perf`).
 /// Adds `slot` to `b`. Installing a node takes new slots past every one held, so in a
 /// bitmap small enough to be all arrays (at most 4,096 members) it is appended: one read of
 /// the array's end instead of a binary search whose every step was a cache miss (inserting
@@ -2577,6 +2579,8 @@ fn add(b: &mut RoaringBitmap, slot: u32) {
     }
 }
 
+/// A bitmap of slots found in ascending order, appended one after another (inserting each,
+/// a search per slot, was 70% of a walk's time in `perf`).
 fn ascending(slots: Vec<u32>) -> RoaringBitmap {
     RoaringBitmap::from_sorted_iter(slots.iter().copied())
         .unwrap_or_else(|_| slots.into_iter().collect())
@@ -2751,8 +2755,6 @@ mod tests {
             .collect()
     }
 
-    /// Words are held by number: a word a node stops using is forgotten, its number given to
-    /// the next new word, and no search finds the old word's listings under the new one.
     #[test]
     fn a_slot_is_added_past_the_end_given_again_or_into_a_dense_bitmap() {
         let mut sparse = RoaringBitmap::new();
@@ -2771,6 +2773,8 @@ mod tests {
         assert!([20_001, 10_001, 3, 4].iter().all(|&s| dense.contains(s)));
     }
 
+    /// Words are held by number: a word a node stops using is forgotten, its number given to
+    /// the next new word, and no search finds the old word's listings under the new one.
     #[test]
     fn a_word_no_longer_used_is_forgotten_and_its_number_reused_cleanly() {
         let mut index = Index::default();

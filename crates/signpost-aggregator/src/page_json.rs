@@ -132,12 +132,17 @@ fn uuid_field(out: &mut Vec<u8>, name: &str, id: uuid::Uuid) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":\"");
+    uuid_text(out, id);
+    out.push(b'"');
+}
+
+/// Appends `id` hyphenated and in lower case, as its `Display` writes it.
+fn uuid_text(out: &mut Vec<u8>, id: uuid::Uuid) {
     out.extend_from_slice(
         id.hyphenated()
             .encode_lower(&mut uuid::Uuid::encode_buffer())
             .as_bytes(),
     );
-    out.push(b'"');
 }
 
 /// Appends `,"provenance":` and the path, as serde writes its `Display`.
@@ -148,12 +153,7 @@ fn provenance(out: &mut Vec<u8>, path: &ProvenancePath<'_>) -> Result<(), WriteE
     out.extend_from_slice(b",\"provenance\":\"/v1/groups/");
     out.extend_from_slice(path.node.as_bytes());
     out.push(b'/');
-    out.extend_from_slice(
-        path.id
-            .hyphenated()
-            .encode_lower(&mut uuid::Uuid::encode_buffer())
-            .as_bytes(),
-    );
+    uuid_text(out, path.id);
     out.push(b'"');
     Ok(())
 }
