@@ -1,0 +1,151 @@
+//! What both fuzz targets share: a real aggregator on a store of its own, the node data it
+//! installs, and its public surfaces (API, pages, FHIR R4, Open Referral UK) answering
+//! requests in process.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::http::StatusCode;
+use actix_web::{test, web, App};
+use chrono::{DateTime, Duration, Utc};
+use signpost_aggregator::config::AggregatorConfig;
+use signpost_aggregator::crawl::Aggregator;
+use signpost_aggregator::verify::NodeData;
+use signpost_protocol::model::{Listing, NodeDocument};
+use signpost_protocol::{sample, DidKey, SigningKey, Verified};
+use signpost_store::Store;
+
+/// Whether `FUZZ_DEBUG` asks for each request and its answer to be printed.
+pub fn debug() -> bool {
+    std::env::var_os("FUZZ_DEBUG").is_some()
+}
+
+/// An aggregator serving from a store in memory-backed storage where there is some.
+pub struct Harness {
+    system: actix_rt::SystemRunner,
+    pub aggregator: Arc<Aggregator>,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        let dir = store_dir();
+        let store = Store::open(&dir).expect("the fuzz store opens");
+        let aggregator = Aggregator::open(AggregatorConfig::default(), store).expect("opens");
+        Self {
+            system: actix_rt::System::new(),
+            aggregator: Arc::new(aggregator),
+        }
+    }
+
+    /// GETs each of `uris` in turn from a fresh app over this aggregator; `each` sees every
+    /// answer and may return more URIs to get.
+    pub fn get_all(
+        &self,
+        uris: Vec<String>,
+        mut each: impl FnMut(&str, StatusCode, &[u8]) -> Vec<String>,
+    ) {
+        let aggregator = Arc::clone(&self.aggregator);
+        self.system.block_on(async move {
+            let limiter = signpost_http::ratelimit::RateLimiter::new(1_000_000, 1_000_000);
+            let app = test::init_service(
+                App::new()
+                    .app_data(web::Data::new(aggregator))
+                    .app_data(web::Data::new(limiter))
+                    .configure(signpost_aggregator::pages::configure)
+                    .configure(signpost_aggregator::oruk::configure)
+                    .configure(signpost_aggregator::fhir::configure)
+                    .configure(signpost_aggregator::api::configure),
+            )
+            .await;
+            let mut queue = uris;
+            while let Some(uri) = queue.pop() {
+                let resp =
+                    test::call_service(&app, test::TestRequest::get().uri(&uri).to_request()).await;
+                let status = resp.status();
+                let body = resp.into_body().try_into_bytes().unwrap_or_default();
+                if debug() {
+                    let shown = &body[..body.len().min(300)];
+                    eprintln!("{uri}: {status} {}", String::from_utf8_lossy(shown));
+                }
+                assert!(
+                    !status.is_server_error(),
+                    "{uri}: {status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+                queue.extend(each(&uri, status, &body));
+            }
+        });
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A store directory of this process's own, in `/dev/shm` where it exists (a store syncs
+/// each install). Those of processes no longer running are removed first: a fuzzer's
+/// process ends without dropping what it holds.
+fn store_dir() -> PathBuf {
+    let base = Path::new("/dev/shm");
+    let base = if base.is_dir() {
+        base.to_owned()
+    } else {
+        std::env::temp_dir()
+    };
+    const PREFIX: &str = "signpost-fuzz-";
+    for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix(PREFIX));
+        if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let dir = base.join(format!("{PREFIX}{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A node's verified state, signed by the key made of `seed`: its document (under `org`)
+/// and the listings of `groups`, their ids numbered from the seed.
+pub fn node(
+    seed: u8,
+    org: &str,
+    groups: Vec<signpost_protocol::model::Group>,
+    now: DateTime<Utc>,
+) -> Option<NodeData> {
+    let root = SigningKey::from_bytes(&[seed; 32]);
+    let id = DidKey::new(root.verifying_key());
+    let doc = NodeDocument::first(
+        id,
+        id,
+        org,
+        "https://signpost.example.org",
+        now,
+        now + Duration::days(365),
+    );
+    let listings = (groups.into_iter().zip(0u128..))
+        .map(|(group, n)| {
+            let listing = listing_id(seed, n);
+            Verified::sign(sample::listing(id, listing, group, now), &root).ok()
+        })
+        .collect::<Option<Vec<Verified<Listing>>>>()?;
+    let snapshot = sample::first_snapshot(id, &listings, vec![], now);
+    Some(NodeData {
+        id,
+        chain: vec![Verified::sign(doc, &root).ok()?],
+        snapshot: Verified::sign(snapshot, &root).ok()?,
+        listings: listings.into_iter().map(|l| (l.id, l)).collect(),
+        attestations: vec![],
+        verified_at: now,
+    })
+}
+
+/// The id of the `n`th listing of the node made of `seed`.
+pub fn listing_id(seed: u8, n: u128) -> uuid::Uuid {
+    uuid::Uuid::from_u128(u128::from(seed) << 64 | n)
+}
