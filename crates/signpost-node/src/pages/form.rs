@@ -461,6 +461,15 @@ impl GroupForm {
                 }
             }
         };
+        // Not free at no cost would publish a charge of nothing, shown as no charge when the
+        // form is next opened: the volunteer says which they mean.
+        if self.free == "no" && amount_pence == Some(0) {
+            add(
+                "cost_pounds",
+                "zero_cost",
+                "A session that costs nothing is free: choose Yes for \"Is the group free?\", or enter what a session costs".into(),
+            );
+        }
 
         // Where: the postcode places the group unless coordinates are given.
         let mut place_words = None;
@@ -622,23 +631,22 @@ impl GroupForm {
             }
         }
 
-        // Languages: ticked by name, and any others typed as names or codes.
-        let mut tags: Vec<String> = self.languages.clone();
+        // Languages: ticked by name, and any others typed as names or codes, each kept in
+        // its canonical form (so a group saved unchanged keeps the tags it had).
+        let mut tags: Vec<String> = Vec::new();
+        for tag in self.languages.iter().map(|t| language_tag(t)) {
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
         for typed in self
             .other_languages
             .split([',', ';', '\n'])
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            let tag = languages::by_name(typed)
-                .map(|l| l.tag.to_owned())
-                .or_else(|| {
-                    language_tags::LanguageTag::parse(typed).ok().map(|t| {
-                        t.canonicalize()
-                            .map_or_else(|_| t.to_string(), |c| c.to_string())
-                    })
-                })
-                .unwrap_or_else(|| typed.to_owned());
+            let tag =
+                languages::by_name(typed).map_or_else(|| language_tag(typed), |l| l.tag.to_owned());
             if let Some(problem) = check::language_problem(&tag) {
                 add("other_languages", "invalid_language", problem);
             } else if !tags.contains(&tag) {
@@ -742,6 +750,18 @@ fn frequency_name(f: Frequency) -> &'static str {
         Frequency::Fortnightly => "fortnightly",
         Frequency::Monthly => "monthly",
     }
+}
+
+/// A language code as published: canonical where it parses (`in` -> `id`, `EN` -> `en`),
+/// else as typed (for the checks to name).
+fn language_tag(typed: &str) -> String {
+    language_tags::LanguageTag::parse(typed.trim()).map_or_else(
+        |_| typed.to_owned(),
+        |t| {
+            t.canonicalize()
+                .map_or_else(|_| t.to_string(), |c| c.to_string())
+        },
+    )
 }
 
 /// "2.50", "£2.50", "2" -> pence.
@@ -905,5 +925,47 @@ mod tests {
         f.other_languages = "arabicc".into();
         let problems = f.to_group().unwrap_err();
         assert_eq!(problems[0].field, "other_languages");
+    }
+
+    #[test]
+    fn language_codes_are_published_in_their_canonical_form_however_they_came() {
+        let mut f = GroupForm::from_group(&signpost_protocol::sample::group(1, 1, Utc::now()));
+        f.languages = vec!["EN".into(), "in".into(), "en".into()];
+        f.other_languages = "iw, Arabic".into();
+        let (g, _) = f.to_group().unwrap();
+        assert_eq!(g.languages, vec!["en", "id", "he", "ar"]);
+        let (again, _) = GroupForm::from_group(&g).to_group().unwrap();
+        let (mut a, mut b) = (again.languages, g.languages);
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_charge_of_nothing_is_asked_about_not_published() {
+        let mut f = GroupForm::from_group(&signpost_protocol::sample::group(1, 1, Utc::now()));
+        f.free = "no".into();
+        for typed in ["0", "0.00", "£0", "£0.0"] {
+            f.cost_pounds = typed.into();
+            let problems = f.to_group().unwrap_err();
+            assert_eq!(problems.len(), 1, "{typed}: {problems:?}");
+            assert_eq!(problems[0].field, "cost_pounds");
+            assert_eq!(problems[0].code, "zero_cost");
+            assert!(
+                problems[0].message.contains("free"),
+                "{}",
+                problems[0].message
+            );
+        }
+        // Free, the amount is not asked for; not free, an amount is kept as given, and none
+        // is kept when the cost is put in words.
+        f.free = "yes".into();
+        assert_eq!(f.to_group().unwrap().0.access.cost.amount_pence, None);
+        f.free = "no".into();
+        f.cost_pounds = String::new();
+        f.cost_details = "Pay what you can".into();
+        assert_eq!(f.to_group().unwrap().0.access.cost.amount_pence, None);
+        f.cost_pounds = "0.01".into();
+        assert_eq!(f.to_group().unwrap().0.access.cost.amount_pence, Some(1));
     }
 }
