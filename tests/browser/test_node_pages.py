@@ -287,13 +287,16 @@ def test_every_mistake_is_listed_at_once(signed_in, demo):
     pg.fill("#phone", "")
     pg.fill("#website", "")
     pg.fill("#places", "0")
+    # Not free, at a cost of nothing.
+    pg.check("#free-no")
+    pg.fill("#cost_pounds", "0")
     pg.fill("#session-0-closes", "17:00")
     pg.fill("#session-1-opens", "6pm")
     pg.click("button[value=publish]")
     summary = pg.locator(".error-summary")
     text = summary.inner_text()
     for expected in ["not a registered language code", "look swapped", "give an email address, phone number or website",
-                     "0 places", "Session 1: the closing time must be later", "Session 2: the opening time must be like 18:30"]:
+                     "0 places", "A session that costs nothing is free", "Session 1: the closing time must be later", "Session 2: the opening time must be like 18:30"]:
         assert expected in text, f"{expected!r} not in {text!r}"
     # Each entry links to its field, and the field says it too.
     for link in summary.locator("a").all():
