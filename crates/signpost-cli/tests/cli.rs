@@ -369,6 +369,28 @@ fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
     ] {
         assert!(report[figure].as_f64().unwrap() > 0.0, "{figure}: {report}");
     }
+    // Where the CPU time went in each phase: the aggregator's own, per listing, and how busy
+    // the cores were (a share of all their time).
+    for phase in ["cold_crawl_cpu", "replica_cpu"] {
+        let cpu = &report[phase];
+        for figure in ["process_secs", "process_us_per_listing"] {
+            assert!(
+                cpu[figure].as_f64().unwrap() > 0.0,
+                "{phase}.{figure}: {cpu}"
+            );
+        }
+        // Counted in hundredths of a second: a phase this small may be shorter than that.
+        if let Some(busy) = cpu["machine_busy"].as_f64() {
+            assert!((0.0..=1.0).contains(&busy), "{phase}: {cpu}");
+        }
+        let per_listing = cpu["process_secs"].as_f64().unwrap() * 1e6 / 15.0;
+        let reported = cpu["process_us_per_listing"].as_f64().unwrap();
+        assert!(
+            (per_listing - reported).abs() < 1e-6 * reported.max(1.0),
+            "{cpu}"
+        );
+    }
+    assert!(report["cold_crawl_cpu"]["farm_secs"].as_f64().unwrap() >= 0.0);
     assert_eq!(report["queries"], serde_json::json!([]), "no query load");
     assert!(report["peer"].is_null());
 
@@ -383,6 +405,11 @@ fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
     assert!(table.status.success(), "{}", text(&table.stderr));
     let table = text(&table.stdout);
     assert!(table.contains("cold crawl: total"), "{table}");
+    assert!(
+        table.contains("cold crawl: aggregator CPU a listing"),
+        "{table}"
+    );
+    assert!(table.contains("verify_strict alone"), "{table}");
     assert!(
         table.contains("mirror replica catch-up (6 listings)"),
         "{table}"

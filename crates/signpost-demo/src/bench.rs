@@ -13,7 +13,7 @@ use signpost_aggregator::config::{AggregatorConfig, IssuerEntry, Mirror, NodeEnt
 use signpost_aggregator::ServeOptions;
 
 use crate::farm::FarmInfo;
-pub use crate::report::{BenchOptions, BenchReport, QueryFigures};
+pub use crate::report::{BenchOptions, BenchReport, CpuUse, QueryFigures};
 
 /// Resident set size of a process (Linux), bytes.
 pub fn rss(pid: u32) -> u64 {
@@ -40,6 +40,76 @@ fn status_bytes(pid: u32, field: &str) -> u64 {
         })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
+}
+
+/// CPU seconds this process has used, user and system, every thread (to the nanosecond).
+pub fn own_cpu_secs() -> f64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
+
+/// CPU seconds another process has used, user and system, every thread (Linux; 0 when not
+/// known). `/proc` counts in the kernel's user-visible ticks, a hundredth of a second.
+pub fn cpu_secs(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // After the command's name, which may hold spaces, in brackets: the state is the
+            // first field and utime, stime the 12th and 13th.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+            Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// The machine's CPU time so far, every core, in ticks: (busy, all). Busy is all but idle
+/// and waiting on the disk.
+fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(cpu) = stat.lines().find(|l| l.starts_with("cpu ")) else {
+        return (0, 0);
+    };
+    let ticks: Vec<u64> = cpu
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is within user)
+    let all: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    (all.saturating_sub(idle), all)
+}
+
+/// Measures where CPU time goes over one phase: started before it, finished after.
+struct CpuClock {
+    process: f64,
+    farm: Option<(u32, f64)>,
+    machine: (u64, u64),
+    cores: u64,
+}
+
+impl CpuClock {
+    fn start(farm: Option<u32>) -> Self {
+        Self {
+            process: own_cpu_secs(),
+            farm: farm.map(|pid| (pid, cpu_secs(pid))),
+            machine: machine_ticks(),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+        }
+    }
+
+    fn finish(&self, listings: usize) -> CpuUse {
+        let process_secs = own_cpu_secs() - self.process;
+        let (busy, all) = machine_ticks();
+        let (busy, all) = (busy - self.machine.0, all - self.machine.1);
+        CpuUse {
+            process_secs,
+            farm_secs: self.farm.map_or(0.0, |(pid, at)| cpu_secs(pid) - at),
+            machine_busy: (all >= self.cores).then(|| busy as f64 / all as f64),
+            process_us_per_listing: process_secs * 1e6 / listings.max(1) as f64,
+        }
+    }
 }
 
 /// `verify_strict` calls per second on one thread, 1 KiB messages.
@@ -352,6 +422,7 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     state.refresh_revocations().await;
 
     progress("cold crawl");
+    let clock = CpuClock::start(Some(farm.child.id()));
     let t = Instant::now();
     state.crawl_all_once().await;
     report.cold_crawl_passes = 1;
@@ -365,6 +436,7 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     }
     report.cold_crawl_secs = t.elapsed().as_secs_f64();
     report.listings = state.index().listing_count();
+    report.cold_crawl_cpu = clock.finish(report.listings);
     report.cold_crawl_listings_per_sec = report.listings as f64 / report.cold_crawl_secs;
     report.cold_crawl_ratio_to_verify =
         report.cold_crawl_listings_per_sec / report.verify_strict_per_sec_one_thread;
@@ -420,10 +492,12 @@ pub async fn run(opts: BenchOptions, progress: impl Fn(&str)) -> Result<BenchRep
     .await
     .map_err(|e| e.to_string())?;
     mirror.state.refresh_revocations().await;
+    let clock = CpuClock::start(None);
     let t = Instant::now();
     mirror.state.catch_up().await?;
     report.replica_catch_up_secs = t.elapsed().as_secs_f64();
     report.replica_listings = mirror.state.index().listing_count();
+    report.replica_cpu = clock.finish(report.replica_listings);
     report.replica_listings_per_sec =
         report.replica_listings as f64 / report.replica_catch_up_secs.max(1e-9);
     report.replica_ratio_to_verify =
@@ -751,6 +825,22 @@ pub fn table(r: &BenchReport) -> String {
         format!("{:.2} s", r.cold_crawl_secs),
         &format!("{passes} pass{}", if passes == 1 { "" } else { "es" }),
     );
+    let verify_us = 1e6 / one_thread.max(1e-9);
+    let cpu_row = |s: &mut String, what: &str, cpu: &CpuUse| {
+        row(
+            s,
+            format!("{what}: aggregator CPU a listing"),
+            format!("{:.1} us", cpu.process_us_per_listing),
+            &match cpu.machine_busy {
+                Some(busy) => format!(
+                    "verify_strict alone {verify_us:.1} us; cores {:.0}% busy",
+                    busy * 100.0
+                ),
+                None => format!("verify_strict alone {verify_us:.1} us"),
+            },
+        )
+    };
+    cpu_row(&mut s, "cold crawl", &r.cold_crawl_cpu);
     row(
         &mut s,
         format!("mirror replica catch-up ({} listings)", r.replica_listings),
@@ -760,6 +850,7 @@ pub fn table(r: &BenchReport) -> String {
             r.replica_ratio_to_verify
         ),
     );
+    cpu_row(&mut s, "mirror catch-up (with its primary)", &r.replica_cpu);
     row(
         &mut s,
         format!("restart to serving ({} listings)", r.restart_listings),

@@ -44,6 +44,23 @@ pub struct QueryFigures {
     pub ratio_to_peer: Option<f64>,
 }
 
+/// Where the CPU time went while one ingest phase ran, to tell work per listing from idle
+/// cores: with `machine_busy` at 1.0, the phase's rate over the one-thread `verify_strict` rate
+/// is the cores' count over `process_us_per_listing` times that rate.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct CpuUse {
+    /// CPU seconds of the bench's own process, user and system, every thread: the
+    /// aggregator (and, while a mirror catches up, its primary too).
+    pub process_secs: f64,
+    /// CPU seconds of the node farm's process (serving bundles during a crawl).
+    pub farm_secs: f64,
+    /// The share of every core's time that was busy, whatever ran (from `/proc/stat`, in
+    /// hundredths of a second: absent for a phase shorter than that on each core).
+    pub machine_busy: Option<f64>,
+    /// `process_secs` over the listings ingested, in microseconds.
+    pub process_us_per_listing: f64,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct BenchReport {
     pub machine: String,
@@ -61,6 +78,7 @@ pub struct BenchReport {
     pub cold_crawl_passes: u32,
     pub cold_crawl_listings_per_sec: f64,
     pub cold_crawl_ratio_to_verify: f64,
+    pub cold_crawl_cpu: CpuUse,
     pub warm_recrawl_secs: f64,
     pub warm_recrawl_not_modified: u64,
     pub incremental_changed_nodes: usize,
@@ -74,6 +92,7 @@ pub struct BenchReport {
     pub replica_listings: usize,
     pub replica_listings_per_sec: f64,
     pub replica_ratio_to_verify: f64,
+    pub replica_cpu: CpuUse,
     pub aggregator_rss_bytes: u64,
     pub envelope_bytes_held: u64,
     pub rss_ratio_to_envelopes: f64,
