@@ -128,9 +128,15 @@ impl Aggregator {
         let (stored_all, served_all) = std::thread::scope(|scope| {
             let storer = scope.spawn(move || self.store_in_batches(stored, to_serve));
             let server = scope.spawn(move || self.serve_in_order(durable, nodes, now));
-            by_node.into_par_iter().enumerate().for_each_with(
-                to_store,
-                |to_store, (node, (_, items))| {
+            // A node a task: the core that runs out of nodes first takes any not yet
+            // started, so at the page's end it waits on one node of the other's at most
+            // (rayon's default runs of several nodes left it idle for 8.8 ms a page on
+            // average, against 3.8 ms).
+            by_node
+                .into_par_iter()
+                .enumerate()
+                .with_max_len(1)
+                .for_each_with(to_store, |to_store, (node, (_, items))| {
                     // A node's later item is checked against its earlier one, which may
                     // not be served yet.
                     let mut earlier: Option<Arc<NodeData>> = None;
@@ -145,8 +151,7 @@ impl Aggregator {
                             }
                         }
                     }
-                },
-            );
+                });
             (storer.join(), server.join())
         });
         stored_all.map_err(|_| "the mirror's store thread stopped".to_string())?;
