@@ -1,6 +1,6 @@
-//! What both fuzz targets share: a real aggregator on a store of its own, the node data it
-//! installs, and its public surfaces (API, pages, FHIR R4, Open Referral UK) answering
-//! requests in process.
+//! What the fuzz targets share: a real aggregator on a store of its own, the node data it
+//! installs, its public surfaces (API, pages, FHIR R4, Open Referral UK) answering requests
+//! in process, and a node on loopback serving whatever bytes a target gives it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +25,7 @@ pub fn debug() -> bool {
 pub struct Harness {
     system: actix_rt::SystemRunner,
     pub aggregator: Arc<Aggregator>,
+    dir: PathBuf,
 }
 
 impl Harness {
@@ -35,7 +36,13 @@ impl Harness {
         Self {
             system: actix_rt::System::new(),
             aggregator: Arc::new(aggregator),
+            dir,
         }
+    }
+
+    /// Runs `f` on this harness's runtime (a crawl, say) to its end.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.system.block_on(f)
     }
 
     /// GETs each of `uris` in turn from a fresh app over this aggregator; `each` sees every
@@ -79,13 +86,19 @@ impl Harness {
     }
 }
 
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Default for Harness {
     fn default() -> Self {
         Self::new()
     }
 }
 
-/// A store directory of this process's own, in `/dev/shm` where it exists (a store syncs
+/// A store directory of this harness's own, in `/dev/shm` where it exists (a store syncs
 /// each install). Those of processes no longer running are removed first: a fuzzer's
 /// process ends without dropping what it holds.
 fn store_dir() -> PathBuf {
@@ -99,13 +112,17 @@ fn store_dir() -> PathBuf {
     for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
         let name = entry.file_name();
         let pid = name.to_str().and_then(|n| n.strip_prefix(PREFIX));
+        let pid = pid.map(|p| p.split_once('-').map_or(p, |(pid, _)| pid));
         if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) {
             if !Path::new(&format!("/proc/{pid}")).exists() {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
     }
-    let dir = base.join(format!("{PREFIX}{}", std::process::id()));
+    // One a harness: a target may open a new one (each holds its store's lock).
+    static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = base.join(format!("{PREFIX}{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -148,4 +165,87 @@ pub fn node(
 /// The id of the `n`th listing of the node made of `seed`.
 pub fn listing_id(seed: u8, n: u128) -> uuid::Uuid {
     uuid::Uuid::from_u128(u128::from(seed) << 64 | n)
+}
+
+/// A node on `127.0.0.1` answering each path with the bytes set for it (404 otherwise), as
+/// JSON, over HTTP/1.1 with one request a connection: what a crawler reads from a node
+/// that may send anything.
+pub struct FakeNode {
+    pub url: String,
+    answers: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+}
+
+impl FakeNode {
+    pub fn start() -> Self {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("its address"));
+        let answers: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>> =
+            Arc::default();
+        let served = Arc::clone(&answers);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(&stream);
+                let mut request = String::new();
+                if reader.read_line(&mut request).is_err() {
+                    continue;
+                }
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    header.clear();
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let body = served.lock().ok().and_then(|a| a.get(&path).cloned());
+                let (status, body) = match body {
+                    Some(body) => ("200 OK", body),
+                    None => ("404 Not Found", b"{}".to_vec()),
+                };
+                let mut out = &stream;
+                let head = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = out
+                    .write_all(head.as_bytes())
+                    .and_then(|()| out.write_all(&body));
+            }
+        });
+        Self { url, answers }
+    }
+
+    /// What the node answers from now on: each path's bytes.
+    pub fn set(&self, answers: impl IntoIterator<Item = (String, Vec<u8>)>) {
+        if let Ok(mut held) = self.answers.lock() {
+            held.clear();
+            held.extend(answers);
+        }
+    }
+}
+
+/// What a node serves of `data`, as a node of this project writes it: each path a crawler
+/// reads, with its bytes.
+pub fn served(data: &NodeData) -> Vec<(String, Vec<u8>)> {
+    fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+        serde_json::to_vec(v).unwrap_or_default()
+    }
+    let doc = data.chain.last().map(|d| d.envelope());
+    let mut out = Vec::new();
+    if let Some(doc) = &doc {
+        out.push(("/.well-known/signpost/node".to_owned(), json(doc)));
+    }
+    for (n, d) in data.chain.iter().enumerate() {
+        out.push((format!("/v1/node/{}", n + 1), json(&d.envelope())));
+    }
+    out.push(("/v1/snapshot".to_owned(), json(&data.snapshot.envelope())));
+    for l in data.listings.values() {
+        out.push((format!("/v1/listings/{}", l.id), json(&l.envelope())));
+    }
+    let bundle = serde_json::json!({
+        "node": doc,
+        "snapshot": data.snapshot.envelope(),
+        "listings": data.listings.values().map(|l| l.envelope()).collect::<Vec<_>>(),
+        "attestations": data.attestations.iter().map(|a| a.envelope()).collect::<Vec<_>>(),
+    });
+    out.push(("/v1/bundle".to_owned(), bundle.to_string().into_bytes()));
+    out
 }
