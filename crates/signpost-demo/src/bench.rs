@@ -43,14 +43,14 @@ fn status_bytes(pid: u32, field: &str) -> u64 {
 }
 
 /// CPU seconds this process has used, user and system, every thread (to the nanosecond).
-pub fn own_cpu_secs() -> f64 {
+fn own_cpu_secs() -> f64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
     t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
 }
 
 /// CPU seconds another process has used, user and system, every thread (Linux; 0 when not
 /// known). `/proc` counts in the kernel's user-visible ticks, a hundredth of a second.
-pub fn cpu_secs(pid: u32) -> f64 {
+fn cpu_secs(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|stat| {
@@ -102,7 +102,10 @@ impl CpuClock {
     fn finish(&self, listings: usize) -> CpuUse {
         let process_secs = own_cpu_secs() - self.process;
         let (busy, all) = machine_ticks();
-        let (busy, all) = (busy - self.machine.0, all - self.machine.1);
+        let (busy, all) = (
+            busy.saturating_sub(self.machine.0),
+            all.saturating_sub(self.machine.1),
+        );
         CpuUse {
             process_secs,
             farm_secs: self.farm.map_or(0.0, |(pid, at)| cpu_secs(pid) - at),

@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::http::StatusCode;
-use actix_web::{test, web, App};
+use actix_web::{test, web, App, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use signpost_aggregator::config::AggregatorConfig;
 use signpost_aggregator::crawl::Aggregator;
 use signpost_aggregator::verify::NodeData;
 use signpost_protocol::model::{Listing, NodeDocument};
+use signpost_protocol::wire::Bundle;
 use signpost_protocol::{sample, DidKey, SigningKey, Verified};
 use signpost_store::Store;
 
@@ -167,48 +168,34 @@ pub fn listing_id(seed: u8, n: u128) -> uuid::Uuid {
     uuid::Uuid::from_u128(u128::from(seed) << 64 | n)
 }
 
+/// What a [`FakeNode`] answers: each path's bytes.
+type Answers = std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>;
+
 /// A node on `127.0.0.1` answering each path with the bytes set for it (404 otherwise), as
-/// JSON, over HTTP/1.1 with one request a connection: what a crawler reads from a node
-/// that may send anything.
+/// JSON: what a crawler reads from a node that may send anything.
 pub struct FakeNode {
     pub url: String,
-    answers: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    answers: Arc<Answers>,
 }
 
 impl FakeNode {
     pub fn start() -> Self {
-        use std::io::{BufRead, BufReader, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let url = format!("http://{}", listener.local_addr().expect("its address"));
-        let answers: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>> =
-            Arc::default();
-        let served = Arc::clone(&answers);
+        let answers: Arc<Answers> = Arc::default();
+        let served = web::Data::from(Arc::clone(&answers));
         std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(&stream);
-                let mut request = String::new();
-                if reader.read_line(&mut request).is_err() {
-                    continue;
-                }
-                let mut header = String::new();
-                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
-                    header.clear();
-                }
-                let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let body = served.lock().ok().and_then(|a| a.get(&path).cloned());
-                let (status, body) = match body {
-                    Some(body) => ("200 OK", body),
-                    None => ("404 Not Found", b"{}".to_vec()),
-                };
-                let mut out = &stream;
-                let head = format!(
-                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = out
-                    .write_all(head.as_bytes())
-                    .and_then(|()| out.write_all(&body));
-            }
+            actix_rt::System::new().block_on(async move {
+                let server = actix_web::HttpServer::new(move || {
+                    App::new()
+                        .app_data(served.clone())
+                        .default_service(web::to(answer))
+                })
+                .workers(1)
+                .listen(listener)
+                .expect("the fake node listens");
+                server.run().await
+            })
         });
         Self { url, answers }
     }
@@ -222,17 +209,26 @@ impl FakeNode {
     }
 }
 
+async fn answer(request: actix_web::HttpRequest, answers: web::Data<Answers>) -> HttpResponse {
+    match answers
+        .lock()
+        .ok()
+        .and_then(|a| a.get(request.path()).cloned())
+    {
+        Some(body) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
 /// What a node serves of `data`, as a node of this project writes it: each path a crawler
 /// reads, with its bytes.
 pub fn served(data: &NodeData) -> Vec<(String, Vec<u8>)> {
     fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
         serde_json::to_vec(v).unwrap_or_default()
     }
-    let doc = data.chain.last().map(|d| d.envelope());
     let mut out = Vec::new();
-    if let Some(doc) = &doc {
-        out.push(("/.well-known/signpost/node".to_owned(), json(doc)));
-    }
     for (n, d) in data.chain.iter().enumerate() {
         out.push((format!("/v1/node/{}", n + 1), json(&d.envelope())));
     }
@@ -240,12 +236,21 @@ pub fn served(data: &NodeData) -> Vec<(String, Vec<u8>)> {
     for l in data.listings.values() {
         out.push((format!("/v1/listings/{}", l.id), json(&l.envelope())));
     }
-    let bundle = serde_json::json!({
-        "node": doc,
-        "snapshot": data.snapshot.envelope(),
-        "listings": data.listings.values().map(|l| l.envelope()).collect::<Vec<_>>(),
-        "attestations": data.attestations.iter().map(|a| a.envelope()).collect::<Vec<_>>(),
-    });
-    out.push(("/v1/bundle".to_owned(), bundle.to_string().into_bytes()));
+    if let Some(doc) = data.chain.last().map(|d| d.envelope()) {
+        out.push(("/.well-known/signpost/node".to_owned(), json(&doc)));
+        let bundle = Bundle {
+            node: doc.to_envelope(),
+            snapshot: data.snapshot.envelope().to_envelope(),
+            listings: data
+                .listings
+                .values()
+                .map(|l| l.envelope().to_envelope())
+                .collect(),
+            attestations: (data.attestations.iter())
+                .map(|a| a.envelope().to_envelope())
+                .collect(),
+        };
+        out.push(("/v1/bundle".to_owned(), json(&bundle)));
+    }
     out
 }
