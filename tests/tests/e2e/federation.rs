@@ -214,6 +214,39 @@ async fn a_mirror_never_trusts_its_primary() {
 }
 
 #[tokio::test]
+async fn a_mirror_names_the_first_bad_listing_in_the_manifest_although_it_verifies_them_on_every_core(
+) {
+    // A node's listings are verified on every core of a mirror; with two altered, its
+    // refusal still names the first the manifest lists, every time.
+    let mut forge = Forge::new("Many Listings Org");
+    for n in 0..64 {
+        forge.put(forge.listing(uuid::Uuid::new_v4(), 1, sample_group(n)));
+    }
+    let snap = forge.snapshot();
+    let mut listings: Vec<Envelope> = forge.listings.iter().map(|(_, e)| e.clone()).collect();
+    for n in [7, 50] {
+        let mut payload: Value =
+            serde_json::from_slice(&listings[n].payload_bytes().unwrap()).unwrap();
+        payload["group"]["capacity"]["places_available"] = json!(500);
+        listings[n].payload = b64(&serde_json::to_vec(&payload).unwrap());
+    }
+    let first_bad = forge.listings[7].0;
+    let feed = json!({"next": 1, "items": [{"position": 1, "node": forge.id, "node_documents": forge.docs, "snapshot": snap, "listings": listings, "attestations": []}]});
+    for _ in 0..3 {
+        let (_primary, mirror) = mirror_of_feed(&forge, feed.clone()).await;
+        mirror.state().follow_feed_once().await.unwrap();
+        let health = mirror.node_health(&forge.id).await;
+        let refusal = health.last_refusal.expect("refused");
+        assert_eq!(refusal.code, RefusalCode::BadSignature, "{refusal:?}");
+        assert!(
+            refusal.detail.contains(&format!("listing {first_bad}")),
+            "{refusal:?}"
+        );
+        assert_eq!(mirror.json("/v1/groups").await["total_items"], 0);
+    }
+}
+
+#[tokio::test]
 async fn a_mirror_retries_an_item_refused_for_clock_skew_instead_of_skipping_it() {
     let mut forge = Forge::new("Fast Clock Org");
     forge.put(forge.listing(uuid::Uuid::new_v4(), 1, sample_group(1)));
