@@ -254,3 +254,156 @@ pub fn served(data: &NodeData) -> Vec<(String, Vec<u8>)> {
     }
     out
 }
+
+/// A node just made by `signpost node init`, answering its management pages and admin API
+/// in process, with one group published, a session signed in with the admin token, and a
+/// one-time sign-in link: the secrets a target may hand to the requests it makes, or not.
+pub struct ManagedNode {
+    system: actix_rt::SystemRunner,
+    pub state: web::Data<signpost_node::routes::AppState>,
+    pub dir: PathBuf,
+    pub admin_token: String,
+    pub one_time: String,
+    /// The signed-in session's cookie value and its CSRF token.
+    pub session: (String, String),
+    /// The published group's id.
+    pub group: uuid::Uuid,
+}
+
+impl ManagedNode {
+    pub fn new() -> Self {
+        let dir = store_dir();
+        let report = signpost_node::init(&dir, "Fuzzed Community Group", "http://localhost")
+            .expect("a node is made");
+        let admin_token = std::fs::read_to_string(&report.admin_token_path)
+            .expect("its admin token")
+            .trim()
+            .to_owned();
+        let config = signpost_node::config::NodeConfig::load(&dir).expect("its config");
+        let store = Store::open(&dir.join(signpost_node::config::STORE_DIR)).expect("its store");
+        let publisher = signpost_node::publisher::Publisher::open(
+            &dir,
+            store,
+            config.publishing.lifetime(),
+            config.limits.max_listings,
+        )
+        .expect("its publisher");
+        let group = publisher
+            .create(sample::group(7, 1, Utc::now()))
+            .expect("a sample group publishes")
+            .id;
+        let one_time =
+            signpost_node::pages::session::new_one_time_link(&dir).expect("a one-time link");
+        let mut token_sha256 = [0u8; 32];
+        let digest = sha256_hex(&admin_token);
+        for (n, byte) in token_sha256.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&digest[2 * n..2 * n + 2], 16).unwrap_or(0);
+        }
+        assert_eq!(
+            digest, config.admin_token_sha256,
+            "the token is the one configured"
+        );
+        let state = web::Data::new(signpost_node::routes::AppState {
+            publisher: Arc::new(publisher),
+            admin_token_sha256: std::sync::RwLock::new(token_sha256),
+            changed: Arc::default(),
+            auth: signpost_node::pages::session::Auth::new(&dir),
+            dir: dir.clone(),
+            secure_cookies: false,
+            push: Arc::new(signpost_node::PushStatus::new(&[])),
+            capacity_max_age_days: config.publishing.capacity_max_age_days,
+            acme: None,
+        });
+        let (cookie, session) = state.auth.start();
+        Self {
+            system: actix_rt::System::new(),
+            state,
+            dir,
+            admin_token,
+            one_time,
+            session: (cookie, session.csrf),
+            group,
+        }
+    }
+
+    /// Everything the node publishes or keeps that only its owner may change: what it
+    /// serves (document, snapshot, listings), the admin token's hash, the passphrase and the
+    /// one-time link.
+    pub fn kept(&self) -> Vec<Vec<u8>> {
+        let published = self.state.publisher.published();
+        let mut listings: Vec<Vec<u8>> = published.listings.values().map(|b| b.to_vec()).collect();
+        listings.sort();
+        let mut out = vec![
+            published.node_document.to_vec(),
+            published.snapshot.to_vec(),
+            self.state.admin_token().to_vec(),
+        ];
+        out.extend(listings);
+        for file in [
+            signpost_node::pages::session::PASSPHRASE_FILE,
+            signpost_node::pages::session::ONE_TIME_FILE,
+        ] {
+            out.push(std::fs::read(self.dir.join(file)).unwrap_or_default());
+        }
+        out
+    }
+
+    /// Whether the admin token still opens the admin API (the pages can replace it).
+    pub fn token_current(&self) -> bool {
+        let digest = sha256_hex(&self.admin_token);
+        let held: String = self
+            .state
+            .admin_token()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        digest == held
+    }
+
+    /// Answers each request in turn, with the node's pages and admin API as `signpost node`
+    /// serves them; `each` sees every request and its answer.
+    pub fn answer_all(
+        &self,
+        requests: impl IntoIterator<Item = test::TestRequest>,
+        mut each: impl FnMut(usize, StatusCode, &actix_web::http::header::HeaderMap, &[u8]),
+    ) {
+        let state = self.state.clone();
+        self.system.block_on(async move {
+            let app = test::init_service(
+                App::new()
+                    .app_data(state)
+                    .configure(signpost_node::pages::configure)
+                    .configure(|cfg| signpost_node::routes::configure(cfg, 256 * 1024))
+                    .default_service(web::to(signpost_http::not_found)),
+            )
+            .await;
+            for (n, request) in requests.into_iter().enumerate() {
+                let resp = test::call_service(&app, request.to_request()).await;
+                let status = resp.status();
+                let headers = resp.headers().clone();
+                let body = resp.into_body().try_into_bytes().unwrap_or_default();
+                each(n, status, &headers, &body);
+            }
+        });
+    }
+}
+
+impl Default for ManagedNode {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for ManagedNode {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,288 @@
+//! Anyone's requests to a node's management pages and admin API: signing in (the admin
+//! token, a passphrase, the one-time link), sessions, the CSRF and origin checks,
+//! throttling, and every form a signed-in volunteer posts. Each input is a run of requests
+//! to a node just made, answered in turn. Each request names its route and which of the
+//! node's secrets it carries (the session cookie, its CSRF token, the sign-in form's own
+//! token, the admin token as the form's secret or as a bearer token, the one-time link, a
+//! cross-site origin); its body is the fuzzer's.
+//!
+//! Fails on a panic; on any 5xx; on an answer that shows the admin token or the one-time
+//! link (but the page the link opens), or gives a backup to anyone but the owner; on a
+//! session started by a request that carried neither
+//! the right secret nor a passphrase set earlier by the owner, or that lacked the sign-in
+//! form's token; and on any change to what the node publishes or keeps (its document,
+//! snapshot and listings, the admin token, the passphrase, the one-time link) made by a
+//! request that was not the owner's: a current session with its CSRF token from the node's
+//! own origin, or the current admin token on the admin API.
+#![no_main]
+use actix_web::cookie::Cookie;
+use actix_web::http::{header, Method};
+use actix_web::test::TestRequest;
+use libfuzzer_sys::fuzz_target;
+use signpost_fuzz::{debug, ManagedNode};
+use signpost_node::pages::session;
+
+/// The routes a request may take, by the first byte of its record.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/manage/sign-in"),
+    ("POST", "/manage/sign-in"),
+    ("GET", "/manage/sign-in/once/{token}"),
+    ("POST", "/manage/sign-in/once"),
+    ("POST", "/manage/sign-out"),
+    ("GET", "/manage"),
+    ("GET", "/manage/groups/new"),
+    ("POST", "/manage/groups/new"),
+    ("GET", "/manage/groups/{id}"),
+    ("POST", "/manage/groups/{id}"),
+    ("POST", "/manage/groups/{id}/capacity"),
+    ("GET", "/manage/groups/{id}/delete"),
+    ("POST", "/manage/groups/{id}/delete"),
+    ("GET", "/manage/attestations"),
+    ("POST", "/manage/attestations"),
+    ("GET", "/manage/status"),
+    ("POST", "/manage/status/passphrase"),
+    ("POST", "/manage/status/token"),
+    ("POST", "/manage/status/backup"),
+    ("POST", "/manage/status/enrol"),
+    ("GET", "/manage/status/enrolment.txt"),
+    ("GET", "/admin/listings"),
+    ("POST", "/admin/listings"),
+    ("PUT", "/admin/listings/{id}"),
+    ("DELETE", "/admin/listings/{id}"),
+    ("PATCH", "/admin/listings/{id}/capacity"),
+    ("POST", "/admin/attestations"),
+    ("POST", "/admin/keys/rotate"),
+    ("POST", "/admin/backup"),
+];
+
+/// What a request carries, by the bits of the second byte of its record.
+const SESSION: u8 = 1;
+const CSRF: u8 = 2;
+const SIGN_IN_FORM: u8 = 4;
+const SECRET: u8 = 8;
+const CROSS_ORIGIN: u8 = 16;
+const CROSS_SITE: u8 = 32;
+const BEARER: u8 = 64;
+const KNOWN_ID: u8 = 128;
+
+/// Records are separated by this byte: route, flags, then the body.
+const SEPARATOR: u8 = 0xff;
+
+struct Sent {
+    route: (&'static str, &'static str),
+    flags: u8,
+    /// The node's owner sent it: a current session with its CSRF token from the node's own
+    /// origin, or the current admin token on the admin API.
+    owner: bool,
+    /// It may start a session: the sign-in form with its own token and the right secret
+    /// (or after the owner set a passphrase), or the one-time link.
+    may_sign_in: bool,
+    kept_before: Vec<Vec<u8>>,
+}
+
+fn encode_path(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn form_value(text: &str) -> String {
+    encode_path(text.as_bytes())
+}
+
+fuzz_target!(|input: &[u8]| {
+    let records: Vec<(u8, u8, Vec<u8>)> = input
+        .split(|b| *b == SEPARATOR)
+        .take(12)
+        .filter_map(|r| match r {
+            [route, flags, body @ ..] => Some((*route, *flags, body.to_vec())),
+            _ => None,
+        })
+        .collect();
+    if records.is_empty() {
+        return;
+    }
+    let node = ManagedNode::new();
+    let (mut cookie, mut csrf) = node.session.clone();
+    // One request at a time, each built just before it is answered: what counts as the
+    // owner's depends on what the requests before it did.
+    for (route, flags, body) in records {
+        let (method, template) = ROUTES[usize::from(route) % ROUTES.len()];
+        let id = if flags & KNOWN_ID != 0 {
+            node.group.to_string()
+        } else {
+            encode_path(&body[..body.len().min(40)])
+        };
+        let token = if flags & SECRET != 0 {
+            node.one_time.clone()
+        } else {
+            encode_path(&body[..body.len().min(64)])
+        };
+        let path = template.replace("{id}", &id).replace("{token}", &token);
+        let admin_api = path.starts_with("/admin");
+        let mut req = TestRequest::default()
+            .method(Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET))
+            .uri(&path);
+        // The node's own values come first: a form's field is the first of its name.
+        let mut fields: Vec<String> = Vec::new();
+        if flags & SESSION != 0 {
+            req = req.cookie(Cookie::new(session::COOKIE, cookie.clone()));
+        }
+        if flags & CSRF != 0 {
+            fields.push(format!("csrf={}", form_value(&csrf)));
+        }
+        if flags & SIGN_IN_FORM != 0 {
+            req = req.cookie(Cookie::new(session::SIGN_IN_COOKIE, "fuzz-form-token"));
+            fields.push("form_token=fuzz-form-token".into());
+        }
+        if flags & SECRET != 0 {
+            fields.push(format!("secret={}", form_value(&node.admin_token)));
+            fields.push(format!("token={}", form_value(&node.one_time)));
+        }
+        if template.ends_with("/enrol") {
+            // Nowhere: the enrolment fails at once instead of waiting on the network.
+            fields.push("directory=http%3A%2F%2F127.0.0.1%3A9".into());
+        }
+        if flags & CROSS_ORIGIN != 0 {
+            req = req.insert_header((header::ORIGIN, "https://elsewhere.example"));
+        }
+        if flags & CROSS_SITE != 0 {
+            req = req.insert_header(("sec-fetch-site", "cross-site"));
+        }
+        if flags & BEARER != 0 {
+            req = req.insert_header((
+                header::AUTHORIZATION,
+                format!("Bearer {}", node.admin_token),
+            ));
+        }
+        let body = if admin_api {
+            req = req.insert_header((header::CONTENT_TYPE, "application/json"));
+            body
+        } else if method == "GET" {
+            Vec::new()
+        } else {
+            req = req.insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"));
+            let mut form = fields.join("&").into_bytes();
+            if !body.is_empty() {
+                if !form.is_empty() {
+                    form.push(b'&');
+                }
+                form.extend_from_slice(&body);
+            }
+            form
+        };
+        let req = req.set_payload(body);
+        let same_origin = flags & (CROSS_ORIGIN | CROSS_SITE) == 0;
+        let session_current = node.state.auth.session(&cookie).is_some();
+        let owner = if admin_api {
+            flags & BEARER != 0 && node.token_current()
+        } else {
+            flags & SESSION != 0 && session_current && flags & CSRF != 0 && same_origin
+        };
+        let passphrase_set = node.dir.join(session::PASSPHRASE_FILE).exists();
+        let form_ok = flags & SIGN_IN_FORM != 0 && same_origin;
+        let may_sign_in = match template {
+            "/manage/sign-in" => {
+                form_ok && ((flags & SECRET != 0 && node.token_current()) || passphrase_set)
+            }
+            "/manage/sign-in/once" => form_ok && flags & SECRET != 0,
+            _ => false,
+        };
+        let backup = template.ends_with("/backup");
+        if backup && owner {
+            // The owner's backup is tested elsewhere; here it would spend about a second
+            // of scrypt an input. Anyone else's asking for one is sent.
+            continue;
+        }
+        let this = Sent {
+            route: (method, template),
+            flags,
+            owner,
+            may_sign_in,
+            kept_before: node.kept(),
+        };
+        node.answer_all([req], |_, status, headers, body| {
+            // A page by its title, anything else by its start.
+            let text = String::from_utf8_lossy(body);
+            let shown = match text.split_once("<title>") {
+                Some((_, rest)) => rest.split("</title>").next().unwrap_or_default(),
+                None => &text[..text.floor_char_boundary(200)],
+            };
+            if debug() {
+                eprintln!(
+                    "{} {path} [{:08b}]: {status} {shown}",
+                    this.route.0, this.flags
+                );
+            }
+            assert!(
+                !status.is_server_error(),
+                "{} {path}: {status}: {shown}",
+                this.route.0
+            );
+            let started = headers
+                .get_all(header::SET_COOKIE)
+                .filter_map(|v| v.to_str().ok())
+                .filter_map(|v| Cookie::parse(v.to_owned()).ok())
+                .find(|c| c.name() == session::COOKIE && !c.value().is_empty())
+                .map(|c| c.value().to_owned());
+            assert!(
+                started.is_none() || this.may_sign_in,
+                "{} {path} [{:08b}] started a session: {status}",
+                this.route.0,
+                this.flags
+            );
+            // No answer shows the admin token, or the one-time link but to the page it
+            // opens; a backup goes only to the owner (whose asking is not sent, above).
+            assert!(
+                !text.contains(node.admin_token.as_str()),
+                "{} {path} [{:08b}] showed the admin token",
+                this.route.0,
+                this.flags
+            );
+            assert!(
+                template == "/manage/sign-in/once/{token}"
+                    || !text.contains(node.one_time.as_str()),
+                "{} {path} [{:08b}] showed the one-time link",
+                this.route.0,
+                this.flags
+            );
+            assert!(
+                !text.starts_with("age-encryption.org"),
+                "{} {path} [{:08b}] gave a backup to someone not the owner",
+                this.route.0,
+                this.flags
+            );
+            // Later requests carry the session just started, as a browser would.
+            if let Some(session) = started.and_then(|c| Some((node.state.auth.session(&c)?, c))) {
+                (csrf, cookie) = (session.0.csrf, session.1);
+            }
+        });
+        let kept_after = node.kept();
+        if kept_after != this.kept_before {
+            // Using the one-time link removes it: that is the sign-in, not a change.
+            let only_link_used = template == "/manage/sign-in/once"
+                && this.may_sign_in
+                && kept_after.len() == this.kept_before.len()
+                && kept_after
+                    .iter()
+                    .zip(&this.kept_before)
+                    .rev()
+                    .skip(1)
+                    .rev()
+                    .all(|(a, b)| a == b);
+            assert!(
+                this.owner || only_link_used,
+                "{} {path} [{:08b}] changed what the node keeps without its owner",
+                this.route.0,
+                this.flags
+            );
+        }
+    }
+});
