@@ -302,6 +302,13 @@ pub struct Parts {
     pub attestations: Vec<Verified<Attestation>>,
 }
 
+/// A listing the manifest names, with what is held of it and what was fetched for it.
+type ListingWork<'a> = (
+    &'a ManifestEntry,
+    Option<&'a Verified<Listing>>,
+    Option<Decoded>,
+);
+
 /// Assembles a node's new state from a verified snapshot and the listings it names: those
 /// held unchanged are kept, the rest must be in `fetched`.
 pub fn assemble(
@@ -321,8 +328,7 @@ pub fn assemble(
         .last()
         .map(|d| d.signing_verifying_keys())
         .unwrap_or_default();
-    // Each listing the manifest names, with what is held of it and what was fetched for it.
-    let work: Vec<(&ManifestEntry, Option<&Verified<Listing>>, Option<Decoded>)> = snapshot
+    let work: Vec<ListingWork<'_>> = snapshot
         .listings
         .iter()
         .map(|entry| {
@@ -336,11 +342,7 @@ pub fn assemble(
             "listings the snapshot does not name",
         ));
     }
-    let check = |(entry, held_listing, decoded): (
-        &ManifestEntry,
-        Option<&Verified<Listing>>,
-        Option<Decoded>,
-    )| {
+    let check = |(entry, held_listing, decoded): ListingWork<'_>| {
         let listing = match (held_listing, decoded) {
             (Some(h), _) if h.digest() == entry.sha256 => keep_held(h, entry, &keys, now, limits)?,
             (h, Some(decoded)) => verify_listing(&decoded, node, &keys, entry, h, now, limits)?,
