@@ -234,10 +234,7 @@ pub async fn start(
             .app_data(state.clone())
             .app_data(limiter.clone())
             .wrap(signpost_http::access_log())
-            .route("/openapi.json", web::get().to(openapi::serve))
-            .configure(pages::configure)
-            .configure(|cfg| routes::configure(cfg, max_body))
-            .default_service(web::to(signpost_http::not_found))
+            .configure(|cfg| configure(cfg, max_body))
     })
     .workers(options.workers.unwrap_or(2))
     .shutdown_timeout(5);
@@ -278,6 +275,15 @@ pub async fn start(
         acme: acme_status,
         running,
     })
+}
+
+/// Everything a node answers (its OpenAPI document, its pages, its API, and a problem for
+/// any other path), over the [`routes::AppState`] its app holds; bodies up to `max_body`.
+pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
+    cfg.route("/openapi.json", web::get().to(openapi::serve))
+        .configure(pages::configure)
+        .configure(|cfg| routes::configure(cfg, max_body))
+        .default_service(web::to(signpost_http::not_found));
 }
 
 /// Re-signs before expiry: checks eight times per lifetime (at most hourly).

@@ -68,18 +68,6 @@ const KNOWN_ID: u8 = 128;
 /// Records are separated by this byte: route, flags, then the body.
 const SEPARATOR: u8 = 0xff;
 
-struct Sent {
-    route: (&'static str, &'static str),
-    flags: u8,
-    /// The node's owner sent it: a current session with its CSRF token from the node's own
-    /// origin, or the current admin token on the admin API.
-    owner: bool,
-    /// It may start a session: the sign-in form with its own token and the right secret
-    /// (or after the owner set a passphrase), or the one-time link.
-    may_sign_in: bool,
-    kept_before: Vec<Vec<u8>>,
-}
-
 fn encode_path(bytes: &[u8]) -> String {
     bytes
         .iter()
@@ -91,10 +79,6 @@ fn encode_path(bytes: &[u8]) -> String {
             }
         })
         .collect()
-}
-
-fn form_value(text: &str) -> String {
-    encode_path(text.as_bytes())
 }
 
 fuzz_target!(|input: &[u8]| {
@@ -136,15 +120,18 @@ fuzz_target!(|input: &[u8]| {
             req = req.cookie(Cookie::new(session::COOKIE, cookie.clone()));
         }
         if flags & CSRF != 0 {
-            fields.push(format!("csrf={}", form_value(&csrf)));
+            fields.push(format!("csrf={}", encode_path(csrf.as_bytes())));
         }
         if flags & SIGN_IN_FORM != 0 {
             req = req.cookie(Cookie::new(session::SIGN_IN_COOKIE, "fuzz-form-token"));
             fields.push("form_token=fuzz-form-token".into());
         }
         if flags & SECRET != 0 {
-            fields.push(format!("secret={}", form_value(&node.admin_token)));
-            fields.push(format!("token={}", form_value(&node.one_time)));
+            fields.push(format!(
+                "secret={}",
+                encode_path(node.admin_token.as_bytes())
+            ));
+            fields.push(format!("token={}", encode_path(node.one_time.as_bytes())));
         }
         if template.ends_with("/enrol") {
             // Nowhere: the enrolment fails at once instead of waiting on the network.
@@ -178,14 +165,17 @@ fuzz_target!(|input: &[u8]| {
             }
             form
         };
-        let req = req.set_payload(body);
         let same_origin = flags & (CROSS_ORIGIN | CROSS_SITE) == 0;
-        let session_current = node.state.auth.session(&cookie).is_some();
+        // The node's owner sends it: a current session with its CSRF token from the node's
+        // own origin, or the current admin token on the admin API.
         let owner = if admin_api {
             flags & BEARER != 0 && node.token_current()
         } else {
+            let session_current = node.state.auth.session(&cookie).is_some();
             flags & SESSION != 0 && session_current && flags & CSRF != 0 && same_origin
         };
+        // It may start a session: the sign-in form with its own token and the right secret
+        // (or after the owner set a passphrase), or the one-time link.
         let passphrase_set = node.dir.join(session::PASSPHRASE_FILE).exists();
         let form_ok = flags & SIGN_IN_FORM != 0 && same_origin;
         let may_sign_in = match template {
@@ -195,93 +185,65 @@ fuzz_target!(|input: &[u8]| {
             "/manage/sign-in/once" => form_ok && flags & SECRET != 0,
             _ => false,
         };
-        let backup = template.ends_with("/backup");
-        if backup && owner {
+        if template.ends_with("/backup") && owner {
             // The owner's backup is tested elsewhere; here it would spend about a second
             // of scrypt an input. Anyone else's asking for one is sent.
             continue;
         }
-        let this = Sent {
-            route: (method, template),
-            flags,
-            owner,
-            may_sign_in,
-            kept_before: node.kept(),
+        let sent = format!("{method} {path} [{flags:08b}]");
+        let kept_before = node.kept();
+        let (status, headers, body) = node.answer(req.set_payload(body));
+        // A page by its title, anything else by its start.
+        let text = String::from_utf8_lossy(&body);
+        let shown = match text.split_once("<title>") {
+            Some((_, rest)) => rest.split("</title>").next().unwrap_or_default(),
+            None => &text[..text.floor_char_boundary(200)],
         };
-        node.answer_all([req], |_, status, headers, body| {
-            // A page by its title, anything else by its start.
-            let text = String::from_utf8_lossy(body);
-            let shown = match text.split_once("<title>") {
-                Some((_, rest)) => rest.split("</title>").next().unwrap_or_default(),
-                None => &text[..text.floor_char_boundary(200)],
-            };
-            if debug() {
-                eprintln!(
-                    "{} {path} [{:08b}]: {status} {shown}",
-                    this.route.0, this.flags
-                );
+        if debug() {
+            eprintln!("{sent}: {status} {shown}");
+        }
+        assert!(!status.is_server_error(), "{sent}: {status}: {shown}");
+        let started = headers
+            .get_all(header::SET_COOKIE)
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| Cookie::parse(v.to_owned()).ok())
+            .find(|c| c.name() == session::COOKIE && !c.value().is_empty())
+            .map(|c| c.value().to_owned());
+        assert!(
+            started.is_none() || may_sign_in,
+            "{sent} started a session: {status}"
+        );
+        // No answer shows the admin token, or the one-time link but to the page it opens;
+        // a backup goes only to the owner (whose asking is not sent, above).
+        assert!(
+            !text.contains(node.admin_token.as_str()),
+            "{sent} showed the admin token"
+        );
+        assert!(
+            template == "/manage/sign-in/once/{token}" || !text.contains(node.one_time.as_str()),
+            "{sent} showed the one-time link"
+        );
+        assert!(
+            !text.starts_with("age-encryption.org"),
+            "{sent} gave a backup to someone not the owner"
+        );
+        // Later requests carry the session just started, as a browser would.
+        if let Some(started) = started {
+            if let Some(session) = node.state.auth.session(&started) {
+                (cookie, csrf) = (started, session.csrf);
             }
-            assert!(
-                !status.is_server_error(),
-                "{} {path}: {status}: {shown}",
-                this.route.0
-            );
-            let started = headers
-                .get_all(header::SET_COOKIE)
-                .filter_map(|v| v.to_str().ok())
-                .filter_map(|v| Cookie::parse(v.to_owned()).ok())
-                .find(|c| c.name() == session::COOKIE && !c.value().is_empty())
-                .map(|c| c.value().to_owned());
-            assert!(
-                started.is_none() || this.may_sign_in,
-                "{} {path} [{:08b}] started a session: {status}",
-                this.route.0,
-                this.flags
-            );
-            // No answer shows the admin token, or the one-time link but to the page it
-            // opens; a backup goes only to the owner (whose asking is not sent, above).
-            assert!(
-                !text.contains(node.admin_token.as_str()),
-                "{} {path} [{:08b}] showed the admin token",
-                this.route.0,
-                this.flags
-            );
-            assert!(
-                template == "/manage/sign-in/once/{token}"
-                    || !text.contains(node.one_time.as_str()),
-                "{} {path} [{:08b}] showed the one-time link",
-                this.route.0,
-                this.flags
-            );
-            assert!(
-                !text.starts_with("age-encryption.org"),
-                "{} {path} [{:08b}] gave a backup to someone not the owner",
-                this.route.0,
-                this.flags
-            );
-            // Later requests carry the session just started, as a browser would.
-            if let Some(session) = started.and_then(|c| Some((node.state.auth.session(&c)?, c))) {
-                (csrf, cookie) = (session.0.csrf, session.1);
-            }
-        });
+        }
         let kept_after = node.kept();
-        if kept_after != this.kept_before {
-            // Using the one-time link removes it: that is the sign-in, not a change.
+        if kept_after != kept_before {
+            // Using the one-time link removes it (the last of what is kept): that is the
+            // sign-in, not a change.
+            let all_but_link = |kept: &[Vec<u8>]| kept.split_last().map(|(_, rest)| rest.to_vec());
             let only_link_used = template == "/manage/sign-in/once"
-                && this.may_sign_in
-                && kept_after.len() == this.kept_before.len()
-                && kept_after
-                    .iter()
-                    .zip(&this.kept_before)
-                    .rev()
-                    .skip(1)
-                    .rev()
-                    .all(|(a, b)| a == b);
+                && may_sign_in
+                && all_but_link(&kept_after) == all_but_link(&kept_before);
             assert!(
-                this.owner || only_link_used,
-                "{} {path} [{:08b}] changed what the node keeps without its owner",
-                this.route.0,
-                this.flags
+                owner || only_link_used,
+                "{sent} changed what the node keeps without its owner"
             );
         }
     }

@@ -294,13 +294,10 @@ impl ManagedNode {
             .id;
         let one_time =
             signpost_node::pages::session::new_one_time_link(&dir).expect("a one-time link");
-        let mut token_sha256 = [0u8; 32];
-        let digest = sha256_hex(&admin_token);
-        for (n, byte) in token_sha256.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&digest[2 * n..2 * n + 2], 16).unwrap_or(0);
-        }
+        let token_sha256 = sha256(&admin_token);
+        let configured: String = token_sha256.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
-            digest, config.admin_token_sha256,
+            configured, config.admin_token_sha256,
             "the token is the one configured"
         );
         let state = web::Data::new(signpost_node::routes::AppState {
@@ -327,8 +324,8 @@ impl ManagedNode {
     }
 
     /// Everything the node publishes or keeps that only its owner may change: what it
-    /// serves (document, snapshot, listings), the admin token's hash, the passphrase and the
-    /// one-time link.
+    /// serves (document, snapshot, listings), the admin token's hash, the passphrase and,
+    /// last, the one-time link.
     pub fn kept(&self) -> Vec<Vec<u8>> {
         let published = self.state.publisher.published();
         let mut listings: Vec<Vec<u8>> = published.listings.values().map(|b| b.to_vec()).collect();
@@ -350,41 +347,28 @@ impl ManagedNode {
 
     /// Whether the admin token still opens the admin API (the pages can replace it).
     pub fn token_current(&self) -> bool {
-        let digest = sha256_hex(&self.admin_token);
-        let held: String = self
-            .state
-            .admin_token()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        digest == held
+        *self.state.admin_token() == sha256(&self.admin_token)
     }
 
-    /// Answers each request in turn, with the node's pages and admin API as `signpost node`
-    /// serves them; `each` sees every request and its answer.
-    pub fn answer_all(
+    /// Answers `request` as `signpost node` serves it: its status, headers and body.
+    pub fn answer(
         &self,
-        requests: impl IntoIterator<Item = test::TestRequest>,
-        mut each: impl FnMut(usize, StatusCode, &actix_web::http::header::HeaderMap, &[u8]),
-    ) {
+        request: test::TestRequest,
+    ) -> (StatusCode, actix_web::http::header::HeaderMap, Vec<u8>) {
         let state = self.state.clone();
         self.system.block_on(async move {
             let app = test::init_service(
                 App::new()
                     .app_data(state)
-                    .configure(signpost_node::pages::configure)
-                    .configure(|cfg| signpost_node::routes::configure(cfg, 256 * 1024))
-                    .default_service(web::to(signpost_http::not_found)),
+                    .configure(|cfg| signpost_node::configure(cfg, 256 * 1024)),
             )
             .await;
-            for (n, request) in requests.into_iter().enumerate() {
-                let resp = test::call_service(&app, request.to_request()).await;
-                let status = resp.status();
-                let headers = resp.headers().clone();
-                let body = resp.into_body().try_into_bytes().unwrap_or_default();
-                each(n, status, &headers, &body);
-            }
-        });
+            let resp = test::call_service(&app, request.to_request()).await;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.into_body().try_into_bytes().unwrap_or_default();
+            (status, headers, body.to_vec())
+        })
     }
 }
 
@@ -400,10 +384,7 @@ impl Drop for ManagedNode {
     }
 }
 
-fn sha256_hex(text: &str) -> String {
+fn sha256(text: &str) -> [u8; 32] {
     use sha2::Digest as _;
-    sha2::Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha2::Sha256::digest(text.as_bytes()).into()
 }
