@@ -496,7 +496,8 @@ pub async fn approve(
     responses((status = 200, description = "Declined", body = Enrolment),
         (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Enrolment is not enabled", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The request was approved: an approval is final", body = Problem, content_type = "application/problem+json")))]
 pub async fn decline(
     state: Data,
     req: HttpRequest,

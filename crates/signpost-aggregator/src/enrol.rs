@@ -144,6 +144,14 @@ impl Aggregator {
             requested_at: Utc::now(),
             decided_at: None,
         };
+        // Checked again now the document is in: the operator may have approved an earlier
+        // request from this node while it was fetched.
+        let _taking = lock(&self.enrolment_write);
+        if self.is_trusted(&req.id) {
+            return Err(AggError::EnrolmentRefused(
+                "this node is already listed here".into(),
+            ));
+        }
         self.save_enrolment(&enrolment)?;
         tracing::info!(node = %enrolment.id, "enrolment requested");
         Ok(enrolment)
@@ -159,18 +167,34 @@ impl Aggregator {
             .map_err(|err| AggError::Internal(err.to_string()))
     }
 
-    /// Approves (trusted at once and crawled now) or declines a pending request.
+    /// Approves (trusted at once and crawled now) or declines a request not yet approved.
     pub fn decide_enrolment(
         self: &Arc<Self>,
         id: &DidKey,
         approve: bool,
     ) -> Result<Enrolment, AggError> {
+        let _deciding = lock(&self.enrolment_write);
         let mut e: Enrolment = self
             .store
             .get(&key(id))
             .ok()
             .flatten()
             .ok_or_else(|| AggError::EnrolmentNotFound(id.to_string()))?;
+        // An approval is final: the node is trusted and crawled from that moment, and a
+        // decline now would take effect only at the next start (which trusts the approved
+        // alone), so it is refused rather than half done. Approving again changes nothing.
+        if e.status == EnrolmentStatus::Approved {
+            if approve {
+                return Ok(e);
+            }
+            let when = e.decided_at.map_or_else(String::new, |at| {
+                format!(" on {}", at.format("%Y-%m-%d at %H:%M UTC"))
+            });
+            return Err(AggError::EnrolmentDecided(format!(
+                "the request from {id} was approved{when} and the node is listed: \
+                 an approval is not taken back by declining it"
+            )));
+        }
         e.status = if approve {
             EnrolmentStatus::Approved
         } else {

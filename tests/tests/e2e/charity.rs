@@ -172,6 +172,81 @@ async fn a_node_asks_to_be_listed_and_the_approved_node_is_crawled_at_once() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    // An approval is final: declining it now is refused with the reason, and changes
+    // nothing the directory keeps (what a restart would list) or serves; approving again
+    // is harmless.
+    let err = directory
+        .decide_enrolment(token, &report.id, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("enrolment_decided"), "{err}");
+    assert!(err.to_string().contains("was approved on"), "{err}");
+    let listed = directory.enrolments(token).await.unwrap();
+    assert_eq!(listed[0].status, EnrolmentStatus::Approved);
+    assert_eq!(listed[0].decided_at, approved.decided_at);
+    let again = directory
+        .decide_enrolment(token, &report.id, true)
+        .await
+        .unwrap();
+    assert_eq!(again.decided_at, approved.decided_at);
+    assert!(!agg.names("").await.is_empty(), "still listed");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_declined_node_is_not_listed_until_the_operator_approves_it_after_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let report = signpost_node::init(dir.path(), "Second Thoughts", &url).unwrap();
+    let server = signpost_node::start(dir.path(), &format!("127.0.0.1:{port}"), Default::default())
+        .await
+        .unwrap();
+    server.publisher.create(sample_group(6)).unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    let token_path = secrets.path().join("operator-token");
+    let agg = TestAggregator::crawling(&[], |c| {
+        c.enrolment.admin_token_file = Some(token_path.display().to_string());
+    })
+    .await;
+    let token = std::fs::read_to_string(&token_path).unwrap();
+    let token = token.trim();
+    let directory = agg.directory();
+    directory
+        .enrol(&EnrolmentRequest {
+            id: report.id,
+            url: url.clone(),
+            name: "Second Thoughts".into(),
+            contact: None,
+        })
+        .await
+        .unwrap();
+
+    let declined = directory
+        .decide_enrolment(token, &report.id, false)
+        .await
+        .unwrap();
+    assert_eq!(declined.status, EnrolmentStatus::Declined);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        agg.names("").await.is_empty(),
+        "a declined node is not crawled"
+    );
+
+    let approved = directory
+        .decide_enrolment(token, &report.id, true)
+        .await
+        .unwrap();
+    assert_eq!(approved.status, EnrolmentStatus::Approved);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while agg.names("").await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "approved after all: crawled at once"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     server.stop().await;
 }
 

@@ -49,6 +49,9 @@ pub struct Aggregator {
     revocations: RwLock<Arc<HashMap<DidKey, RevocationView>>>,
     /// Held while a revocation list is put in use (pushes and the refresher).
     pub(crate) revocation_write: Mutex<()>,
+    /// Held while an enrolment request is taken or decided: one at a time, so a decision
+    /// is made on the request as it stands (never approved and declined at once).
+    pub(crate) enrolment_write: Mutex<()>,
     /// Bumped whenever the revocation views are replaced (for ETags).
     pub(crate) revocation_generation: std::sync::atomic::AtomicU64,
     wake: RwLock<HashMap<DidKey, Arc<Notify>>>,
@@ -223,6 +226,7 @@ impl Aggregator {
             revocations: RwLock::new(Arc::new(revocations::load(&store, &config.issuers))),
             revocation_generation: std::sync::atomic::AtomicU64::new(0),
             revocation_write: Mutex::new(()),
+            enrolment_write: Mutex::new(()),
             wake: RwLock::new(wake),
             added: Mutex::new(Vec::new()),
             crawling: std::sync::atomic::AtomicBool::new(false),
