@@ -31,14 +31,47 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Self {
+        Self::with(|_, _| {})
+    }
+
+    /// An aggregator whose configuration `configure` sets, given the store's directory (a
+    /// file beside it, `<dir>.<name>`, is removed with it).
+    pub fn with(configure: impl FnOnce(&mut AggregatorConfig, &Path)) -> Self {
         let dir = store_dir();
+        let mut config = AggregatorConfig::default();
+        configure(&mut config, &dir);
         let store = Store::open(&dir).expect("the fuzz store opens");
-        let aggregator = Aggregator::open(AggregatorConfig::default(), store).expect("opens");
+        let aggregator = Aggregator::open(config, store).expect("opens");
         Self {
             system: actix_rt::System::new(),
             aggregator: Arc::new(aggregator),
             dir,
         }
+    }
+
+    /// A file beside the store, removed with it.
+    pub fn beside(dir: &Path, name: &str) -> PathBuf {
+        dir.with_extension(name)
+    }
+
+    /// Sends one request to the aggregator's API (its federation and admin endpoints
+    /// among them) in process; returns the answer's status and body.
+    pub fn send(&self, request: test::TestRequest) -> (StatusCode, Vec<u8>) {
+        let aggregator = Arc::clone(&self.aggregator);
+        self.system.block_on(async move {
+            let limiter = signpost_http::ratelimit::RateLimiter::new(1_000_000, 1_000_000);
+            let app = test::init_service(
+                App::new()
+                    .app_data(web::Data::new(aggregator))
+                    .app_data(web::Data::new(limiter))
+                    .configure(signpost_aggregator::api::configure),
+            )
+            .await;
+            let resp = test::call_service(&app, request.to_request()).await;
+            let status = resp.status();
+            let body = resp.into_body().try_into_bytes().unwrap_or_default();
+            (status, body.to_vec())
+        })
     }
 
     /// Runs `f` on this harness's runtime (a crawl, say) to its end.
@@ -90,6 +123,14 @@ impl Harness {
 impl Drop for Harness {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let (Some(parent), Some(name)) = (self.dir.parent(), self.dir.file_name()) {
+            let prefix = format!("{}.", name.to_string_lossy());
+            for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
     }
 }
 
@@ -116,7 +157,9 @@ fn store_dir() -> PathBuf {
         let pid = pid.map(|p| p.split_once('-').map_or(p, |(pid, _)| pid));
         if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) {
             if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = std::fs::remove_dir_all(entry.path());
+                // A store, or a file beside one.
+                let _ = std::fs::remove_dir_all(entry.path())
+                    .or_else(|_| std::fs::remove_file(entry.path()));
             }
         }
     }
@@ -136,16 +179,20 @@ pub fn node(
     groups: Vec<signpost_protocol::model::Group>,
     now: DateTime<Utc>,
 ) -> Option<NodeData> {
+    node_at(seed, org, "https://signpost.example.org", groups, now)
+}
+
+/// As [`node`], its document naming `base_url` as the node's address.
+pub fn node_at(
+    seed: u8,
+    org: &str,
+    base_url: &str,
+    groups: Vec<signpost_protocol::model::Group>,
+    now: DateTime<Utc>,
+) -> Option<NodeData> {
     let root = SigningKey::from_bytes(&[seed; 32]);
     let id = DidKey::new(root.verifying_key());
-    let doc = NodeDocument::first(
-        id,
-        id,
-        org,
-        "https://signpost.example.org",
-        now,
-        now + Duration::days(365),
-    );
+    let doc = NodeDocument::first(id, id, org, base_url, now, now + Duration::days(365));
     let listings = (groups.into_iter().zip(0u128..))
         .map(|(group, n)| {
             let listing = listing_id(seed, n);
