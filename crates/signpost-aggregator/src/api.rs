@@ -490,14 +490,14 @@ pub async fn approve(
     decide(state, req, path, true).await
 }
 
-/// Declines a request (operator only).
+/// Declines a request, or withdraws an approval: the node is no longer crawled or served,
+/// at once (operator only).
 #[utoipa::path(post, path = "/admin/enrolments/{node}/decline", tag = "operations", security(("bearer" = [])),
     params(("node" = String, Path, description = "The node's id (did:key)")),
     responses((status = 200, description = "Declined", body = Enrolment),
         (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Enrolment is not enabled", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The request was approved: an approval is final", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json")))]
 pub async fn decline(
     state: Data,
     req: HttpRequest,

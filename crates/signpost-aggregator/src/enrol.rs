@@ -167,7 +167,10 @@ impl Aggregator {
             .map_err(|err| AggError::Internal(err.to_string()))
     }
 
-    /// Approves (trusted at once and crawled now) or declines a request not yet approved.
+    /// Approves (trusted at once and crawled now) or declines a request. Declining one
+    /// approved before withdraws the approval at once: the node is no longer trusted,
+    /// crawled or served (unless the configuration file names it), as the next start
+    /// would have it.
     pub fn decide_enrolment(
         self: &Arc<Self>,
         id: &DidKey,
@@ -180,50 +183,45 @@ impl Aggregator {
             .ok()
             .flatten()
             .ok_or_else(|| AggError::EnrolmentNotFound(id.to_string()))?;
-        // An approval is final: the node is trusted and crawled from that moment, and a
-        // decline now would take effect only at the next start (which trusts the approved
-        // alone), so it is refused rather than half done. Approving again changes nothing.
-        if e.status == EnrolmentStatus::Approved {
-            if approve {
-                return Ok(e);
-            }
-            let when = e.decided_at.map_or_else(String::new, |at| {
-                format!(" on {}", at.format("%Y-%m-%d at %H:%M UTC"))
-            });
-            return Err(AggError::EnrolmentDecided(format!(
-                "the request from {id} was approved{when} and the node is listed: \
-                 an approval is not taken back by declining it"
-            )));
-        }
-        e.status = if approve {
+        let status = if approve {
             EnrolmentStatus::Approved
         } else {
             EnrolmentStatus::Declined
         };
+        if e.status == status {
+            return Ok(e); // decided so already: nothing changes
+        }
+        let was_trusted = self.is_trusted(&e.id);
+        e.status = status;
         e.decided_at = Some(Utc::now());
         self.save_enrolment(&e)?;
         tracing::info!(node = %e.id, approved = approve, "enrolment decided");
-        if approve && !self.is_trusted(&e.id) {
-            self.add_node(NodeEntry {
-                url: e.url.clone(),
-                id: e.id,
-            });
+        if approve {
+            lock(&self.approved).insert(e.id);
+            if !was_trusted {
+                self.add_node(NodeEntry {
+                    url: e.url.clone(),
+                    id: e.id,
+                });
+            }
+        } else if lock(&self.approved).remove(&e.id) && !self.configured.contains(&e.id) {
+            tracing::warn!(node = %e.id, "approval withdrawn: no longer crawled or served");
+            self.withdraw(&e.id);
         }
         Ok(e)
     }
 
-    /// Whether a node is trusted (configured or approved).
+    /// Whether a node is trusted: named by the configuration file, or approved.
     pub fn is_trusted(&self, id: &DidKey) -> bool {
-        self.config.nodes.iter().any(|n| n.id == *id)
-            || lock(&self.added).iter().any(|n| n.id == *id)
+        self.configured.contains(id) || lock(&self.approved).contains(id)
     }
 
     /// Starts trusting and crawling a node while running.
     fn add_node(self: &Arc<Self>, entry: NodeEntry) {
         self.health
             .add(Health::pending(entry.id, entry.url.clone()));
+        lock(&self.withdrawn).remove(&entry.id);
         self.wake_handle(&entry.id);
-        lock(&self.added).push(entry.clone());
         if self.crawling.load(Ordering::Relaxed) {
             let me = Arc::clone(self);
             tokio::spawn(async move { me.node_loop(entry).await });

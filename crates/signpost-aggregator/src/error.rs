@@ -32,8 +32,6 @@ pub enum AggError {
     EnrolmentRefused(String),
     #[error("no enrolment request from {0}")]
     EnrolmentNotFound(String),
-    #[error("{0}")]
-    EnrolmentDecided(String),
     #[error("{0} enrolment requests are waiting for the operator; try again later")]
     TooManyEnrolments(usize),
     #[error("internal failure: {0}")]
@@ -56,7 +54,6 @@ impl ApiError for AggError {
             Self::EnrolmentClosed => ErrorCode::EnrolmentClosed,
             Self::EnrolmentRefused(_) => ErrorCode::EnrolmentRefused,
             Self::EnrolmentNotFound(_) => ErrorCode::EnrolmentNotFound,
-            Self::EnrolmentDecided(_) => ErrorCode::EnrolmentDecided,
             Self::TooManyEnrolments(_) => ErrorCode::TooManyEnrolments,
             Self::Internal(_) => ErrorCode::Internal,
         }

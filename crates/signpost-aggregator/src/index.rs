@@ -1197,6 +1197,18 @@ impl Index {
         );
     }
 
+    /// Removes a node's entries (its approval was withdrawn).
+    pub fn remove(&mut self, node: &DidKey) {
+        if let Some(old) = self.nodes.remove(node) {
+            self.generation += 1;
+            self.expiries
+                .remove(&(old.seg.earliest_expiry(), old.seg.id.clone()));
+            for slot in &old.slots {
+                self.remove_slot(slot);
+            }
+        }
+    }
+
     fn remove_slot(&mut self, slot: u32) {
         let Some(entry) = self.entries.get_mut(slot as usize).and_then(Option::take) else {
             return;

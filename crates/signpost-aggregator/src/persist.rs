@@ -365,7 +365,7 @@ pub fn save_revocation_evidence(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::{Duration, Utc};
     use signpost_protocol::model::NodeDocument;
@@ -374,7 +374,7 @@ mod tests {
     /// A node's verified state with what a store must keep exactly: a listing whose payload
     /// text is URL-safe base64 without padding, one whose signature has no key hint, and an
     /// attestation.
-    fn node_state() -> NodeData {
+    pub(crate) fn node_state() -> NodeData {
         let now = Utc::now();
         let root = SigningKey::from_bytes(&[3; 32]);
         let signing = SigningKey::from_bytes(&[4; 32]);

@@ -38,7 +38,8 @@ pub enum EnrolmentAction {
     List,
     /// Approve a node's request: it is trusted and crawled at once.
     Approve { node: String },
-    /// Decline a node's request.
+    /// Decline a node's request, or withdraw its approval: it is no longer crawled or
+    /// served, at once.
     Decline { node: String },
 }
 

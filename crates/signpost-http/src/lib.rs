@@ -89,7 +89,6 @@ error_table! {
     EnrolmentClosed => ("enrolment_closed", FORBIDDEN, "This directory takes no enrolment requests"),
     EnrolmentRefused => ("enrolment_refused", UNPROCESSABLE_ENTITY, "Enrolment refused"),
     EnrolmentNotFound => ("enrolment_not_found", NOT_FOUND, "No such enrolment request"),
-    EnrolmentDecided => ("enrolment_decided", CONFLICT, "Enrolment already approved"),
     TooManyEnrolments => ("too_many_enrolments", SERVICE_UNAVAILABLE, "Too many enrolment requests waiting"),
     // A node's admin API.
     Unauthorized => ("unauthorized", UNAUTHORIZED, "Unauthorized"),

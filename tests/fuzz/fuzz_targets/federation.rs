@@ -11,7 +11,8 @@
 //! Fails on a panic; on any 5xx; on a node trusted now that a restart would not trust, or
 //! the other way round (the stored decisions must say what the directory does); on a node
 //! trusted, or a request kept or decided, without the operator's token and the node's own
-//! signed document at its address; on a revocation list put in use that its issuer did not
+//! signed document at its address; on the asking node served without its approval (it is
+//! crawled when approved) or after the approval is withdrawn; on a revocation list put in use that its issuer did not
 //! sign, or older than the one in use; on anything kept changing with a refusal; and when
 //! a request the directory must take (the node's own enrolment, the operator's decision,
 //! the issuer's newer list, the node's newer snapshot) is refused, or one it must refuse
@@ -305,12 +306,10 @@ fn run(world: &World, records: Vec<(u8, u8, Vec<u8>)>) {
                 } else if !operator {
                     ((flags >> 2) & 3 != 3).then_some(StatusCode::UNAUTHORIZED)
                 } else if id == Some(asking.id) {
-                    Some(if !asked {
-                        StatusCode::NOT_FOUND
-                    } else if route == "decline" && approved {
-                        StatusCode::CONFLICT
-                    } else {
+                    Some(if asked {
                         StatusCode::OK
+                    } else {
+                        StatusCode::NOT_FOUND
                     })
                 } else {
                     Some(StatusCode::NOT_FOUND)
@@ -386,9 +385,19 @@ fn run(world: &World, records: Vec<(u8, u8, Vec<u8>)>) {
             "approve" if status.is_success() => {
                 assert!(operator, "{sent}: approved without the operator's token");
                 approved = true;
+                // Crawled, as the running crawler would: served from now on.
+                let asking_entry = NodeEntry {
+                    url: asking_node.url.clone(),
+                    id: asking.id,
+                };
+                assert!(
+                    harness.block_on(harness.aggregator.crawl_and_record(&asking_entry)),
+                    "{sent}: the approved node is crawled"
+                );
             }
             "decline" if status.is_success() => {
                 assert!(operator, "{sent}: declined without the operator's token");
+                approved = false;
             }
             "revocations" if after != before => {
                 assert!(
@@ -426,6 +435,18 @@ fn run(world: &World, records: Vec<(u8, u8, Vec<u8>)>) {
             harness.aggregator.is_trusted(&asking.id),
             approved,
             "{sent}: the asking node's trust is not the operator's decision"
+        );
+        // Served while approved (it is crawled on approval), and from the moment an
+        // approval is withdrawn, not at all.
+        assert_eq!(
+            harness.aggregator.held(&asking.id).is_some(),
+            approved,
+            "{sent}: the asking node is served {} its approval",
+            if approved {
+                "without"
+            } else {
+                "after withdrawing"
+            }
         );
     }
 }

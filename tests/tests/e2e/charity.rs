@@ -114,6 +114,7 @@ async fn a_node_asks_to_be_listed_and_the_approved_node_is_crawled_at_once() {
     let token_path = secrets.path().join("operator-token");
     let agg = TestAggregator::crawling(&[], |c| {
         c.enrolment.admin_token_file = Some(token_path.display().to_string());
+        c.crawl.interval_secs = 1;
     })
     .await;
     let token = std::fs::read_to_string(&token_path).unwrap();
@@ -173,24 +174,44 @@ async fn a_node_asks_to_be_listed_and_the_approved_node_is_crawled_at_once() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // An approval is final: declining it now is refused with the reason, and changes
-    // nothing the directory keeps (what a restart would list) or serves; approving again
-    // is harmless.
-    let err = directory
+    // The operator withdraws the approval: at once, the node is no longer served, on the
+    // feed or in the node list, and the stored decision says so (what a restart trusts).
+    let declined = directory
         .decide_enrolment(token, &report.id, false)
         .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("enrolment_decided"), "{err}");
-    assert!(err.to_string().contains("was approved on"), "{err}");
-    let listed = directory.enrolments(token).await.unwrap();
-    assert_eq!(listed[0].status, EnrolmentStatus::Approved);
-    assert_eq!(listed[0].decided_at, approved.decided_at);
-    let again = directory
+        .unwrap();
+    assert_eq!(declined.status, EnrolmentStatus::Declined);
+    assert!(agg.names("").await.is_empty(), "withdrawn: not served");
+    let nodes = signpost_tests::get_json(&format!("{}/v1/nodes", agg.url)).await;
+    assert!(
+        !nodes.to_string().contains(&report.id.to_string()),
+        "withdrawn: not in the node list: {nodes}"
+    );
+    let feed = signpost_tests::get_json(&format!("{}/v1/feed?since=0", agg.url)).await;
+    assert_eq!(feed["items"].as_array().map(Vec::len), Some(0), "{feed}");
+    // Crawled every second while it was approved: a change it publishes now is not
+    // taken (its crawl task has stopped, and nothing of it would be installed).
+    server.publisher.create(sample_group(9)).unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(agg.names("").await.is_empty(), "withdrawn: not crawled");
+    assert_eq!(
+        directory.enrolments(token).await.unwrap()[0].status,
+        EnrolmentStatus::Declined
+    );
+
+    // Approved again: crawled again at once, with what it published meanwhile.
+    directory
         .decide_enrolment(token, &report.id, true)
         .await
         .unwrap();
-    assert_eq!(again.decided_at, approved.decided_at);
-    assert!(!agg.names("").await.is_empty(), "still listed");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while agg.names("").await.len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "approved again: crawled again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     server.stop().await;
 }
 

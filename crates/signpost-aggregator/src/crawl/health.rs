@@ -66,6 +66,11 @@ impl Health {
         lock(&self.nodes).entry(health.id).or_insert(health);
     }
 
+    /// Stops tracking a node no longer followed.
+    pub fn remove(&self, node: &DidKey) {
+        lock(&self.nodes).remove(node);
+    }
+
     /// A node that has never been crawled.
     pub fn pending(id: DidKey, url: String) -> NodeHealth {
         NodeHealth {

@@ -18,7 +18,7 @@ pub mod publication;
 pub mod revocations;
 pub mod scheduler;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -55,9 +55,14 @@ pub struct Aggregator {
     /// Bumped whenever the revocation views are replaced (for ETags).
     pub(crate) revocation_generation: std::sync::atomic::AtomicU64,
     wake: RwLock<HashMap<DidKey, Arc<Notify>>>,
-    /// Nodes approved while running (beside `config.nodes`, which holds the configured and
-    /// the earlier approved ones).
-    pub(crate) added: Mutex<Vec<crate::config::NodeEntry>>,
+    /// The nodes the configuration file names (`config.nodes` holds these and the nodes
+    /// approved before this start).
+    pub(crate) configured: HashSet<DidKey>,
+    /// The nodes whose enrolment request is approved in the store: trusted beside the
+    /// configured ones, as the next start will trust them.
+    pub(crate) approved: Mutex<HashSet<DidKey>>,
+    /// Nodes whose approval was withdrawn while running: nothing of theirs is installed.
+    pub(crate) withdrawn: Mutex<HashSet<DidKey>>,
     /// Whether the crawler's per-node tasks are running (a node approved later gets one).
     pub(crate) crawling: std::sync::atomic::AtomicBool,
     /// SHA-256 of the operator's admin token; `None`: no enrolment.
@@ -129,8 +134,11 @@ impl Aggregator {
     /// Opens the store and loads every verified node state into the index.
     pub fn open(mut config: AggregatorConfig, store: Store) -> Result<Self, String> {
         let admin_token = crate::enrol::admin_token(&config)?;
+        let configured: HashSet<DidKey> = config.nodes.iter().map(|n| n.id).collect();
+        let mut approved = HashSet::new();
         if config.mirror.is_none() {
             for entry in crate::enrol::approved(&store) {
+                approved.insert(entry.id);
                 if !config.nodes.iter().any(|n| n.id == entry.id) {
                     config.nodes.push(entry);
                 }
@@ -228,7 +236,9 @@ impl Aggregator {
             revocation_write: Mutex::new(()),
             enrolment_write: Mutex::new(()),
             wake: RwLock::new(wake),
-            added: Mutex::new(Vec::new()),
+            configured,
+            approved: Mutex::new(approved),
+            withdrawn: Mutex::new(HashSet::new()),
             crawling: std::sync::atomic::AtomicBool::new(false),
             admin_token,
             last_wake: Mutex::new(HashMap::new()),
@@ -259,6 +269,38 @@ impl Aggregator {
             Err(p) => p.into_inner(),
         };
         Arc::clone(map.entry(*node).or_default())
+    }
+
+    /// Whether `handle` is still the wake-up handle of `node`'s crawl task: a task whose
+    /// node was withdrawn (and perhaps approved again, with a task of its own) stops.
+    pub(crate) fn is_current_task(&self, node: &DidKey, handle: &Arc<Notify>) -> bool {
+        read_ref(&self.wake)
+            .get(node)
+            .is_some_and(|current| Arc::ptr_eq(current, handle))
+    }
+
+    /// Stops serving and crawling a node whose approval was withdrawn: its crawl task ends,
+    /// an install of it already under way is refused, and it leaves the index, the feed and
+    /// the health table. Its last verified state stays in the store, neither served nor
+    /// loaded at the next start.
+    pub(crate) fn withdraw(&self, node: &DidKey) {
+        lock(&self.withdrawn).insert(*node);
+        let task = match self.wake.write() {
+            Ok(mut g) => g.remove(node),
+            Err(p) => p.into_inner().remove(node),
+        };
+        if let Some(task) = task {
+            task.notify_one();
+        }
+        {
+            let mut guard = match self.index.write() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            guard.remove(node);
+        }
+        lock(&self.feed).positions.remove(node);
+        self.health.remove(node);
     }
 
     /// Where postcodes are: embedded centroids and any unit postcodes loaded.
@@ -397,6 +439,13 @@ impl Aggregator {
                 Ok(g) => g,
                 Err(p) => p.into_inner(),
             };
+            // Checked under the index's lock, which a withdrawal takes after marking the
+            // node: either this install is refused, or the withdrawal removes it.
+            if lock(&self.withdrawn).contains(&id) {
+                drop(guard);
+                lock(&self.feed).skip(position);
+                return Err("the node's approval was withdrawn".into());
+            }
             guard.install(prepared);
         }
         lock(&self.feed).installed(id, position);
@@ -410,6 +459,31 @@ mod tests {
 
     fn node(n: u8) -> DidKey {
         DidKey::new(signpost_protocol::SigningKey::from_bytes(&[n; 32]).verifying_key())
+    }
+
+    #[test]
+    fn a_withdrawn_node_leaves_the_index_and_the_feed_and_is_not_installed_again() {
+        let store = Store::temporary().expect("store");
+        let agg = Aggregator::open(AggregatorConfig::default(), store).expect("opens");
+        let data = crate::persist::tests::node_state();
+        let id = data.id;
+        agg.install(data.clone()).expect("installs");
+        assert!(agg.held(&id).is_some());
+        assert_eq!(agg.feed_since(0, 10).len(), 1);
+        assert_eq!(agg.index().listing_count(), 3);
+        agg.withdraw(&id);
+        assert!(agg.held(&id).is_none());
+        assert!(agg.feed_since(0, 10).is_empty());
+        assert_eq!(agg.index().listing_count(), 0);
+        assert!(!agg.health.snapshot(|_| false).iter().any(|h| h.id == id));
+        // An install already under way when the approval was withdrawn.
+        assert!(agg.install(data.clone()).is_err());
+        assert!(agg.held(&id).is_none());
+        assert!(agg.feed_since(0, 10).is_empty());
+        // Approved again: installed as any node.
+        lock(&agg.withdrawn).remove(&id);
+        agg.install(data).expect("installs");
+        assert_eq!(agg.feed_since(0, 10).len(), 1);
     }
 
     #[test]

@@ -162,7 +162,8 @@ impl Aggregator {
         // Spread the first crawls over a moment so a thousand nodes do not start at once.
         let first = rand::thread_rng().gen_range(0..=50u64);
         tokio::time::sleep(Duration::from_millis(first)).await;
-        loop {
+        // Until the node is withdrawn (its handle removed, or replaced by a new task's).
+        while self.is_current_task(&entry.id, &wake) {
             let wait = if self.crawl_and_record(&entry).await {
                 interval
             } else {
