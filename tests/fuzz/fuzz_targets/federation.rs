@@ -26,7 +26,7 @@ use chrono::{DateTime, Duration, Utc};
 use libfuzzer_sys::fuzz_target;
 use signpost_aggregator::config::{IssuerEntry, NodeEntry};
 use signpost_aggregator::verify::NodeData;
-use signpost_fuzz::{debug, node_at, served, FakeNode, Harness};
+use signpost_fuzz::{debug, encode_path, node_at, served, FakeNode, Harness};
 use signpost_protocol::model::{RevocationList, Snapshot};
 use signpost_protocol::wire::{EnrolmentRequest, EnrolmentStatus};
 use signpost_protocol::{sample, DidKey, Envelope, EnvelopeDigest, SigningKey, Verified};
@@ -101,19 +101,6 @@ impl World {
 
 thread_local! {
     static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
-}
-
-fn encode_path(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| {
-            if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {

@@ -19,7 +19,7 @@ use actix_web::cookie::Cookie;
 use actix_web::http::{header, Method};
 use actix_web::test::TestRequest;
 use libfuzzer_sys::fuzz_target;
-use signpost_fuzz::{debug, ManagedNode};
+use signpost_fuzz::{debug, encode_path, ManagedNode};
 use signpost_node::pages::session;
 
 /// The routes a request may take, by the first byte of its record.
@@ -67,19 +67,6 @@ const KNOWN_ID: u8 = 128;
 
 /// Records are separated by this byte: route, flags, then the body.
 const SEPARATOR: u8 = 0xff;
-
-fn encode_path(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 fuzz_target!(|input: &[u8]| {
     let records: Vec<(u8, u8, Vec<u8>)> = input

@@ -17,6 +17,21 @@ use signpost_protocol::wire::Bundle;
 use signpost_protocol::{sample, DidKey, SigningKey, Verified};
 use signpost_store::Store;
 
+/// `bytes` as a URL path segment or form value: unreserved characters (and `:`, for ids
+/// such as `did:key:...`) as they are, every other byte percent-encoded.
+pub fn encode_path(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// Whether `FUZZ_DEBUG` asks for each request and its answer to be printed.
 pub fn debug() -> bool {
     std::env::var_os("FUZZ_DEBUG").is_some()
@@ -54,24 +69,15 @@ impl Harness {
         dir.with_extension(name)
     }
 
-    /// Sends one request to the aggregator's API (its federation and admin endpoints
+    /// Sends one request to the aggregator's surfaces (its federation and admin endpoints
     /// among them) in process; returns the answer's status and body.
     pub fn send(&self, request: test::TestRequest) -> (StatusCode, Vec<u8>) {
-        let aggregator = Arc::clone(&self.aggregator);
-        self.system.block_on(async move {
-            let limiter = signpost_http::ratelimit::RateLimiter::new(1_000_000, 1_000_000);
-            let app = test::init_service(
-                App::new()
-                    .app_data(web::Data::new(aggregator))
-                    .app_data(web::Data::new(limiter))
-                    .configure(signpost_aggregator::api::configure),
-            )
-            .await;
-            let resp = test::call_service(&app, request.to_request()).await;
-            let status = resp.status();
-            let body = resp.into_body().try_into_bytes().unwrap_or_default();
-            (status, body.to_vec())
-        })
+        let mut answer = (StatusCode::OK, Vec::new());
+        self.answer_all(vec![request], |_, status, body| {
+            answer = (status, body.to_vec());
+            vec![]
+        });
+        answer
     }
 
     /// Runs `f` on this harness's runtime (a crawl, say) to its end.
@@ -80,11 +86,30 @@ impl Harness {
     }
 
     /// GETs each of `uris` in turn from a fresh app over this aggregator; `each` sees every
-    /// answer and may return more URIs to get.
+    /// answer (none may be a 5xx) and may return more URIs to get.
     pub fn get_all(
         &self,
         uris: Vec<String>,
         mut each: impl FnMut(&str, StatusCode, &[u8]) -> Vec<String>,
+    ) {
+        let get = |uri: String| test::TestRequest::get().uri(&uri);
+        self.answer_all(uris.into_iter().map(get).collect(), |uri, status, body| {
+            assert!(
+                !status.is_server_error(),
+                "{uri}: {status}: {}",
+                String::from_utf8_lossy(body)
+            );
+            each(uri, status, body).into_iter().map(get).collect()
+        });
+    }
+
+    /// Answers each of `requests` in turn from a fresh app over this aggregator (every
+    /// surface: pages, Open Referral UK, FHIR R4, the API); `each` sees every answer, by
+    /// its URI, and may return more requests.
+    fn answer_all(
+        &self,
+        requests: Vec<test::TestRequest>,
+        mut each: impl FnMut(&str, StatusCode, &[u8]) -> Vec<test::TestRequest>,
     ) {
         let aggregator = Arc::clone(&self.aggregator);
         self.system.block_on(async move {
@@ -99,21 +124,17 @@ impl Harness {
                     .configure(signpost_aggregator::api::configure),
             )
             .await;
-            let mut queue = uris;
-            while let Some(uri) = queue.pop() {
-                let resp =
-                    test::call_service(&app, test::TestRequest::get().uri(&uri).to_request()).await;
+            let mut queue = requests;
+            while let Some(request) = queue.pop() {
+                let request = request.to_request();
+                let uri = request.uri().to_string();
+                let resp = test::call_service(&app, request).await;
                 let status = resp.status();
                 let body = resp.into_body().try_into_bytes().unwrap_or_default();
                 if debug() {
                     let shown = &body[..body.len().min(300)];
                     eprintln!("{uri}: {status} {}", String::from_utf8_lossy(shown));
                 }
-                assert!(
-                    !status.is_server_error(),
-                    "{uri}: {status}: {}",
-                    String::from_utf8_lossy(&body)
-                );
                 queue.extend(each(&uri, status, &body));
             }
         });

@@ -1,6 +1,7 @@
 //! What a charity does with its node beyond the browser (which `tests/browser` drives): the
-//! admin API's errors in words, all at once; asking a directory to be listed and the
-//! operator approving it (the CLI's side is in `crates/signpost-cli/tests/enrolment.rs`);
+//! admin API's errors in words, all at once; asking a directory to be listed, and the
+//! operator approving, declining and withdrawing (the CLI's side is in
+//! `crates/signpost-cli/tests/enrolment.rs`);
 //! a second change pushed within a second still reaching the
 //! directory.
 
@@ -98,27 +99,70 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Waits, up to 10 s, until the directory serves at least `n` groups.
+async fn until_serving(agg: &TestAggregator, n: usize, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while agg.names("").await.len() < n {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A node serving one group, that knows its own address as a real one does, and a
+/// directory crawling every second that takes enrolment requests.
+struct Enrolling {
+    _dir: tempfile::TempDir,
+    _secrets: tempfile::TempDir,
+    url: String,
+    report: signpost_node::InitReport,
+    server: signpost_node::NodeServer,
+    agg: TestAggregator,
+    /// The directory operator's admin token.
+    token: String,
+}
+
+impl Enrolling {
+    async fn start(name: &str, seed: u64) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let report = signpost_node::init(dir.path(), name, &url).unwrap();
+        let listen = format!("127.0.0.1:{port}");
+        let server = signpost_node::start(dir.path(), &listen, Default::default())
+            .await
+            .unwrap();
+        server.publisher.create(sample_group(seed)).unwrap();
+        let secrets = tempfile::tempdir().unwrap();
+        let token_path = secrets.path().join("operator-token");
+        let agg = TestAggregator::crawling(&[], |c| {
+            c.enrolment.admin_token_file = Some(token_path.display().to_string());
+            c.crawl.interval_secs = 1;
+        })
+        .await;
+        let token = std::fs::read_to_string(&token_path).unwrap();
+        Self {
+            _dir: dir,
+            _secrets: secrets,
+            url,
+            report,
+            server,
+            agg,
+            token: token.trim().to_owned(),
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_node_asks_to_be_listed_and_the_approved_node_is_crawled_at_once() {
-    // A node that knows its own address, as a real one does.
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let report = signpost_node::init(dir.path(), "Enrolling Charity", &url).unwrap();
-    let server = signpost_node::start(dir.path(), &format!("127.0.0.1:{port}"), Default::default())
-        .await
-        .unwrap();
-    server.publisher.create(sample_group(5)).unwrap();
-
-    let secrets = tempfile::tempdir().unwrap();
-    let token_path = secrets.path().join("operator-token");
-    let agg = TestAggregator::crawling(&[], |c| {
-        c.enrolment.admin_token_file = Some(token_path.display().to_string());
-        c.crawl.interval_secs = 1;
-    })
-    .await;
-    let token = std::fs::read_to_string(&token_path).unwrap();
-    let token = token.trim();
+    let Enrolling {
+        url,
+        report,
+        server,
+        agg,
+        token,
+        ..
+    } = Enrolling::start("Enrolling Charity", 5).await;
+    let token = token.as_str();
     let directory = agg.directory();
 
     // Someone claiming another node's id at this address is refused.
@@ -165,14 +209,7 @@ async fn a_node_asks_to_be_listed_and_the_approved_node_is_crawled_at_once() {
         .await
         .unwrap();
     assert_eq!(approved.status, EnrolmentStatus::Approved);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while agg.names("").await.is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the approved node is crawled"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_serving(&agg, 1, "the approved node is crawled").await;
 
     // The operator withdraws the approval: at once, the node is no longer served, on the
     // feed or in the node list, and the stored decision says so (what a restart trusts).
@@ -204,35 +241,21 @@ async fn a_node_asks_to_be_listed_and_the_approved_node_is_crawled_at_once() {
         .decide_enrolment(token, &report.id, true)
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while agg.names("").await.len() < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "approved again: crawled again"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_serving(&agg, 2, "approved again: crawled again").await;
     server.stop().await;
 }
 
 #[tokio::test]
 async fn a_declined_node_is_not_listed_until_the_operator_approves_it_after_all() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let report = signpost_node::init(dir.path(), "Second Thoughts", &url).unwrap();
-    let server = signpost_node::start(dir.path(), &format!("127.0.0.1:{port}"), Default::default())
-        .await
-        .unwrap();
-    server.publisher.create(sample_group(6)).unwrap();
-    let secrets = tempfile::tempdir().unwrap();
-    let token_path = secrets.path().join("operator-token");
-    let agg = TestAggregator::crawling(&[], |c| {
-        c.enrolment.admin_token_file = Some(token_path.display().to_string());
-    })
-    .await;
-    let token = std::fs::read_to_string(&token_path).unwrap();
-    let token = token.trim();
+    let Enrolling {
+        url,
+        report,
+        server,
+        agg,
+        token,
+        ..
+    } = Enrolling::start("Second Thoughts", 6).await;
+    let token = token.as_str();
     let directory = agg.directory();
     directory
         .enrol(&EnrolmentRequest {
@@ -249,7 +272,7 @@ async fn a_declined_node_is_not_listed_until_the_operator_approves_it_after_all(
         .await
         .unwrap();
     assert_eq!(declined.status, EnrolmentStatus::Declined);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
         agg.names("").await.is_empty(),
         "a declined node is not crawled"
@@ -260,14 +283,7 @@ async fn a_declined_node_is_not_listed_until_the_operator_approves_it_after_all(
         .await
         .unwrap();
     assert_eq!(approved.status, EnrolmentStatus::Approved);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while agg.names("").await.is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "approved after all: crawled at once"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_serving(&agg, 1, "approved after all: crawled at once").await;
     server.stop().await;
 }
 
@@ -295,11 +311,7 @@ async fn a_second_change_within_a_second_still_reaches_the_directory() {
     let token = std::fs::read_to_string(dir.path().join("admin-token")).unwrap();
     let admin = signpost_tests::node_client(&url).admin(token.trim());
     let first = admin.create(&sample_group(7)).await.unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while agg.names("").await.is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the first push lands");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_serving(&agg, 1, "the first push lands").await;
     // Two more changes at once: the second push comes within a second of the first.
     admin
         .capacity(
@@ -313,13 +325,12 @@ async fn a_second_change_within_a_second_still_reaches_the_directory() {
         .await
         .unwrap();
     admin.create(&sample_group(8)).await.unwrap();
-    while agg.names("").await.len() < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the change pushed within the second arrives (deferred, not dropped)"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_serving(
+        &agg,
+        2,
+        "the change pushed within the second arrives (deferred, not dropped)",
+    )
+    .await;
     server.stop().await;
 }
 
