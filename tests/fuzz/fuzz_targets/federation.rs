@@ -26,16 +26,13 @@ use chrono::{DateTime, Duration, Utc};
 use libfuzzer_sys::fuzz_target;
 use signpost_aggregator::config::{IssuerEntry, NodeEntry};
 use signpost_aggregator::verify::NodeData;
-use signpost_fuzz::{debug, encode_path, node_at, served, FakeNode, Harness};
+use signpost_fuzz::{debug, encode_path, node_at, records, served, FakeNode, Harness};
 use signpost_protocol::model::{RevocationList, Snapshot};
 use signpost_protocol::wire::{EnrolmentRequest, EnrolmentStatus};
 use signpost_protocol::{sample, DidKey, Envelope, EnvelopeDigest, SigningKey, Verified};
 
 /// The routes a request may take, by the first byte of its record.
 const ROUTES: [&str; 6] = ["enrol", "ping", "revocations", "approve", "decline", "list"];
-
-/// Records are separated by this byte: route, flags, then the fuzzer's bytes.
-const SEPARATOR: u8 = 0xff;
 
 const NODE_PATH: &str = "/.well-known/signpost/node";
 
@@ -443,14 +440,7 @@ fn encode_hex(bytes: &[u8]) -> String {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let records: Vec<(u8, u8, Vec<u8>)> = input
-        .split(|b| *b == SEPARATOR)
-        .take(10)
-        .filter_map(|r| match r {
-            [route, flags, body @ ..] => Some((*route, *flags, body.to_vec())),
-            _ => None,
-        })
-        .collect();
+    let records = records(input, 10);
     if records.is_empty() {
         return;
     }

@@ -19,7 +19,7 @@ use actix_web::cookie::Cookie;
 use actix_web::http::{header, Method};
 use actix_web::test::TestRequest;
 use libfuzzer_sys::fuzz_target;
-use signpost_fuzz::{debug, encode_path, ManagedNode};
+use signpost_fuzz::{debug, encode_path, records, ManagedNode};
 use signpost_node::pages::session;
 
 /// The routes a request may take, by the first byte of its record.
@@ -65,18 +65,8 @@ const CROSS_SITE: u8 = 32;
 const BEARER: u8 = 64;
 const KNOWN_ID: u8 = 128;
 
-/// Records are separated by this byte: route, flags, then the body.
-const SEPARATOR: u8 = 0xff;
-
 fuzz_target!(|input: &[u8]| {
-    let records: Vec<(u8, u8, Vec<u8>)> = input
-        .split(|b| *b == SEPARATOR)
-        .take(12)
-        .filter_map(|r| match r {
-            [route, flags, body @ ..] => Some((*route, *flags, body.to_vec())),
-            _ => None,
-        })
-        .collect();
+    let records = records(input, 12);
     if records.is_empty() {
         return;
     }

@@ -32,6 +32,19 @@ pub fn encode_path(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// An input read as a run of at most `max` records, each separated from the next by
+/// 0xff: (route byte, flags byte, the rest). Records shorter than two bytes are skipped.
+pub fn records(input: &[u8], max: usize) -> Vec<(u8, u8, Vec<u8>)> {
+    input
+        .split(|b| *b == 0xff)
+        .take(max)
+        .filter_map(|r| match r {
+            [route, flags, body @ ..] => Some((*route, *flags, body.to_vec())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whether `FUZZ_DEBUG` asks for each request and its answer to be printed.
 pub fn debug() -> bool {
     std::env::var_os("FUZZ_DEBUG").is_some()
