@@ -155,6 +155,7 @@ fn run(world: &World, records: Vec<(u8, u8, Vec<u8>)>) {
         "the followed node is crawled"
     );
     let issuer = world.issuer_id();
+    // What the asking node serves at NODE_PATH: its current (only) document.
     let genuine_document = json(&asking.chain[0].envelope());
     // What the directory must have done so far.
     let mut approved = false;
@@ -353,14 +354,8 @@ fn run(world: &World, records: Vec<(u8, u8, Vec<u8>)>) {
         match route {
             "enrol" if status.is_success() => {
                 // Only the asking node's own document, at its address, gets a request kept.
-                let document = served(asking)
-                    .into_iter()
-                    .find(|(path, _)| path == NODE_PATH)
-                    .map(|(_, bytes)| bytes);
                 assert!(
-                    !fuzzed_document
-                        || Some(&bytes) == document.as_ref()
-                        || bytes == genuine_document,
+                    !fuzzed_document || bytes == genuine_document,
                     "{sent}: taken with a document the node did not sign"
                 );
                 assert!(!approved, "{sent}: a listed node asked again and was taken");
@@ -385,7 +380,7 @@ fn run(world: &World, records: Vec<(u8, u8, Vec<u8>)>) {
             }
             "revocations" if after != before => {
                 assert!(
-                    matches!(flags & 3, 0 | 1) || (flags & 3 == 3),
+                    flags & 3 != 2,
                     "{sent}: a list put in use that its issuer did not sign"
                 );
                 let (old, new) = (before.1.map(|l| l.0), after.1.map(|l| l.0));

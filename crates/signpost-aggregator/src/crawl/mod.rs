@@ -94,11 +94,15 @@ fn read_ref<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     }
 }
 
-fn write<T>(lock: &RwLock<T>, value: T) {
+fn write_ref<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     match lock.write() {
-        Ok(mut g) => *g = value,
-        Err(p) => *p.into_inner() = value,
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
     }
+}
+
+fn write<T>(lock: &RwLock<T>, value: T) {
+    *write_ref(lock) = value;
 }
 
 use health::lock;
@@ -264,11 +268,7 @@ impl Aggregator {
         if let Some(n) = read_ref(&self.wake).get(node) {
             return Arc::clone(n);
         }
-        let mut map = match self.wake.write() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        Arc::clone(map.entry(*node).or_default())
+        Arc::clone(write_ref(&self.wake).entry(*node).or_default())
     }
 
     /// Whether `handle` is still the wake-up handle of `node`'s crawl task: a task whose
@@ -285,20 +285,11 @@ impl Aggregator {
     /// loaded at the next start.
     pub(crate) fn withdraw(&self, node: &DidKey) {
         lock(&self.withdrawn).insert(*node);
-        let task = match self.wake.write() {
-            Ok(mut g) => g.remove(node),
-            Err(p) => p.into_inner().remove(node),
-        };
+        let task = write_ref(&self.wake).remove(node);
         if let Some(task) = task {
             task.notify_one();
         }
-        {
-            let mut guard = match self.index.write() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            guard.remove(node);
-        }
+        write_ref(&self.index).remove(node);
         lock(&self.feed).positions.remove(node);
         self.health.remove(node);
     }
@@ -435,10 +426,7 @@ impl Aggregator {
         // Build the node's entries before taking the index lock.
         let prepared = crate::index::Prepared::new(Arc::clone(&data));
         {
-            let mut guard = match self.index.write() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
+            let mut guard = write_ref(&self.index);
             // Checked under the index's lock, which a withdrawal takes after marking the
             // node: either this install is refused, or the withdrawal removes it.
             if lock(&self.withdrawn).contains(&id) {
