@@ -63,12 +63,35 @@ impl<T: Payload> Verified<T> {
         keys: &[VerifyingKey],
         threshold: usize,
     ) -> Result<Self, VerifyError> {
+        Ok(Self::verify_threshold_signers(envelope, keys, threshold)?.0)
+    }
+
+    /// As [`Verified::verify_threshold`], with every key among `keys` that signed.
+    pub(crate) fn verify_threshold_signers(
+        envelope: Envelope,
+        keys: &[VerifyingKey],
+        threshold: usize,
+    ) -> Result<(Self, Vec<VerifyingKey>), VerifyError> {
         let (bytes, signers) = envelope.verify_threshold(T::KIND.media_type(), keys, threshold)?;
         let signer = signers
             .first()
             .copied()
             .ok_or(SignatureError::BadSignature)?;
-        Self::finish(envelope, bytes, signer)
+        Ok((Self::finish(envelope, bytes, signer)?, signers))
+    }
+
+    /// Checks that `threshold` distinct keys among `keys` signed this envelope too, counting
+    /// those in `known` without checking their signatures again. `known` must come from
+    /// this envelope's own verification ([`Verified::signer`] or the signers
+    /// [`Verified::verify_threshold_signers`] returned), which is why this is not public.
+    pub(crate) fn also_signed_by(
+        &self,
+        keys: &[VerifyingKey],
+        threshold: usize,
+        known: &[VerifyingKey],
+    ) -> Result<Vec<VerifyingKey>, SignatureError> {
+        self.envelope()
+            .verify_threshold_knowing(T::KIND.media_type(), keys, threshold, known)
     }
 
     /// Re-reads an envelope that this process's own store persisted only after verifying it.
