@@ -595,6 +595,12 @@ pub async fn metrics(state: Data) -> HttpResponse {
         refusals,
     );
     line(
+        "signpost_signatures_checked_total",
+        "Signatures checked in this process (each envelope taken is checked once; unchanged listings are not checked again)",
+        "counter",
+        vec![(String::new(), signpost_protocol::signature_checks())],
+    );
+    line(
         "signpost_queries_total",
         "Directory queries answered",
         "counter",

@@ -383,6 +383,13 @@ fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
         if let Some(busy) = cpu["machine_busy"].as_f64() {
             assert!((0.0..=1.0).contains(&busy), "{phase}: {cpu}");
         }
+        // Each signature taken checked once: 3 nodes x (5 listings, a node document and a
+        // snapshot), and the first node's training attestation.
+        assert_eq!(
+            cpu["signature_checks_per_listing"].as_f64().unwrap(),
+            (3.0 * (5.0 + 2.0) + 1.0) / 15.0,
+            "{phase}: {cpu}"
+        );
         let per_listing = cpu["process_secs"].as_f64().unwrap() * 1e6 / 15.0;
         let reported = cpu["process_us_per_listing"].as_f64().unwrap();
         assert!(
@@ -410,6 +417,11 @@ fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
         "{table}"
     );
     assert!(table.contains("verify_strict alone"), "{table}");
+    // 2 nodes x (3 listings, a document, a snapshot) and one attestation, over 6 listings.
+    assert!(
+        table.contains("1.833 signature checks a listing"),
+        "{table}"
+    );
     assert!(
         table.contains("mirror replica catch-up (6 listings)"),
         "{table}"

@@ -84,6 +84,7 @@ fn machine_ticks() -> (u64, u64) {
 /// Measures where CPU time goes over one phase: started before it, finished after.
 struct CpuClock {
     process: f64,
+    signatures: u64,
     farm: Option<(u32, f64)>,
     machine: (u64, u64),
     cores: u64,
@@ -93,6 +94,7 @@ impl CpuClock {
     fn start(farm: Option<u32>) -> Self {
         Self {
             process: own_cpu_secs(),
+            signatures: signpost_protocol::signature_checks(),
             farm: farm.map(|pid| (pid, cpu_secs(pid))),
             machine: machine_ticks(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
@@ -111,6 +113,9 @@ impl CpuClock {
             farm_secs: self.farm.map_or(0.0, |(pid, at)| cpu_secs(pid) - at),
             machine_busy: (all >= self.cores).then(|| busy as f64 / all as f64),
             process_us_per_listing: process_secs * 1e6 / listings.max(1) as f64,
+            signature_checks_per_listing: (signpost_protocol::signature_checks() - self.signatures)
+                as f64
+                / listings.max(1) as f64,
         }
     }
 }
@@ -836,10 +841,14 @@ pub fn table(r: &BenchReport) -> String {
             format!("{:.1} us", cpu.process_us_per_listing),
             &match cpu.machine_busy {
                 Some(busy) => format!(
-                    "verify_strict alone {verify_us:.1} us; cores {:.0}% busy",
-                    busy * 100.0
+                    "verify_strict alone {verify_us:.1} us; cores {:.0}% busy; {:.3} signature checks a listing",
+                    busy * 100.0,
+                    cpu.signature_checks_per_listing
                 ),
-                None => format!("verify_strict alone {verify_us:.1} us"),
+                None => format!(
+                    "verify_strict alone {verify_us:.1} us; {:.3} signature checks a listing",
+                    cpu.signature_checks_per_listing
+                ),
             },
         )
     };

@@ -113,7 +113,7 @@ mod tests {
     use ed25519_dalek::SigningKey;
 
     use super::*;
-    use crate::dsse::checks;
+    use crate::dsse::checks_on_this_thread;
     use crate::model::PayloadKind;
 
     fn key(n: u8) -> SigningKey {
@@ -159,9 +159,9 @@ mod tests {
 
     /// Signature checks `f` makes on this thread.
     fn checks_in<T>(f: impl FnOnce() -> T) -> (T, usize) {
-        let before = checks::so_far();
+        let before = checks_on_this_thread();
         let out = f();
-        (out, checks::so_far() - before)
+        (out, checks_on_this_thread() - before)
     }
 
     #[test]

@@ -355,7 +355,6 @@ fn check_signatures(
         .filter(|key| {
             known.contains(key)
                 || sigs.iter().any(|sig| {
-                    #[cfg(test)]
                     checks::count();
                     key.verify_strict(&message, sig).is_ok()
                 })
@@ -653,23 +652,43 @@ fn signature(payload_type: &str, payload: &[u8], key: &SigningKey) -> EnvelopeSi
     }
 }
 
-/// How many signatures this thread has checked with `verify_strict` (for tests that hold
-/// the verifier to checking each signature once).
-#[cfg(test)]
-pub(crate) mod checks {
-    use std::cell::Cell;
+/// Signatures checked with `verify_strict`, counted for the operator's metrics and the
+/// bench (each signature taken is checked once: a regression would show here).
+mod checks {
+    use std::sync::atomic::{AtomicU64, Ordering};
 
+    static IN_PROCESS: AtomicU64 = AtomicU64::new(0);
+
+    #[cfg(test)]
     thread_local! {
-        static CHECKS: Cell<usize> = const { Cell::new(0) };
+        static ON_THIS_THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
 
-    pub(crate) fn count() {
-        CHECKS.with(|c| c.set(c.get() + 1));
+    pub(super) fn count() {
+        IN_PROCESS.fetch_add(1, Ordering::Relaxed);
+        #[cfg(test)]
+        ON_THIS_THREAD.with(|c| c.set(c.get() + 1));
     }
 
-    pub(crate) fn so_far() -> usize {
-        CHECKS.with(Cell::get)
+    pub(super) fn in_process() -> u64 {
+        IN_PROCESS.load(Ordering::Relaxed)
     }
+
+    /// This thread's checks (unit tests run side by side in one process).
+    #[cfg(test)]
+    pub(crate) fn on_this_thread() -> usize {
+        ON_THIS_THREAD.with(std::cell::Cell::get)
+    }
+}
+
+#[cfg(test)]
+pub(crate) use checks::on_this_thread as checks_on_this_thread;
+
+/// How many signatures this process has checked with `verify_strict` since it started:
+/// every envelope taken (listing, snapshot, node document, attestation, revocation list)
+/// costs one check a signature, once.
+pub fn signature_checks() -> u64 {
+    checks::in_process()
 }
 
 #[cfg(test)]

@@ -30,7 +30,10 @@ pub mod verified;
 pub mod wire;
 
 pub use did::{DidError, DidKey};
-pub use dsse::{Decoded, Envelope, EnvelopeDigest, EnvelopeRef, SignatureError, StoredEnvelope};
+pub use dsse::{
+    signature_checks, Decoded, Envelope, EnvelopeDigest, EnvelopeRef, SignatureError,
+    StoredEnvelope,
+};
 pub use model::{
     Attestation, Listing, NodeDocument, Payload, PayloadKind, RevocationList, Snapshot,
     ValidationError,
