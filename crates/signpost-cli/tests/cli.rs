@@ -366,9 +366,14 @@ fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
         "cold_crawl_ratio_to_verify",
         "replica_ratio_to_verify",
         "rss_ratio_to_envelopes",
+        "verify_strict_listings_per_sec_one_thread",
     ] {
         assert!(report[figure].as_f64().unwrap() > 0.0, "{figure}: {report}");
     }
+    let listing_signature_us = 1e6
+        / report["verify_strict_listings_per_sec_one_thread"]
+            .as_f64()
+            .unwrap();
     // Where the CPU time went in each phase: the aggregator's own, per listing, and how busy
     // the cores were (a share of all their time).
     for phase in ["cold_crawl_cpu", "replica_cpu"] {
@@ -396,6 +401,12 @@ fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
             (per_listing - reported).abs() < 1e-6 * reported.max(1.0),
             "{cpu}"
         );
+        // What a listing costs besides checking its own signature.
+        let besides = cpu["besides_listing_signature_us"].as_f64().unwrap();
+        assert!(
+            (besides - (reported - listing_signature_us)).abs() < 1e-6 * reported,
+            "{cpu}"
+        );
     }
     assert!(report["cold_crawl_cpu"]["farm_secs"].as_f64().unwrap() >= 0.0);
     assert_eq!(report["queries"], serde_json::json!([]), "no query load");
@@ -417,6 +428,11 @@ fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
         "{table}"
     );
     assert!(table.contains("verify_strict alone"), "{table}");
+    assert!(
+        table.contains("verify_strict, one thread, the crawled listings"),
+        "{table}"
+    );
+    assert!(table.contains("us besides its signature"), "{table}");
     // 2 nodes x (3 listings, a document, a snapshot) and one attestation, over 6 listings.
     assert!(
         table.contains("1.833 signature checks a listing"),
