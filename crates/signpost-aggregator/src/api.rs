@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use signpost_http::Problem;
 use signpost_protocol::policy::AttestationStatus;
 use signpost_protocol::query::{GroupQuery, QueryCode, QueryError, RawGroupQuery};
@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::crawl::Aggregator;
 use crate::error::AggError;
-use crate::page_json::{AttestationView, ProvenanceView};
+use crate::page_json::{AttestationView, FeedItemView, ProvenanceView};
 
 type Data = web::Data<Arc<Aggregator>>;
 
@@ -327,18 +327,6 @@ pub struct FeedQuery {
     pub max_bytes: Option<i64>,
 }
 
-/// A feed item as served, borrowing the held envelopes: the shape of
-/// [`signpost_protocol::wire::FeedItem`].
-#[derive(Serialize)]
-struct FeedItemView<'a> {
-    position: u64,
-    node: &'a DidKey,
-    node_documents: Vec<EnvelopeRef<'a>>,
-    snapshot: EnvelopeRef<'a>,
-    listings: Vec<EnvelopeRef<'a>>,
-    attestations: Vec<EnvelopeRef<'a>>,
-}
-
 /// The most bytes a feed page holds (unless one item alone is larger).
 pub const FEED_MAX_BYTES: usize = 8 * 1024 * 1024;
 
@@ -382,7 +370,8 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
         if n > 0 {
             body.push(b',');
         }
-        serde_json::to_writer(&mut body, &item).map_err(|e| AggError::Internal(e.to_string()))?;
+        crate::page_json::write_feed_item(&mut body, &item)
+            .map_err(|e| AggError::Internal(e.to_string()))?;
         if n > 0 && body.len() + 32 > max_bytes {
             body.truncate(before);
             break;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use signpost_protocol::model::Attestation;
 use signpost_protocol::policy::{AttestationStatus, Check};
 use signpost_protocol::wire::ProvenanceCheck;
-use signpost_protocol::EnvelopeRef;
+use signpost_protocol::{DidKey, EnvelopeRef};
 
 use crate::index::{GroupView, GroupsPageView, ProvenancePath};
 
@@ -34,6 +34,18 @@ pub struct AttestationView<'a> {
     pub status: AttestationStatus,
     pub checks: Vec<Check>,
     pub envelope: EnvelopeRef<'a>,
+}
+
+/// A feed item as served, borrowing the held envelopes: the shape of
+/// [`signpost_protocol::wire::FeedItem`] (a test checks that one reads the other).
+#[derive(Serialize)]
+pub struct FeedItemView<'a> {
+    pub position: u64,
+    pub node: &'a DidKey,
+    pub node_documents: Vec<EnvelopeRef<'a>>,
+    pub snapshot: EnvelopeRef<'a>,
+    pub listings: Vec<EnvelopeRef<'a>>,
+    pub attestations: Vec<EnvelopeRef<'a>>,
 }
 
 /// Why a page could not be written (a value serde refuses; never expected).
@@ -60,6 +72,25 @@ pub fn write_page(out: &mut Vec<u8>, page: &GroupsPageView<'_>) -> Result<(), Wr
     }
     out.extend_from_slice(b",\"contents\":");
     array(out, &page.contents, write_group)?;
+    out.push(b'}');
+    Ok(())
+}
+
+/// Appends `item` as JSON to `out`, as serde writes it but with each envelope's payload
+/// encoded straight into the buffer (serde wrote an envelope of a feed page in 0.85 us, its
+/// base64 0.2 us of that: a mirror's primary writes every listing it holds this way).
+pub fn write_feed_item(out: &mut Vec<u8>, item: &FeedItemView<'_>) -> Result<(), WriteError> {
+    out.extend_from_slice(b"{\"position\":");
+    json(out, &item.position)?;
+    field(out, "node", item.node)?;
+    out.extend_from_slice(b",\"node_documents\":");
+    array(out, &item.node_documents, write_envelope)?;
+    out.extend_from_slice(b",\"snapshot\":");
+    write_envelope(out, &item.snapshot)?;
+    out.extend_from_slice(b",\"listings\":");
+    array(out, &item.listings, write_envelope)?;
+    out.extend_from_slice(b",\"attestations\":");
+    array(out, &item.attestations, write_envelope)?;
     out.push(b'}');
     Ok(())
 }
@@ -410,6 +441,36 @@ mod tests {
         let mut written = Vec::new();
         write_page(&mut written, &empty).unwrap();
         assert_eq!(written, serde_json::to_vec(&empty).unwrap());
+    }
+
+    #[test]
+    fn a_written_feed_item_is_what_serde_writes_and_reads_as_a_feed_item() {
+        let signed: Vec<_> = (1..=4).map(signed).collect();
+        let envelopes: Vec<_> = signed.iter().map(|l| l.envelope()).collect();
+        let node = signed[0].payload().node;
+        for (documents, attestations) in [(1, 0), (2, 1), (1, 2)] {
+            let item = FeedItemView {
+                position: 1 << 40,
+                node: &node,
+                node_documents: envelopes[..documents].to_vec(),
+                snapshot: envelopes[3],
+                listings: envelopes.clone(),
+                attestations: envelopes[1..1 + attestations].to_vec(),
+            };
+            let mut written = Vec::new();
+            write_feed_item(&mut written, &item).unwrap();
+            assert_eq!(
+                String::from_utf8(written.clone()).unwrap(),
+                String::from_utf8(serde_json::to_vec(&item).unwrap()).unwrap()
+            );
+            let read: signpost_protocol::wire::FeedItem = serde_json::from_slice(&written).unwrap();
+            assert_eq!(read.position, 1 << 40);
+            assert_eq!(read.node, node);
+            assert_eq!(read.listings.len(), 4);
+            assert_eq!(read.listings[2], signed[2].envelope().to_envelope());
+            assert_eq!(read.node_documents.len(), documents);
+            assert_eq!(read.attestations.len(), attestations);
+        }
     }
 
     #[test]
