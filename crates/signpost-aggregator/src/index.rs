@@ -1088,13 +1088,7 @@ impl Index {
     pub fn install(&mut self, prepared: Prepared) {
         self.generation += 1;
         let node = prepared.seg.data.id;
-        if let Some(old) = self.nodes.remove(&node) {
-            self.expiries
-                .remove(&(old.seg.earliest_expiry(), old.seg.id.clone()));
-            for slot in &old.slots {
-                self.remove_slot(slot);
-            }
-        }
+        self.remove(&node);
         self.expiries
             .insert((prepared.seg.earliest_expiry(), prepared.seg.id.clone()));
         let mut slots = RoaringBitmap::new();
@@ -1197,7 +1191,7 @@ impl Index {
         );
     }
 
-    /// Removes a node's entries (its approval was withdrawn).
+    /// Removes a node's entries (replaced by an install, or its approval withdrawn).
     pub fn remove(&mut self, node: &DidKey) {
         if let Some(old) = self.nodes.remove(node) {
             self.generation += 1;
