@@ -1523,11 +1523,10 @@ impl Index {
                 Self::classes(cand, &fields)?
                     .into_iter()
                     .map(|(class, tfs)| {
-                        let slots = class
-                            .iter()
-                            .take(need)
-                            .filter_map(|r| by_length.get(r as usize).copied())
-                            .collect();
+                        let mut slots = Vec::with_capacity(need.min(class.len() as usize));
+                        first_members(&class, need, |r| {
+                            slots.extend(by_length.get(r as usize).copied());
+                        });
                         (tfs, slots)
                     })
                     .collect()
@@ -1575,7 +1574,8 @@ impl Index {
             return Vec::new();
         }
         if class.len() <= SMALL_CLASS {
-            let mut keys: Vec<_> = class.iter().map(key).collect();
+            let mut keys = Vec::with_capacity(class.len() as usize);
+            first_members(class, usize::MAX, |slot| keys.push(key(slot)));
             first_pages(&mut keys, need, by);
             return keys.into_iter().map(|k| k.2).collect();
         }
@@ -1583,7 +1583,8 @@ impl Index {
         let mut keys = Vec::with_capacity(need * 2);
         for run in order.length_chunks(text_lens).iter().take(budget) {
             let members = class & run;
-            keys.extend(members.iter().map(key));
+            keys.reserve(members.len() as usize);
+            first_members(&members, usize::MAX, |slot| keys.push(key(slot)));
             if keys.len() >= need {
                 first_pages(&mut keys, need, by);
                 return keys.into_iter().map(|k| k.2).collect();
@@ -1602,11 +1603,12 @@ impl Index {
                 seen >= need
             })
             .unwrap_or(LENGTH_BUCKETS - 1);
-        let mut keys: Vec<(u16, u32, u32)> = class
-            .iter()
-            .filter(|&slot| bucket(len_of(slot)) <= limit)
-            .map(key)
-            .collect();
+        let mut keys: Vec<(u16, u32, u32)> = Vec::with_capacity(seen);
+        first_members(class, usize::MAX, |slot| {
+            if bucket(len_of(slot)) <= limit {
+                keys.push(key(slot));
+            }
+        });
         first_pages(&mut keys, need, by);
         keys.into_iter().map(|k| k.2).collect()
     }
@@ -2557,6 +2559,17 @@ impl Iterator for CandIter<'_> {
             CandIter::Column(ones) => ones.next().map(|i| i as u32),
             CandIter::Bitmap(it) => it.next(),
         }
+    }
+}
+
+/// Calls `each` with the first `n` members of `bitmap`, in order.
+///
+/// Not `collect` or `extend` over its iterator: they ask for its `size_hint`, and roaring's
+/// counts the members left in the current container (a popcount of up to 1,024 words)
+/// each time, which was a seventh of a ranked text query's time.
+fn first_members(bitmap: &RoaringBitmap, n: usize, mut each: impl FnMut(u32)) {
+    for slot in bitmap.iter().take(n) {
+        each(slot);
     }
 }
 
