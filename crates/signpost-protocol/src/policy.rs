@@ -164,6 +164,36 @@ pub fn check_attestation(
     (status, checks)
 }
 
+/// The first instant after `now` at which [`check_attestation`]'s status for `att` can
+/// differ from its status at `now`, or `None` when it never can: each time the check
+/// compares `now` with (the attestation's validity bounds, the revocation list's expiry,
+/// the end of its grace period). A caller may keep the status until then.
+pub fn attestation_status_until(
+    att: &Attestation,
+    revocation: Option<&RevocationView>,
+    grace: Duration,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let list_expires = revocation
+        .and_then(|v| v.list.as_ref())
+        .map(|l| l.expires_at);
+    // The list is usable while `now - last_success <= grace`: it stops just after.
+    let grace_ends = revocation
+        .and_then(|v| v.last_success)
+        .and_then(|t| t.checked_add_signed(grace))
+        .and_then(|t| t.checked_add_signed(Duration::nanoseconds(1)));
+    [
+        Some(att.valid_from),
+        Some(att.valid_until),
+        list_expires,
+        grace_ends,
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|t| *t > now)
+    .min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,5 +329,73 @@ mod tests {
         assert_eq!(status, AttestationStatus::RevocationStatusUnknown);
         let revocation = checks.iter().find(|c| c.check == "revocation").unwrap();
         assert!(revocation.reason.as_deref().unwrap().contains("grace"));
+    }
+
+    /// Until the instant [`attestation_status_until`] names, the status stays as it was;
+    /// at that instant it may change. Checked from moments before, between and after every
+    /// bound of attestations and lists whose bounds fall in every order.
+    #[test]
+    fn the_status_holds_until_the_next_bound() {
+        let f = Fixture::new();
+        let grace = Duration::hours(24);
+        let trusted = f.policy(&["trauma-informed-practice"]);
+        let h = Duration::hours;
+        let atts = [
+            f.att(),
+            Attestation {
+                valid_from: f.now + h(2),
+                valid_until: f.now + h(30),
+                ..f.att()
+            },
+            Attestation {
+                valid_from: f.now - h(50),
+                valid_until: f.now + h(5),
+                ..f.att()
+            },
+        ];
+        let views = [
+            None,
+            Some(f.list(&[], h(3))),
+            Some(f.list(&[], Duration::days(7))),
+            Some(f.list(&["S-1"], h(40))),
+            Some(RevocationView::new(
+                f.list(&[], Duration::days(7)).list,
+                Some(f.now - h(20)),
+            )),
+        ];
+        let status = |att: &Attestation, view: Option<&RevocationView>, at: DateTime<Utc>| {
+            check_attestation(att, &f.org, &trusted, view, grace, at).0
+        };
+        let mut changes_seen = 0;
+        for att in &atts {
+            for view in &views {
+                for start in (-60..60).step_by(7) {
+                    let now = f.now + h(start);
+                    let before = status(att, view.as_ref(), now);
+                    let Some(until) = attestation_status_until(att, view.as_ref(), grace, now)
+                    else {
+                        for later in [h(1), Duration::days(400)] {
+                            assert_eq!(status(att, view.as_ref(), now + later), before);
+                        }
+                        continue;
+                    };
+                    assert!(until > now);
+                    let span = until - now;
+                    for at in [now + span / 2, until - Duration::nanoseconds(1)] {
+                        assert_eq!(
+                            status(att, view.as_ref(), at),
+                            before,
+                            "from {start} h, the status held until {until}"
+                        );
+                    }
+                    changes_seen += usize::from(status(att, view.as_ref(), until) != before);
+                }
+            }
+        }
+        // The bounds named are where the status changes, not only times it holds across.
+        assert!(
+            changes_seen > 20,
+            "only {changes_seen} changes at the bounds"
+        );
     }
 }
