@@ -925,9 +925,9 @@ impl Prepared {
 /// and each organisation's verified achievements (the filter and the results read the same
 /// answer), recomputed when the index or the revocation lists change, or when the time
 /// reaches the first moment any attestation's status could change
-/// ([`attestation_status_until`]). Recomputed every second instead, it took a few
-/// milliseconds at a thousand nodes, under a lock every search takes: each second, the
-/// requests in flight waited for it.
+/// ([`attestation_status_until`]). Recomputed every second instead, it cost a few
+/// milliseconds of CPU each second at a thousand nodes, under a lock every search takes:
+/// the requests in flight waited for it.
 struct TrainingCache {
     from: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
@@ -1780,7 +1780,8 @@ impl Index {
         let outer = r + flat.band;
         let ((a0, b0), (a1, b1)) = SpatialCache::window(&p, &flat);
         // Each row's cells and the words of positions they span, found first so that what
-        // the rows fill is sized once (growing it was a twentieth of a near query's time).
+        // the rows fill is sized once (growing it was a twentieth of a near query's handler
+        // samples under load).
         let rows: Vec<(i32, std::ops::Range<usize>, usize, usize)> = (a0..=a1)
             .filter_map(|a| {
                 let cells = spatial.row(a, b0, b1);
@@ -2604,7 +2605,7 @@ impl Iterator for CandIter<'_> {
 ///
 /// Not `collect` or `extend` over its iterator: they ask for its `size_hint`, and roaring's
 /// counts the members left in the current container (a popcount of up to 1,024 words)
-/// each time, which was a seventh of a ranked text query's time.
+/// each time, which was a seventh of a ranked text query's handler samples under load.
 fn first_members(bitmap: &RoaringBitmap, n: usize, mut each: impl FnMut(u32)) {
     for slot in bitmap.iter().take(n) {
         each(slot);

@@ -332,8 +332,9 @@ mod tests {
     }
 
     /// Until the instant [`attestation_status_until`] names, the status stays as it was;
-    /// at that instant it may change. Checked from moments before, between and after every
-    /// bound of attestations and lists whose bounds fall in every order.
+    /// at that instant it may change. Checked from moments before, between and after the
+    /// bounds of attestations and lists whose bounds fall in several orders (leaving any one
+    /// bound out of the function fails it).
     #[test]
     fn the_status_holds_until_the_next_bound() {
         let f = Fixture::new();
