@@ -542,6 +542,33 @@ pub fn json_bytes(bytes: web::Bytes) -> HttpResponse {
         .body(bytes)
 }
 
+/// A page from its template's output, with `status`. A template that fails is logged and
+/// becomes a plain 500 page in words a person can act on, never the template's own message.
+pub fn html_page<E: std::fmt::Display>(
+    rendered: Result<String, E>,
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
+    match rendered {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "page could not be rendered");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("This page could not be shown. Please try again.")
+        }
+    }
+}
+
+/// A stylesheet or script built into the binary, cached by browsers for an hour.
+pub fn static_asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body)
+}
+
 /// Whether an `If-None-Match` header matches a strong `etag` (already quoted).
 pub fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
     req.headers()
@@ -669,5 +696,57 @@ mod query_errors {
             panic!()
         };
         assert!(!m.contains("deserialize"), "{m}");
+    }
+}
+
+#[cfg(test)]
+mod pages {
+    use actix_web::body::MessageBody;
+    use actix_web::http::{header, StatusCode};
+
+    fn text(res: actix_web::HttpResponse) -> String {
+        let body = res.into_body().try_into_bytes().unwrap_or_default();
+        String::from_utf8_lossy(&body).into_owned()
+    }
+
+    #[test]
+    fn a_page_that_cannot_be_rendered_says_so_in_words_never_the_templates_message() {
+        let res = super::html_page(
+            Err::<String, _>("askama: missing field `secret_internal_name`"),
+            StatusCode::OK,
+        );
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            "text/plain; charset=utf-8"
+        );
+        let body = text(res);
+        assert_eq!(body, "This page could not be shown. Please try again.");
+        assert!(!body.contains("secret_internal_name"));
+    }
+
+    #[test]
+    fn a_page_keeps_its_status_and_is_html() {
+        let res = super::html_page(
+            Ok::<_, std::fmt::Error>("<p>Fix the postcode</p>".into()),
+            StatusCode::BAD_REQUEST,
+        );
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(text(res), "<p>Fix the postcode</p>");
+    }
+
+    #[test]
+    fn assets_are_cached_for_an_hour() {
+        let res = super::static_asset("text/css; charset=utf-8", "body{}");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers().get(header::CACHE_CONTROL).unwrap(),
+            "public, max-age=3600"
+        );
+        assert_eq!(text(res), "body{}");
     }
 }

@@ -345,14 +345,7 @@ impl Publisher {
             return Err(NodeError::ListingLimit(self.max_listings));
         }
         let listing = self.sign_listing(&st, Uuid::new_v4(), group, now)?;
-        self.commit(
-            &mut st,
-            Change {
-                put: vec![listing.clone()],
-                ..Change::default()
-            },
-        )?;
-        Ok(listing)
+        self.commit_listing(&mut st, listing)
     }
 
     /// Replaces a listing's content; its version goes up by one. When the capacity figures
@@ -369,14 +362,7 @@ impl Publisher {
             group.capacity.updated_at = now;
         }
         let listing = self.sign_listing(&st, id, group, now)?;
-        self.commit(
-            &mut st,
-            Change {
-                put: vec![listing.clone()],
-                ..Change::default()
-            },
-        )?;
-        Ok(listing)
+        self.commit_listing(&mut st, listing)
     }
 
     /// Sets capacity fields (and its `updated_at`) in one small change.
@@ -392,14 +378,7 @@ impl Publisher {
         patch.apply(&mut group.capacity, now);
         checked(&group)?;
         let listing = self.sign_listing(&st, id, group, now)?;
-        self.commit(
-            &mut st,
-            Change {
-                put: vec![listing.clone()],
-                ..Change::default()
-            },
-        )?;
-        Ok(listing)
+        self.commit_listing(&mut st, listing)
     }
 
     /// Withdraws a listing. Its id's version counter is kept, so a later listing can never
@@ -576,6 +555,22 @@ impl Publisher {
     }
 
     /// Writes a change and a new snapshot atomically, flushes, then publishes.
+    /// Commits one new or changed listing and gives it back.
+    fn commit_listing(
+        &self,
+        st: &mut State,
+        listing: Verified<Listing>,
+    ) -> Result<Verified<Listing>, NodeError> {
+        self.commit(
+            st,
+            Change {
+                put: vec![listing.clone()],
+                ..Change::default()
+            },
+        )?;
+        Ok(listing)
+    }
+
     fn commit(&self, st: &mut State, change: Change) -> Result<(), NodeError> {
         let now = Utc::now();
         let signing_key = change.new_signing_key.as_ref().unwrap_or(&st.signing_key);

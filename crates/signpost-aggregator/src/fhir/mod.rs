@@ -540,12 +540,17 @@ fn group_query(
 // ---------------------------------------------------------------------------------------
 // Handlers
 
+/// The version and date the conformance resources (CapabilityStatement, CodeSystems,
+/// SearchParameters) carry: the build's version, and the day they last changed.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+const CONFORMANCE_DATE: &str = "2026-11-24";
+
 /// `GET /fhir/R4/metadata`.
 pub async fn metadata(state: Data, req: HttpRequest) -> HttpResponse {
     let urls = urls(&state, &req);
     fhir_json(
         StatusCode::OK,
-        &conformance::capability_statement(&urls, env!("CARGO_PKG_VERSION"), "2026-11-24"),
+        &conformance::capability_statement(&urls, VERSION, CONFORMANCE_DATE),
     )
 }
 
@@ -555,7 +560,7 @@ pub async fn code_system(
     id: web::Path<String>,
 ) -> Result<HttpResponse, FhirError> {
     let urls = urls(&state, &req);
-    conformance::code_system(&urls, &id, env!("CARGO_PKG_VERSION"), "2026-11-24")
+    conformance::code_system(&urls, &id, VERSION, CONFORMANCE_DATE)
         .map(|cs| fhir_json(StatusCode::OK, &cs))
         .ok_or_else(|| FhirError::not_found("CodeSystem", &id))
 }
@@ -566,7 +571,7 @@ pub async fn search_parameter(
     id: web::Path<String>,
 ) -> Result<HttpResponse, FhirError> {
     let urls = urls(&state, &req);
-    conformance::search_parameter(&urls, &id, env!("CARGO_PKG_VERSION"), "2026-11-24")
+    conformance::search_parameter(&urls, &id, VERSION, CONFORMANCE_DATE)
         .map(|sp| fhir_json(StatusCode::OK, &sp))
         .ok_or_else(|| FhirError::not_found("SearchParameter", &id))
 }

@@ -41,24 +41,7 @@ const JS: &str = include_str!("../../static/finder.js");
 
 /// Renders a page (a template failure is a plain 500 page, logged).
 pub fn html<T: Template>(page: &T) -> HttpResponse {
-    match page.render() {
-        Ok(body) => HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(body),
-        Err(e) => {
-            tracing::error!(error = %e, "page could not be rendered");
-            HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body("This page could not be shown. Please try again.")
-        }
-    }
-}
-
-fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(body)
+    signpost_http::html_page(page.render(), actix_web::http::StatusCode::OK)
 }
 
 /// Registers `/find` and `/audit`.
@@ -81,11 +64,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/", web::get().to(find::find))
             .route(
                 "/static/finder.css",
-                web::get().to(|| async { asset("text/css; charset=utf-8", CSS) }),
+                web::get()
+                    .to(|| async { signpost_http::static_asset("text/css; charset=utf-8", CSS) }),
             )
             .route(
                 "/static/finder.js",
-                web::get().to(|| async { asset("text/javascript; charset=utf-8", JS) }),
+                web::get().to(|| async {
+                    signpost_http::static_asset("text/javascript; charset=utf-8", JS)
+                }),
             )
             .route("/group/{node}/{id}", web::get().to(find::group))
             .route("/card/{node}/{id}", web::get().to(find::card)),

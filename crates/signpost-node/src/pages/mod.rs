@@ -31,24 +31,7 @@ pub fn html<T: Template>(page: &T) -> HttpResponse {
 
 /// Renders a page with a status (400 for a form with errors, 429 when throttled).
 pub fn render<T: Template>(page: &T, status: actix_web::http::StatusCode) -> HttpResponse {
-    match page.render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body),
-        Err(e) => {
-            tracing::error!(error = %e, "page could not be rendered");
-            HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body("This page could not be shown. Please try again.")
-        }
-    }
-}
-
-fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(body)
+    signpost_http::html_page(page.render(), status)
 }
 
 /// Registers `/` and `/manage/...`.
@@ -73,11 +56,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
                 .route(
                     "/static/node.css",
-                    web::get().to(|| async { asset("text/css; charset=utf-8", CSS) }),
+                    web::get().to(|| async {
+                        signpost_http::static_asset("text/css; charset=utf-8", CSS)
+                    }),
                 )
                 .route(
                     "/static/node.js",
-                    web::get().to(|| async { asset("text/javascript; charset=utf-8", JS) }),
+                    web::get().to(|| async {
+                        signpost_http::static_asset("text/javascript; charset=utf-8", JS)
+                    }),
                 )
                 .route("", web::get().to(h::overview))
                 .route("/", web::get().to(h::overview))
