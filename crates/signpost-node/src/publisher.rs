@@ -554,7 +554,6 @@ impl Publisher {
             .collect()
     }
 
-    /// Writes a change and a new snapshot atomically, flushes, then publishes.
     /// Commits one new or changed listing and gives it back.
     fn commit_listing(
         &self,
@@ -571,6 +570,7 @@ impl Publisher {
         Ok(listing)
     }
 
+    /// Writes a change and a new snapshot atomically, flushes, then publishes.
     fn commit(&self, st: &mut State, change: Change) -> Result<(), NodeError> {
         let now = Utc::now();
         let signing_key = change.new_signing_key.as_ref().unwrap_or(&st.signing_key);
