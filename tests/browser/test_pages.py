@@ -107,6 +107,14 @@ def test_mistakes_are_shown_in_an_error_summary(page, demo):
     assert page.locator("#postcode-error").is_visible()
     search(page, demo, postcode="ZZ99 9ZZ")
     assert "could not find that postcode" in page.inner_text(".error-summary")
+    # Two mistakes at once (a language no form offers, from an edited link): both listed,
+    # each once, the postcode's linking to its field.
+    page.goto(f"{demo['base']}/find?lang=en&postcode=not+a+postcode&language=!!&radius=5")
+    items = page.locator(".error-summary li")
+    assert items.count() == 2, page.inner_text(".error-summary")
+    assert "Enter a real postcode" in items.nth(0).inner_text()
+    assert items.nth(0).locator("a").get_attribute("href") == "#postcode"
+    assert "not right" in items.nth(1).inner_text()
 
 
 def test_works_without_javascript(browser, demo):

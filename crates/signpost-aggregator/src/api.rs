@@ -66,7 +66,7 @@ fn did(s: &str) -> Result<DidKey, AggError> {
 #[utoipa::path(get, path = "/v1/groups", tag = "directory",
     params(RawGroupQuery),
     responses((status = 200, description = "A page of groups, each with its original signed envelope", body = GroupsPage),
-        (status = 400, description = "A parameter is invalid (stable `code`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is invalid (its stable `code`); several are one `invalid_query`, each in `errors` with its own code", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn groups(
     state: Data,

@@ -2,6 +2,7 @@
 
 use signpost_http::{ApiError, ErrorCode};
 use signpost_protocol::query::QueryError;
+use signpost_protocol::wire::FieldProblem;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -41,6 +42,8 @@ pub enum AggError {
 impl ApiError for AggError {
     fn code(&self) -> ErrorCode {
         match self {
+            // Several mistakes are one `invalid_query`, each in `errors` with its own code.
+            Self::Query(q) if !q.more.is_empty() => ErrorCode::InvalidQuery,
             Self::Query(q) => q.code.into(),
             Self::InvalidNodeId(_) => ErrorCode::InvalidNodeId,
             Self::GroupNotFound { .. } => ErrorCode::GroupNotFound,
@@ -56,6 +59,20 @@ impl ApiError for AggError {
             Self::EnrolmentNotFound(_) => ErrorCode::EnrolmentNotFound,
             Self::TooManyEnrolments(_) => ErrorCode::TooManyEnrolments,
             Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn errors(&self) -> Vec<FieldProblem> {
+        match self {
+            Self::Query(q) if !q.more.is_empty() => q
+                .problems()
+                .map(|p| FieldProblem {
+                    field: p.parameter.to_owned(),
+                    code: ErrorCode::from(p.code).as_str().to_owned(),
+                    message: p.message.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }

@@ -328,18 +328,44 @@ pub enum QueryCode {
     TextTooBroad,
 }
 
-/// Why a query was refused: a stable code and a message naming the parameter.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{parameter}: {message}")]
+/// Why a query was refused: a stable code and a message naming the parameter. When the
+/// query had several mistakes, this is the first, and `more` holds the others (each named
+/// in the answer's `errors` list), so a caller fixes them all in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryError {
     pub code: QueryCode,
     pub parameter: &'static str,
     pub message: String,
+    /// The query's other mistakes, in the order of its parameters.
+    pub more: Vec<QueryError>,
 }
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.more.is_empty() {
+            write!(f, "{}: {}", self.parameter, self.message)
+        } else {
+            write!(
+                f,
+                "{} problems, each in `errors`; the first, {}: {}",
+                self.more.len() + 1,
+                self.parameter,
+                self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
 
 impl QueryError {
     pub fn new(code: QueryCode, parameter: &'static str, message: impl Into<String>) -> Self {
         err(code, parameter, message)
+    }
+
+    /// Every mistake: this one (without the others), then the others.
+    pub fn problems(&self) -> impl Iterator<Item = &QueryError> {
+        std::iter::once(self).chain(&self.more)
     }
 }
 
@@ -348,6 +374,52 @@ fn err(code: QueryCode, parameter: &'static str, message: impl Into<String>) -> 
         code,
         parameter,
         message: message.into(),
+        more: Vec::new(),
+    }
+}
+
+/// The mistakes found so far in a query: each parameter is checked whatever the others
+/// hold, so one answer names every mistake.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<QueryError>);
+
+impl Problems {
+    /// Keeps a mistake (with any others it holds).
+    pub fn push(&mut self, e: QueryError) {
+        let QueryError {
+            code,
+            parameter,
+            message,
+            more,
+        } = e;
+        self.0.push(err(code, parameter, message));
+        self.0.extend(more);
+    }
+
+    /// The value, or `None` with its mistake kept.
+    pub fn take<T>(&mut self, r: Result<T, QueryError>) -> Option<T> {
+        r.map_err(|e| self.push(e)).ok()
+    }
+
+    /// `last`'s value when neither it nor anything before was a mistake; otherwise `Err`
+    /// with the first mistake and the others in it.
+    pub fn finish_with<T>(mut self, last: Result<T, QueryError>) -> Result<T, QueryError> {
+        let value = self.take(last);
+        self.finish()?;
+        // (`take` kept `last`'s mistake, so `finish` has returned it.)
+        value.ok_or_else(|| err(QueryCode::InvalidParameter, "query", "could not be read"))
+    }
+
+    /// `Err` with the first mistake (and the others in it) when there was any.
+    pub fn finish(self) -> Result<(), QueryError> {
+        let mut all = self.0.into_iter();
+        match all.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                first.more = all.collect();
+                Err(first)
+            }
+        }
     }
 }
 
@@ -395,62 +467,104 @@ fn list(value: &Option<String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-impl GroupQuery {
-    pub fn parse(raw: &RawGroupQuery) -> Result<Self, QueryError> {
-        let text = raw.text.as_deref().unwrap_or("");
-        if text.chars().count() > 200 {
-            return Err(err(
-                QueryCode::InvalidParameter,
-                "text",
-                "longer than 200 characters",
-            ));
-        }
-        // Repeated words count once; one-letter words (the "s" of "women's") would match
-        // nearly everything as a prefix, so they are left out, unless nothing else is left.
-        let mut words = text::words(text);
-        let mut seen = std::collections::HashSet::new();
-        words.retain(|w| seen.insert(w.clone()));
-        let longer: Vec<String> = words.iter().filter(|w| w.len() > 1).cloned().collect();
-        if !words.is_empty() && longer.is_empty() {
-            return Err(err(
-                QueryCode::TextTooBroad,
-                "text",
-                "search for words of at least 2 letters",
-            ));
-        }
-        let words = longer;
-        if words.len() > MAX_WORDS {
-            return Err(err(
-                QueryCode::TextTooBroad,
-                "text",
-                format!("search for at most {MAX_WORDS} different words"),
-            ));
-        }
+/// The distinct search words of `text` (repeats and, unless nothing else is left,
+/// one-letter words left out).
+fn search_words(text: &str) -> Result<Vec<String>, QueryError> {
+    if text.chars().count() > 200 {
+        return Err(err(
+            QueryCode::InvalidParameter,
+            "text",
+            "longer than 200 characters",
+        ));
+    }
+    // Repeated words count once; one-letter words (the "s" of "women's") would match
+    // nearly everything as a prefix, so they are left out, unless nothing else is left.
+    let mut words = text::words(text);
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|w| seen.insert(w.clone()));
+    let longer: Vec<String> = words.iter().filter(|w| w.len() > 1).cloned().collect();
+    if !words.is_empty() && longer.is_empty() {
+        return Err(err(
+            QueryCode::TextTooBroad,
+            "text",
+            "search for words of at least 2 letters",
+        ));
+    }
+    if longer.len() > MAX_WORDS {
+        return Err(err(
+            QueryCode::TextTooBroad,
+            "text",
+            format!("search for at most {MAX_WORDS} different words"),
+        ));
+    }
+    Ok(longer)
+}
 
-        let categories = list(&raw.category);
-        for c in &categories {
-            if !taxonomy::contains(taxonomy::CATEGORIES, c) {
-                return Err(err(
-                    QueryCode::UnknownCategory,
-                    "category",
-                    format!("unknown category {c:?}; see GET /v1/taxonomy"),
-                ));
-            }
+/// The ids of `value` (comma-separated) that `vocabulary` holds; each other is a mistake.
+fn known_ids(
+    problems: &mut Problems,
+    value: &Option<String>,
+    vocabulary: &[taxonomy::Term],
+    mistake: (QueryCode, &'static str, &str),
+) -> Vec<String> {
+    let (code, parameter, what) = mistake;
+    let ids = list(value);
+    for id in &ids {
+        if !taxonomy::contains(vocabulary, id) {
+            problems.push(err(
+                code,
+                parameter,
+                format!("unknown {what} {id:?}; see GET /v1/taxonomy"),
+            ));
         }
-        let safeguarding = list(&raw.safeguarding);
-        for c in &safeguarding {
-            if !taxonomy::contains(taxonomy::SAFEGUARDING_CAPABILITIES, c) {
-                return Err(err(
-                    QueryCode::UnknownSafeguardingCapability,
-                    "safeguarding",
-                    format!("unknown capability {c:?}; see GET /v1/taxonomy"),
-                ));
-            }
-        }
+    }
+    ids
+}
+
+/// `lat,lon`, on the Earth.
+fn coordinates(v: &str) -> Result<Point, QueryError> {
+    let (lat, lon) = v
+        .split_once(',')
+        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
+        .ok_or_else(|| {
+            err(
+                QueryCode::InvalidCoordinates,
+                "near",
+                format!("{v:?} is not lat,lon"),
+            )
+        })?;
+    validate_coordinates(lat, lon).map_err(|m| err(QueryCode::InvalidCoordinates, "near", m))?;
+    Ok(Point { lat, lon })
+}
+
+impl GroupQuery {
+    /// Parses every parameter; when any is wrong, the error names each mistake (the first,
+    /// with the others in [`QueryError::more`]).
+    pub fn parse(raw: &RawGroupQuery) -> Result<Self, QueryError> {
+        let mut problems = Problems::default();
+        let words = problems
+            .take(search_words(raw.text.as_deref().unwrap_or("")))
+            .unwrap_or_default();
+        let categories = known_ids(
+            &mut problems,
+            &raw.category,
+            taxonomy::CATEGORIES,
+            (QueryCode::UnknownCategory, "category", "category"),
+        );
+        let safeguarding = known_ids(
+            &mut problems,
+            &raw.safeguarding,
+            taxonomy::SAFEGUARDING_CAPABILITIES,
+            (
+                QueryCode::UnknownSafeguardingCapability,
+                "safeguarding",
+                "capability",
+            ),
+        );
         let verified_training = raw.verified_training.clone().filter(|s| !s.is_empty());
         if let Some(a) = &verified_training {
             if !taxonomy::contains(taxonomy::ACHIEVEMENTS, a) {
-                return Err(err(
+                problems.push(err(
                     QueryCode::UnknownAchievement,
                     "verified_training",
                     format!("unknown achievement {a:?}; see GET /v1/taxonomy"),
@@ -461,71 +575,67 @@ impl GroupQuery {
         // `ar` or `ar-SY`; `ar-SY` finds `ar-SY` and, falling back, `ar`.
         let mut languages = Vec::new();
         for l in list(&raw.language) {
-            language_tags::LanguageTag::parse(&l).map_err(|e| {
-                err(
+            match language_tags::LanguageTag::parse(&l) {
+                Ok(_) => languages.push(l.to_ascii_lowercase()),
+                Err(e) => problems.push(err(
                     QueryCode::InvalidLanguage,
                     "language",
                     format!("{l:?} is not a language tag like ar or ar-SY ({e})"),
-                )
-            })?;
-            languages.push(l.to_ascii_lowercase());
+                )),
+            }
         }
 
-        let radius: Option<f64> = number("radius_km", &raw.radius_km)?;
-        let radius_km = || {
-            let radius = radius.unwrap_or(10.0);
-            if !radius.is_finite() || radius <= 0.0 || radius > MAX_RADIUS_KM {
-                return Err(err(
-                    QueryCode::InvalidRadius,
-                    "radius_km",
-                    format!("must be more than 0 and at most {MAX_RADIUS_KM}"),
-                ));
-            }
-            Ok(radius)
-        };
-        let postcode = match raw.postcode.as_deref() {
-            None => None,
-            Some(_) if raw.near.is_some() => {
-                return Err(err(
+        // The radius is checked once, whether it is around `near` or a postcode.
+        let radius = problems
+            .take(number::<f64>("radius_km", &raw.radius_km))
+            .map(|r| {
+                let radius = r.unwrap_or(10.0);
+                if !radius.is_finite() || radius <= 0.0 || radius > MAX_RADIUS_KM {
+                    return Err(err(
+                        QueryCode::InvalidRadius,
+                        "radius_km",
+                        format!("must be more than 0 and at most {MAX_RADIUS_KM}"),
+                    ));
+                }
+                Ok(radius)
+            });
+        let mut place_given = false;
+        let (postcode, near) = match (raw.postcode.as_deref(), raw.near.as_deref()) {
+            (Some(_), Some(_)) => {
+                problems.push(err(
                     QueryCode::NearAndPostcode,
                     "postcode",
                     "give either near or postcode, not both",
-                ))
+                ));
+                (None, None)
             }
-            Some(p) => Some((
-                Postcode::parse(p)
-                    .map_err(|e| err(QueryCode::InvalidPostcode, "postcode", e.to_string()))?,
-                radius_km()?,
-            )),
-        };
-        let near = match raw.near.as_deref() {
-            None => {
-                if radius.is_some() && postcode.is_none() {
-                    return Err(err(
+            (Some(p), None) => {
+                place_given = true;
+                let postcode = problems.take(
+                    Postcode::parse(p)
+                        .map_err(|e| err(QueryCode::InvalidPostcode, "postcode", e.to_string())),
+                );
+                (postcode, None)
+            }
+            (None, Some(v)) => {
+                place_given = true;
+                (None, problems.take(coordinates(v)))
+            }
+            (None, None) => {
+                // (A radius that is not a number is named as that alone.)
+                if raw.radius_km.is_some() && radius.is_some() {
+                    problems.push(err(
                         QueryCode::RadiusWithoutNear,
                         "radius_km",
                         "radius_km needs near=lat,lon or postcode",
                     ));
                 }
-                None
+                (None, None)
             }
-            Some(v) => {
-                let (lat, lon) = v
-                    .split_once(',')
-                    .and_then(|(a, b)| {
-                        Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
-                    })
-                    .ok_or_else(|| {
-                        err(
-                            QueryCode::InvalidCoordinates,
-                            "near",
-                            format!("{v:?} is not lat,lon"),
-                        )
-                    })?;
-                validate_coordinates(lat, lon)
-                    .map_err(|m| err(QueryCode::InvalidCoordinates, "near", m))?;
-                Some((Point { lat, lon }, radius_km()?))
-            }
+        };
+        let radius = match radius {
+            Some(checked) if place_given => problems.take(checked),
+            _ => None,
         };
 
         let interpreting = match raw.interpreting.as_deref() {
@@ -533,80 +643,102 @@ impl GroupQuery {
             Some("true") => Some(InterpretingWanted::Any),
             Some("professional") => Some(InterpretingWanted::Professional),
             Some(other) => {
-                return Err(err(
+                problems.push(err(
                     QueryCode::InvalidParameter,
                     "interpreting",
                     format!("expected true, false or professional, got {other:?}"),
-                ))
+                ));
+                None
             }
         };
-        let day = raw
-            .day
-            .as_deref()
-            .map(|d| {
+        let day = raw.day.as_deref().and_then(|d| {
+            problems.take(
                 d.parse::<Weekday>()
-                    .map_err(|m| err(QueryCode::InvalidDay, "day", m))
-            })
-            .transpose()?;
-        let time = raw
-            .time
-            .as_deref()
-            .map(|t| {
+                    .map_err(|m| err(QueryCode::InvalidDay, "day", m)),
+            )
+        });
+        let time = raw.time.as_deref().and_then(|t| {
+            problems.take(
                 t.parse::<TimeOfDay>()
-                    .map_err(|m| err(QueryCode::InvalidTime, "time", m))
-            })
-            .transpose()?;
-        let age: Option<u8> = number("age", &raw.age)?;
+                    .map_err(|m| err(QueryCode::InvalidTime, "time", m)),
+            )
+        });
+        let age: Option<u8> = problems.take(number("age", &raw.age)).flatten();
         if age.is_some_and(|a| a > 130) {
-            return Err(err(QueryCode::InvalidParameter, "age", "ages are 0..130"));
+            problems.push(err(QueryCode::InvalidParameter, "age", "ages are 0..130"));
         }
-        let page: usize = number("page", &raw.page)?.unwrap_or(1);
+        let page: usize = problems
+            .take(number("page", &raw.page))
+            .flatten()
+            .unwrap_or(1);
         if page == 0 || page > 1_000_000 {
-            return Err(err(QueryCode::InvalidPage, "page", "pages start at 1"));
+            problems.push(err(QueryCode::InvalidPage, "page", "pages start at 1"));
         }
-        let per_page: usize = number("per_page", &raw.per_page)?.unwrap_or(DEFAULT_PER_PAGE);
+        let per_page: usize = problems
+            .take(number("per_page", &raw.per_page))
+            .flatten()
+            .unwrap_or(DEFAULT_PER_PAGE);
         if per_page == 0 || per_page > MAX_PER_PAGE {
-            return Err(err(
+            problems.push(err(
                 QueryCode::PerPageTooLarge,
                 "per_page",
                 format!("must be between 1 and {MAX_PER_PAGE}"),
             ));
         }
+        let mut on = |parameter: &'static str, value: &Option<String>| {
+            problems.take(flag(parameter, value)).unwrap_or(false)
+        };
+        let accepting = on("accepting", &raw.accepting);
+        let safeguarding_lead = on("safeguarding_lead", &raw.safeguarding_lead);
+        let free = on("free", &raw.free);
+        let childcare = on("childcare", &raw.childcare);
+        let self_referral = on("self_referral", &raw.self_referral);
+        let no_gp_registration = on("no_gp_registration", &raw.no_gp_registration);
+        let no_status_check = on("no_status_check", &raw.no_status_check);
+        let evening = on("evening", &raw.evening);
+        let min_places = problems
+            .take(number("min_places", &raw.min_places))
+            .flatten();
+        let omit_envelopes = match raw.include_envelope.as_deref() {
+            None | Some("true") => false,
+            Some("false") => true,
+            Some(other) => {
+                problems.push(err(
+                    QueryCode::InvalidParameter,
+                    "include_envelope",
+                    format!("expected true or false, got {other:?}"),
+                ));
+                false
+            }
+        };
+        problems.finish()?;
+        // With no mistake, a place given has its radius.
+        let radius = radius.unwrap_or(10.0);
         Ok(Self {
             words,
             categories,
-            near,
-            postcode,
+            near: near.map(|p| (p, radius)),
+            postcode: postcode.map(|p| (p, radius)),
             conditions: Vec::new(),
             languages,
-            accepting: flag("accepting", &raw.accepting)?,
-            min_places: number("min_places", &raw.min_places)?,
+            accepting,
+            min_places,
             safeguarding,
-            safeguarding_lead: flag("safeguarding_lead", &raw.safeguarding_lead)?,
+            safeguarding_lead,
             verified_training,
-            free: flag("free", &raw.free)?,
-            childcare: flag("childcare", &raw.childcare)?,
+            free,
+            childcare,
             interpreting,
-            self_referral: flag("self_referral", &raw.self_referral)?,
-            no_gp_registration: flag("no_gp_registration", &raw.no_gp_registration)?,
-            no_status_check: flag("no_status_check", &raw.no_status_check)?,
-            evening: flag("evening", &raw.evening)?,
+            self_referral,
+            no_gp_registration,
+            no_status_check,
+            evening,
             day,
             time,
             age,
             page,
             per_page,
-            omit_envelopes: match raw.include_envelope.as_deref() {
-                None | Some("true") => false,
-                Some("false") => true,
-                Some(other) => {
-                    return Err(err(
-                        QueryCode::InvalidParameter,
-                        "include_envelope",
-                        format!("expected true or false, got {other:?}"),
-                    ))
-                }
-            },
+            omit_envelopes,
         })
     }
 }
@@ -855,6 +987,92 @@ mod tests {
             code(&[("safeguarding", "x")]),
             QueryCode::UnknownSafeguardingCapability
         );
+    }
+
+    #[test]
+    fn every_mistake_is_named_in_one_error() {
+        let e = GroupQuery::parse(&raw(&[
+            ("text", "a"),
+            ("category", "nope,esol,knitting"),
+            ("language", "!!"),
+            ("near", "53.8,-1.5"),
+            ("radius_km", "0"),
+            ("day", "someday"),
+            ("age", "200"),
+            ("per_page", "0"),
+            ("free", "yes"),
+            ("include_envelope", "no"),
+        ]))
+        .unwrap_err();
+        let found: Vec<(QueryCode, &str)> = e.problems().map(|p| (p.code, p.parameter)).collect();
+        assert_eq!(
+            found,
+            [
+                (QueryCode::TextTooBroad, "text"),
+                (QueryCode::UnknownCategory, "category"),
+                (QueryCode::UnknownCategory, "category"),
+                (QueryCode::InvalidLanguage, "language"),
+                (QueryCode::InvalidRadius, "radius_km"),
+                (QueryCode::InvalidDay, "day"),
+                (QueryCode::InvalidParameter, "age"),
+                (QueryCode::PerPageTooLarge, "per_page"),
+                (QueryCode::InvalidParameter, "free"),
+                (QueryCode::InvalidParameter, "include_envelope"),
+            ]
+        );
+        // Each unknown category is named; the first mistake leads, the count says how many.
+        assert!(e.more[0].message.contains("\"nope\""), "{:?}", e.more[0]);
+        assert!(
+            e.more[1].message.contains("\"knitting\""),
+            "{:?}",
+            e.more[1]
+        );
+        assert_eq!(
+            e.to_string(),
+            "10 problems, each in `errors`; the first, text: search for words of at least 2 letters"
+        );
+        // One mistake alone reads as before.
+        let one = GroupQuery::parse(&raw(&[("day", "someday"), ("free", "true")])).unwrap_err();
+        assert!(one.more.is_empty());
+        assert!(one.to_string().starts_with("day: "), "{one}");
+    }
+
+    #[test]
+    fn a_parameter_that_needs_another_is_named_once() {
+        let codes = |pairs: &[(&str, &str)]| -> Vec<QueryCode> {
+            GroupQuery::parse(&raw(pairs))
+                .unwrap_err()
+                .problems()
+                .map(|p| p.code)
+                .collect()
+        };
+        // A radius with no place: only that, not also out of range.
+        assert_eq!(
+            codes(&[("radius_km", "500")]),
+            [QueryCode::RadiusWithoutNear]
+        );
+        // A radius that is not a number: only that.
+        assert_eq!(
+            codes(&[("radius_km", "far")]),
+            [QueryCode::InvalidParameter]
+        );
+        // Both places: neither read further, the radius not checked.
+        assert_eq!(
+            codes(&[("near", "x"), ("postcode", "nope"), ("radius_km", "-1")]),
+            [QueryCode::NearAndPostcode]
+        );
+        // A bad place and a bad radius: both.
+        assert_eq!(
+            codes(&[("postcode", "nope"), ("radius_km", "-1")]),
+            [QueryCode::InvalidPostcode, QueryCode::InvalidRadius]
+        );
+        // A page that is not a number is not also out of range.
+        assert_eq!(codes(&[("page", "x")]), [QueryCode::InvalidParameter]);
+        // With no mistake the radius applies to the place given, 10 km by default.
+        let q = GroupQuery::parse(&raw(&[("postcode", "LS8 5AB")])).unwrap();
+        assert_eq!(q.postcode.map(|(_, r)| r), Some(10.0));
+        let q = GroupQuery::parse(&raw(&[("near", "53.8,-1.5"), ("radius_km", "3")])).unwrap();
+        assert_eq!(q.near.map(|(_, r)| r), Some(3.0));
     }
 
     #[test]

@@ -600,19 +600,23 @@ pub struct Problem {
     /// Stable machine-readable code.
     #[schema(example = "invalid_listing")]
     pub code: String,
-    /// Every problem with the request's fields, when there are several to fix (a listing
-    /// that fails validation lists them all at once).
+    /// Every problem with the request's fields or query parameters, when there are several
+    /// to fix (a listing that fails validation lists them all at once, and so does a search
+    /// with several wrong parameters, as `invalid_query`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
 }
 
-/// One field of a request that is not acceptable, in words a person can act on.
+/// One field or query parameter of a request that is not acceptable, in words a person can
+/// act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldProblem {
-    /// Dotted path of the field in the request body, e.g. `group.schedule[0].closes`.
+    /// Dotted path of the field in the request body, e.g. `group.schedule[0].closes`, or the
+    /// query parameter's name, e.g. `radius_km`.
     #[schema(example = "group.schedule[0].closes")]
     pub field: String,
-    /// Stable code of the rule broken (listed in `openapi/PROTOCOL.md`).
+    /// Stable code of the rule broken (listed in `openapi/PROTOCOL.md`; a query
+    /// parameter's is the code its mistake has alone, e.g. `invalid_radius`).
     #[schema(example = "closes_before_opens")]
     pub code: String,
     /// What is wrong and what is expected, naming the field in plain words.

@@ -658,6 +658,95 @@ async fn bad_queries_are_400_problems_never_500() {
     }
 }
 
+/// A search with several wrong parameters names every one in one answer, so a person or an
+/// integrator fixes them all at once rather than one request at a time.
+#[tokio::test]
+async fn a_search_with_several_mistakes_names_each_of_them() {
+    let (_a, _b, agg) = federation().await;
+    let body = assert_problem(
+        agg.get("/v1/groups?near=91,0&radius_km=-3&per_page=abc&language=xx-!!&free=maybe")
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    let errors: Vec<(String, String)> = body["errors"]
+        .as_array()
+        .expect("an errors list")
+        .iter()
+        .map(|e| {
+            assert!(
+                !e["message"].as_str().unwrap_or("").is_empty(),
+                "each says what is wrong: {e}"
+            );
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("language", "invalid_language"),
+        ("radius_km", "invalid_radius"),
+        ("near", "invalid_coordinates"),
+        ("per_page", "invalid_parameter"),
+        ("free", "invalid_parameter"),
+    ];
+    for (field, code) in expected {
+        assert!(
+            errors.iter().any(|(f, c)| f == field && c == code),
+            "{field} {code} in {errors:?}"
+        );
+    }
+    assert_eq!(
+        errors.len(),
+        expected.len(),
+        "each mistake once: {errors:?}"
+    );
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("5 problems, each in `errors`"),
+        "{detail}"
+    );
+
+    // One mistake keeps its own code, with no list.
+    let one = assert_problem(
+        agg.get("/v1/groups?near=91,0").await,
+        400,
+        "invalid_coordinates",
+    )
+    .await;
+    assert!(one.get("errors").is_none(), "{one}");
+    // A parameter that needs another is named once: a radius without a place, not also
+    // out of range; near and postcode together, neither read further.
+    let body = assert_problem(
+        agg.get("/v1/groups?radius_km=500&day=funday").await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["radius_without_near", "invalid_day"]);
+    let body = assert_problem(
+        agg.get("/v1/groups?postcode=nope&near=abc&page=0").await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["near_and_postcode", "invalid_page"]);
+}
+
 #[tokio::test]
 async fn directory_surfaces_answer() {
     let (_a, _b, agg) = federation().await;

@@ -97,6 +97,38 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
         .as_str()
         .unwrap()
         .contains("colour"));
+    // Several wrong parameters: an issue for each, with its own code.
+    let bad = http
+        .get(fhir_url(
+            &agg,
+            "/HealthcareService?active=maybe&characteristic=nope&language=!!&distance=500&postcode=LS8",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let outcome: Value = bad.json().await.unwrap();
+    let issues: Vec<(&str, &str)> = outcome["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["expression"][0].as_str().unwrap(),
+                i["details"]["coding"][0]["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        issues,
+        [
+            ("active", "invalid_parameter"),
+            ("characteristic", "invalid_parameter"),
+            ("language", "invalid_language"),
+            ("distance", "invalid_radius"),
+        ],
+        "{outcome}"
+    );
     let lenient = http
         .get(fhir_url(&agg, "/HealthcareService?colour=blue"))
         .header("prefer", "handling=lenient")

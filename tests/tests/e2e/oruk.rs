@@ -110,6 +110,26 @@ async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {
         let body = signpost_tests::assert_problem(resp, 400, "invalid_parameter").await;
         assert!(body.to_string().contains(parameter), "{query}: {body}");
     }
+    // Several at once: each named, the list's own mistakes and the search's alike.
+    let resp = client()
+        .get(format!(
+            "{base}/oruk/services?minimal=yes&day=tues&postcode=LS8&proximity=-5&per_page=0"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let body = signpost_tests::assert_problem(resp, 400, "invalid_query").await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["per_page", "minimal", "day", "proximity"],
+        "{body}"
+    );
     let minimal = get(&format!("{base}/oruk/services?minimal=true&per_page=1")).await;
     let mut fields: Vec<&String> = minimal["contents"][0].as_object().unwrap().keys().collect();
     fields.sort();

@@ -19,7 +19,9 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Timelike as _, Utc};
 use signpost_http::{ApiError, ErrorCode};
-use signpost_protocol::query::{Condition, GroupQuery, QueryCode, QueryError, RawGroupQuery};
+use signpost_protocol::query::{
+    Condition, GroupQuery, Problems, QueryCode, QueryError, RawGroupQuery,
+};
 use signpost_protocol::wire::CapacityStatus;
 use uuid::Uuid;
 
@@ -44,6 +46,8 @@ pub struct FhirError {
     issue: &'static str,
     diagnostics: String,
     expression: Option<String>,
+    /// The request's other mistakes, each an `issue` of the same OperationOutcome.
+    more: Vec<FhirError>,
 }
 
 impl fmt::Display for FhirError {
@@ -59,6 +63,7 @@ impl FhirError {
             issue: "invalid",
             diagnostics: format!("{parameter}: {}", message.into()),
             expression: Some(parameter.to_owned()),
+            more: Vec::new(),
         }
     }
 
@@ -71,6 +76,7 @@ impl FhirError {
                 allowed.join(", ")
             ),
             expression: Some(parameter.to_owned()),
+            more: Vec::new(),
         }
     }
 
@@ -83,41 +89,60 @@ impl FhirError {
                 id.chars().take(80).collect::<String>()
             ),
             expression: None,
+            more: Vec::new(),
         }
     }
 
     fn outcome(&self) -> OperationOutcome {
         OperationOutcome {
             resource_type: "OperationOutcome",
-            issue: vec![Issue {
-                severity: "error",
-                code: self.issue,
-                details: Some(CodeableConcept {
-                    coding: vec![Coding::new(
-                        "urn:signpost:error",
-                        self.code.as_str(),
-                        Some(self.code.title()),
-                    )],
-                    text: None,
-                }),
-                diagnostics: self.diagnostics.clone(),
-                expression: self.expression.iter().cloned().collect(),
-            }],
+            issue: std::iter::once(self)
+                .chain(&self.more)
+                .map(|e| Issue {
+                    severity: "error",
+                    code: e.issue,
+                    details: Some(CodeableConcept {
+                        coding: vec![Coding::new(
+                            "urn:signpost:error",
+                            e.code.as_str(),
+                            Some(e.code.title()),
+                        )],
+                        text: None,
+                    }),
+                    diagnostics: e.diagnostics.clone(),
+                    expression: e.expression.iter().cloned().collect(),
+                })
+                .collect(),
         }
     }
 }
 
+/// Each of a query's mistakes as an issue of its own, naming the FHIR search parameter it
+/// came from.
 impl From<QueryError> for FhirError {
     fn from(e: QueryError) -> Self {
+        let one = |p: &QueryError| {
+            let parameter = match p.parameter {
+                "text" => "name",
+                "category" => "service-category",
+                "radius_km" => "distance",
+                other => other,
+            };
+            Self {
+                code: p.code.into(),
+                issue: if p.code == QueryCode::UnknownPostcode {
+                    "not-found"
+                } else {
+                    "invalid"
+                },
+                diagnostics: format!("{parameter}: {}", p.message),
+                expression: Some(parameter.to_owned()),
+                more: Vec::new(),
+            }
+        };
         Self {
-            code: e.code.into(),
-            issue: if e.code == QueryCode::UnknownPostcode {
-                "not-found"
-            } else {
-                "invalid"
-            },
-            diagnostics: e.to_string(),
-            expression: Some(e.parameter.to_owned()),
+            more: e.more.iter().map(one).collect(),
+            ..one(&e)
         }
     }
 }
@@ -133,6 +158,7 @@ impl From<AggError> for FhirError {
             },
             diagnostics: e.to_string(),
             expression: None,
+            more: Vec::new(),
         }
     }
 }
@@ -405,6 +431,15 @@ fn group_query(
     let mut conditions = Vec::new();
     let mut categories: Vec<String> = Vec::new();
     let mut ids: Vec<Uuid> = Vec::new();
+    // Every parameter is checked, whatever the others hold: each mistake is an issue.
+    let mut problems = Problems::default();
+    let mut invalid = |parameter: &'static str, message: String| {
+        problems.push(QueryError::new(
+            QueryCode::InvalidParameter,
+            parameter,
+            message,
+        ))
+    };
     for (k, v) in params {
         match k.as_str() {
             "service-category" | "service-type" => {
@@ -414,7 +449,7 @@ fn group_query(
             "active" => match v.as_str() {
                 "true" => {}
                 "false" => return Ok(None),
-                _ => return Err(FhirError::invalid("active", "true or false")),
+                _ => invalid("active", "true or false".into()),
             },
             "_lastUpdated" => {
                 let (prefix, date) = if v.len() > 2
@@ -426,50 +461,48 @@ fn group_query(
                     ("eq", v.as_str())
                 };
                 if !matches!(prefix, "ge" | "gt") {
-                    return Err(FhirError::invalid(
+                    invalid(
                         "_lastUpdated",
-                        "only ge or gt a date is supported, like ge2026-01-01",
-                    ));
+                        "only ge or gt a date is supported, like ge2026-01-01".into(),
+                    );
+                    continue;
                 }
                 let at = DateTime::parse_from_rfc3339(date)
                     .map(|t| t.with_timezone(&Utc))
                     .or_else(|_| {
                         chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
                             .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-                    })
-                    .map_err(|_| {
-                        FhirError::invalid(
-                            "_lastUpdated",
-                            "a date like 2026-01-01 or 2026-01-01T09:00:00Z",
-                        )
-                    })?;
-                conditions.push(Condition::ModifiedAfter(at));
+                    });
+                match at {
+                    Ok(at) => conditions.push(Condition::ModifiedAfter(at)),
+                    Err(_) => invalid(
+                        "_lastUpdated",
+                        "a date like 2026-01-01 or 2026-01-01T09:00:00Z".into(),
+                    ),
+                }
             }
-            "organization" => {
-                let node = map::node_of(v).ok_or_else(|| {
-                    FhirError::invalid(
-                        "organization",
-                        "Organization/{id}, an id from this directory",
-                    )
-                })?;
-                conditions.push(Condition::Node(node));
-            }
+            "organization" => match map::node_of(v) {
+                Some(node) => conditions.push(Condition::Node(node)),
+                None => invalid(
+                    "organization",
+                    "Organization/{id}, an id from this directory".into(),
+                ),
+            },
             "language" => raw.language = Some(v.split(',').map(code).collect::<Vec<_>>().join(",")),
             "characteristic" => {
-                let facts = v
-                    .split(',')
-                    .map(|t| {
-                        map::fact_of(code(t)).ok_or_else(|| {
-                            FhirError::invalid(
-                                "characteristic",
-                                format!(
-                                    "{:?} is not a code of the signpost-access CodeSystem",
-                                    code(t)
-                                ),
-                            )
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+                let mut facts = Vec::new();
+                for t in v.split(',') {
+                    match map::fact_of(code(t)) {
+                        Some(fact) => facts.push(fact),
+                        None => invalid(
+                            "characteristic",
+                            format!(
+                                "{:?} is not a code of the signpost-access CodeSystem",
+                                code(t)
+                            ),
+                        ),
+                    }
+                }
                 conditions.push(Condition::AnyFact(facts));
             }
             "postcode" => raw.postcode = Some(v.clone()),
@@ -485,25 +518,28 @@ fn group_query(
                 let (lat, lon) = match parts.as_slice() {
                     [lat, lon, ..] => (*lat, *lon),
                     _ => {
-                        return Err(FhirError::invalid(
+                        invalid(
                             "near",
-                            "latitude|longitude|distance|units, like 53.81|-1.52|5|km",
-                        ))
+                            "latitude|longitude|distance|units, like 53.81|-1.52|5|km".into(),
+                        );
+                        continue;
                     }
                 };
                 raw.near = Some(format!("{lat},{lon}"));
                 if let Some(d) = parts.get(2).filter(|d| !d.is_empty()) {
-                    let d: f64 = d
-                        .parse()
-                        .map_err(|_| FhirError::invalid("near", "the distance must be a number"))?;
+                    let Ok(d) = d.parse::<f64>() else {
+                        invalid("near", "the distance must be a number".into());
+                        continue;
+                    };
                     let km = match parts.get(3).copied().unwrap_or("km") {
                         "km" | "" => d,
                         "m" => d / 1000.0,
                         other => {
-                            return Err(FhirError::invalid(
+                            invalid(
                                 "near",
                                 format!("distance units must be km or m, not {other:?}"),
-                            ))
+                            );
+                            continue;
                         }
                     };
                     raw.radius_km = Some(km.to_string());
@@ -524,7 +560,7 @@ fn group_query(
     if !categories.is_empty() {
         raw.category = Some(categories.join(","));
     }
-    let mut q = GroupQuery::parse(&raw)?;
+    let mut q = problems.finish_with(GroupQuery::parse(&raw))?;
     q.conditions.extend(conditions);
     if for_locations {
         q.conditions.push(Condition::HasLocation);
@@ -978,6 +1014,7 @@ pub async fn unsupported(req: HttpRequest) -> Result<HttpResponse, FhirError> {
             req.path().chars().take(100).collect::<String>()
         ),
         expression: None,
+        more: Vec::new(),
     })
 }
 

@@ -44,6 +44,7 @@ impl TrainingCache {
 /// What a list endpoint renders for each hit.
 #[derive(Clone, Copy)]
 enum Kind {
+    /// `/services?minimal=true`.
     Minimal,
     Service,
     AtLocation,
@@ -64,12 +65,18 @@ fn list(
     q: &OrukQuery,
     kind: Kind,
 ) -> Result<HttpResponse, AggError> {
+    // Every parameter is checked first, paging and `minimal` too: each mistake is named.
+    let parsed = query::to_group_query(q)?;
     let (page, per_page) = query::page(&q.page, &q.per_page)?;
+    let kind = match kind {
+        Kind::Service if query::minimal(q)? => Kind::Minimal,
+        other => other,
+    };
     let (etag, not_modified) = crate::api::conditional(state, req);
     if let Some(resp) = not_modified {
         return Ok(resp);
     }
-    let Some(mut query) = query::to_group_query(q)? else {
+    let Some(mut query) = parsed else {
         return ok(&Page::<()>::new(Vec::new(), 0, page, per_page));
     };
     query.locate(state.gazetteer())?;
@@ -154,19 +161,15 @@ pub async fn root(state: Data) -> Result<HttpResponse, AggError> {
 /// Services (HSDS 3.0, UK profile), paginated.
 #[utoipa::path(get, path = "/oruk/services", tag = "oruk", params(OrukQuery),
     responses((status = 200, description = "A page of services (ORUK service_list items)", body = Object),
-        (status = 400, description = "Invalid parameter", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is invalid (its stable `code`); several are one `invalid_query`, each in `errors`", body = signpost_http::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
 pub async fn services(
     state: Data,
     req: HttpRequest,
     q: web::Query<OrukQuery>,
 ) -> Result<HttpResponse, AggError> {
-    let kind = if super::query::minimal(&q)? {
-        Kind::Minimal
-    } else {
-        Kind::Service
-    };
-    list(&state, &req, &q, kind)
+    // `minimal=true` makes the items minimal.
+    list(&state, &req, &q, Kind::Service)
 }
 
 /// One service, fully nested.
@@ -181,7 +184,7 @@ pub async fn service(state: Data, id: web::Path<String>) -> Result<HttpResponse,
 /// Services at locations, paginated.
 #[utoipa::path(get, path = "/oruk/service_at_locations", tag = "oruk", params(OrukQuery),
     responses((status = 200, description = "A page of service_at_location items", body = Object),
-        (status = 400, description = "Invalid parameter", body = signpost_http::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is invalid (its stable `code`); several are one `invalid_query`, each in `errors`", body = signpost_http::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
 pub async fn service_at_locations(
     state: Data,

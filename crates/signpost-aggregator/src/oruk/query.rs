@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use signpost_protocol::query::{
-    Condition, GroupQuery, QueryCode, QueryError, RawGroupQuery, Vocabulary,
+    Condition, GroupQuery, Problems, QueryCode, QueryError, RawGroupQuery, Vocabulary,
 };
 use uuid::Uuid;
 
@@ -106,22 +106,27 @@ pub fn page(
     page: &Option<String>,
     per_page: &Option<String>,
 ) -> Result<(usize, usize), QueryError> {
-    let page: usize = number("page", page)?.unwrap_or(1);
-    let per_page: usize = number("per_page", per_page)?.unwrap_or(50);
+    let mut problems = Problems::default();
+    let page: usize = problems.take(number("page", page)).flatten().unwrap_or(1);
+    let per_page: usize = problems
+        .take(number("per_page", per_page))
+        .flatten()
+        .unwrap_or(50);
     if page == 0 || page > MAX_PAGE {
-        return Err(QueryError::new(
+        problems.push(QueryError::new(
             QueryCode::InvalidPage,
             "page",
             format!("pages are numbered from 1 to {MAX_PAGE}"),
         ));
     }
     if per_page == 0 || per_page > MAX_PER_PAGE {
-        return Err(QueryError::new(
+        problems.push(QueryError::new(
             QueryCode::PerPageTooLarge,
             "per_page",
             format!("per_page is from 1 to {MAX_PER_PAGE}"),
         ));
     }
+    problems.finish()?;
     Ok((page, per_page))
 }
 
@@ -135,59 +140,70 @@ fn time(
 }
 
 /// The query, or `None` when it names a taxonomy or term this directory does not publish
-/// (nothing can match: an empty page).
+/// (nothing can match: an empty page). Every parameter is checked, whatever the others
+/// hold: the error names each mistake.
 pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
-    let (page, per_page) = page(&q.page, &q.per_page)?;
-    minimal(q)?;
+    let mut problems = Problems::default();
+    let (page, per_page) = problems.take(page(&q.page, &q.per_page)).unwrap_or((1, 50));
+    problems.take(minimal(q));
     let mut raw = RawGroupQuery {
         text: q.search.clone().or_else(|| q.text.clone()),
         postcode: q.postcode.clone(),
         ..RawGroupQuery::default()
     };
+    // A taxonomy or term this directory does not publish: nothing can match.
+    let mut matches_nothing = false;
     let mut conditions = Vec::new();
     if let Some(t) = &q.taxonomy_term_id {
-        let id: Uuid = t
-            .parse()
-            .map_err(|_| bad("taxonomy_term_id", "not a UUID"))?;
-        let Some((vocab, term)) = all_terms()
-            .into_iter()
-            .find(|(v, term)| term_id(v, term.id) == id)
-        else {
-            return Ok(None);
-        };
-        match vocabulary_of(vocab) {
-            Some(Vocabulary::Categories) => raw.category = Some(term.id.to_owned()),
-            Some(Vocabulary::Safeguarding) => raw.safeguarding = Some(term.id.to_owned()),
-            Some(Vocabulary::Training) => raw.verified_training = Some(term.id.to_owned()),
-            Some(Vocabulary::StaffChecks) => {
-                conditions.push(Condition::StaffCheck(term.id.to_owned()))
-            }
-            Some(Vocabulary::Access) => {
-                if let Some((_, fact)) = FACTS.iter().find(|(id, _)| *id == term.id) {
-                    conditions.push(Condition::Fact(*fact));
+        let id = problems.take(
+            t.parse::<Uuid>()
+                .map_err(|_| bad("taxonomy_term_id", "not a UUID")),
+        );
+        let found = id.map(|id| {
+            all_terms()
+                .into_iter()
+                .find(|(v, term)| term_id(v, term.id) == id)
+        });
+        match found {
+            None => {}
+            Some(None) => matches_nothing = true,
+            Some(Some((vocab, term))) => match vocabulary_of(vocab) {
+                Some(Vocabulary::Categories) => raw.category = Some(term.id.to_owned()),
+                Some(Vocabulary::Safeguarding) => raw.safeguarding = Some(term.id.to_owned()),
+                Some(Vocabulary::Training) => raw.verified_training = Some(term.id.to_owned()),
+                Some(Vocabulary::StaffChecks) => {
+                    conditions.push(Condition::StaffCheck(term.id.to_owned()))
                 }
-            }
-            None => return Ok(None),
+                Some(Vocabulary::Access) => {
+                    if let Some((_, fact)) = FACTS.iter().find(|(id, _)| *id == term.id) {
+                        conditions.push(Condition::Fact(*fact));
+                    }
+                }
+                None => matches_nothing = true,
+            },
         }
     }
     if let Some(t) = &q.taxonomy_id {
-        let id: Uuid = t.parse().map_err(|_| bad("taxonomy_id", "not a UUID"))?;
-        let Some(vocab) = VOCABULARIES
-            .iter()
-            .find(|v| taxonomy_id(v.0) == id)
-            .and_then(|v| vocabulary_of(v.0))
-        else {
-            return Ok(None);
-        };
-        conditions.push(Condition::AnyOf(vocab));
+        let id = problems.take(
+            t.parse::<Uuid>()
+                .map_err(|_| bad("taxonomy_id", "not a UUID")),
+        );
+        if let Some(id) = id {
+            match VOCABULARIES
+                .iter()
+                .find(|v| taxonomy_id(v.0) == id)
+                .and_then(|v| vocabulary_of(v.0))
+            {
+                Some(vocab) => conditions.push(Condition::AnyOf(vocab)),
+                None => matches_nothing = true,
+            }
+        }
     }
-    let day = q
-        .day
-        .as_deref()
-        .map(|d| parse_day(d).ok_or_else(|| bad("day", "expected MO..SU or a day name")))
-        .transpose()?;
-    let opens_from = time("start_time", &q.start_time)?;
-    let closes_by = time("end_time", &q.end_time)?;
+    let day = q.day.as_deref().and_then(|d| {
+        problems.take(parse_day(d).ok_or_else(|| bad("day", "expected MO..SU or a day name")))
+    });
+    let opens_from = problems.take(time("start_time", &q.start_time)).flatten();
+    let closes_by = problems.take(time("end_time", &q.end_time)).flatten();
     if day.is_some() || opens_from.is_some() || closes_by.is_some() {
         conditions.push(Condition::Session {
             day,
@@ -195,10 +211,16 @@ pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
             closes_by,
         });
     }
-    if let Some(a) = measure("minimum_age", &q.minimum_age)? {
+    if let Some(a) = problems
+        .take(measure("minimum_age", &q.minimum_age))
+        .flatten()
+    {
         conditions.push(Condition::MinimumAgeAtLeast(a));
     }
-    if let Some(a) = measure("maximum_age", &q.maximum_age)? {
+    if let Some(a) = problems
+        .take(measure("maximum_age", &q.maximum_age))
+        .flatten()
+    {
         conditions.push(Condition::MaximumAgeAtMost(a));
     }
     if let Some(m) = &q.modified_after {
@@ -209,27 +231,35 @@ pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
                     "modified_after",
                     "not an RFC 3339 time, like 2026-01-31T09:00:00Z",
                 )
-            })?;
-        conditions.push(Condition::ModifiedAfter(t));
+            });
+        if let Some(t) = problems.take(t) {
+            conditions.push(Condition::ModifiedAfter(t));
+        }
     }
     if q.postcode.is_some() {
-        let metres: f64 = measure("proximity", &q.proximity)?.unwrap_or(5000.0);
         let max = signpost_protocol::query::MAX_RADIUS_KM * 1000.0;
-        if !(metres > 0.0 && metres <= max) {
-            return Err(bad(
-                "proximity",
-                format!("metres, more than 0 and at most {max}"),
-            ));
+        if let Some(metres) = problems.take(measure("proximity", &q.proximity)) {
+            let metres = metres.unwrap_or(5000.0);
+            if metres > 0.0 && metres <= max {
+                raw.radius_km = Some((metres / 1000.0).to_string());
+            } else {
+                problems.push(bad(
+                    "proximity",
+                    format!("metres, more than 0 and at most {max}"),
+                ));
+            }
         }
-        raw.radius_km = Some((metres / 1000.0).to_string());
     } else if q.proximity.is_some() {
-        return Err(QueryError::new(
+        problems.push(QueryError::new(
             QueryCode::RadiusWithoutNear,
             "proximity",
             "proximity needs a postcode",
         ));
     }
-    let mut query = GroupQuery::parse(&raw)?;
+    let mut query = problems.finish_with(GroupQuery::parse(&raw))?;
+    if matches_nothing {
+        return Ok(None);
+    }
     query.conditions = conditions;
     query.page = page;
     query.per_page = per_page;

@@ -242,18 +242,25 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
     let mut q = match parsed {
         Ok(q) => q,
         Err(e) => {
-            let message = match e.code {
-                QueryCode::InvalidPostcode => tr.t("error-invalid-postcode"),
-                QueryCode::UnknownPostcode => tr.t("error-unknown-postcode"),
-                _ => tr.t("error-other"),
-            };
-            let target = if e.parameter == "postcode" {
-                view.postcode_error = Some(message.clone());
-                "#postcode"
-            } else {
-                "#main"
-            };
-            view.errors.push((target.to_owned(), message));
+            // Each mistake once in the summary, the postcode's beside its field too.
+            for problem in e.problems() {
+                let message = match problem.code {
+                    QueryCode::InvalidPostcode => tr.t("error-invalid-postcode"),
+                    QueryCode::UnknownPostcode => tr.t("error-unknown-postcode"),
+                    _ => tr.t("error-other"),
+                };
+                let target = if problem.parameter == "postcode" {
+                    view.postcode_error = Some(message.clone());
+                    "#postcode"
+                } else {
+                    "#main"
+                };
+                if !view.errors.iter().any(|(_, m)| *m == message) {
+                    view.errors.push((target.to_owned(), message));
+                }
+            }
+            // In the order of the form: the postcode is its first field.
+            view.errors.sort_by_key(|(target, _)| target != "#postcode");
             return html(&view);
         }
     };
