@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use signpost_http::Problem;
 use signpost_protocol::policy::AttestationStatus;
-use signpost_protocol::query::{GroupQuery, QueryCode, QueryError, RawGroupQuery};
+use signpost_protocol::query::{GroupQuery, Problems, QueryCode, QueryError, RawGroupQuery};
 use signpost_protocol::taxonomy::{Taxonomy, TAXONOMY};
 use signpost_protocol::wire::{
     AuditEntry, CapacityStatus, Enrolment, EnrolmentRequest, FeedPage, GroupsPage, IssuerInfo,
@@ -336,21 +336,39 @@ pub const FEED_MAX_BYTES: usize = 8 * 1024 * 1024;
 #[utoipa::path(get, path = "/v1/feed", tag = "directory",
     params(FeedQuery),
     responses((status = 200, description = "Feed page", body = FeedPage),
-        (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is invalid (`invalid_parameter`); several are one `invalid_query`, each in `errors`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpResponse, AggError> {
-    let bad = |m: &str| AggError::Query(QueryError::new(QueryCode::InvalidParameter, "feed", m));
-    let since = u64::try_from(query.since).map_err(|_| bad("since must be 0 or more"))?;
+    // Each parameter checked, every mistake named.
+    let mut problems = Problems::default();
+    let mut bad = |parameter: &'static str, message: &str| {
+        problems.push(QueryError::new(
+            QueryCode::InvalidParameter,
+            parameter,
+            message,
+        ))
+    };
+    let since = u64::try_from(query.since).unwrap_or_else(|_| {
+        bad("since", "must be 0 or more");
+        0
+    });
     let limit = match query.limit {
         None => 100,
         Some(l @ 1..=1000) => l as usize,
-        Some(_) => return Err(bad("limit must be between 1 and 1000")),
+        Some(_) => {
+            bad("limit", "must be between 1 and 1000");
+            0
+        }
     };
     let max_bytes = match query.max_bytes {
         None => FEED_MAX_BYTES,
         Some(b) if (65_536..=FEED_MAX_BYTES as i64).contains(&b) => b as usize,
-        Some(_) => return Err(bad("max_bytes must be between 65536 and 8388608")),
+        Some(_) => {
+            bad("max_bytes", "must be between 65536 and 8388608");
+            0
+        }
     };
+    problems.finish()?;
     // Items are written one by one until the byte budget is spent (always at least one), so
     // a page never grows with the directory and a mirror with a small cap still moves on.
     let mut body = Vec::with_capacity(64 * 1024);

@@ -745,6 +745,26 @@ async fn a_search_with_several_mistakes_names_each_of_them() {
         .map(|e| e["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["near_and_postcode", "invalid_page"]);
+
+    // A mirror's feed request too, each parameter named.
+    let body = assert_problem(
+        agg.get("/v1/feed?since=-1&limit=0&max_bytes=10").await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["since", "limit", "max_bytes"]);
+    let one = assert_problem(agg.get("/v1/feed?limit=0").await, 400, "invalid_parameter").await;
+    assert!(
+        one["detail"].as_str().unwrap().starts_with("limit: "),
+        "{one}"
+    );
 }
 
 #[tokio::test]
