@@ -67,11 +67,27 @@ pub enum ClientError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
     /// The server answered with an error; `problem` is its problem document when it sent one.
-    #[error("HTTP {status}: {}", problem.as_ref().map_or("no problem document", |p| p.detail.as_str()))]
+    #[error("HTTP {status}: {}", describe(problem.as_deref()))]
     Api {
         status: u16,
         problem: Option<Box<Problem>>,
     },
+}
+
+/// A problem in words: its detail, or each of its field problems when it lists several.
+fn describe(problem: Option<&Problem>) -> String {
+    match problem {
+        None => "no problem document".into(),
+        Some(p) if p.errors.is_empty() => p.detail.clone(),
+        Some(p) => {
+            let each: Vec<String> = p
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            format!("{} problems: {}", each.len(), each.join("; "))
+        }
+    }
 }
 
 impl ClientError {
@@ -373,5 +389,66 @@ fn classify(e: reqwest::Error) -> FetchError {
     } else {
         // The connection was made but the exchange failed in some other way.
         FetchError::Body(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signpost_protocol::wire::FieldProblem;
+
+    fn problem(detail: &str, errors: &[(&str, &str, &str)]) -> Option<Box<Problem>> {
+        Some(Box::new(Problem {
+            problem_type: "urn:signpost:problem:invalid_query".into(),
+            title: "Invalid query parameters".into(),
+            status: 400,
+            detail: detail.into(),
+            code: "invalid_query".into(),
+            errors: errors
+                .iter()
+                .map(|(field, code, message)| FieldProblem {
+                    field: (*field).into(),
+                    code: (*code).into(),
+                    message: (*message).into(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// A command-line user sees every mistake the server named, not only the first.
+    #[test]
+    fn an_api_error_says_each_problem_the_server_listed() {
+        let several = ClientError::Api {
+            status: 400,
+            problem: problem(
+                "2 problems, each in `errors`; the first, near: latitude 91 is outside -90..90",
+                &[
+                    (
+                        "near",
+                        "invalid_coordinates",
+                        "latitude 91 is outside -90..90",
+                    ),
+                    (
+                        "per_page",
+                        "invalid_parameter",
+                        "\"abc\" is not a valid number",
+                    ),
+                ],
+            ),
+        };
+        assert_eq!(
+            several.to_string(),
+            "HTTP 400: 2 problems: near: latitude 91 is outside -90..90; per_page: \"abc\" is not a valid number"
+        );
+        let one = ClientError::Api {
+            status: 400,
+            problem: problem("day: not a day of the week", &[]),
+        };
+        assert_eq!(one.to_string(), "HTTP 400: day: not a day of the week");
+        let none = ClientError::Api {
+            status: 502,
+            problem: None,
+        };
+        assert_eq!(none.to_string(), "HTTP 502: no problem document");
     }
 }
