@@ -102,6 +102,9 @@ function entries(bundle, type, mode) {
   await get('/HealthcareService/no-such-service', 404);
   await get('/Location?near=north', 400);
   await get('/HealthcareService?postcode=ZZ99%209ZZ', 400);
+  // Several mistakes: an issue each.
+  const several = await get('/HealthcareService?_count=abc&language=!!&distance=500&postcode=LS8', 400);
+  if (!several || several.issue.length !== 3) fail('several mistakes', `${several && several.issue.length} issues`);
   await get('/Patient', 404);
 
   console.log(`${checked} responses checked, ${failures} failure(s)`);

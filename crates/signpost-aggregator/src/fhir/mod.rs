@@ -239,7 +239,15 @@ struct Paging {
     revinclude: Vec<String>,
 }
 
-fn paging(params: &[(String, String)]) -> Result<Paging, FhirError> {
+/// The paging parameters; each mistake is kept in `problems`.
+fn paging(params: &[(String, String)], problems: &mut Problems) -> Paging {
+    let mut invalid = |parameter: &'static str, message: String| {
+        problems.push(QueryError::new(
+            QueryCode::InvalidParameter,
+            parameter,
+            message,
+        ))
+    };
     let mut p = Paging {
         count: DEFAULT_COUNT,
         page: 1,
@@ -247,33 +255,18 @@ fn paging(params: &[(String, String)]) -> Result<Paging, FhirError> {
     };
     for (k, v) in params {
         match k.as_str() {
-            "_count" => {
-                p.count = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_COUNT).contains(n))
-                    .ok_or_else(|| {
-                        FhirError::invalid("_count", format!("a number from 1 to {MAX_COUNT}"))
-                    })?
-            }
-            "_page" => {
-                p.page = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| {
-                        FhirError::invalid("_page", format!("a page number from 1 to {MAX_PAGE}"))
-                    })?
-            }
+            "_count" => match v.parse().ok().filter(|n| (1..=MAX_COUNT).contains(n)) {
+                Some(n) => p.count = n,
+                None => invalid("_count", format!("a number from 1 to {MAX_COUNT}")),
+            },
+            "_page" => match v.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)) {
+                Some(n) => p.page = n,
+                None => invalid("_page", format!("a page number from 1 to {MAX_PAGE}")),
+            },
             "_summary" => match v.as_str() {
                 "count" => p.summary_count = true,
                 "false" => {}
-                _ => {
-                    return Err(FhirError::invalid(
-                        "_summary",
-                        "only count (or false) is supported",
-                    ))
-                }
+                _ => invalid("_summary", "only count (or false) is supported".into()),
             },
             "_format"
                 if !matches!(
@@ -281,14 +274,14 @@ fn paging(params: &[(String, String)]) -> Result<Paging, FhirError> {
                     "json" | "application/fhir+json" | "application/json"
                 ) =>
             {
-                return Err(FhirError::invalid("_format", "only json is served"));
+                invalid("_format", "only json is served".into())
             }
             "_include" => p.include.push(v.clone()),
             "_revinclude" => p.revinclude.push(v.clone()),
             _ => {}
         }
     }
-    Ok(p)
+    p
 }
 
 /// Refuses parameters outside `allowed` (and the common ones), unless lenient.
@@ -310,9 +303,11 @@ fn check_known(
     Ok(())
 }
 
-fn check_includes(p: &Paging, include: &[&str], revinclude: &[&str]) -> Result<(), FhirError> {
+/// Refuses includes the search does not serve; each mistake is kept in `problems`.
+fn check_includes(p: &Paging, include: &[&str], revinclude: &[&str], problems: &mut Problems) {
     if let Some(bad) = p.include.iter().find(|i| !include.contains(&i.as_str())) {
-        return Err(FhirError::invalid(
+        problems.push(QueryError::new(
+            QueryCode::InvalidParameter,
             "_include",
             format!(
                 "{bad} is not supported; supported: {}",
@@ -329,7 +324,8 @@ fn check_includes(p: &Paging, include: &[&str], revinclude: &[&str]) -> Result<(
         .iter()
         .find(|i| !revinclude.contains(&i.as_str()))
     {
-        return Err(FhirError::invalid(
+        problems.push(QueryError::new(
+            QueryCode::InvalidParameter,
             "_revinclude",
             format!(
                 "{bad} is not supported; supported: {}",
@@ -341,7 +337,6 @@ fn check_includes(p: &Paging, include: &[&str], revinclude: &[&str]) -> Result<(
             ),
         ));
     }
-    Ok(())
 }
 
 /// A token's code: `system|code` or `code`.
@@ -422,17 +417,21 @@ fn entry(urls: &Urls, resource: Resource, mode: &'static str) -> BundleEntry {
 // ---------------------------------------------------------------------------------------
 // Parameters into the one query engine
 
+/// The search as the one query engine's, or `None` when nothing can match. Every parameter
+/// is checked, whatever the others hold: each mistake, with those already in `problems`
+/// (paging, includes), is an issue.
 fn group_query(
     params: &[(String, String)],
     paging: &Paging,
     for_locations: bool,
+    mut problems: Problems,
 ) -> Result<Option<GroupQuery>, FhirError> {
     let mut raw = RawGroupQuery::default();
     let mut conditions = Vec::new();
     let mut categories: Vec<String> = Vec::new();
     let mut ids: Vec<Uuid> = Vec::new();
-    // Every parameter is checked, whatever the others hold: each mistake is an issue.
-    let mut problems = Problems::default();
+    // `active=false`, or an id this directory never gives: nothing can match.
+    let mut matches_nothing = false;
     let mut invalid = |parameter: &'static str, message: String| {
         problems.push(QueryError::new(
             QueryCode::InvalidParameter,
@@ -448,7 +447,7 @@ fn group_query(
             "name" => raw.text = Some(v.clone()),
             "active" => match v.as_str() {
                 "true" => {}
-                "false" => return Ok(None),
+                "false" => matches_nothing = true,
                 _ => invalid("active", "true or false".into()),
             },
             "_lastUpdated" => {
@@ -550,7 +549,7 @@ fn group_query(
                     let id = id.trim_start_matches("loc-");
                     match id.parse() {
                         Ok(u) => ids.push(u),
-                        Err(_) => return Ok(None),
+                        Err(_) => matches_nothing = true,
                     }
                 }
             }
@@ -561,6 +560,9 @@ fn group_query(
         raw.category = Some(categories.join(","));
     }
     let mut q = problems.finish_with(GroupQuery::parse(&raw))?;
+    if matches_nothing {
+        return Ok(None);
+    }
     q.conditions.extend(conditions);
     if for_locations {
         q.conditions.push(Condition::HasLocation);
@@ -645,15 +647,17 @@ async fn search(
         ),
     };
     check_known(&req, &params, allowed)?;
-    let paging = paging(&params)?;
-    check_includes(&paging, include, revinclude)?;
+    let mut problems = Problems::default();
+    let paging = paging(&params, &mut problems);
+    check_includes(&paging, include, revinclude, &mut problems);
+    let query = group_query(&params, &paging, kind == Kind::Locations, problems)?;
     let (etag, not_modified) = crate::api::conditional(&state, &req);
     if let Some(resp) = not_modified {
         return Ok(resp);
     }
     let urls = urls(&state, &req);
     let now = Utc::now();
-    let Some(mut query) = group_query(&params, &paging, kind == Kind::Locations)? else {
+    let Some(mut query) = query else {
         return cached(
             &bundle(&urls, &req, &etag, now, 0, &paging, Vec::new()),
             etag,
@@ -893,8 +897,10 @@ async fn simple_search(
     ) -> Result<Vec<Resource>, FhirError>,
 ) -> Result<HttpResponse, FhirError> {
     check_known(&req, &params, allowed)?;
-    let paging = paging(&params)?;
-    check_includes(&paging, &[], &[])?;
+    let mut problems = Problems::default();
+    let paging = paging(&params, &mut problems);
+    check_includes(&paging, &[], &[], &mut problems);
+    problems.finish()?;
     let (etag, not_modified) = crate::api::conditional(&state, &req);
     if let Some(resp) = not_modified {
         return Ok(resp);
