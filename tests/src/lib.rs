@@ -250,6 +250,23 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) ->
     body
 }
 
+/// `key` (`field`, `code` or `message`) of each problem in a problem document's `errors`
+/// list, in order; each must say what is wrong.
+pub fn listed(problem: &Value, key: &str) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("an errors list: {problem}"))
+        .iter()
+        .map(|e| {
+            assert!(
+                !e["message"].as_str().unwrap_or("").is_empty(),
+                "each says what is wrong: {e}"
+            );
+            e[key].as_str().unwrap_or_default().to_owned()
+        })
+        .collect()
+}
+
 /// Signs in to a node's pages as a volunteer's browser would (the sign-in form's token and
 /// cookie, then the admin token) and returns the text of the page at `path` (e.g.
 /// `/manage/status`). `http` must not follow redirects (the session cookie comes with one).

@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 use signpost_protocol::model::{Group, Interpreting, Location, Session, Weekday};
 use signpost_protocol::wire::{CapacityPatch, CrawlStatus, RefusalCode};
 use signpost_protocol::{Listing, Verified};
-use signpost_tests::{assert_problem, sample_group, TestAggregator, TestNode};
+use signpost_tests::{assert_problem, listed, sample_group, TestAggregator, TestNode};
 
 fn group(seed: u64, name: &str, lat: f64, lon: f64, edit: impl FnOnce(&mut Group)) -> Group {
     let mut g = sample_group(seed);
@@ -670,20 +670,9 @@ async fn a_search_with_several_mistakes_names_each_of_them() {
         "invalid_query",
     )
     .await;
-    let errors: Vec<(String, String)> = body["errors"]
-        .as_array()
-        .expect("an errors list")
-        .iter()
-        .map(|e| {
-            assert!(
-                !e["message"].as_str().unwrap_or("").is_empty(),
-                "each says what is wrong: {e}"
-            );
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
+    let errors: Vec<(String, String)> = listed(&body, "field")
+        .into_iter()
+        .zip(listed(&body, "code"))
         .collect();
     let expected = [
         ("language", "invalid_language"),
@@ -725,26 +714,17 @@ async fn a_search_with_several_mistakes_names_each_of_them() {
         "invalid_query",
     )
     .await;
-    let codes: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(codes, ["radius_without_near", "invalid_day"]);
+    assert_eq!(
+        listed(&body, "code"),
+        ["radius_without_near", "invalid_day"]
+    );
     let body = assert_problem(
         agg.get("/v1/groups?postcode=nope&near=abc&page=0").await,
         400,
         "invalid_query",
     )
     .await;
-    let codes: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(codes, ["near_and_postcode", "invalid_page"]);
+    assert_eq!(listed(&body, "code"), ["near_and_postcode", "invalid_page"]);
 
     // A mirror's feed request too, each parameter named.
     let body = assert_problem(
@@ -753,13 +733,7 @@ async fn a_search_with_several_mistakes_names_each_of_them() {
         "invalid_query",
     )
     .await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["since", "limit", "max_bytes"]);
+    assert_eq!(listed(&body, "field"), ["since", "limit", "max_bytes"]);
     let one = assert_problem(agg.get("/v1/feed?limit=0").await, 400, "invalid_parameter").await;
     assert!(
         one["detail"].as_str().unwrap().starts_with("limit: "),

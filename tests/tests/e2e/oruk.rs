@@ -119,14 +119,8 @@ async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {
         .await
         .unwrap();
     let body = signpost_tests::assert_problem(resp, 400, "invalid_query").await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        fields,
+        signpost_tests::listed(&body, "field"),
         ["per_page", "minimal", "day", "proximity"],
         "{body}"
     );
