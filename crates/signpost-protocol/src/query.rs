@@ -577,10 +577,12 @@ impl GroupQuery {
         for l in list(&raw.language) {
             match language_tags::LanguageTag::parse(&l) {
                 Ok(_) => languages.push(l.to_ascii_lowercase()),
-                Err(e) => problems.push(err(
+                Err(_) => problems.push(err(
                     QueryCode::InvalidLanguage,
                     "language",
-                    format!("{l:?} is not a language tag like ar or ar-SY ({e})"),
+                    format!(
+                        "{l:?} is not a language code: give one like ar (Arabic), or ar-SY for Syrian Arabic"
+                    ),
                 )),
             }
         }
