@@ -378,13 +378,17 @@ fn err(code: QueryCode, parameter: &'static str, message: impl Into<String>) -> 
     }
 }
 
+/// The most mistakes one answer lists (a query naming thousands of unknown categories is
+/// answered with the first of them, not with a list thousands long).
+pub const MAX_PROBLEMS: usize = 20;
+
 /// The mistakes found so far in a query: each parameter is checked whatever the others
-/// hold, so one answer names every mistake.
+/// hold, so one answer names every mistake (up to [`MAX_PROBLEMS`]).
 #[derive(Debug, Default)]
 pub struct Problems(Vec<QueryError>);
 
 impl Problems {
-    /// Keeps a mistake (with any others it holds).
+    /// Keeps a mistake (with any others it holds), unless [`MAX_PROBLEMS`] are kept already.
     pub fn push(&mut self, e: QueryError) {
         let QueryError {
             code,
@@ -392,8 +396,11 @@ impl Problems {
             message,
             more,
         } = e;
-        self.0.push(err(code, parameter, message));
-        self.0.extend(more);
+        for e in std::iter::once(err(code, parameter, message)).chain(more) {
+            if self.0.len() < MAX_PROBLEMS {
+                self.0.push(e);
+            }
+        }
     }
 
     /// The value, or `None` with its mistake kept.
@@ -1037,6 +1044,16 @@ mod tests {
         let one = GroupQuery::parse(&raw(&[("day", "someday"), ("free", "true")])).unwrap_err();
         assert!(one.more.is_empty());
         assert!(one.to_string().starts_with("day: "), "{one}");
+    }
+
+    #[test]
+    fn a_long_list_of_mistakes_is_cut_short() {
+        let many: Vec<String> = (0..500).map(|i| format!("unknown-{i}")).collect();
+        let e =
+            GroupQuery::parse(&raw(&[("category", &many.join(",")), ("free", "yes")])).unwrap_err();
+        assert_eq!(e.problems().count(), MAX_PROBLEMS);
+        assert!(e.message.contains("unknown-0"), "{e}");
+        assert!(e.to_string().starts_with("20 problems"), "{e}");
     }
 
     #[test]
