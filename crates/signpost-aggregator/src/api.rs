@@ -54,6 +54,14 @@ pub fn cached_json(bytes: Vec<u8>, etag: String) -> HttpResponse {
     resp
 }
 
+/// The query string's pairs, read again when its extractor refused it (a parameter unknown
+/// or given twice) so that those mistakes are named with the values' own.
+pub(crate) fn pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default()
+}
+
 fn did(s: &str) -> Result<DidKey, AggError> {
     s.parse()
         .map_err(|_| AggError::InvalidNodeId(s.chars().take(100).collect()))
@@ -71,9 +79,16 @@ fn did(s: &str) -> Result<DidKey, AggError> {
 pub async fn groups(
     state: Data,
     req: HttpRequest,
-    query: web::Query<RawGroupQuery>,
+    query: Result<web::Query<RawGroupQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, AggError> {
-    let mut q = GroupQuery::parse(&query)?;
+    let mut q = match query {
+        Ok(raw) => GroupQuery::parse(&raw)?,
+        Err(_) => {
+            let mut problems = Problems::default();
+            let raw: RawGroupQuery = problems.read(&pairs(&req));
+            GroupQuery::parse_after(&raw, problems)?
+        }
+    };
     let (etag, not_modified) = conditional(&state, &req);
     if let Some(resp) = not_modified {
         return Ok(resp);

@@ -67,7 +67,7 @@ impl ApiError for AggError {
             Self::Query(q) if !q.more.is_empty() => q
                 .problems()
                 .map(|p| FieldProblem {
-                    field: p.parameter.to_owned(),
+                    field: p.parameter.to_string(),
                     code: ErrorCode::from(p.code).as_str().to_owned(),
                     message: p.message.clone(),
                 })

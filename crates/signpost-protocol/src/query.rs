@@ -1,6 +1,8 @@
 //! The directory's query model: raw query-string parameters parsed into a typed
 //! [`GroupQuery`], with a stable error code for every way a parameter can be wrong.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use signpost_postcodes::{Gazetteer, Postcode};
@@ -334,7 +336,8 @@ pub enum QueryCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryError {
     pub code: QueryCode,
-    pub parameter: &'static str,
+    /// The parameter as the request named it.
+    pub parameter: Cow<'static, str>,
     pub message: String,
     /// The query's other mistakes, in the order of its parameters.
     pub more: Vec<QueryError>,
@@ -359,7 +362,11 @@ impl std::fmt::Display for QueryError {
 impl std::error::Error for QueryError {}
 
 impl QueryError {
-    pub fn new(code: QueryCode, parameter: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: QueryCode,
+        parameter: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         err(code, parameter, message)
     }
 
@@ -369,10 +376,14 @@ impl QueryError {
     }
 }
 
-fn err(code: QueryCode, parameter: &'static str, message: impl Into<String>) -> QueryError {
+fn err(
+    code: QueryCode,
+    parameter: impl Into<Cow<'static, str>>,
+    message: impl Into<String>,
+) -> QueryError {
     QueryError {
         code,
-        parameter,
+        parameter: parameter.into(),
         message: message.into(),
         more: Vec::new(),
     }
@@ -399,6 +410,52 @@ impl Problems {
         for e in std::iter::once(err(code, parameter, message)).chain(more) {
             if self.0.len() < MAX_PROBLEMS {
                 self.0.push(e);
+            }
+        }
+    }
+
+    /// A query string's pairs (as `web::Query<Vec<(String, String)>>` reads them) as `T`'s
+    /// parameters, every one an optional string, keeping as a mistake each name `T` does not
+    /// take and each given twice; the values are the caller's to check. For a query its
+    /// extractor refused, so that those mistakes are named with the values' own.
+    pub fn read<T>(&mut self, pairs: &[(String, String)]) -> T
+    where
+        T: serde::de::DeserializeOwned + Default + utoipa::IntoParams,
+    {
+        let names: Vec<String> = T::into_params(|| None)
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        let mut known = serde_json::Map::new();
+        for (name, value) in pairs {
+            if !names.contains(name) {
+                self.push(err(
+                    QueryCode::UnknownParameter,
+                    name.clone(),
+                    format!(
+                        "not a parameter of this endpoint; it takes: {}",
+                        names.join(", ")
+                    ),
+                ));
+            } else if known.contains_key(name) {
+                self.push(err(
+                    QueryCode::InvalidParameter,
+                    name.clone(),
+                    "given more than once; give it once",
+                ));
+            } else {
+                known.insert(name.clone(), serde_json::Value::String(value.clone()));
+            }
+        }
+        match serde_json::from_value(serde_json::Value::Object(known)) {
+            Ok(read) => read,
+            Err(_) => {
+                self.push(err(
+                    QueryCode::InvalidParameter,
+                    "query",
+                    "the parameters could not be read; check them against the API documentation",
+                ));
+                T::default()
             }
         }
     }
@@ -548,7 +605,12 @@ impl GroupQuery {
     /// Parses every parameter; when any is wrong, the error names each mistake (the first,
     /// with the others in [`QueryError::more`]).
     pub fn parse(raw: &RawGroupQuery) -> Result<Self, QueryError> {
-        let mut problems = Problems::default();
+        Self::parse_after(raw, Problems::default())
+    }
+
+    /// As [`GroupQuery::parse`], after the mistakes already found in the request (its
+    /// parameters' names, by [`Problems::read`]), which come first in the error.
+    pub fn parse_after(raw: &RawGroupQuery, mut problems: Problems) -> Result<Self, QueryError> {
         let words = problems
             .take(search_words(raw.text.as_deref().unwrap_or("")))
             .unwrap_or_default();
@@ -1013,7 +1075,10 @@ mod tests {
             ("include_envelope", "no"),
         ]))
         .unwrap_err();
-        let found: Vec<(QueryCode, &str)> = e.problems().map(|p| (p.code, p.parameter)).collect();
+        let found: Vec<(QueryCode, &str)> = e
+            .problems()
+            .map(|p| (p.code, p.parameter.as_ref()))
+            .collect();
         assert_eq!(
             found,
             [
@@ -1044,6 +1109,54 @@ mod tests {
         let one = GroupQuery::parse(&raw(&[("day", "someday"), ("free", "true")])).unwrap_err();
         assert!(one.more.is_empty());
         assert!(one.to_string().starts_with("day: "), "{one}");
+    }
+
+    #[test]
+    fn a_refused_query_read_again_names_unknown_and_repeated_parameters() {
+        use utoipa::IntoParams;
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        // Every parameter the endpoint documents is read into its own field.
+        for p in RawGroupQuery::into_params(|| None) {
+            let mut problems = Problems::default();
+            let raw: RawGroupQuery = problems.read(&pairs(&[(&p.name, "x")]));
+            assert!(problems.finish().is_ok(), "{}", p.name);
+            assert_ne!(
+                format!("{raw:?}"),
+                format!("{:?}", RawGroupQuery::default()),
+                "{}",
+                p.name
+            );
+        }
+        let mut problems = Problems::default();
+        let raw: RawGroupQuery = problems.read(&pairs(&[
+            ("lang", "ar"),
+            ("free", "true"),
+            ("free", "false"),
+            ("day", "someday"),
+        ]));
+        assert_eq!(raw.free.as_deref(), Some("true"), "the first is kept");
+        let e = GroupQuery::parse_after(&raw, problems).unwrap_err();
+        let found: Vec<(QueryCode, &str)> = e
+            .problems()
+            .map(|p| (p.code, p.parameter.as_ref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (QueryCode::UnknownParameter, "lang"),
+                (QueryCode::InvalidParameter, "free"),
+                (QueryCode::InvalidDay, "day"),
+            ]
+        );
+        assert!(
+            e.message
+                .contains("it takes: text, category, near, postcode"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -726,6 +726,43 @@ async fn a_search_with_several_mistakes_names_each_of_them() {
     .await;
     assert_eq!(listed(&body, "code"), ["near_and_postcode", "invalid_page"]);
 
+    // A parameter the endpoint does not take, or one given twice, is named with the rest.
+    let body = assert_problem(
+        agg.get("/v1/groups?lang=ar&near=91,0&per_page=5&per_page=6")
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert_eq!(listed(&body, "field"), ["lang", "per_page", "near"]);
+    assert_eq!(
+        listed(&body, "code"),
+        [
+            "unknown_parameter",
+            "invalid_parameter",
+            "invalid_coordinates"
+        ]
+    );
+    let messages = listed(&body, "message");
+    assert!(
+        messages[0].contains("it takes: text, category, near"),
+        "{messages:?}"
+    );
+    assert!(messages[1].contains("more than once"), "{messages:?}");
+    let one = assert_problem(
+        agg.get("/v1/groups?lang=ar").await,
+        400,
+        "unknown_parameter",
+    )
+    .await;
+    assert!(
+        one["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("lang: not a parameter of this endpoint; it takes: text, "),
+        "{one}"
+    );
+
     // A mirror's feed request too, each parameter named.
     let body = assert_problem(
         agg.get("/v1/feed?since=-1&limit=0&max_bytes=10").await,
@@ -1056,7 +1093,7 @@ async fn http_as_integrators_expect_it() {
         body["detail"]
             .as_str()
             .unwrap()
-            .starts_with("colour is not a parameter"),
+            .starts_with("colour: not a parameter of this endpoint; it takes: search, "),
         "{body}"
     );
     let body = assert_problem(agg.get("/v1/feed?since=abc").await, 400, "invalid_query").await;

@@ -113,7 +113,7 @@ async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {
     // Several at once: each named, the list's own mistakes and the search's alike.
     let resp = client()
         .get(format!(
-            "{base}/oruk/services?minimal=yes&day=tues&postcode=LS8&proximity=-5&per_page=0"
+            "{base}/oruk/services?minimal=yes&day=tues&postcode=LS8&proximity=-5&per_page=0&colour=blue"
         ))
         .send()
         .await
@@ -121,7 +121,7 @@ async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {
     let body = signpost_tests::assert_problem(resp, 400, "invalid_query").await;
     assert_eq!(
         signpost_tests::listed(&body, "field"),
-        ["per_page", "minimal", "day", "proximity"],
+        ["colour", "per_page", "minimal", "day", "proximity"],
         "{body}"
     );
     let minimal = get(&format!("{base}/oruk/services?minimal=true&per_page=1")).await;

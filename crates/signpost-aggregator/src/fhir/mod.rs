@@ -122,7 +122,7 @@ impl FhirError {
 impl From<QueryError> for FhirError {
     fn from(e: QueryError) -> Self {
         let one = |p: &QueryError| {
-            let parameter = match p.parameter {
+            let parameter = match p.parameter.as_ref() {
                 "text" => "name",
                 "category" => "service-category",
                 "radius_km" => "distance",

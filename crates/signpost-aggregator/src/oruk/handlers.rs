@@ -15,6 +15,7 @@ use super::vocab::{all_terms, ids, taxonomy_id, term_id, VOCABULARIES};
 use crate::crawl::Aggregator;
 use crate::error::AggError;
 use crate::index::Segment;
+use signpost_protocol::query::Problems;
 
 type Data = web::Data<Arc<Aggregator>>;
 
@@ -62,11 +63,18 @@ enum Item<'a> {
 fn list(
     state: &Aggregator,
     req: &HttpRequest,
-    q: &OrukQuery,
+    q: Result<web::Query<OrukQuery>, actix_web::Error>,
     kind: Kind,
 ) -> Result<HttpResponse, AggError> {
-    // Every parameter is checked first, paging and `minimal` too: each mistake is named.
-    let parsed = query::to_group_query(q)?;
+    // Every parameter is checked first, paging and `minimal` too: each mistake is named,
+    // with any parameter the extractor refused (unknown, or given twice).
+    let mut problems = Problems::default();
+    let q = match q {
+        Ok(q) => q.into_inner(),
+        Err(_) => problems.read(&crate::api::pairs(req)),
+    };
+    let q = &q;
+    let parsed = query::to_group_query(q, problems)?;
     let (page, per_page) = query::page(&q.page, &q.per_page)?;
     let kind = match kind {
         Kind::Service if query::minimal(q)? => Kind::Minimal,
@@ -166,10 +174,10 @@ pub async fn root(state: Data) -> Result<HttpResponse, AggError> {
 pub async fn services(
     state: Data,
     req: HttpRequest,
-    q: web::Query<OrukQuery>,
+    q: Result<web::Query<OrukQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, AggError> {
     // `minimal=true` makes the items minimal.
-    list(&state, &req, &q, Kind::Service)
+    list(&state, &req, q, Kind::Service)
 }
 
 /// One service, fully nested.
@@ -189,9 +197,9 @@ pub async fn service(state: Data, id: web::Path<String>) -> Result<HttpResponse,
 pub async fn service_at_locations(
     state: Data,
     req: HttpRequest,
-    q: web::Query<OrukQuery>,
+    q: Result<web::Query<OrukQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, AggError> {
-    list(&state, &req, &q, Kind::AtLocation)
+    list(&state, &req, q, Kind::AtLocation)
 }
 
 /// One service at a location: the full service it belongs to.

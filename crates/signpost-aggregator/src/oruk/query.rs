@@ -141,9 +141,12 @@ fn time(
 
 /// The query, or `None` when it names a taxonomy or term this directory does not publish
 /// (nothing can match: an empty page). Every parameter is checked, whatever the others
-/// hold: the error names each mistake.
-pub fn to_group_query(q: &OrukQuery) -> Result<Option<GroupQuery>, QueryError> {
-    let mut problems = Problems::default();
+/// hold: the error names each mistake, after those already in `problems` (the request's
+/// parameter names).
+pub fn to_group_query(
+    q: &OrukQuery,
+    mut problems: Problems,
+) -> Result<Option<GroupQuery>, QueryError> {
     let (page, per_page) = problems.take(page(&q.page, &q.per_page)).unwrap_or((1, 50));
     problems.take(minimal(q));
     let mut raw = RawGroupQuery {
