@@ -54,12 +54,26 @@ pub fn cached_json(bytes: Vec<u8>, etag: String) -> HttpResponse {
     resp
 }
 
-/// The query string's pairs, read again when its extractor refused it (a parameter unknown
-/// or given twice) so that those mistakes are named with the values' own.
-pub(crate) fn pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+/// A query string its extractor refused (a parameter unknown or given twice), read again
+/// from its pairs so that those mistakes are named with the values' own.
+pub(crate) fn reread<T>(req: &HttpRequest) -> (T, Problems)
+where
+    T: serde::de::DeserializeOwned + Default + utoipa::IntoParams,
+{
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(web::Query::into_inner)
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let mut problems = Problems::default();
+    let read = problems.read(&pairs);
+    if problems.is_empty() {
+        // Refused for a reason reading again does not find: never answered as if accepted.
+        problems.push(QueryError::new(
+            QueryCode::InvalidParameter,
+            "query",
+            "the parameters could not be read; check them against the API documentation",
+        ));
+    }
+    (read, problems)
 }
 
 fn did(s: &str) -> Result<DidKey, AggError> {
@@ -84,8 +98,7 @@ pub async fn groups(
     let mut q = match query {
         Ok(raw) => GroupQuery::parse(&raw)?,
         Err(_) => {
-            let mut problems = Problems::default();
-            let raw: RawGroupQuery = problems.read(&pairs(&req));
+            let (raw, problems) = reread::<RawGroupQuery>(&req);
             GroupQuery::parse_after(&raw, problems)?
         }
     };

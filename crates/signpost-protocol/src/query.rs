@@ -460,6 +460,11 @@ impl Problems {
         }
     }
 
+    /// No mistake found so far.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The value, or `None` with its mistake kept.
     pub fn take<T>(&mut self, r: Result<T, QueryError>) -> Option<T> {
         r.map_err(|e| self.push(e)).ok()

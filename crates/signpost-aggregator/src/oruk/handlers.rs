@@ -68,10 +68,9 @@ fn list(
 ) -> Result<HttpResponse, AggError> {
     // Every parameter is checked first, paging and `minimal` too: each mistake is named,
     // with any parameter the extractor refused (unknown, or given twice).
-    let mut problems = Problems::default();
-    let q = match q {
-        Ok(q) => q.into_inner(),
-        Err(_) => problems.read(&crate::api::pairs(req)),
+    let (q, problems) = match q {
+        Ok(q) => (q.into_inner(), Problems::default()),
+        Err(_) => crate::api::reread(req),
     };
     let q = &q;
     let parsed = query::to_group_query(q, problems)?;
