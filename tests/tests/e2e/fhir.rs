@@ -101,7 +101,7 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
     let bad = http
         .get(fhir_url(
             &agg,
-            "/HealthcareService?_count=abc&active=maybe&characteristic=nope&language=!!&distance=500&postcode=LS8",
+            "/HealthcareService?_count=abc&active=maybe&characteristic=nope&language=!!&distance=500&postcode=LS8&text=tea",
         ))
         .send()
         .await
@@ -122,6 +122,7 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
     assert_eq!(
         issues,
         [
+            ("text", "unknown_parameter"),
             ("_count", "invalid_parameter"),
             ("active", "invalid_parameter"),
             ("characteristic", "invalid_parameter"),

@@ -67,19 +67,6 @@ impl FhirError {
         }
     }
 
-    fn unknown(parameter: &str, allowed: &[&str]) -> Self {
-        Self {
-            code: ErrorCode::UnknownParameter,
-            issue: "not-supported",
-            diagnostics: format!(
-                "{parameter} is not a search parameter here; the supported ones are {} (send `Prefer: handling=lenient` to have unknown ones ignored)",
-                allowed.join(", ")
-            ),
-            expression: Some(parameter.to_owned()),
-            more: Vec::new(),
-        }
-    }
-
     fn not_found(what: &str, id: &str) -> Self {
         Self {
             code: ErrorCode::NotFound,
@@ -122,7 +109,10 @@ impl FhirError {
 impl From<QueryError> for FhirError {
     fn from(e: QueryError) -> Self {
         let one = |p: &QueryError| {
+            // The engine's names for what FHIR's own parameters became (an unknown one is
+            // named as the client sent it).
             let parameter = match p.parameter.as_ref() {
+                _ if p.code == QueryCode::UnknownParameter => p.parameter.as_ref(),
                 "text" => "name",
                 "category" => "service-category",
                 "radius_km" => "distance",
@@ -130,10 +120,10 @@ impl From<QueryError> for FhirError {
             };
             Self {
                 code: p.code.into(),
-                issue: if p.code == QueryCode::UnknownPostcode {
-                    "not-found"
-                } else {
-                    "invalid"
+                issue: match p.code {
+                    QueryCode::UnknownPostcode => "not-found",
+                    QueryCode::UnknownParameter => "not-supported",
+                    _ => "invalid",
                 },
                 diagnostics: format!("{parameter}: {}", p.message),
                 expression: Some(parameter.to_owned()),
@@ -284,23 +274,31 @@ fn paging(params: &[(String, String)], problems: &mut Problems) -> Paging {
     p
 }
 
-/// Refuses parameters outside `allowed` (and the common ones), unless lenient.
+/// Keeps each parameter outside `allowed` (and the common ones) as a mistake, unless the
+/// client is lenient.
 fn check_known(
     req: &HttpRequest,
     params: &[(String, String)],
     allowed: &[&str],
-) -> Result<(), FhirError> {
+    problems: &mut Problems,
+) {
     if lenient(req) {
-        return Ok(());
+        return;
     }
     for (k, _) in params {
         if !allowed.contains(&k.as_str()) && !conformance::COMMON_PARAMS.contains(&k.as_str()) {
             let mut all: Vec<&str> = allowed.to_vec();
             all.extend_from_slice(conformance::COMMON_PARAMS);
-            return Err(FhirError::unknown(k, &all));
+            problems.push(QueryError::new(
+                QueryCode::UnknownParameter,
+                k.clone(),
+                format!(
+                    "not a search parameter here; the supported ones are {} (send `Prefer: handling=lenient` to have unknown ones ignored)",
+                    all.join(", ")
+                ),
+            ));
         }
     }
-    Ok(())
 }
 
 /// Refuses includes the search does not serve; each mistake is kept in `problems`.
@@ -646,8 +644,8 @@ async fn search(
             &["HealthcareService:location"],
         ),
     };
-    check_known(&req, &params, allowed)?;
     let mut problems = Problems::default();
+    check_known(&req, &params, allowed, &mut problems);
     let paging = paging(&params, &mut problems);
     check_includes(&paging, include, revinclude, &mut problems);
     let query = group_query(&params, &paging, kind == Kind::Locations, problems)?;
@@ -896,8 +894,8 @@ async fn simple_search(
         &[(String, String)],
     ) -> Result<Vec<Resource>, FhirError>,
 ) -> Result<HttpResponse, FhirError> {
-    check_known(&req, &params, allowed)?;
     let mut problems = Problems::default();
+    check_known(&req, &params, allowed, &mut problems);
     let paging = paging(&params, &mut problems);
     check_includes(&paging, &[], &[], &mut problems);
     problems.finish()?;
