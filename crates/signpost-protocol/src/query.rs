@@ -1065,6 +1065,13 @@ mod tests {
         );
     }
 
+    /// Each mistake's code and parameter, in order.
+    fn found(e: &QueryError) -> Vec<(QueryCode, &str)> {
+        e.problems()
+            .map(|p| (p.code, p.parameter.as_ref()))
+            .collect()
+    }
+
     #[test]
     fn every_mistake_is_named_in_one_error() {
         let e = GroupQuery::parse(&raw(&[
@@ -1080,12 +1087,8 @@ mod tests {
             ("include_envelope", "no"),
         ]))
         .unwrap_err();
-        let found: Vec<(QueryCode, &str)> = e
-            .problems()
-            .map(|p| (p.code, p.parameter.as_ref()))
-            .collect();
         assert_eq!(
-            found,
+            found(&e),
             [
                 (QueryCode::TextTooBroad, "text"),
                 (QueryCode::UnknownCategory, "category"),
@@ -1145,12 +1148,8 @@ mod tests {
         ]));
         assert_eq!(raw.free.as_deref(), Some("true"), "the first is kept");
         let e = GroupQuery::parse_after(&raw, problems).unwrap_err();
-        let found: Vec<(QueryCode, &str)> = e
-            .problems()
-            .map(|p| (p.code, p.parameter.as_ref()))
-            .collect();
         assert_eq!(
-            found,
+            found(&e),
             [
                 (QueryCode::UnknownParameter, "lang"),
                 (QueryCode::InvalidParameter, "free"),
