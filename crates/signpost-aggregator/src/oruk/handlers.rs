@@ -68,15 +68,17 @@ fn list(
 ) -> Result<HttpResponse, AggError> {
     // Every parameter is checked first, paging and `minimal` too: each mistake is named,
     // with any parameter the extractor refused (unknown, or given twice).
-    let (q, problems) = match q {
+    let (q, mut problems) = match q {
         Ok(q) => (q.into_inner(), Problems::default()),
         Err(_) => crate::api::reread(req),
     };
-    let q = &q;
-    let parsed = query::to_group_query(q, problems)?;
-    let (page, per_page) = query::page(&q.page, &q.per_page)?;
+    let (page, per_page) = problems
+        .take(query::page(&q.page, &q.per_page))
+        .unwrap_or((1, 50));
+    let minimal = problems.take(query::minimal(&q)).unwrap_or(false);
+    let parsed = query::to_group_query(&q, problems)?;
     let kind = match kind {
-        Kind::Service if query::minimal(q)? => Kind::Minimal,
+        Kind::Service if minimal => Kind::Minimal,
         other => other,
     };
     let (etag, not_modified) = crate::api::conditional(state, req);
@@ -86,6 +88,8 @@ fn list(
     let Some(mut query) = parsed else {
         return ok(&Page::<()>::new(Vec::new(), 0, page, per_page));
     };
+    query.page = page;
+    query.per_page = per_page;
     query.locate(state.gazetteer())?;
     let index = state.index();
     let revocations = state.revocations();

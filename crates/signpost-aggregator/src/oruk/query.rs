@@ -140,15 +140,14 @@ fn time(
 }
 
 /// The query, or `None` when it names a taxonomy or term this directory does not publish
-/// (nothing can match: an empty page). Every parameter is checked, whatever the others
-/// hold: the error names each mistake, after those already in `problems` (the request's
-/// parameter names).
+/// (nothing can match: an empty page). Every search parameter is checked, whatever the
+/// others hold: the error names each mistake, after those already in `problems` (the
+/// request's parameter names, [`page`] and [`minimal`], which the caller reads). The
+/// query's page is the engine's default; the caller sets ORUK's.
 pub fn to_group_query(
     q: &OrukQuery,
     mut problems: Problems,
 ) -> Result<Option<GroupQuery>, QueryError> {
-    let (page, per_page) = problems.take(page(&q.page, &q.per_page)).unwrap_or((1, 50));
-    problems.take(minimal(q));
     let mut raw = RawGroupQuery {
         text: q.search.clone().or_else(|| q.text.clone()),
         postcode: q.postcode.clone(),
@@ -264,8 +263,6 @@ pub fn to_group_query(
         return Ok(None);
     }
     query.conditions = conditions;
-    query.page = page;
-    query.per_page = per_page;
     Ok(Some(query))
 }
 
