@@ -1,7 +1,7 @@
 //! The node's errors, each naming its row of the error table in `signpost-http`.
 
 use signpost_http::{ApiError, ErrorCode};
-use signpost_protocol::wire::FieldProblem;
+use signpost_protocol::wire::{problems_detail, FieldProblem};
 use signpost_protocol::{ValidationError, VerifyError};
 
 #[derive(Debug, thiserror::Error)]
@@ -67,13 +67,7 @@ impl ApiError for NodeError {
 
 fn summary(problems: &[FieldProblem]) -> String {
     match problems {
-        [one] => format!("{}: {}", one.field, one.message),
-        [first, ..] => format!(
-            "{} problems, each in `errors`; the first, {}: {}",
-            problems.len(),
-            first.field,
-            first.message
-        ),
+        [first, ..] => problems_detail(problems.len(), &first.field, &first.message),
         [] => "the listing is not valid".into(),
     }
 }

@@ -345,17 +345,11 @@ pub struct QueryError {
 
 impl std::fmt::Display for QueryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.more.is_empty() {
-            write!(f, "{}: {}", self.parameter, self.message)
-        } else {
-            write!(
-                f,
-                "{} problems, each in `errors`; the first, {}: {}",
-                self.more.len() + 1,
-                self.parameter,
-                self.message
-            )
-        }
+        f.write_str(&crate::wire::problems_detail(
+            self.more.len() + 1,
+            &self.parameter,
+            &self.message,
+        ))
     }
 }
 

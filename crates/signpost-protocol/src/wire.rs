@@ -624,6 +624,16 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+/// A problem document's `detail` when `count` fields or parameters are wrong, the first
+/// being `field`, wrong as `message` says (each is in `errors`).
+pub fn problems_detail(count: usize, field: &str, message: &str) -> String {
+    if count > 1 {
+        format!("{count} problems, each in `errors`; the first, {field}: {message}")
+    } else {
+        format!("{field}: {message}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
