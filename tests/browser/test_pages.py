@@ -115,6 +115,7 @@ def test_mistakes_are_shown_in_an_error_summary(page, demo):
     assert "Enter a real postcode" in items.nth(0).inner_text()
     assert items.nth(0).locator("a").get_attribute("href") == "#postcode"
     assert "not right" in items.nth(1).inner_text()
+    assert items.nth(1).locator("a").get_attribute("href") == "#language"
 
 
 def test_works_without_javascript(browser, demo):

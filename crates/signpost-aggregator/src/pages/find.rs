@@ -249,11 +249,14 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
                     QueryCode::UnknownPostcode => tr.t("error-unknown-postcode"),
                     _ => tr.t("error-other"),
                 };
-                let target = if problem.parameter == "postcode" {
-                    view.postcode_error = Some(message.clone());
-                    "#postcode"
-                } else {
-                    "#main"
+                // Each links to the field it is about, where the form has one.
+                let target = match problem.parameter.as_ref() {
+                    "postcode" => {
+                        view.postcode_error = Some(message.clone());
+                        "#postcode"
+                    }
+                    "language" => "#language",
+                    _ => "#main",
                 };
                 if !view.errors.iter().any(|(_, m)| *m == message) {
                     view.errors.push((target.to_owned(), message));
