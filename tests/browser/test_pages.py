@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -234,6 +235,26 @@ def test_the_audit_page_and_its_csv_agree_with_the_api(page, demo):
     assert lines[0].startswith("organisation,node,achievement")
     assert sorted(l.split(",")[1] for l in lines[1:]) == sorted(e["node"] for e in expected)
     assert all(l.split(",")[6] == "revoked" for l in lines[1:])
+
+
+def test_the_audit_page_names_each_wrong_filter_beside_its_field(page, demo):
+    # Filters from an edited link: an achievement and a status no list offers. Each is named
+    # once, linking to its own field, and no rows are shown as if the filters held.
+    page.goto(f"{demo['base']}/audit?achievement=first-aid-zz&status=bogus")
+    items = page.locator(".error-summary li")
+    assert items.count() == 2, page.inner_text(".error-summary")
+    links = [items.nth(i).locator("a").get_attribute("href") for i in range(2)]
+    assert sorted(links) == ["#achievement", "#status"]
+    assert "Choose a status from the list" in page.inner_text(".error-summary")
+    assert page.locator("tbody tr").count() == 0
+    page.click(".error-summary a[href='#status']")
+    assert page.evaluate("document.activeElement.id") == "status"
+    # The API refuses the same filters, naming both.
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        issuer = page.eval_on_selector("#issuer", "e => e.value")
+        api(demo["base"], f"/v1/issuers/{issuer}/attestations?achievement=first-aid-zz&status=bogus")
+    problem = json.loads(refused.value.read())
+    assert sorted(e["field"] for e in problem["errors"]) == ["achievement", "status"]
 
 
 def test_nothing_about_a_search_is_logged_or_stored(page, demo):

@@ -259,20 +259,63 @@ pub async fn issuers(state: Data) -> HttpResponse {
     HttpResponse::Ok().json(out)
 }
 
-/// Filters of the regulator's audit.
+/// Filters of the regulator's audit, as sent.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
-    /// Only attestations for this achievement (taxonomy id).
+    /// Only attestations for this achievement (an achievement's id in `GET /v1/taxonomy`).
     pub achievement: Option<String>,
-    /// Only attestations with this status (`verified`, `expired`, `revoked`, ...).
+    /// Only attestations with this status.
+    #[param(value_type = Option<AttestationStatus>)]
+    pub status: Option<String>,
+}
+
+/// The audit's filters, read: an achievement of the taxonomy and a status.
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub achievement: Option<String>,
     pub status: Option<AttestationStatus>,
+}
+
+impl AuditFilter {
+    /// Reads both filters (empty is none), naming each that is not one of its list.
+    pub fn read(achievement: Option<&str>, status: Option<&str>) -> Result<Self, QueryError> {
+        let mut problems = Problems::default();
+        let achievement = achievement.map(str::trim).filter(|a| !a.is_empty());
+        if let Some(a) = achievement {
+            if !signpost_protocol::taxonomy::contains(signpost_protocol::taxonomy::ACHIEVEMENTS, a)
+            {
+                problems.push(QueryError::new(
+                    QueryCode::UnknownAchievement,
+                    "achievement",
+                    format!("unknown achievement {a:?}; see GET /v1/taxonomy"),
+                ));
+            }
+        }
+        let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => AttestationStatus::from_name(s).or_else(|| {
+                let names: Vec<&str> = AttestationStatus::ALL.iter().map(|s| s.as_str()).collect();
+                problems.push(QueryError::new(
+                    QueryCode::InvalidParameter,
+                    "status",
+                    format!("{s:?} is not a status; use one of: {}", names.join(", ")),
+                ));
+                None
+            }),
+        };
+        problems.finish()?;
+        Ok(Self {
+            achievement: achievement.map(str::to_owned),
+            status,
+        })
+    }
 }
 
 /// Every organisation presenting an attestation from `issuer`, with its status now: the one
 /// place the audit is computed (the API and the `/audit` page both read it).
-pub fn audit_entries(state: &Aggregator, issuer: &DidKey, q: &AuditQuery) -> Vec<AuditEntry> {
+pub fn audit_entries(state: &Aggregator, issuer: &DidKey, q: &AuditFilter) -> Vec<AuditEntry> {
     let index = state.index();
     let revocations = state.revocations();
     let ctx = state.context(&revocations, Utc::now());
@@ -318,7 +361,7 @@ pub fn audit_entries(state: &Aggregator, issuer: &DidKey, q: &AuditQuery) -> Vec
 #[utoipa::path(get, path = "/v1/issuers/{did}/attestations", tag = "directory",
     params(("did" = String, Path, description = "The issuer's did:key"), AuditQuery),
     responses((status = 200, description = "Attestations presented", body = Vec<AuditEntry>),
-        (status = 400, description = "An unknown or invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is unknown or invalid: `unknown_parameter`, `unknown_achievement`, `invalid_parameter` (a status not in the list); several are one `invalid_query`, each in `errors`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a did:key", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn issuer_attestations(
@@ -327,7 +370,8 @@ pub async fn issuer_attestations(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AggError> {
     let issuer = did(&path)?;
-    Ok(HttpResponse::Ok().json(audit_entries(&state, &issuer, &query)))
+    let filter = AuditFilter::read(query.achievement.as_deref(), query.status.as_deref())?;
+    Ok(HttpResponse::Ok().json(audit_entries(&state, &issuer, &filter)))
 }
 
 /// The published taxonomy: categories, safeguarding capabilities, staff checks, achievements.
@@ -343,16 +387,15 @@ pub async fn taxonomy() -> HttpResponse {
 #[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     /// Feed position already seen (0 for everything).
-    #[serde(default)]
-    #[param(minimum = 0)]
-    pub since: i64,
+    #[param(value_type = Option<u64>, minimum = 0)]
+    pub since: Option<String>,
     /// Most items per response (default 100).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<i64>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub limit: Option<String>,
     /// Most bytes per response (default and most 8 MiB, least 64 KiB). A page always holds
     /// at least one item, however large.
-    #[param(minimum = 65536, maximum = 8388608)]
-    pub max_bytes: Option<i64>,
+    #[param(value_type = Option<u32>, minimum = 65536, maximum = 8388608)]
+    pub max_bytes: Option<String>,
 }
 
 /// The most bytes a feed page holds (unless one item alone is larger).
@@ -376,26 +419,41 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
             message,
         ))
     };
-    let since = u64::try_from(query.since).unwrap_or_else(|_| {
-        bad("since", "must be 0 or more");
-        0
-    });
-    let limit = match query.limit {
-        None => 100,
-        Some(l @ 1..=1000) => l as usize,
-        Some(_) => {
-            bad("limit", "must be between 1 and 1000");
-            0
+    // Each read as text, so that a value that is not a number is named like one out of range.
+    let mut number = |parameter: &'static str, value: &Option<String>, range, default, rule| {
+        let (low, high): (u64, u64) = range;
+        match value.as_deref().map(str::trim) {
+            None | Some("") => default,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if (low..=high).contains(&n) => n,
+                _ => {
+                    bad(parameter, &format!("{v:?} is not accepted: {rule}"));
+                    default
+                }
+            },
         }
     };
-    let max_bytes = match query.max_bytes {
-        None => FEED_MAX_BYTES,
-        Some(b) if (65_536..=FEED_MAX_BYTES as i64).contains(&b) => b as usize,
-        Some(_) => {
-            bad("max_bytes", "must be between 65536 and 8388608");
-            0
-        }
-    };
+    let since = number(
+        "since",
+        &query.since,
+        (0, u64::MAX),
+        0,
+        "give a feed position, a whole number, 0 or more",
+    );
+    let limit = number(
+        "limit",
+        &query.limit,
+        (1, 1000),
+        100,
+        "give a whole number between 1 and 1000",
+    ) as usize;
+    let max_bytes = number(
+        "max_bytes",
+        &query.max_bytes,
+        (65_536, FEED_MAX_BYTES as u64),
+        FEED_MAX_BYTES as u64,
+        "give a whole number between 65536 and 8388608",
+    ) as usize;
     problems.finish()?;
     // Items are written one by one until the byte budget is spent (always at least one), so
     // a page never grows with the directory and a mirror with a small cap still moves on.
@@ -438,7 +496,10 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a newer snapshot of a followed node", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
-pub async fn ping(state: Data, body: web::Json<Envelope>) -> Result<HttpResponse, AggError> {
+pub async fn ping(
+    state: Data,
+    body: signpost_http::Body<Envelope>,
+) -> Result<HttpResponse, AggError> {
     state
         .ping(body.into_inner())
         .map_err(|r| AggError::PingRefused(r.to_string()))?;
@@ -457,7 +518,7 @@ pub async fn ping(state: Data, body: web::Json<Envelope>) -> Result<HttpResponse
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
 pub async fn push_revocations(
     state: Data,
-    body: web::Json<Envelope>,
+    body: signpost_http::Body<Envelope>,
 ) -> Result<HttpResponse, AggError> {
     let st = Arc::clone(&state);
     let version = web::block(move || st.push_revocations(body.into_inner()))
@@ -482,7 +543,7 @@ pub async fn push_revocations(
         (status = 503, description = "Too many requests waiting", body = Problem, content_type = "application/problem+json")))]
 pub async fn enrol(
     state: Data,
-    body: web::Json<EnrolmentRequest>,
+    body: signpost_http::Body<EnrolmentRequest>,
 ) -> Result<HttpResponse, AggError> {
     let e = state.request_enrolment(body.into_inner()).await?;
     Ok(HttpResponse::Accepted().json(e))

@@ -6,7 +6,10 @@
 //! failures (malformed JSON, oversized bodies, bad paths and queries) and unknown routes go
 //! through the same table.
 
+pub mod body;
 pub mod ratelimit;
+
+pub use body::Body;
 
 use std::fmt;
 
@@ -323,23 +326,42 @@ macro_rules! response_error {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RequestError {
+    /// A body that is not JSON, in words (see [`body::not_json`]).
     MalformedJson(String),
-    BodyTooLarge { limit: usize },
+    /// A JSON body of the wrong shape: each wrong field (see [`body::typed`]).
+    Fields(Vec<signpost_protocol::wire::FieldProblem>),
+    BodyTooLarge {
+        limit: usize,
+    },
     UnsupportedMediaType,
     BadPath(String),
     BadQuery(String),
     NotFound,
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     UnknownParameter(String),
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed {
+        allow: &'static str,
+    },
 }
 
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::MalformedJson(e) => {
-                write!(f, "the body is not valid JSON for this endpoint: {e}")
-            }
+            Self::MalformedJson(e) => f.write_str(e),
+            Self::Fields(problems) => match problems.as_slice() {
+                [first, ..] => write!(
+                    f,
+                    "the body is not valid JSON for this endpoint: {}",
+                    signpost_protocol::wire::problems_detail(
+                        problems.len(),
+                        &first.field,
+                        &first.message
+                    )
+                ),
+                [] => f.write_str("the body is not valid JSON for this endpoint"),
+            },
             Self::BodyTooLarge { limit } => write!(f, "the body is larger than {limit} bytes"),
             Self::UnsupportedMediaType => f.write_str("send the body as application/json"),
             Self::BadPath(e) => write!(f, "the path is not valid: {e}"),
@@ -362,7 +384,7 @@ impl fmt::Display for RequestError {
 impl ApiError for RequestError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::MalformedJson(_) => ErrorCode::MalformedJson,
+            Self::MalformedJson(_) | Self::Fields(_) => ErrorCode::MalformedJson,
             Self::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
             Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::BadPath(_) => ErrorCode::InvalidPath,
@@ -371,6 +393,13 @@ impl ApiError for RequestError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::UnknownParameter(_) => ErrorCode::UnknownParameter,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+        }
+    }
+
+    fn errors(&self) -> Vec<signpost_protocol::wire::FieldProblem> {
+        match self {
+            Self::Fields(problems) => problems.clone(),
+            _ => Vec::new(),
         }
     }
 }
@@ -409,7 +438,10 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
                     RequestError::BodyTooLarge { limit }
                 }
                 J::ContentType => RequestError::UnsupportedMediaType,
-                other => RequestError::MalformedJson(other.to_string()),
+                J::Deserialize(e) => RequestError::MalformedJson(body::not_json(e)),
+                _ => RequestError::MalformedJson(
+                    "the body could not be read in full; send it again".into(),
+                ),
             };
             e.into()
         })

@@ -295,7 +295,7 @@ pub async fn admin_capacity(
 pub async fn admin_attestation(
     _: Admin,
     state: Data,
-    body: web::Json<Envelope>,
+    body: signpost_http::Body<Envelope>,
 ) -> Result<HttpResponse, NodeError> {
     let publisher = Arc::clone(&state.publisher);
     let att = blocking(move || publisher.import_attestation(body.into_inner())).await?;

@@ -66,6 +66,39 @@ pub enum AttestationStatus {
     RevocationStatusUnknown,
 }
 
+impl AttestationStatus {
+    /// Every status, as the API names them.
+    pub const ALL: &'static [AttestationStatus] = &[
+        Self::Verified,
+        Self::UntrustedIssuer,
+        Self::NotTrustedForAchievement,
+        Self::SubjectMismatch,
+        Self::NotYetValid,
+        Self::Expired,
+        Self::Revoked,
+        Self::RevocationStatusUnknown,
+    ];
+
+    /// Its name on the wire (`verified`, `not_yet_valid`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verified => "verified",
+            Self::UntrustedIssuer => "untrusted_issuer",
+            Self::NotTrustedForAchievement => "not_trusted_for_achievement",
+            Self::SubjectMismatch => "subject_mismatch",
+            Self::NotYetValid => "not_yet_valid",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::RevocationStatusUnknown => "revocation_status_unknown",
+        }
+    }
+
+    /// The status a wire name names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|s| s.as_str() == name)
+    }
+}
+
 /// One named check and its result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Check {
@@ -198,6 +231,16 @@ pub fn attestation_status_until(
 mod tests {
     use super::*;
     use crate::keys::generate;
+
+    #[test]
+    fn each_status_has_its_wire_name() {
+        for status in AttestationStatus::ALL {
+            let wire = serde_json::to_value(status).unwrap_or_default();
+            assert_eq!(wire.as_str(), Some(status.as_str()));
+            assert_eq!(AttestationStatus::from_name(status.as_str()), Some(*status));
+        }
+        assert_eq!(AttestationStatus::from_name("bogus"), None);
+    }
 
     struct Fixture {
         issuer_key: ed25519_dalek::SigningKey,

@@ -543,6 +543,15 @@ fn search_words(text: &str) -> Result<Vec<String>, QueryError> {
     // Repeated words count once; one-letter words (the "s" of "women's") would match
     // nearly everything as a prefix, so they are left out, unless nothing else is left.
     let mut words = text::words(text);
+    if words.is_empty() && !text.trim().is_empty() {
+        // Searched for, but nothing to search by (punctuation, or text that was not UTF-8):
+        // never answered as if no text were given.
+        return Err(err(
+            QueryCode::InvalidParameter,
+            "text",
+            "search for words of letters or numbers; this text has none",
+        ));
+    }
     let mut seen = std::collections::HashSet::new();
     words.retain(|w| seen.insert(w.clone()));
     let longer: Vec<String> = words.iter().filter(|w| w.len() > 1).cloned().collect();
@@ -1040,6 +1049,16 @@ mod tests {
         assert_eq!(code(&[("text", "a b c")]), QueryCode::TextTooBroad);
         let many: String = (0..11).map(|i| format!("word{i} ")).collect();
         assert_eq!(code(&[("text", &many)]), QueryCode::TextTooBroad);
+        // Text with nothing to search by is refused, never answered as no text at all;
+        // blank text is no text.
+        for nothing in ["!!!", "\u{FFFD}", " - ? "] {
+            assert_eq!(
+                code(&[("text", nothing)]),
+                QueryCode::InvalidParameter,
+                "{nothing:?}"
+            );
+        }
+        assert!(GroupQuery::parse(&raw(&[("text", "  ")])).is_ok());
         assert_eq!(
             code(&[("near", "53.8,-1.5"), ("radius_km", "101")]),
             QueryCode::InvalidRadius

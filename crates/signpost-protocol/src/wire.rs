@@ -627,10 +627,16 @@ pub struct FieldProblem {
 /// A problem document's `detail` when `count` fields or parameters are wrong, the first
 /// being `field`, wrong as `message` says (each is in `errors`).
 pub fn problems_detail(count: usize, field: &str, message: &str) -> String {
-    if count > 1 {
-        format!("{count} problems, each in `errors`; the first, {field}: {message}")
+    // A problem with the whole request (no field) is its message alone.
+    let first = if field.is_empty() {
+        message.to_owned()
     } else {
         format!("{field}: {message}")
+    };
+    if count > 1 {
+        format!("{count} problems, each in `errors`; the first, {first}")
+    } else {
+        first
     }
 }
 

@@ -658,6 +658,133 @@ async fn bad_queries_are_400_problems_never_500() {
     }
 }
 
+/// Every request mistake outside `/v1/groups` is named in the project's words too: a feed
+/// position that is not a number, a status or achievement not in the audit's lists, text
+/// with nothing to search by, and bodies that are not JSON or not of the endpoint's shape.
+#[tokio::test]
+async fn other_requests_name_each_mistake_in_words() {
+    let (_a, _b, agg) = federation().await;
+    let body = assert_problem(
+        agg.get("/v1/feed?since=abc&limit=0").await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert_eq!(listed(&body, "field"), ["since", "limit"], "{body}");
+    let one = assert_problem(
+        agg.get("/v1/feed?max_bytes=lots").await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
+    assert!(
+        one["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("max_bytes: \"lots\""),
+        "{one}"
+    );
+
+    let issuer =
+        signpost_protocol::DidKey::new(signpost_protocol::keys::generate().verifying_key());
+    let audit = format!("/v1/issuers/{issuer}/attestations");
+    let one = assert_problem(
+        agg.get(&format!("{audit}?status=bogus")).await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
+    let detail = one["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("status: \"bogus\" is not a status"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("verified, ") && detail.contains("revoked"),
+        "{detail}"
+    );
+    assert_problem(
+        agg.get(&format!("{audit}?achievement=juggling")).await,
+        400,
+        "unknown_achievement",
+    )
+    .await;
+    let both = assert_problem(
+        agg.get(&format!("{audit}?achievement=juggling&status=bogus"))
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert_eq!(listed(&both, "field"), ["achievement", "status"], "{both}");
+    // The filters named rightly still answer.
+    let ok = agg
+        .get(&format!(
+            "{audit}?achievement=trauma-informed-practice&status=revoked"
+        ))
+        .await;
+    assert_eq!(ok.status(), 200);
+
+    // Text with nothing to search by is refused, never answered as if no text were sent.
+    for text in ["!!!", "%FF%FE"] {
+        let body = assert_problem(
+            agg.get(&format!("/v1/groups?text={text}")).await,
+            400,
+            "invalid_parameter",
+        )
+        .await;
+        assert!(
+            body["detail"].as_str().unwrap().starts_with("text: "),
+            "{text}: {body}"
+        );
+    }
+
+    // A push whose body is not JSON, or not an envelope, says where and what, never the
+    // JSON library's words; every wrong field of an envelope at once.
+    let post = |body: &'static str| {
+        agg.http
+            .post(format!("{}/v1/ping", agg.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for (body, words) in [
+        (
+            "not json",
+            "not well-formed JSON: the mistake is at line 1, column 2",
+        ),
+        ("[1,2", "ends before it is complete"),
+        ("", "the body is empty"),
+    ] {
+        let problem = assert_problem(post(body).await.unwrap(), 400, "malformed_json").await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(words), "{body:?}: {detail}");
+    }
+    let problem = assert_problem(
+        post(r#"{"payloadType": 3, "payload": "", "signatures": [], "colour": "blue"}"#)
+            .await
+            .unwrap(),
+        400,
+        "malformed_json",
+    )
+    .await;
+    let mut fields = listed(&problem, "field");
+    fields.sort();
+    assert_eq!(fields, ["colour", "payloadType"], "{problem}");
+    for message in listed(&problem, "message") {
+        assert!(
+            !message.contains("invalid type") && !message.contains("line "),
+            "{message}"
+        );
+    }
+    let problem = assert_problem(post("[true]").await.unwrap(), 400, "malformed_json").await;
+    assert_eq!(
+        problem["detail"],
+        "the body is not valid JSON for this endpoint: the body must be an object with named fields",
+        "{problem}"
+    );
+}
+
 /// A search with several wrong parameters names every one in one answer, so a person or an
 /// integrator fixes them all at once rather than one request at a time.
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 use signpost_protocol::wire::{EnrolmentRequest, EnrolmentStatus};
 use signpost_tests::aggregator::TestAggregator;
-use signpost_tests::{assert_problem, sample_group, TestNode};
+use signpost_tests::{assert_problem, listed, sample_group, TestNode};
 
 #[tokio::test]
 async fn the_admin_api_lists_every_mistake_in_words() {
@@ -58,6 +58,81 @@ async fn the_admin_api_lists_every_mistake_in_words() {
         assert!(
             !message.contains("serde") && !message.contains("line "),
             "{message}"
+        );
+    }
+
+    // Several type mistakes are each named, in one answer.
+    let mut body = serde_json::to_value(sample_group(3)).unwrap();
+    body["schedule"][0]["opens"] = json!("6pm");
+    body["capacity"]["places_available"] = json!("five");
+    body["colour"] = json!("blue");
+    let resp = node
+        .admin(reqwest::Method::POST, "/admin/listings")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(resp, 400, "malformed_json").await;
+    let mut fields = listed(&problem, "field");
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "group.capacity.places_available",
+            "group.colour",
+            "group.schedule[0].opens"
+        ],
+        "{problem}"
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("the body is not valid JSON for this endpoint: 3 problems"),
+        "{problem}"
+    );
+    // A capacity change with two wrong fields names both.
+    let id = node.create(&sample_group(4)).await;
+    let resp = node
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/admin/listings/{id}/capacity"),
+        )
+        .json(&json!({"accepting_referrals": "yes", "places_available": -1}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(resp, 400, "malformed_json").await;
+    assert_eq!(
+        listed(&problem, "field"),
+        ["accepting_referrals", "places_available"],
+        "{problem}"
+    );
+    // Text that is not JSON at all is placed, in words.
+    for (text, words) in [
+        (
+            "not json",
+            "not well-formed JSON: the mistake is at line 1, column 2",
+        ),
+        ("{\"accepting_referrals\": ", "ends before it is complete"),
+        ("", "the body is empty"),
+    ] {
+        let resp = node
+            .admin(
+                reqwest::Method::PATCH,
+                &format!("/admin/listings/{id}/capacity"),
+            )
+            .header("content-type", "application/json")
+            .body(text)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(resp, 400, "malformed_json").await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(words), "{text:?}: {detail}");
+        assert!(
+            !detail.contains("deserialize") && !detail.contains("expected"),
+            "{detail}"
         );
     }
 

@@ -49,6 +49,9 @@ pub struct Aggregator {
     revocations: RwLock<Arc<HashMap<DidKey, RevocationView>>>,
     /// Held while a revocation list is put in use (pushes and the refresher).
     pub(crate) revocation_write: Mutex<()>,
+    /// When every issuer's list was last fetched; held through a refresh, so that refreshes
+    /// never overlap and the schedule skips a refresh someone else just made.
+    pub(crate) revocations_fetched: tokio::sync::Mutex<Option<std::time::Instant>>,
     /// Held while an enrolment request is taken or decided: one at a time, so a decision
     /// is made on the request as it stands (never approved and declined at once).
     pub(crate) enrolment_write: Mutex<()>,
@@ -238,6 +241,7 @@ impl Aggregator {
             revocations: RwLock::new(Arc::new(revocations::load(&store, &config.issuers))),
             revocation_generation: std::sync::atomic::AtomicU64::new(0),
             revocation_write: Mutex::new(()),
+            revocations_fetched: tokio::sync::Mutex::new(None),
             enrolment_write: Mutex::new(()),
             wake: RwLock::new(wake),
             configured,

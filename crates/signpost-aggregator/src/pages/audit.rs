@@ -13,7 +13,7 @@ use signpost_protocol::DidKey;
 
 use super::i18n::{Tr, LANGS};
 use super::{html, Page};
-use crate::api::{audit_entries, AuditQuery};
+use crate::api::{audit_entries, AuditFilter};
 use crate::crawl::Aggregator;
 
 type Data = web::Data<Arc<Aggregator>>;
@@ -83,7 +83,8 @@ pub struct Row {
 #[template(path = "audit.html")]
 struct AuditPage {
     page: Page,
-    error: Option<String>,
+    /// Each mistake: the field it links to, and what to do.
+    errors: Vec<(&'static str, String)>,
     issuers: Vec<(String, String, bool)>,
     achievements: Vec<(&'static str, &'static str, bool)>,
     statuses: Vec<(&'static str, &'static str, bool)>,
@@ -92,32 +93,37 @@ struct AuditPage {
     json_href: String,
 }
 
+/// Each mistake in the page's parameters: the field it links to, and what to do.
+type Mistakes = Vec<(&'static str, String)>;
+
 /// The chosen issuer and filters, and the rows they give.
 fn rows(
     state: &Aggregator,
     p: &AuditParams,
-) -> Result<(Option<DidKey>, AuditQuery, Vec<Row>), String> {
+) -> Result<(Option<DidKey>, AuditFilter, Vec<Row>), Mistakes> {
+    let mut mistakes = Mistakes::new();
     let issuer = match p.issuer.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            s.parse::<DidKey>()
-                .map_err(|_| "Choose an issuer from the list".to_owned())?,
-        ),
+        Some(s) => s.parse::<DidKey>().ok().or_else(|| {
+            mistakes.push(("issuer", "Choose an issuer from the list".to_owned()));
+            None
+        }),
         None => state.config.issuers.first().map(|i| i.id),
     };
-    let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            STATUSES
-                .iter()
-                .find(|(_, code, _)| *code == s)
-                .map(|(st, _, _)| *st)
-                .ok_or_else(|| "Choose a status from the list".to_owned())?,
-        ),
-    };
-    let q = AuditQuery {
-        achievement: p.achievement.clone().filter(|a| !a.is_empty()),
-        status,
-    };
+    let q = AuditFilter::read(p.achievement.as_deref(), p.status.as_deref()).unwrap_or_else(|e| {
+        for problem in e.problems() {
+            mistakes.push(match &*problem.parameter {
+                "status" => ("status", "Choose a status from the list".to_owned()),
+                _ => (
+                    "achievement",
+                    "Choose an achievement from the list".to_owned(),
+                ),
+            });
+        }
+        AuditFilter::default()
+    });
+    if !mistakes.is_empty() {
+        return Err(mistakes);
+    }
     let Some(issuer) = issuer else {
         return Ok((None, q, Vec::new()));
     };
@@ -154,13 +160,13 @@ fn rows(
     Ok((Some(issuer), q, rows))
 }
 
-fn query_string(issuer: &DidKey, q: &AuditQuery) -> String {
+fn query_string(issuer: &DidKey, q: &AuditFilter) -> String {
     let mut pairs = vec![("issuer", issuer.to_string())];
     if let Some(a) = &q.achievement {
         pairs.push(("achievement", a.clone()));
     }
     if let Some(s) = q.status {
-        pairs.push(("status", status_words(s).0.to_owned()));
+        pairs.push(("status", s.as_str().to_owned()));
     }
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
@@ -168,9 +174,9 @@ fn query_string(issuer: &DidKey, q: &AuditQuery) -> String {
 /// `GET /audit`.
 pub async fn audit(state: Data, params: web::Query<AuditParams>) -> HttpResponse {
     let tr = Tr::new(&LANGS[0]);
-    let (chosen, q, rows, error) = match rows(&state, &params) {
-        Ok((chosen, q, rows)) => (chosen, q, rows, None),
-        Err(e) => (None, AuditQuery::default(), Vec::new(), Some(e)),
+    let (chosen, q, rows, errors) = match rows(&state, &params) {
+        Ok((chosen, q, rows)) => (chosen, q, rows, Vec::new()),
+        Err(e) => (None, AuditFilter::default(), Vec::new(), e),
     };
     let view = AuditPage {
         page: Page {
@@ -181,7 +187,7 @@ pub async fn audit(state: Data, params: web::Query<AuditParams>) -> HttpResponse
             path: "/audit".into(),
             show_picker: false,
         },
-        error,
+        errors,
         issuers: state
             .config
             .issuers
@@ -217,10 +223,11 @@ pub async fn audit(state: Data, params: web::Query<AuditParams>) -> HttpResponse
 pub async fn audit_csv(state: Data, params: web::Query<AuditParams>) -> HttpResponse {
     let rows = match rows(&state, &params) {
         Ok((_, _, rows)) => rows,
-        Err(e) => {
+        Err(mistakes) => {
+            let words: Vec<String> = mistakes.into_iter().map(|(_, m)| m).collect();
             return HttpResponse::BadRequest()
                 .content_type("text/plain; charset=utf-8")
-                .body(e)
+                .body(words.join("\n"));
         }
     };
     let mut out = csv::Writer::from_writer(Vec::new());
