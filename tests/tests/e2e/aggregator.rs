@@ -1223,7 +1223,12 @@ async fn http_as_integrators_expect_it() {
             .starts_with("colour: not a parameter of this endpoint; it takes: search, "),
         "{body}"
     );
-    let body = assert_problem(agg.get("/v1/feed?since=abc").await, 400, "invalid_query").await;
+    let body = assert_problem(
+        agg.get("/v1/feed?since=abc").await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
     assert!(
         !body["detail"]
             .as_str()

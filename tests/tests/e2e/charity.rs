@@ -15,6 +15,13 @@ use signpost_tests::{assert_problem, listed, sample_group, TestNode};
 #[tokio::test]
 async fn the_admin_api_lists_every_mistake_in_words() {
     let node = TestNode::start().await;
+    let post = |body: &serde_json::Value| {
+        let sent = node
+            .admin(reqwest::Method::POST, "/admin/listings")
+            .json(body)
+            .send();
+        async move { sent.await.unwrap() }
+    };
     let mut body = serde_json::to_value(sample_group(3)).unwrap();
     body["languages"] = json!(["arabic", "AR"]);
     let (lat, lon) = (
@@ -32,12 +39,7 @@ async fn the_admin_api_lists_every_mistake_in_words() {
         .as_object_mut()
         .unwrap()
         .remove("updated_at");
-    let resp = node
-        .admin(reqwest::Method::POST, "/admin/listings")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = post(&body).await;
     let problem = assert_problem(resp, 422, "invalid_listing").await;
     let errors = problem["errors"].as_array().unwrap();
     let found: Vec<(&str, &str)> = errors
@@ -66,12 +68,7 @@ async fn the_admin_api_lists_every_mistake_in_words() {
     body["schedule"][0]["opens"] = json!("6pm");
     body["capacity"]["places_available"] = json!("five");
     body["colour"] = json!("blue");
-    let resp = node
-        .admin(reqwest::Method::POST, "/admin/listings")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = post(&body).await;
     let problem = assert_problem(resp, 400, "malformed_json").await;
     let mut fields = listed(&problem, "field");
     fields.sort();
@@ -139,12 +136,7 @@ async fn the_admin_api_lists_every_mistake_in_words() {
     // A type mistake names the field and what is expected, not the JSON library's words.
     let mut body = serde_json::to_value(sample_group(3)).unwrap();
     body["schedule"][0]["opens"] = json!("6pm");
-    let resp = node
-        .admin(reqwest::Method::POST, "/admin/listings")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = post(&body).await;
     let problem = assert_problem(resp, 400, "malformed_json").await;
     assert_eq!(problem["errors"][0]["field"], "group.schedule[0].opens");
     assert!(problem["detail"].as_str().unwrap().contains("like 18:30"));
@@ -152,12 +144,7 @@ async fn the_admin_api_lists_every_mistake_in_words() {
     // And a good one is published with capacity confirmed now, whatever was sent.
     let mut body = serde_json::to_value(sample_group(3)).unwrap();
     body["capacity"]["updated_at"] = json!("2031-01-01T00:00:00Z");
-    let resp = node
-        .admin(reqwest::Method::POST, "/admin/listings")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = post(&body).await;
     assert_eq!(resp.status(), 201);
     let created: serde_json::Value = resp.json().await.unwrap();
     let at: chrono::DateTime<chrono::Utc> =
