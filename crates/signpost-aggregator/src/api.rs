@@ -387,7 +387,7 @@ pub async fn taxonomy() -> HttpResponse {
 #[serde(deny_unknown_fields)]
 pub struct FeedQuery {
     /// Feed position already seen (0 for everything).
-    #[param(value_type = Option<u64>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub since: Option<String>,
     /// Most items per response (default 100).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
@@ -436,7 +436,7 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
     let since = number(
         "since",
         &query.since,
-        (0, u64::MAX),
+        (0, i64::MAX as u64),
         0,
         "give a feed position, a whole number, 0 or more",
     );

@@ -671,6 +671,13 @@ async fn other_requests_name_each_mistake_in_words() {
     )
     .await;
     assert_eq!(listed(&body, "field"), ["since", "limit"], "{body}");
+    // A position past the largest the feed can hold (as the API document says).
+    assert_problem(
+        agg.get("/v1/feed?since=9223372036854775808").await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
     let one = assert_problem(
         agg.get("/v1/feed?max_bytes=lots").await,
         400,
