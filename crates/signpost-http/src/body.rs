@@ -32,13 +32,112 @@ impl<T: DeserializeOwned + Serialize + 'static> FromRequest for Body<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        let raw = web::Json::<Box<serde_json::value::RawValue>>::from_request(req, payload);
         Box::pin(async move {
-            let value = value.await?.into_inner();
-            typed(value, "")
+            let raw = raw.await?.into_inner();
+            strict(raw.get())
                 .map(Body)
                 .map_err(|problems| RequestError::Fields(problems).into())
         })
+    }
+}
+
+/// Decodes JSON text as a `T` as [`typed`] does, and also refuses a member given twice in any
+/// object (read into a map, JSON keeps only the last, where serde refuses it in a struct).
+pub fn strict<T: DeserializeOwned + Serialize>(text: &str) -> Result<T, Vec<FieldProblem>> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        vec![FieldProblem {
+            field: String::new(),
+            code: "invalid_type".to_owned(),
+            message: not_json(&e),
+        }]
+    })?;
+    with_twice(typed(value, ""), twice(text, ""))
+}
+
+/// The first object member given twice in JSON `text`, as a problem (its path under
+/// `prefix`).
+pub fn twice(text: &str, prefix: &str) -> Option<FieldProblem> {
+    use serde::de::DeserializeSeed;
+    let mut read = serde_json::Deserializer::from_str(text);
+    let path = Walk(String::new()).deserialize(&mut read).ok().flatten()?;
+    let field = join(prefix, &path);
+    Some(FieldProblem {
+        message: format!("{field} is given twice"),
+        field,
+        code: "duplicate_field".to_owned(),
+    })
+}
+
+/// A reading's outcome with a member given twice: that is the field's problem, whatever
+/// its last value holds.
+pub fn with_twice<T>(
+    read: Result<T, Vec<FieldProblem>>,
+    twice: Option<FieldProblem>,
+) -> Result<T, Vec<FieldProblem>> {
+    match (read, twice) {
+        (read, None) => read,
+        (Ok(_), Some(twice)) => Err(vec![twice]),
+        (Err(mut problems), Some(twice)) => {
+            problems.retain(|p| p.field != twice.field);
+            problems.insert(0, twice);
+            Err(problems)
+        }
+    }
+}
+
+/// Walks JSON for the path of the first object member given twice.
+struct Walk(String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Walk {
+    type Value = Option<String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Walk {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        let mut i = 0;
+        while let Some(inner) = seq.next_element_seed(Walk(format!("{}[{i}]", self.0)))? {
+            found = found.or(inner);
+            i += 1;
+        }
+        Ok(found)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let path = join(&self.0, &key);
+            let inner = map.next_value_seed(Walk(path.clone()))?;
+            let again = (!seen.insert(key)).then_some(path);
+            found = found.or(again).or(inner);
+        }
+        Ok(found)
     }
 }
 
@@ -408,6 +507,33 @@ mod tests {
             problems[0].message.starts_with("the body must be"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn a_field_given_twice_is_named_with_the_others() {
+        let problems = strict::<Capacity>(r#"{"accepting": true, "accepting": false}"#)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(fields(&problems), [("accepting", "duplicate_field")]);
+        assert_eq!(problems[0].message, "accepting is given twice");
+        let problems = strict::<Capacity>(r#"{"accepting": true, "accepting": 1, "places": "x"}"#)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(
+            fields(&problems),
+            [("accepting", "duplicate_field"), ("places", "invalid_type")]
+        );
+        let read = strict::<Capacity>(r#"{"accepting": true, "places": 2}"#).ok();
+        assert_eq!(read.and_then(|c| c.places), Some(2));
+        // At any depth, named by its path.
+        let text = r#"{"accepting": true, "at": [{"day": "tue", "opens": 1, "day": "wed"}]}"#;
+        let problems = strict::<Capacity>(text).err().unwrap_or_default();
+        assert_eq!(fields(&problems), [("at[0].day", "duplicate_field")]);
+        assert_eq!(
+            twice(r#"{"a": {"b": 1, "b": 2}}"#, "group").map(|p| p.field),
+            Some("group.a.b".into())
+        );
+        assert_eq!(twice(r#"{"a": [1, {"b": 1}], "c": {"b": 2}}"#, ""), None);
     }
 
     #[test]

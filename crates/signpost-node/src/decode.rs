@@ -21,6 +21,20 @@ pub fn group(mut body: serde_json::Value) -> Result<Group, NodeError> {
     typed(body, "group")
 }
 
+/// A group from an admin request's JSON text, as [`group`] reads it, with a member given
+/// twice anywhere named too.
+pub fn group_text(text: &str) -> Result<Group, NodeError> {
+    let body = serde_json::from_str(text)
+        .map_err(|e| NodeError::MalformedBody(signpost_http::body::not_json(&e)))?;
+    let read = match group(body) {
+        Ok(group) => Ok(group),
+        Err(NodeError::MalformedFields(problems)) => Err(problems),
+        Err(other) => return Err(other),
+    };
+    signpost_http::body::with_twice(read, signpost_http::body::twice(text, "group"))
+        .map_err(NodeError::MalformedFields)
+}
+
 /// Any typed body; `prefix` names the body in field paths (`group` for a listing). Every
 /// wrong field is named (see `signpost_http::body::typed`).
 pub fn typed<T: DeserializeOwned + Serialize>(

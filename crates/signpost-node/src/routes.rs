@@ -200,9 +200,9 @@ pub async fn admin_list(_: Admin, state: Data) -> HttpResponse {
 pub async fn admin_create(
     _: Admin,
     state: Data,
-    body: web::Json<serde_json::Value>,
+    body: web::Json<Box<serde_json::value::RawValue>>,
 ) -> Result<HttpResponse, NodeError> {
-    let group = crate::decode::group(body.into_inner())?;
+    let group = crate::decode::group_text(body.get())?;
     let publisher = Arc::clone(&state.publisher);
     let listing = blocking(move || publisher.create(group)).await?;
     state.changed.notify_one();
@@ -226,9 +226,9 @@ pub async fn admin_replace(
     _: Admin,
     state: Data,
     path: web::Path<Uuid>,
-    body: web::Json<serde_json::Value>,
+    body: web::Json<Box<serde_json::value::RawValue>>,
 ) -> Result<HttpResponse, NodeError> {
-    let group = crate::decode::group(body.into_inner())?;
+    let group = crate::decode::group_text(body.get())?;
     let publisher = Arc::clone(&state.publisher);
     let id = path.into_inner();
     let listing = blocking(move || publisher.replace(id, group)).await?;
@@ -270,11 +270,11 @@ pub async fn admin_capacity(
     _: Admin,
     state: Data,
     path: web::Path<Uuid>,
-    body: web::Json<serde_json::Map<String, serde_json::Value>>,
+    body: signpost_http::Body<CapacityPatch>,
 ) -> Result<HttpResponse, NodeError> {
-    // Only a JSON object is a patch (serde would also take an array of field values).
-    let body: CapacityPatch =
-        crate::decode::typed(serde_json::Value::Object(body.into_inner()), "")?;
+    // Only a JSON object is a patch (serde would also take a list of field values): the
+    // body reader refuses a list.
+    let body = body.into_inner();
     let publisher = Arc::clone(&state.publisher);
     let id = path.into_inner();
     let listing = blocking(move || publisher.patch_capacity(id, &body)).await?;
@@ -338,9 +338,9 @@ pub struct BackupRequest {
 pub async fn admin_backup(
     _: Admin,
     state: Data,
-    body: web::Json<serde_json::Value>,
+    body: signpost_http::Body<BackupRequest>,
 ) -> Result<HttpResponse, NodeError> {
-    let req: BackupRequest = crate::decode::typed(body.into_inner(), "")?;
+    let req = body.into_inner();
     let publisher = Arc::clone(&state.publisher);
     let dir = state.dir.clone();
     let bytes = blocking(move || {

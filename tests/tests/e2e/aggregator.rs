@@ -784,6 +784,17 @@ async fn other_requests_name_each_mistake_in_words() {
             "{message}"
         );
     }
+    // A field given twice is refused, as it always was for a typed body.
+    let problem = assert_problem(
+        post(r#"{"payloadType": "a", "payloadType": "b", "payload": "", "signatures": []}"#)
+            .await
+            .unwrap(),
+        400,
+        "malformed_json",
+    )
+    .await;
+    assert_eq!(listed(&problem, "code"), ["duplicate_field"], "{problem}");
+    assert_eq!(listed(&problem, "field"), ["payloadType"], "{problem}");
     let problem = assert_problem(post("[true]").await.unwrap(), 400, "malformed_json").await;
     assert_eq!(
         problem["detail"],

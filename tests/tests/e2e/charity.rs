@@ -105,6 +105,37 @@ async fn the_admin_api_lists_every_mistake_in_words() {
         ["accepting_referrals", "places_available"],
         "{problem}"
     );
+    // A field given twice is named (JSON would keep only the last), and a list is not a
+    // patch.
+    let mut text = serde_json::to_string(&sample_group(5)).unwrap();
+    text.insert_str(1, r#""name": "Another name", "#);
+    let resp = node
+        .admin(reqwest::Method::POST, "/admin/listings")
+        .header("content-type", "application/json")
+        .body(text)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(resp, 400, "malformed_json").await;
+    assert_eq!(listed(&problem, "field"), ["group.name"], "{problem}");
+    assert_eq!(listed(&problem, "code"), ["duplicate_field"], "{problem}");
+    let resp = node
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/admin/listings/{id}/capacity"),
+        )
+        .json(&json!([true, 3]))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(resp, 400, "malformed_json").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("the body must be an object with named fields"),
+        "{problem}"
+    );
     // Text that is not JSON at all is placed, in words.
     for (text, words) in [
         (
