@@ -109,25 +109,21 @@ async fn the_admin_api_lists_every_mistake_in_words() {
     // patch.
     let mut text = serde_json::to_string(&sample_group(5)).unwrap();
     text.insert_str(1, r#""name": "Another name", "#);
-    let resp = node
-        .admin(reqwest::Method::POST, "/admin/listings")
-        .header("content-type", "application/json")
-        .body(text)
-        .send()
-        .await
-        .unwrap();
+    // JSON text sent as it is, to a path of the admin API.
+    let send = |method: reqwest::Method, path: String, text: String| {
+        let sent = node
+            .admin(method, &path)
+            .header("content-type", "application/json")
+            .body(text)
+            .send();
+        async move { sent.await.unwrap() }
+    };
+    let resp = send(reqwest::Method::POST, "/admin/listings".into(), text).await;
     let problem = assert_problem(resp, 400, "malformed_json").await;
     assert_eq!(listed(&problem, "field"), ["group.name"], "{problem}");
     assert_eq!(listed(&problem, "code"), ["duplicate_field"], "{problem}");
-    let resp = node
-        .admin(
-            reqwest::Method::PATCH,
-            &format!("/admin/listings/{id}/capacity"),
-        )
-        .json(&json!([true, 3]))
-        .send()
-        .await
-        .unwrap();
+    let capacity = format!("/admin/listings/{id}/capacity");
+    let resp = send(reqwest::Method::PATCH, capacity.clone(), "[true, 3]".into()).await;
     let problem = assert_problem(resp, 400, "malformed_json").await;
     assert!(
         problem["detail"]
@@ -145,16 +141,7 @@ async fn the_admin_api_lists_every_mistake_in_words() {
         ("{\"accepting_referrals\": ", "ends before it is complete"),
         ("", "the body is empty"),
     ] {
-        let resp = node
-            .admin(
-                reqwest::Method::PATCH,
-                &format!("/admin/listings/{id}/capacity"),
-            )
-            .header("content-type", "application/json")
-            .body(text)
-            .send()
-            .await
-            .unwrap();
+        let resp = send(reqwest::Method::PATCH, capacity.clone(), text.into()).await;
         let problem = assert_problem(resp, 400, "malformed_json").await;
         let detail = problem["detail"].as_str().unwrap();
         assert!(detail.contains(words), "{text:?}: {detail}");
