@@ -18,43 +18,34 @@ use crate::crawl::Aggregator;
 
 type Data = web::Data<Arc<Aggregator>>;
 
-const STATUSES: &[(AttestationStatus, &str, &str)] = &[
-    (AttestationStatus::Verified, "verified", "Verified"),
-    (AttestationStatus::Revoked, "revoked", "Revoked"),
-    (AttestationStatus::Expired, "expired", "Expired"),
-    (
-        AttestationStatus::NotYetValid,
-        "not_yet_valid",
-        "Not yet valid",
-    ),
+/// Each status in the page's words, in the order its list shows them (the code is the
+/// status's wire name, `AttestationStatus::as_str`).
+const STATUSES: &[(AttestationStatus, &str)] = &[
+    (AttestationStatus::Verified, "Verified"),
+    (AttestationStatus::Revoked, "Revoked"),
+    (AttestationStatus::Expired, "Expired"),
+    (AttestationStatus::NotYetValid, "Not yet valid"),
     (
         AttestationStatus::SubjectMismatch,
-        "subject_mismatch",
         "About another organisation",
     ),
-    (
-        AttestationStatus::UntrustedIssuer,
-        "untrusted_issuer",
-        "Issuer not trusted",
-    ),
+    (AttestationStatus::UntrustedIssuer, "Issuer not trusted"),
     (
         AttestationStatus::NotTrustedForAchievement,
-        "not_trusted_for_achievement",
         "Issuer not trusted for this achievement",
     ),
     (
         AttestationStatus::RevocationStatusUnknown,
-        "revocation_status_unknown",
         "Revocation status unknown",
     ),
 ];
 
 fn status_words(s: AttestationStatus) -> (&'static str, &'static str) {
-    STATUSES
+    let words = STATUSES
         .iter()
-        .find(|(x, _, _)| *x == s)
-        .map(|(_, code, words)| (*code, *words))
-        .unwrap_or(("unknown", "Unknown"))
+        .find(|(x, _)| *x == s)
+        .map_or("Unknown", |(_, words)| *words);
+    (s.as_str(), words)
 }
 
 /// The page's parameters (all optional; unknown ones are ignored here, refused by the API).
@@ -83,8 +74,7 @@ pub struct Row {
 #[template(path = "audit.html")]
 struct AuditPage {
     page: Page,
-    /// Each mistake: the field it links to, and what to do.
-    errors: Vec<(&'static str, String)>,
+    errors: Mistakes,
     issuers: Vec<(String, String, bool)>,
     achievements: Vec<(&'static str, &'static str, bool)>,
     statuses: Vec<(&'static str, &'static str, bool)>,
@@ -200,7 +190,7 @@ pub async fn audit(state: Data, params: web::Query<AuditParams>) -> HttpResponse
             .collect(),
         statuses: STATUSES
             .iter()
-            .map(|(s, code, words)| (*code, *words, q.status == Some(*s)))
+            .map(|(s, words)| (s.as_str(), *words, q.status == Some(*s)))
             .collect(),
         csv_href: chosen.map(|i| format!("/audit.csv?{}", query_string(&i, &q))),
         json_href: chosen
