@@ -5,7 +5,8 @@
 //!
 //! - [`session`]: sign-in (token, passphrase, one-time link), sessions, CSRF, throttling;
 //! - [`form`]: the group form and its mapping to a [`Group`](signpost_protocol::model::Group);
-//! - [`handlers`]: the pages themselves.
+//! - [`handlers`]: the pages themselves, a module for each part (account, groups,
+//!   attestations, status).
 //!
 //! Every change goes through the [`Publisher`](crate::publisher::Publisher) and the shared
 //! checks ([`crate::check`]) exactly as the admin API's do.

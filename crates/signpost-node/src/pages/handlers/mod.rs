@@ -1,0 +1,285 @@
+//! The pages. Each handler: check the session (and, for a POST, the CSRF token and the
+//! request's origin), do one thing through the publisher, then redirect (POST/redirect/GET)
+//! or show the form again with every problem in an error summary.
+//!
+//! A check that fails answers with the page to show instead (`Result<_, HttpResponse>`):
+//! the response is the error path here, not an error value to report.
+#![allow(clippy::result_large_err)]
+
+mod account;
+mod attestations;
+mod groups;
+mod status;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
+use signpost_protocol::model::Group;
+use signpost_protocol::taxonomy::{self, Term};
+use signpost_protocol::wire::{CapacityPatch, FieldProblem};
+use signpost_protocol::Envelope;
+use uuid::Uuid;
+
+use super::form::{GroupForm, Question, ACCESS, MORE};
+use super::session::{self, Session, SignInError};
+use super::{html, render};
+use crate::error::NodeError;
+use crate::languages::{self, LANGUAGES};
+use crate::routes::AppState;
+
+pub use account::*;
+pub use attestations::*;
+pub use groups::*;
+pub use status::*;
+
+type Data = web::Data<AppState>;
+type Pairs = web::Form<Vec<(String, String)>>;
+
+/// The problems on a page, in the order the form asks (for the error summary) and by field
+/// (for the message above each field).
+pub struct Errors(pub Vec<FieldProblem>);
+
+impl Errors {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> std::slice::Iter<'_, FieldProblem> {
+        self.0.iter()
+    }
+    /// The message for one field, if it has a problem.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|p| p.field == field)
+            .map(|p| p.message.as_str())
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.get(field).is_some()
+    }
+    /// The message of a yes/no question (its field is its "yes" radio).
+    pub fn yes(&self, name: &str) -> Option<&str> {
+        self.get(&format!("{name}-yes"))
+    }
+    /// The message for one part of a session row.
+    pub fn session(&self, row: &usize, part: &str) -> Option<&str> {
+        self.get(&format!("session-{row}-{part}"))
+    }
+}
+
+/// The frame every page shares.
+pub struct Frame {
+    pub title: String,
+    pub node_name: String,
+    /// The session's CSRF token: present when signed in.
+    pub csrf: Option<String>,
+    pub notice: Option<String>,
+    pub current: &'static str,
+}
+
+fn frame(
+    state: &Data,
+    title: impl Into<String>,
+    session: Option<&Session>,
+    current: &'static str,
+) -> Frame {
+    Frame {
+        title: title.into(),
+        node_name: state
+            .publisher
+            .node_document()
+            .map(|d| d.name)
+            .unwrap_or_default(),
+        csrf: session.map(|s| s.csrf.clone()),
+        notice: None,
+        current,
+    }
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .finish()
+}
+
+fn cookie_value(req: &HttpRequest, name: &str) -> Option<String> {
+    req.cookie(name).map(|c| c.value().to_owned())
+}
+
+/// The signed-in session, or a redirect to the sign-in page.
+fn signed_in(state: &Data, req: &HttpRequest) -> Result<Session, HttpResponse> {
+    cookie_value(req, session::COOKIE)
+        .and_then(|c| state.auth.session(&c))
+        .ok_or_else(|| redirect("/manage/sign-in"))
+}
+
+/// A form from another site is refused: browsers say where a request comes from.
+fn same_origin(req: &HttpRequest) -> bool {
+    let fetch_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    if matches!(fetch_site, Some("cross-site" | "same-site")) {
+        return false;
+    }
+    match req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        None | Some("null") => {
+            fetch_site.is_none() || fetch_site == Some("same-origin") || fetch_site == Some("none")
+        }
+        Some(origin) => {
+            let host = req.connection_info().host().to_owned();
+            origin
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+        }
+    }
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// The session of a POST whose CSRF token and origin are right, or the refusal page.
+fn checked_post(
+    state: &Data,
+    req: &HttpRequest,
+    pairs: &[(String, String)],
+) -> Result<Session, HttpResponse> {
+    let session = signed_in(state, req)?;
+    if !same_origin(req) || !session::same_token(field(pairs, "csrf"), &session.csrf) {
+        return Err(forbidden(state));
+    }
+    Ok(session)
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    f: Frame,
+    heading: String,
+    body: String,
+    link: Option<(String, String)>,
+}
+
+fn forbidden(state: &Data) -> HttpResponse {
+    render(
+        &MessagePage {
+            f: frame(state, "The form could not be accepted", None, ""),
+            heading: "The form could not be accepted".into(),
+            body: "It did not come from this node's own pages, or it was open for too long. \
+                   Nothing was changed. Go back, reload the page, and try again."
+                .into(),
+            link: Some(("/manage".into(), "Go to your groups".into())),
+        },
+        StatusCode::FORBIDDEN,
+    )
+}
+
+fn failure(state: &Data, session: Option<&Session>, err: &NodeError) -> HttpResponse {
+    tracing::warn!(error = %err, "a page's change failed");
+    render(
+        &MessagePage {
+            f: frame(state, "That did not work", session, ""),
+            heading: "That did not work".into(),
+            body: match err {
+                NodeError::ListingNotFound(_) => "That group is not published here any more.".into(),
+                NodeError::ListingLimit(n) => format!("This node already publishes {n} groups, its limit."),
+                _ => "Nothing was changed. Please try again; if it keeps happening, tell whoever looks after this node.".into(),
+            },
+            link: Some(("/manage".into(), "Go to your groups".into())),
+        },
+        match err {
+            NodeError::ListingNotFound(_) => StatusCode::NOT_FOUND,
+            NodeError::ListingLimit(_) => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        },
+    )
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
+) -> Result<T, NodeError> {
+    web::block(f)
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+}
+
+fn client(req: &HttpRequest) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    req.app_data::<web::Data<signpost_http::ratelimit::RateLimiter>>()
+        .map_or(peer, |l| {
+            signpost_http::ratelimit::bucket_key(l.client(peer, forwarded))
+        })
+}
+
+fn session_cookie(state: &Data, value: String) -> Cookie<'static> {
+    Cookie::build(session::COOKIE, value)
+        .path("/manage")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.secure_cookies)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            session::LIFETIME.as_secs() as i64,
+        ))
+        .finish()
+}
+
+fn expired_cookie(name: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::build(name, "").path("/manage").finish();
+    c.make_removal();
+    c
+}
+
+// ---------------------------------------------------------------------------------------
+// Public home
+
+fn notice(done: Option<&str>) -> Option<String> {
+    Some(
+        match done? {
+            "published" => {
+                "Published. Directories that follow this node show it at their next crawl."
+            }
+            "updated" => "Saved and published.",
+            "deleted" => "The group is withdrawn. Directories drop it at their next crawl.",
+            "confirmed" => "Capacity confirmed as still accurate.",
+            "full" => "Marked as full: directories show it as not accepting referrals.",
+            "open" => "Marked as open for referrals.",
+            "attestation" => "The attestation is imported and published with your groups.",
+            "passphrase" => "Your passphrase is set. Use it to sign in from now on.",
+            "first" => "You are signed in. Set a passphrase now, so you can sign in again later.",
+            "signed-out" => "You are signed out.",
+            "enrolled" => "The directory has your request. Its operator will approve it.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+type Query = web::Query<Vec<(String, String)>>;
+
+fn done(query: &Query) -> Option<String> {
+    notice(
+        query
+            .iter()
+            .find(|(k, _)| k == "done")
+            .map(|(_, v)| v.as_str()),
+    )
+}

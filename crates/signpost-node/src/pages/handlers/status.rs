@@ -1,0 +1,343 @@
+//! The node's status: what the directories last fetched, enrolment, backups, the passphrase
+//! and the admin API's token.
+
+use super::*;
+
+struct PushRow {
+    url: String,
+    last: String,
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage {
+    f: Frame,
+    id: String,
+    base_url: String,
+    card: String,
+    version: u64,
+    document_expires: String,
+    signing_keys: Vec<String>,
+    seq: u64,
+    pushes: Vec<PushRow>,
+    has_passphrase: bool,
+    errors: Errors,
+    new_token: Option<String>,
+    directory: String,
+    last_backup: String,
+    backup_due: bool,
+    certificate: Option<String>,
+    certificate_problem: Option<String>,
+}
+
+fn enrolment_text(state: &Data) -> String {
+    let doc = state.publisher.node_document().ok();
+    let (name, base) = doc
+        .as_ref()
+        .map(|d| (d.name.clone(), d.base_url.clone()))
+        .unwrap_or_default();
+    format!(
+        "Signpost node enrolment\n\
+         Organisation: {name}\n\
+         Node id: {}\n\
+         Address: {base}\n\
+         Node document: {base}/.well-known/signpost/node\n\
+         \n\
+         Once this node has asked the directory to list it, the operator approves with:\n\
+         signpost aggregator enrolments approve {} --config aggregator.toml\n",
+        state.publisher.node_id(),
+        state.publisher.node_id()
+    )
+}
+
+fn status_view(
+    state: &Data,
+    session: &Session,
+    errors: Vec<FieldProblem>,
+    new_token: Option<String>,
+    directory: String,
+    notice: Option<String>,
+) -> HttpResponse {
+    let doc = state.publisher.node_document().ok();
+    let published = state.publisher.published();
+    let pushes = state
+        .push
+        .snapshot()
+        .into_iter()
+        .map(|(url, last)| PushRow {
+            url,
+            last: last.map_or_else(
+                || "Nothing pushed since the node started".to_owned(),
+                |(at, result)| format!("{result} ({})", ago(at, Utc::now())),
+            ),
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut f = frame(
+        state,
+        if errors.is_empty() {
+            "Node status"
+        } else {
+            "Error: Node status"
+        },
+        Some(session),
+        "status",
+    );
+    f.notice = notice;
+    render(
+        &StatusPage {
+            f,
+            id: state.publisher.node_id().to_string(),
+            base_url: doc.as_ref().map(|d| d.base_url.clone()).unwrap_or_default(),
+            card: enrolment_text(state),
+            version: doc.as_ref().map_or(0, |d| d.version),
+            document_expires: doc
+                .as_ref()
+                .map(|d| d.expires.format("%-d %B %Y").to_string())
+                .unwrap_or_default(),
+            signing_keys: doc
+                .map(|d| d.signing_keys.iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+            seq: published.seq,
+            pushes,
+            has_passphrase: state.auth.has_passphrase(),
+            errors: Errors(errors),
+            new_token,
+            directory,
+            last_backup: crate::backup::last_backup(&state.dir)
+                .map_or_else(|| "never".to_owned(), |t| ago(t, Utc::now())),
+            backup_due: crate::backup::last_backup(&state.dir).is_none_or(|t| {
+                Utc::now() - t > chrono::Duration::days(crate::backup::REMIND_AFTER_DAYS)
+            }),
+            certificate: state.acme.as_ref().map(|a| {
+                let s = a.snapshot();
+                match s.deployed_at {
+                    Some(t) => format!("For {}, obtained automatically; in use since {}", s.domain, ago(t, Utc::now())),
+                    None => format!("For {}: not obtained yet (the node asks the certificate authority when it starts, and keeps trying)", s.domain),
+                }
+            }),
+            certificate_problem: state.acme.as_ref().and_then(|a| {
+                a.snapshot().last_error.map(|(t, e)| {
+                    format!("The last attempt to get or renew it failed {}: {e}. The current certificate stays in use; the node tries again.", ago(t, Utc::now()))
+                })
+            }),
+        },
+        status,
+    )
+}
+
+/// Downloads an encrypted backup made now.
+pub async fn download_backup(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
+    let session = match checked_post(&state, &req, &form) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let passphrase = field(&form, "backup_passphrase").to_owned();
+    let again = field(&form, "backup_passphrase_again");
+    let problem = |field: &str, code: &str, message: &str| {
+        vec![FieldProblem {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }]
+    };
+    if passphrase.chars().count() < 12 {
+        return status_view(
+            &state,
+            &session,
+            problem(
+                "backup_passphrase",
+                "too_short",
+                "The backup passphrase must be at least 12 characters; you need it to restore",
+            ),
+            None,
+            String::new(),
+            None,
+        );
+    }
+    if passphrase != again {
+        return status_view(
+            &state,
+            &session,
+            problem(
+                "backup_passphrase_again",
+                "mismatch",
+                "The two backup passphrases are different; type the same one twice",
+            ),
+            None,
+            String::new(),
+            None,
+        );
+    }
+    let publisher = Arc::clone(&state.publisher);
+    let dir = state.dir.clone();
+    match web::block(move || crate::backup::create(&dir, &publisher, &passphrase)).await {
+        Ok(Ok(bytes)) => HttpResponse::Ok()
+            .content_type("application/octet-stream")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"signpost-backup-{}.age\"",
+                    Utc::now().format("%Y-%m-%d")
+                ),
+            ))
+            .body(bytes),
+        _ => failure(
+            &state,
+            Some(&session),
+            &NodeError::Internal("backup".into()),
+        ),
+    }
+}
+
+pub async fn status_page(state: Data, req: HttpRequest, query: Query) -> HttpResponse {
+    match signed_in(&state, &req) {
+        Ok(s) => status_view(&state, &s, Vec::new(), None, String::new(), done(&query)),
+        Err(r) => r,
+    }
+}
+
+pub async fn enrolment_card(state: Data, req: HttpRequest) -> HttpResponse {
+    if let Err(r) = signed_in(&state, &req) {
+        return r;
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"signpost-enrolment.txt\"",
+        ))
+        .body(enrolment_text(&state))
+}
+
+pub async fn set_passphrase(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
+    let session = match checked_post(&state, &req, &form) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let new = field(&form, "passphrase").to_owned();
+    let again = field(&form, "passphrase_again");
+    let mut errors = Vec::new();
+    if let Some(problem) = session::passphrase_problem(&new) {
+        errors.push(FieldProblem {
+            field: "passphrase-new".into(),
+            code: "too_short".into(),
+            message: problem,
+        });
+    } else if new != again {
+        errors.push(FieldProblem {
+            field: "passphrase_again".into(),
+            code: "mismatch".into(),
+            message: "The two passphrases are different; type the same one twice".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return status_view(&state, &session, errors, None, String::new(), None);
+    }
+    let st = state.clone();
+    match web::block(move || st.auth.set_passphrase(&new)).await {
+        Ok(Ok(())) => {
+            if let Some(c) = cookie_value(&req, session::COOKIE) {
+                state.auth.end_all_but(&c);
+            }
+            redirect("/manage/status?done=passphrase")
+        }
+        _ => failure(
+            &state,
+            Some(&session),
+            &NodeError::Internal("passphrase".into()),
+        ),
+    }
+}
+
+pub async fn rotate_token(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
+    let session = match checked_post(&state, &req, &form) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let dir = state.dir.clone();
+    match web::block(move || crate::rotate_admin_token_now(&dir)).await {
+        Ok(Ok((token, hash))) => {
+            state.set_admin_token(hash);
+            if let Some(c) = cookie_value(&req, session::COOKIE) {
+                state.auth.end_all_but(&c);
+            }
+            status_view(
+                &state,
+                &session,
+                Vec::new(),
+                Some(token),
+                String::new(),
+                Some("A new admin token is in use; the old one no longer works.".into()),
+            )
+        }
+        _ => failure(
+            &state,
+            Some(&session),
+            &NodeError::Internal("token rotation".into()),
+        ),
+    }
+}
+
+/// Asks a directory to list this node: posts the enrolment to its `/v1/enrolments`.
+pub async fn enrol(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
+    let session = match checked_post(&state, &req, &form) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let directory = field(&form, "directory")
+        .trim()
+        .trim_end_matches('/')
+        .to_owned();
+    let contact = field(&form, "contact").trim().to_owned();
+    let problem = |message: String| {
+        vec![FieldProblem {
+            field: "directory".into(),
+            code: "enrolment_failed".into(),
+            message,
+        }]
+    };
+    if !(directory.starts_with("https://") || directory.starts_with("http://"))
+        || directory.contains(char::is_whitespace)
+    {
+        return status_view(
+            &state,
+            &session,
+            problem("Enter the directory's address, starting https://".into()),
+            None,
+            directory,
+            None,
+        );
+    }
+    let doc = match state.publisher.node_document() {
+        Ok(d) => d,
+        Err(e) => return failure(&state, Some(&session), &e),
+    };
+    let request = signpost_protocol::wire::EnrolmentRequest {
+        id: doc.id,
+        url: doc.base_url.clone(),
+        name: doc.name.clone(),
+        contact: (!contact.is_empty()).then_some(contact),
+    };
+    let fetcher =
+        match signpost_client::Fetcher::new(std::time::Duration::from_secs(10), 64 * 1024, 1) {
+            Ok(f) => f,
+            Err(e) => return failure(&state, Some(&session), &NodeError::Internal(e)),
+        };
+    let client = signpost_client::DirectoryClient::new(fetcher, &directory);
+    match client.enrol(&request).await {
+        Ok(_) => redirect("/manage/status?done=enrolled"),
+        Err(e) => status_view(
+            &state,
+            &session,
+            problem(format!("The directory did not accept the request: {e}")),
+            None,
+            directory,
+            None,
+        ),
+    }
+}
