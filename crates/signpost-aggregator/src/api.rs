@@ -1,5 +1,6 @@
 //! The directory API: thin handlers over the index, the crawl health and the trust policy.
 
+use signpost_http::responses::{JsonBodyRefused, RateLimited, WrongToken};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -89,7 +90,7 @@ fn did(s: &str) -> Result<DidKey, AggError> {
     params(RawGroupQuery),
     responses((status = 200, description = "A page of groups, each with its original signed envelope", body = GroupsPage),
         (status = 400, description = "A parameter is invalid (its stable `code`); several are one `invalid_query`, each in `errors` with its own code", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn groups(
     state: Data,
     req: HttpRequest,
@@ -141,7 +142,7 @@ fn check(check: &'static str, at: DateTime<Utc>, result: Result<(), String>) -> 
     params(("node" = String, Path, description = "The organisation's id (did:key)"), ("id" = Uuid, Path, description = "The listing id")),
     responses((status = 200, description = "The group and its provenance", body = Provenance),
         (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn group(
     state: Data,
     req: HttpRequest,
@@ -226,7 +227,7 @@ fn fresh(expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
 /// Crawl health per node: status, last success, and the reason for the last refusal.
 #[utoipa::path(get, path = "/v1/nodes", tag = "directory",
     responses((status = 200, description = "Every node in the trust policy", body = Vec<NodeHealth>),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn nodes(state: Data) -> HttpResponse {
     HttpResponse::Ok().json(state.health())
 }
@@ -234,7 +235,7 @@ pub async fn nodes(state: Data) -> HttpResponse {
 /// The trusted issuers and their revocation lists.
 #[utoipa::path(get, path = "/v1/issuers", tag = "directory",
     responses((status = 200, description = "Trusted issuers", body = Vec<IssuerInfo>),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn issuers(state: Data) -> HttpResponse {
     let revocations = state.revocations();
     let out: Vec<IssuerInfo> = state
@@ -363,7 +364,7 @@ pub fn audit_entries(state: &Aggregator, issuer: &DidKey, q: &AuditFilter) -> Ve
     responses((status = 200, description = "Attestations presented", body = Vec<AuditEntry>),
         (status = 400, description = "A parameter is unknown or invalid: `unknown_parameter`, `unknown_achievement`, `invalid_parameter` (a status not in the list); several are one `invalid_query`, each in `errors`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a did:key", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn issuer_attestations(
     state: Data,
     path: web::Path<String>,
@@ -377,7 +378,7 @@ pub async fn issuer_attestations(
 /// The published taxonomy: categories, safeguarding capabilities, staff checks, achievements.
 #[utoipa::path(get, path = "/v1/taxonomy", tag = "directory",
     responses((status = 200, description = "The taxonomy", body = Taxonomy),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn taxonomy() -> HttpResponse {
     HttpResponse::Ok().json(TAXONOMY)
 }
@@ -408,7 +409,7 @@ pub const FEED_MAX_BYTES: usize = 8 * 1024 * 1024;
     params(FeedQuery),
     responses((status = 200, description = "Feed page", body = FeedPage),
         (status = 400, description = "A parameter is invalid (`invalid_parameter`); several are one `invalid_query`, each in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpResponse, AggError> {
     // Each parameter checked, every mistake named.
     let mut problems = Problems::default();
@@ -491,11 +492,9 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
 #[utoipa::path(post, path = "/v1/ping", tag = "federation",
     request_body = Envelope,
     responses((status = 202, description = "Crawl scheduled"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefused,
         (status = 422, description = "Not a newer snapshot of a followed node", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn ping(
     state: Data,
     body: signpost_http::Body<Envelope>,
@@ -511,11 +510,9 @@ pub async fn ping(
 #[utoipa::path(post, path = "/v1/revocations", tag = "federation",
     request_body = Envelope,
     responses((status = 202, description = "In use"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefused,
         (status = 422, description = "Not a newer list, verified, of a trusted issuer", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn push_revocations(
     state: Data,
     body: signpost_http::Body<Envelope>,
@@ -534,12 +531,10 @@ pub async fn push_revocations(
 #[utoipa::path(post, path = "/v1/enrolments", tag = "federation",
     request_body = EnrolmentRequest,
     responses((status = 202, description = "Waiting for the operator's decision", body = Enrolment),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefused,
         (status = 403, description = "This directory takes no enrolment requests", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The node document could not be checked, or the node is already listed", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        RateLimited,
         (status = 503, description = "Too many requests waiting", body = Problem, content_type = "application/problem+json")))]
 pub async fn enrol(
     state: Data,
@@ -564,7 +559,7 @@ fn operator(state: &Data, req: &HttpRequest) -> Result<(), AggError> {
 /// Enrolment requests, oldest first (operator only).
 #[utoipa::path(get, path = "/admin/enrolments", tag = "operations", security(("bearer" = [])),
     responses((status = 200, description = "Every request held", body = Vec<Enrolment>),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        WrongToken,
         (status = 403, description = "Enrolment is not enabled", body = Problem, content_type = "application/problem+json")))]
 pub async fn enrolments(state: Data, req: HttpRequest) -> Result<HttpResponse, AggError> {
     operator(&state, &req)?;
@@ -575,7 +570,7 @@ pub async fn enrolments(state: Data, req: HttpRequest) -> Result<HttpResponse, A
 #[utoipa::path(post, path = "/admin/enrolments/{node}/approve", tag = "operations", security(("bearer" = [])),
     params(("node" = String, Path, description = "The node's id (did:key)")),
     responses((status = 200, description = "Approved", body = Enrolment),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        WrongToken,
         (status = 403, description = "Enrolment is not enabled", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json")))]
 pub async fn approve(
@@ -591,7 +586,7 @@ pub async fn approve(
 #[utoipa::path(post, path = "/admin/enrolments/{node}/decline", tag = "operations", security(("bearer" = [])),
     params(("node" = String, Path, description = "The node's id (did:key)")),
     responses((status = 200, description = "Declined", body = Enrolment),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        WrongToken,
         (status = 403, description = "Enrolment is not enabled", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json")))]
 pub async fn decline(
@@ -619,14 +614,14 @@ async fn decide(
 
 /// Liveness and readiness.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Serving", body = String, content_type = "text/plain"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn metrics(state: Data) -> HttpResponse {
     let m = &state.metrics;
     let index = state.index();

@@ -8,6 +8,7 @@
 
 pub mod body;
 pub mod ratelimit;
+pub mod responses;
 
 pub use body::Body;
 

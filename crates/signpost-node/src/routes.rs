@@ -1,5 +1,6 @@
 //! HTTP handlers: thin. Parse, call the publisher, map the result.
 
+use signpost_http::responses::{JsonBodyRefused, RateLimited, WrongToken};
 use std::future::{ready, Ready};
 use std::sync::Arc;
 
@@ -82,7 +83,7 @@ async fn blocking<T: Send + 'static>(
 /// The current node document envelope.
 #[utoipa::path(get, path = "/.well-known/signpost/node", tag = "public",
     responses((status = 200, description = "Node document envelope (node.v1), signed by the root key(s)", body = Envelope),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn node_document(state: Data) -> HttpResponse {
     json_bytes(state.publisher.published().node_document.clone())
 }
@@ -92,7 +93,7 @@ pub async fn node_document(state: Data) -> HttpResponse {
     params(("version" = u64, Path, description = "Node document version, from 1")),
     responses((status = 200, description = "Node document envelope", body = Envelope),
         (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn node_version(state: Data, path: web::Path<u64>) -> Result<HttpResponse, NodeError> {
     let version = path.into_inner();
     let published = state.publisher.published();
@@ -109,7 +110,7 @@ pub async fn node_version(state: Data, path: web::Path<u64>) -> Result<HttpRespo
             headers(("ETag" = String, description = "Quoted digest of the snapshot envelope"))),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
         (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn snapshot(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
     conditional(&state, &req, |p| p.snapshot.clone())
 }
@@ -143,7 +144,7 @@ fn conditional(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses((status = 200, description = "Listing envelope (listing.v1)", body = Envelope),
         (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn listing(state: Data, path: web::Path<Uuid>) -> Result<HttpResponse, NodeError> {
     let id = path.into_inner();
     let published = state.publisher.published();
@@ -160,14 +161,14 @@ pub async fn listing(state: Data, path: web::Path<Uuid>) -> Result<HttpResponse,
             headers(("ETag" = String, description = "The snapshot's ETag"))),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
         (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn bundle(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
     conditional(&state, &req, |p| p.bundle.clone())
 }
 
 /// Liveness.
 #[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, description = "The node is serving", body = String, content_type = "text/plain"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
@@ -182,7 +183,7 @@ fn admin_listing(l: signpost_protocol::Verified<Listing>) -> AdminListing {
 /// Every published listing with its version.
 #[utoipa::path(get, path = "/admin/listings", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Listings", body = Vec<Listing>),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json")))]
+        WrongToken))]
 pub async fn admin_list(_: Admin, state: Data) -> HttpResponse {
     HttpResponse::Ok().json(state.publisher.listings())
 }
@@ -191,11 +192,9 @@ pub async fn admin_list(_: Admin, state: Data) -> HttpResponse {
 #[utoipa::path(post, path = "/admin/listings", tag = "admin", security(("bearer" = [])),
     request_body = Group,
     responses((status = 201, description = "Published", body = AdminListing),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefused,
+        WrongToken,
         (status = 409, description = "Listing limit reached", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid listing: every problem in `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_create(
     _: Admin,
@@ -216,11 +215,9 @@ pub async fn admin_create(
     params(("id" = Uuid, Path, description = "Listing id")),
     request_body = Group,
     responses((status = 200, description = "Published", body = AdminListing),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefused,
+        WrongToken,
         (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid listing: every problem in `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_replace(
     _: Admin,
@@ -240,7 +237,7 @@ pub async fn admin_replace(
 #[utoipa::path(delete, path = "/admin/listings/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Listing id")),
     responses((status = 204, description = "Withdrawn"),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        WrongToken,
         (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_delete(
     _: Admin,
@@ -260,11 +257,9 @@ pub async fn admin_delete(
     params(("id" = Uuid, Path, description = "Listing id")),
     request_body = CapacityPatch,
     responses((status = 200, description = "Published", body = AdminListing),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefused,
+        WrongToken,
         (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid listing: every problem in `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_capacity(
     _: Admin,
@@ -287,10 +282,8 @@ pub async fn admin_capacity(
 #[utoipa::path(post, path = "/admin/attestations", tag = "admin", security(("bearer" = [])),
     request_body = Envelope,
     responses((status = 201, description = "Imported; the next snapshot names it", body = signpost_protocol::Attestation),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefused,
+        WrongToken,
         (status = 422, description = "Signature invalid or about another organisation", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_attestation(
     _: Admin,
@@ -307,7 +300,7 @@ pub async fn admin_attestation(
 /// re-signed.
 #[utoipa::path(post, path = "/admin/keys/rotate", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "The new node document", body = NodeDocument),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
+        WrongToken,
         (status = 409, description = "The root key is not on this machine", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_rotate(_: Admin, state: Data) -> Result<HttpResponse, NodeError> {
     let publisher = Arc::clone(&state.publisher);
@@ -330,10 +323,8 @@ pub struct BackupRequest {
 #[utoipa::path(post, path = "/admin/backup", tag = "admin", security(("bearer" = [])),
     request_body = BackupRequest,
     responses((status = 200, description = "The backup file", content_type = "application/octet-stream"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefused,
+        WrongToken,
         (status = 422, description = "Passphrase too short", body = Problem, content_type = "application/problem+json")))]
 pub async fn admin_backup(
     _: Admin,

@@ -1,6 +1,7 @@
 //! The `/oruk` handlers: parse ORUK parameters into a `GroupQuery`, call the index, render
 //! HSDS.
 
+use signpost_http::responses::RateLimited;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -173,7 +174,7 @@ pub async fn root(state: Data) -> Result<HttpResponse, AggError> {
 #[utoipa::path(get, path = "/oruk/services", tag = "oruk", params(OrukQuery),
     responses((status = 200, description = "A page of services (ORUK service_list items)", body = Object),
         (status = 400, description = "A parameter is invalid (its stable `code`); several are one `invalid_query`, each in `errors`", body = signpost_http::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn services(
     state: Data,
     req: HttpRequest,
@@ -187,7 +188,7 @@ pub async fn services(
 #[utoipa::path(get, path = "/oruk/services/{id}", tag = "oruk", params(("id" = String, Path, description = "Service UUID")),
     responses((status = 200, description = "A full ORUK service", body = Object),
         (status = 404, description = "No such service", body = signpost_http::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn service(state: Data, id: web::Path<String>) -> Result<HttpResponse, AggError> {
     by_id(&state, &id, false)
 }
@@ -196,7 +197,7 @@ pub async fn service(state: Data, id: web::Path<String>) -> Result<HttpResponse,
 #[utoipa::path(get, path = "/oruk/service_at_locations", tag = "oruk", params(OrukQuery),
     responses((status = 200, description = "A page of service_at_location items", body = Object),
         (status = 400, description = "A parameter is invalid (its stable `code`); several are one `invalid_query`, each in `errors`", body = signpost_http::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn service_at_locations(
     state: Data,
     req: HttpRequest,
@@ -209,7 +210,7 @@ pub async fn service_at_locations(
 #[utoipa::path(get, path = "/oruk/service_at_locations/{id}", tag = "oruk", params(("id" = String, Path, description = "service_at_location UUID")),
     responses((status = 200, description = "The full ORUK service", body = Object),
         (status = 404, description = "Not found", body = signpost_http::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn service_at_location(
     state: Data,
     id: web::Path<String>,
@@ -244,7 +245,7 @@ fn paginate<T: Serialize>(items: Vec<T>, q: &PageQuery) -> Result<HttpResponse, 
 #[utoipa::path(get, path = "/oruk/taxonomies", tag = "oruk", params(PageQuery),
     responses((status = 200, description = "A page of taxonomies", body = Object),
         (status = 400, description = "Invalid parameter", body = signpost_http::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn taxonomies(q: web::Query<PageQuery>) -> Result<HttpResponse, AggError> {
     paginate(VOCABULARIES.iter().map(hsds::taxonomy).collect(), &q)
 }
@@ -252,7 +253,7 @@ pub async fn taxonomies(q: web::Query<PageQuery>) -> Result<HttpResponse, AggErr
 #[utoipa::path(get, path = "/oruk/taxonomies/{id}", tag = "oruk", params(("id" = String, Path, description = "Taxonomy UUID")),
     responses((status = 200, description = "A taxonomy", body = Object),
         (status = 404, description = "Not found", body = signpost_http::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn taxonomy(id: web::Path<String>) -> Result<HttpResponse, AggError> {
     let found = VOCABULARIES
         .iter()
@@ -264,7 +265,7 @@ pub async fn taxonomy(id: web::Path<String>) -> Result<HttpResponse, AggError> {
 #[utoipa::path(get, path = "/oruk/taxonomy_terms", tag = "oruk", params(PageQuery),
     responses((status = 200, description = "A page of taxonomy terms", body = Object),
         (status = 400, description = "Invalid parameter", body = signpost_http::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn taxonomy_terms(q: web::Query<PageQuery>) -> Result<HttpResponse, AggError> {
     paginate(
         all_terms()
@@ -278,7 +279,7 @@ pub async fn taxonomy_terms(q: web::Query<PageQuery>) -> Result<HttpResponse, Ag
 #[utoipa::path(get, path = "/oruk/taxonomy_terms/{id}", tag = "oruk", params(("id" = String, Path, description = "Taxonomy term UUID")),
     responses((status = 200, description = "A taxonomy term", body = Object),
         (status = 404, description = "Not found", body = signpost_http::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = signpost_http::Problem, content_type = "application/problem+json")))]
+        RateLimited))]
 pub async fn taxonomy_term(id: web::Path<String>) -> Result<HttpResponse, AggError> {
     let (v, t) = all_terms()
         .into_iter()
