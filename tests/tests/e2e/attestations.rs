@@ -5,9 +5,10 @@ use chrono::{Duration, Utc};
 use serde_json::Value;
 use signpost_aggregator::config::{AggregatorConfig, IssuerEntry};
 use signpost_issuer::{Issuer, IssuerServer};
+use signpost_protocol::model::Attestation;
 use signpost_protocol::model::PayloadKind;
 use signpost_protocol::wire::CrawlStatus;
-use signpost_protocol::{DidKey, Envelope, RevocationList};
+use signpost_protocol::{DidKey, Envelope, RevocationList, Verified};
 use signpost_tests::mock::sign_raw;
 use signpost_tests::{b64, sample_group, Forge, MockNode, TestAggregator, TestNode};
 
@@ -37,6 +38,28 @@ async fn world() -> World {
         server,
         a,
         b,
+    }
+}
+
+/// An attestation of `achievement` for `subject`, valid since yesterday for 30 days.
+fn current(issuer: &mut Issuer, subject: DidKey, achievement: &str) -> Verified<Attestation> {
+    let now = Utc::now();
+    issuer
+        .attest(
+            subject,
+            achievement,
+            None,
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .unwrap()
+}
+
+impl World {
+    /// The issuer's signing key, read from its directory.
+    fn key(&self) -> ed25519_dalek::SigningKey {
+        signpost_store::keyfile::read_key(&self.issuer_dir.path().join(signpost_issuer::KEY_FILE))
+            .unwrap()
     }
 }
 
@@ -200,28 +223,10 @@ async fn expired_and_not_yet_valid_do_not_count() {
 #[tokio::test]
 async fn untrusted_issuer_and_untrusted_achievement() {
     let mut w = world().await;
-    let now = Utc::now();
     let other_dir = tempfile::tempdir().unwrap();
     let mut stranger = Issuer::init(other_dir.path(), "Unknown Training Ltd").unwrap();
-    let by_stranger = stranger
-        .attest(
-            w.a.id,
-            TIP,
-            None,
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
-        .unwrap();
-    let wrong_achievement = w
-        .issuer
-        .attest(
-            w.b.id,
-            "mental-health-first-aid",
-            None,
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
-        .unwrap();
+    let by_stranger = current(&mut stranger, w.a.id, TIP);
+    let wrong_achievement = current(&mut w.issuer, w.b.id, "mental-health-first-aid");
     import(&w.a, &by_stranger.envelope().to_envelope()).await;
     import(&w.b, &wrong_achievement.envelope().to_envelope()).await;
     let agg = TestAggregator::manual(
@@ -251,16 +256,7 @@ async fn an_attestation_about_another_organisation_or_tampered_does_not_count() 
     // A node (the test's own) presents an attestation about organisation A, and a tampered one.
     let mut forge = Forge::new("Borrowed Credentials");
     forge.put(forge.listing(uuid::Uuid::new_v4(), 1, signpost_tests::sample_group(7)));
-    let about_a = w
-        .issuer
-        .attest(
-            w.a.id,
-            TIP,
-            None,
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
-        .unwrap();
+    let about_a = current(&mut w.issuer, w.a.id, TIP);
     let mine = w
         .issuer
         .attest(
@@ -318,21 +314,9 @@ fn list(issuer: DidKey, key: &ed25519_dalek::SigningKey, expires_in: Duration) -
 #[tokio::test]
 async fn revocation_list_expired_foreign_or_unreachable_fails_closed() {
     let mut w = world().await;
-    let now = Utc::now();
-    let att = w
-        .issuer
-        .attest(
-            w.a.id,
-            TIP,
-            None,
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
-        .unwrap();
+    let att = current(&mut w.issuer, w.a.id, TIP);
     import(&w.a, &att.envelope().to_envelope()).await;
-    let key =
-        signpost_store::keyfile::read_key(&w.issuer_dir.path().join(signpost_issuer::KEY_FILE))
-            .unwrap();
+    let key = w.key();
     let lists = MockNode::start().await;
     let url = format!("{}/revocations", lists.url);
 
@@ -416,21 +400,9 @@ fn list_with(
 #[tokio::test]
 async fn an_older_list_never_unrevokes_after_a_restart_and_a_forked_list_is_refused() {
     let mut w = world().await;
-    let now = Utc::now();
-    let att = w
-        .issuer
-        .attest(
-            w.a.id,
-            TIP,
-            None,
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
-        .unwrap();
+    let att = current(&mut w.issuer, w.a.id, TIP);
     import(&w.a, &att.envelope().to_envelope()).await;
-    let key =
-        signpost_store::keyfile::read_key(&w.issuer_dir.path().join(signpost_issuer::KEY_FILE))
-            .unwrap();
+    let key = w.key();
     let lists = MockNode::start().await;
     let url = format!("{}/revocations", lists.url);
     let serial = att.serial.clone();
@@ -468,27 +440,8 @@ async fn an_older_list_never_unrevokes_after_a_restart_and_a_forked_list_is_refu
 #[tokio::test]
 async fn the_audit_filters_by_achievement_and_status_and_refuses_unknown_parameters() {
     let mut w = world().await;
-    let now = Utc::now();
-    let ok = w
-        .issuer
-        .attest(
-            w.a.id,
-            TIP,
-            None,
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
-        .unwrap();
-    let revoked = w
-        .issuer
-        .attest(
-            w.b.id,
-            TIP,
-            None,
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
-        .unwrap();
+    let ok = current(&mut w.issuer, w.a.id, TIP);
+    let revoked = current(&mut w.issuer, w.b.id, TIP);
     import(&w.a, &ok.envelope().to_envelope()).await;
     import(&w.b, &revoked.envelope().to_envelope()).await;
     w.issuer.revoke(&revoked.serial).unwrap();
@@ -622,8 +575,6 @@ async fn a_pushed_revocation_shows_in_the_audit_at_once_with_when_it_took_effect
 
 /// The issuer's first list (version 1), signed again as it was: a replay.
 fn before_list(w: &World) -> Envelope {
-    let key =
-        signpost_store::keyfile::read_key(&w.issuer_dir.path().join(signpost_issuer::KEY_FILE))
-            .unwrap();
+    let key = w.key();
     list_with(w.issuer.id(), &key, 1, &[])
 }
