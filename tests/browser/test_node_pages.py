@@ -153,10 +153,12 @@ def test_first_sign_in_from_the_printed_link_then_a_passphrase(browser, demo):
     pg.fill("#passphrase_again", "short")
     pg.click("form[action='/manage/status/passphrase'] button")
     assert "at least 12 characters" in pg.inner_text(".error-summary")
+    assert pg.title().startswith("Error: Node status"), pg.title()
     pg.fill("#passphrase-new", PASSPHRASE)
     pg.fill("#passphrase_again", PASSPHRASE)
     pg.click("form[action='/manage/status/passphrase'] button")
     assert "Your passphrase is set" in pg.inner_text(".notice")
+    assert pg.title().startswith("Node status"), pg.title()
     run_axe(pg, "status")
     shot(pg, "status-320")
     no_sideways_scroll(pg, 320)
@@ -306,6 +308,7 @@ def test_every_mistake_is_listed_at_once(signed_in, demo):
     assert pg.input_value("#name") == "Mistakes Group", "what was typed is kept"
     run_axe(pg, "form with errors")
     shot(pg, "errors-320")
+    assert pg.title().startswith("Error: Add a group"), pg.title()
     assert directory_group(demo, "Mistakes Group", timeout=1) is None
 
 
@@ -330,6 +333,7 @@ def test_attestation_import_by_upload_and_refusals(signed_in, demo, tmp_path):
     pg.fill("#envelope", json.dumps(envelope))
     pg.click("button.primary")
     assert "does not verify" in pg.inner_text(".error-summary")
+    assert pg.title().startswith("Error: Training and attestations"), pg.title()
     pg.fill("#envelope", "")
     pg.set_input_files("#file", str(path))
     pg.click("button.primary")
@@ -400,6 +404,7 @@ def test_zz_wrong_passphrases_are_throttled(browser, demo):
     for _ in range(5):
         sign_in(pg, demo, "not the passphrase")
         assert "is not right" in pg.inner_text(".error-summary")
+        assert pg.title().startswith("Error: Sign in"), pg.title()
     sign_in(pg, demo, PASSPHRASE)
     assert "Too many wrong tries" in pg.inner_text(".error-summary")
     assert "/manage/sign-in" in pg.url

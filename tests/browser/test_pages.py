@@ -106,6 +106,8 @@ def test_mistakes_are_shown_in_an_error_summary(page, demo):
     assert summary.is_visible()
     assert "Enter a real postcode" in summary.inner_text()
     assert page.locator("#postcode-error").is_visible()
+    # The title says there is an error before anything else (read first by a screen reader).
+    assert page.title().startswith("Error: "), page.title()
     search(page, demo, postcode="ZZ99 9ZZ")
     assert "could not find that postcode" in page.inner_text(".error-summary")
     # Two mistakes at once (a language no form offers, from an edited link): both listed,
@@ -117,6 +119,12 @@ def test_mistakes_are_shown_in_an_error_summary(page, demo):
     assert items.nth(0).locator("a").get_attribute("href") == "#postcode"
     assert "not right" in items.nth(1).inner_text()
     assert items.nth(1).locator("a").get_attribute("href") == "#language"
+    # In Arabic too, in its own words.
+    page.goto(f"{demo['base']}/find?lang=ar&postcode=not+a+postcode&radius=5")
+    assert page.title().startswith("خطأ: "), page.title()
+    # A search that is right has a plain title.
+    search(page, demo)
+    assert not page.title().startswith("Error"), page.title()
 
 
 def test_works_without_javascript(browser, demo):
@@ -247,6 +255,7 @@ def test_the_audit_page_names_each_wrong_filter_beside_its_field(page, demo):
     assert sorted(links) == ["#achievement", "#status"]
     assert "Choose a status from the list" in page.inner_text(".error-summary")
     assert page.locator("tbody tr").count() == 0
+    assert page.title().startswith("Error: Training attestations"), page.title()
     page.click(".error-summary a[href='#status']")
     assert page.evaluate("document.activeElement.id") == "status"
     # The API refuses the same filters, naming both.

@@ -26,6 +26,7 @@ any-language = أي لغة
 kinds-legend = نوع المجموعة
 search-button = ابحث
 error-summary = هناك مشكلة
+error-title = خطأ: { $title }
 error-invalid-postcode = أدخل رمزاً بريدياً صحيحاً، مثل LS8 5AB
 error-unknown-postcode = لم نجد هذا الرمز البريدي. تحقق منه وحاول مرة أخرى
 error-group-gone = هذه المجموعة لم تعد مدرجة. ابحث مرة أخرى أدناه.

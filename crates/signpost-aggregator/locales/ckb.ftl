@@ -26,6 +26,7 @@ any-language = هەر زمانێک
 kinds-legend = جۆری گرووپ
 search-button = گەڕان
 error-summary = کێشەیەک هەیە
+error-title = هەڵە: { $title }
 error-invalid-postcode = کۆدی پۆستەیەکی دروست بنووسە، وەک LS8 5AB
 error-unknown-postcode = ئەو کۆدی پۆستەیە نەدۆزرایەوە. بیپشکنە و دووبارە هەوڵ بدەرەوە
 error-other = شتێک لە گەڕانەکەدا دروست نییە. بیپشکنە و دووبارە هەوڵ بدەرەوە

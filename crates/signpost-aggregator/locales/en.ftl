@@ -32,6 +32,7 @@ kinds-legend = Kind of group
 search-button = Search
 
 error-summary = There is a problem
+error-title = Error: { $title }
 error-invalid-postcode = Enter a real postcode, like LS8 5AB
 error-unknown-postcode = We could not find that postcode. Check it and try again
 error-group-gone = This group is not listed any more. Search again below.

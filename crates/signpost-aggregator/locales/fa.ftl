@@ -26,6 +26,7 @@ any-language = هر زبانی
 kinds-legend = نوع گروه
 search-button = جستجو
 error-summary = مشکلی وجود دارد
+error-title = خطا: { $title }
 error-invalid-postcode = یک کد پستی درست وارد کنید، مانند LS8 5AB
 error-unknown-postcode = این کد پستی پیدا نشد. آن را بررسی کنید و دوباره امتحان کنید
 error-other = چیزی در جستجو درست نیست. آن را بررسی کنید و دوباره امتحان کنید

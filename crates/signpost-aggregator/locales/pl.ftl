@@ -26,6 +26,7 @@ any-language = Dowolny język
 kinds-legend = Rodzaj grupy
 search-button = Szukaj
 error-summary = Wystąpił problem
+error-title = Błąd: { $title }
 error-invalid-postcode = Wpisz prawdziwy kod pocztowy, np. LS8 5AB
 error-unknown-postcode = Nie znaleźliśmy tego kodu pocztowego. Sprawdź go i spróbuj ponownie
 error-other = Coś w wyszukiwaniu jest nie tak. Sprawdź i spróbuj ponownie

@@ -26,6 +26,7 @@ any-language = هره ژبه
 kinds-legend = د ډلې ډول
 search-button = لټون
 error-summary = یوه ستونزه شته
+error-title = تېروتنه: { $title }
 error-invalid-postcode = سم پوسټ کوډ ولیکئ، لکه LS8 5AB
 error-unknown-postcode = دا پوسټ کوډ ونه موندل شو. وګورئ او بیا هڅه وکړئ
 error-other = په لټون کې یو څه سم نه دي. وګورئ او بیا هڅه وکړئ

@@ -26,6 +26,7 @@ any-language = Çdo gjuhë
 kinds-legend = Lloji i grupit
 search-button = Kërko
 error-summary = Ka një problem
+error-title = Gabim: { $title }
 error-invalid-postcode = Shkruani një kod postar të vërtetë, si LS8 5AB
 error-unknown-postcode = Nuk e gjetëm këtë kod postar. Kontrollojeni dhe provoni përsëri
 error-other = Diçka në kërkim nuk është në rregull. Kontrollojeni dhe provoni përsëri

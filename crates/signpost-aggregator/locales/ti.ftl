@@ -26,6 +26,7 @@ any-language = ዝኾነ ቋንቋ
 kinds-legend = ዓይነት ጉጅለ
 search-button = ድለ
 error-summary = ጸገም ኣሎ
+error-title = ጌጋ: { $title }
 error-invalid-postcode = ቅኑዕ ፖስታዊ ኮድ ጽሓፉ፡ ከም LS8 5AB
 error-unknown-postcode = እቲ ፖስታዊ ኮድ ኣይተረኽበን። ተመልከቱ እሞ ደጊምኩም ፈትኑ
 error-other = ኣብቲ ምድላይ ዘይቅኑዕ ነገር ኣሎ። ተመልከቱ እሞ ደጊምኩም ፈትኑ

@@ -26,6 +26,7 @@ any-language = Будь-яка мова
 kinds-legend = Вид групи
 search-button = Шукати
 error-summary = Виникла проблема
+error-title = Помилка: { $title }
 error-invalid-postcode = Введіть справжній поштовий індекс, наприклад LS8 5AB
 error-unknown-postcode = Ми не знайшли цей поштовий індекс. Перевірте його та спробуйте ще раз
 error-other = У пошуку щось не так. Перевірте та спробуйте ще раз

@@ -26,6 +26,7 @@ any-language = کوئی بھی زبان
 kinds-legend = گروپ کی قسم
 search-button = تلاش کریں
 error-summary = ایک مسئلہ ہے
+error-title = غلطی: { $title }
 error-invalid-postcode = درست پوسٹ کوڈ لکھیں، جیسے LS8 5AB
 error-unknown-postcode = یہ پوسٹ کوڈ نہیں ملا۔ چیک کر کے دوبارہ کوشش کریں
 error-other = تلاش میں کچھ درست نہیں۔ چیک کر کے دوبارہ کوشش کریں

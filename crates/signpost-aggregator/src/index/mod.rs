@@ -36,7 +36,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use signpost_protocol::model::{Group, Interpreting, Listing};
+use signpost_protocol::model::{Attestation, Group, Interpreting, Listing};
 use signpost_protocol::policy::{
     attestation_status_until, check_attestation, AttestationStatus, Check, RevocationView,
     TrustedIssuer,
@@ -131,17 +131,20 @@ impl QueryContext<'_> {
     pub fn attestations(&self, data: &NodeData) -> Vec<(AttestationStatus, Vec<Check>)> {
         data.attestations
             .iter()
-            .map(|a| {
-                check_attestation(
-                    a,
-                    &data.id,
-                    self.issuers,
-                    self.revocations.get(&a.issuer),
-                    self.grace,
-                    self.now,
-                )
-            })
+            .map(|a| self.check(a, &data.id))
             .collect()
+    }
+
+    /// One attestation's status and checks, presented by `presenter`.
+    fn check(&self, a: &Attestation, presenter: &DidKey) -> (AttestationStatus, Vec<Check>) {
+        check_attestation(
+            a,
+            presenter,
+            self.issuers,
+            self.revocations.get(&a.issuer),
+            self.grace,
+            self.now,
+        )
     }
 
     /// Achievements the node presents a fully verified attestation for.
@@ -149,17 +152,7 @@ impl QueryContext<'_> {
         let mut out: Vec<String> = data
             .attestations
             .iter()
-            .filter(|a| {
-                check_attestation(
-                    a,
-                    &data.id,
-                    self.issuers,
-                    self.revocations.get(&a.issuer),
-                    self.grace,
-                    self.now,
-                )
-                .0 == AttestationStatus::Verified
-            })
+            .filter(|a| self.check(a, &data.id).0 == AttestationStatus::Verified)
             .map(|a| a.achievement.clone())
             .collect();
         out.sort();

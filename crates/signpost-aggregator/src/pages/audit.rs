@@ -171,7 +171,11 @@ pub async fn audit(state: Data, params: web::Query<AuditParams>) -> HttpResponse
     let view = AuditPage {
         page: Page {
             tr,
-            title: "Training attestations: audit".into(),
+            title: if errors.is_empty() {
+                "Training attestations: audit".into()
+            } else {
+                "Error: Training attestations: audit".into()
+            },
             langs: LANGS,
             hidden: Vec::new(),
             path: "/audit".into(),

@@ -264,6 +264,8 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
             }
             // In the order of the form: the postcode is its first field.
             view.errors.sort_by_key(|(target, _)| target != "#postcode");
+            // The title says so first, for a screen reader (as the error summary pattern asks).
+            view.page.title = tr.t1("error-title", "title", view.page.title.clone());
             return html(&view);
         }
     };

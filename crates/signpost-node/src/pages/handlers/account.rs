@@ -34,9 +34,10 @@ struct SignInPage {
 
 fn sign_in_form(state: &Data, errors: Vec<FieldProblem>, status: StatusCode) -> HttpResponse {
     let token = session::random_token();
+    let (title, _) = form_outcome("Sign in", &errors);
     let mut resp = render(
         &SignInPage {
-            f: frame(state, "Sign in", None, "sign-in"),
+            f: frame(state, title, None, "sign-in"),
             form_token: token.clone(),
             errors: Errors(errors),
             has_passphrase: state.auth.has_passphrase(),

@@ -55,21 +55,8 @@ fn attestations_view(
             }
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let mut f = frame(
-        state,
-        if errors.is_empty() {
-            "Training and attestations"
-        } else {
-            "Error: Training and attestations"
-        },
-        Some(session),
-        "attestations",
-    );
+    let (title, status) = form_outcome("Training and attestations", &errors);
+    let mut f = frame(state, title, Some(session), "attestations");
     f.notice = notice;
     render(
         &AttestationsPage {

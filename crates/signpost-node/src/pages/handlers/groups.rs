@@ -332,21 +332,12 @@ fn form_page(
     is_new: bool,
     preview: Option<Preview>,
 ) -> HttpResponse {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
     let heading = if is_new {
         "Add a group".to_owned()
     } else {
         format!("Change {}", form.name)
     };
-    let title = if errors.is_empty() {
-        heading.clone()
-    } else {
-        format!("Error: {heading}")
-    };
+    let (title, status) = form_outcome(&heading, &errors);
     let languages = LANGUAGES
         .iter()
         .map(|l| Choice {

@@ -101,6 +101,16 @@ fn frame(
     }
 }
 
+/// A page's title and status after a form: with problems, the title begins "Error: " (a
+/// screen reader says it first) and the status is 400.
+fn form_outcome(title: &str, problems: &[FieldProblem]) -> (String, StatusCode) {
+    if problems.is_empty() {
+        (title.to_owned(), StatusCode::OK)
+    } else {
+        (format!("Error: {title}"), StatusCode::BAD_REQUEST)
+    }
+}
+
 fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_owned()))

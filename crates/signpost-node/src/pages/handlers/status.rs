@@ -72,21 +72,8 @@ fn status_view(
             ),
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let mut f = frame(
-        state,
-        if errors.is_empty() {
-            "Node status"
-        } else {
-            "Error: Node status"
-        },
-        Some(session),
-        "status",
-    );
+    let (title, status) = form_outcome("Node status", &errors);
+    let mut f = frame(state, title, Some(session), "status");
     f.notice = notice;
     render(
         &StatusPage {
