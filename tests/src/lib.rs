@@ -234,6 +234,11 @@ pub fn edit_config(dir: &Path, configure: impl FnOnce(&mut NodeConfig)) {
     .unwrap();
 }
 
+/// Sends `req` and checks it is refused as `status` with `code` (see [`assert_problem`]).
+pub async fn refused(req: reqwest::RequestBuilder, status: u16, code: &str) -> Value {
+    assert_problem(req.send().await.unwrap(), status, code).await
+}
+
 /// Asserts a problem+json response with `status` and `code`; returns the body.
 pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(resp.status().as_u16(), status, "expected {status} {code}");

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use signpost_protocol::wire::CapacityPatch;
 use signpost_protocol::{Attestation, DidKey, Envelope, Listing, Verified};
-use signpost_tests::{assert_problem, sample_group, TestNode};
+use signpost_tests::{assert_problem, refused, sample_group, TestNode};
 
 fn places(n: u32) -> CapacityPatch {
     CapacityPatch {
@@ -200,86 +200,74 @@ async fn refusals_are_problem_json_and_change_nothing() {
     let url = format!("{}/admin/listings", node.url);
 
     // Missing, wrong and malformed tokens: 401, nothing changed.
-    let resp = node
-        .http
-        .post(&url)
-        .json(&sample_group(1))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(resp, 401, "unauthorized").await;
-    let resp = node
-        .http
-        .post(&url)
-        .bearer_auth("0".repeat(64))
-        .json(&sample_group(1))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(resp, 401, "unauthorized").await;
-    let resp = node
-        .http
-        .post(&url)
-        .header("authorization", "Basic abc")
-        .json(&sample_group(1))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(resp, 401, "unauthorized").await;
+    let listing = || node.http.post(&url).json(&sample_group(1));
+    refused(listing(), 401, "unauthorized").await;
+    refused(listing().bearer_auth("0".repeat(64)), 401, "unauthorized").await;
+    refused(
+        listing().header("authorization", "Basic abc"),
+        401,
+        "unauthorized",
+    )
+    .await;
     assert_eq!(node.snapshot().await.seq, seq);
 
-    let post = |body: reqwest::Body, ctype: &'static str| {
+    let post = |body: String, ctype: &'static str| {
         node.admin(Method::POST, "/admin/listings")
             .header("content-type", ctype)
             .body(body)
     };
-    assert_problem(
-        post("{not json".into(), "application/json")
-            .send()
-            .await
-            .unwrap(),
-        400,
-        "malformed_json",
-    )
-    .await;
-    let mut unknown = sample_group_json(1);
-    unknown["surprise"] = json!(true);
-    assert_problem(
-        post(unknown.to_string().into(), "application/json")
-            .send()
-            .await
-            .unwrap(),
-        400,
-        "malformed_json",
-    )
-    .await;
-    assert_problem(
-        post(sample_group_json(1).to_string().into(), "text/plain")
-            .send()
-            .await
-            .unwrap(),
-        415,
-        "unsupported_media_type",
-    )
-    .await;
-    let huge = json!({"name": "x".repeat(70 * 1024)});
-    assert_problem(
-        post(huge.to_string().into(), "application/json")
-            .send()
-            .await
-            .unwrap(),
-        413,
-        "body_too_large",
-    )
-    .await;
-
-    let mut bad = sample_group_json(1);
-    bad["categories"] = json!(["not-a-category"]);
-    let body = assert_problem(
-        post(bad.to_string().into(), "application/json")
-            .send()
-            .await
-            .unwrap(),
+    let group_with = |change: fn(&mut Value)| {
+        let mut g = sample_group_json(1);
+        change(&mut g);
+        g.to_string()
+    };
+    let json = "application/json";
+    for (body, ctype, status, code) in [
+        ("{not json".to_owned(), json, 400, "malformed_json"),
+        (
+            group_with(|g| g["surprise"] = json!(true)),
+            json,
+            400,
+            "malformed_json",
+        ),
+        (
+            sample_group_json(1).to_string(),
+            "text/plain",
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            json!({"name": "x".repeat(70 * 1024)}).to_string(),
+            json,
+            413,
+            "body_too_large",
+        ),
+        (
+            group_with(|g| g["location"]["lat"] = json!(123.0)),
+            json,
+            422,
+            "invalid_listing",
+        ),
+        (
+            group_with(|g| g["name"] = json!("n".repeat(201))),
+            json,
+            422,
+            "invalid_listing",
+        ),
+        (
+            group_with(|g| g["languages"] = json!(["english!"])),
+            json,
+            422,
+            "invalid_listing",
+        ),
+    ] {
+        refused(post(body, ctype), status, code).await;
+    }
+    let body = refused(
+        post(
+            group_with(|g| g["categories"] = json!(["not-a-category"])),
+            json,
+        ),
         422,
         "invalid_listing",
     )
@@ -291,39 +279,6 @@ async fn refusals_are_problem_json_and_change_nothing() {
             .contains("group.categories"),
         "{body}"
     );
-    let mut bad = sample_group_json(1);
-    bad["location"]["lat"] = json!(123.0);
-    assert_problem(
-        post(bad.to_string().into(), "application/json")
-            .send()
-            .await
-            .unwrap(),
-        422,
-        "invalid_listing",
-    )
-    .await;
-    let mut bad = sample_group_json(1);
-    bad["name"] = json!("n".repeat(201));
-    assert_problem(
-        post(bad.to_string().into(), "application/json")
-            .send()
-            .await
-            .unwrap(),
-        422,
-        "invalid_listing",
-    )
-    .await;
-    let mut bad = sample_group_json(1);
-    bad["languages"] = json!(["english!"]);
-    assert_problem(
-        post(bad.to_string().into(), "application/json")
-            .send()
-            .await
-            .unwrap(),
-        422,
-        "invalid_listing",
-    )
-    .await;
     assert_eq!(
         node.snapshot().await.seq,
         seq,
@@ -333,11 +288,8 @@ async fn refusals_are_problem_json_and_change_nothing() {
     // The listing limit.
     node.create(&sample_group(1)).await;
     node.create(&sample_group(2)).await;
-    assert_problem(
-        post(sample_group_json(3).to_string().into(), "application/json")
-            .send()
-            .await
-            .unwrap(),
+    refused(
+        post(sample_group_json(3).to_string(), json),
         409,
         "listing_limit_reached",
     )
@@ -345,66 +297,22 @@ async fn refusals_are_problem_json_and_change_nothing() {
 
     // Unknown things.
     let missing = uuid::Uuid::new_v4();
-    assert_problem(
-        node.admin(Method::PUT, &format!("/admin/listings/{missing}"))
-            .json(&sample_group(1))
-            .send()
-            .await
-            .unwrap(),
-        404,
-        "listing_not_found",
-    )
-    .await;
-    assert_problem(
-        node.admin(
-            Method::PATCH,
-            &format!("/admin/listings/{missing}/capacity"),
-        )
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap(),
-        404,
-        "listing_not_found",
-    )
-    .await;
-    assert_problem(
-        node.admin(Method::DELETE, &format!("/admin/listings/{missing}"))
-            .send()
-            .await
-            .unwrap(),
-        404,
-        "listing_not_found",
-    )
-    .await;
-    assert_problem(
-        node.get("/v1/listings/not-a-uuid").send().await.unwrap(),
-        404,
-        "invalid_path",
-    )
-    .await;
-    assert_problem(
-        node.get("/v1/node/99").send().await.unwrap(),
-        404,
-        "node_version_not_found",
-    )
-    .await;
-    assert_problem(
-        node.get("/v1/node/0").send().await.unwrap(),
-        404,
-        "node_version_not_found",
-    )
-    .await;
-    assert_problem(node.get("/nowhere").send().await.unwrap(), 404, "not_found").await;
-    assert_problem(
-        node.admin(
-            Method::PATCH,
-            &format!("/admin/listings/{missing}/capacity"),
-        )
-        .json(&json!({"places": 3}))
-        .send()
-        .await
-        .unwrap(),
+    let listing = format!("/admin/listings/{missing}");
+    let capacity = format!("/admin/listings/{missing}/capacity");
+    for req in [
+        node.admin(Method::PUT, &listing).json(&sample_group(1)),
+        node.admin(Method::PATCH, &capacity).json(&json!({})),
+        node.admin(Method::DELETE, &listing),
+    ] {
+        refused(req, 404, "listing_not_found").await;
+    }
+    refused(node.get("/v1/listings/not-a-uuid"), 404, "invalid_path").await;
+    refused(node.get("/v1/node/99"), 404, "node_version_not_found").await;
+    refused(node.get("/v1/node/0"), 404, "node_version_not_found").await;
+    refused(node.get("/nowhere"), 404, "not_found").await;
+    refused(
+        node.admin(Method::PATCH, &capacity)
+            .json(&json!({"places": 3})),
         400,
         "malformed_json",
     )
