@@ -67,6 +67,27 @@ impl Hostile {
         health
     }
 
+    /// Crawls and checks the refusal is one of `codes`; the verified listings stay served.
+    async fn refused_any(&self, codes: &[RefusalCode]) -> NodeHealth {
+        self.agg.crawl().await;
+        let health = self.agg.node_health(&self.forge.id).await;
+        let code = health.last_refusal.as_ref().map(|r| r.code);
+        assert!(code.is_some_and(|c| codes.contains(&c)), "{health:?}");
+        assert_eq!(self.agg.names("").await.len(), 2);
+        health
+    }
+
+    /// Serves the forge as it is now, under a new snapshot.
+    fn publish(&mut self) {
+        let snap = self.forge.snapshot();
+        self.mock.publish(&self.forge, &snap);
+    }
+
+    /// The node document as first published.
+    fn first_document(&self) -> NodeDocument {
+        serde_json::from_slice(&self.forge.docs[0].payload_bytes().unwrap()).unwrap()
+    }
+
     fn snapshot_reply(&self, env: &Envelope) {
         self.mock.json("/v1/snapshot", env);
         self.mock.json("/v1/bundle", &self.forge.bundle(env));
@@ -93,8 +114,7 @@ async fn tampered_listing_bad_signature() {
         payload: signpost_tests::b64(&serde_json::to_vec(&listing).unwrap()),
         ..env.clone()
     };
-    let snap = h.forge.snapshot();
-    h.mock.publish(&h.forge, &snap);
+    h.publish();
     h.mock.json(&format!("/v1/listings/{}", h.first), &tampered);
     // The manifest names the genuine digest; the tampered bytes are refused.
     let health = h
@@ -106,17 +126,6 @@ async fn tampered_listing_bad_signature() {
         .unwrap()
         .detail
         .contains("listing"));
-}
-
-impl Hostile {
-    async fn refused_any(&self, codes: &[RefusalCode]) -> NodeHealth {
-        self.agg.crawl().await;
-        let health = self.agg.node_health(&self.forge.id).await;
-        let code = health.last_refusal.as_ref().map(|r| r.code);
-        assert!(code.is_some_and(|c| codes.contains(&c)), "{health:?}");
-        assert_eq!(self.agg.names("").await.len(), 2);
-        health
-    }
 }
 
 #[tokio::test]
@@ -175,8 +184,7 @@ async fn listing_version_lower_than_seen() {
         .1
         .clone();
     h.forge.put(h.forge.listing(h.first, 2, sample_group(3)));
-    let snap = h.forge.snapshot();
-    h.mock.publish(&h.forge, &snap);
+    h.publish();
     h.agg.crawl().await;
     assert_eq!(
         h.agg.node_health(&h.forge.id).await.status,
@@ -185,8 +193,7 @@ async fn listing_version_lower_than_seen() {
     // Back to version 1 of that listing under a newer snapshot.
     h.forge.listings.retain(|(id, _)| *id != h.first);
     h.forge.listings.push((h.first, v1));
-    let snap = h.forge.snapshot();
-    h.mock.publish(&h.forge, &snap);
+    h.publish();
     h.refused(RefusalCode::ListingRollback).await;
 }
 
@@ -246,8 +253,7 @@ async fn too_many_listings() {
     let mut h = hostile_with(|c| c.crawl.max_listings_per_node = 2).await;
     h.forge
         .put(h.forge.listing(Uuid::new_v4(), 1, sample_group(9)));
-    let snap = h.forge.snapshot();
-    h.mock.publish(&h.forge, &snap);
+    h.publish();
     h.refused(RefusalCode::TooManyListings).await;
 }
 
@@ -377,8 +383,7 @@ async fn a_node_document_rotating_to_a_key_it_does_not_control() {
     let mut h = hostile().await;
     // Version 2 names a new signing key but is signed only by a stranger, not the root key.
     let stranger = signpost_protocol::keys::generate();
-    let current: NodeDocument =
-        serde_json::from_slice(&h.forge.docs[0].payload_bytes().unwrap()).unwrap();
+    let current = h.first_document();
     let v2 = NodeDocument {
         version: 2,
         signing_keys: vec![DidKey::new(stranger.verifying_key())],
@@ -391,8 +396,7 @@ async fn a_node_document_rotating_to_a_key_it_does_not_control() {
         .to_envelope();
     h.forge.docs.push(env);
     h.forge.signing = stranger;
-    let snap = h.forge.snapshot();
-    h.mock.publish(&h.forge, &snap);
+    h.publish();
     h.refused(RefusalCode::NodeDocument).await;
 }
 
@@ -404,8 +408,7 @@ async fn incremental_crawls_fetch_only_what_changed() {
     assert_eq!(h.mock.hits("/v1/bundle"), 1);
     // One listing changed: the snapshot and that listing only.
     h.forge.put(h.forge.listing(h.first, 2, sample_group(5)));
-    let snap = h.forge.snapshot();
-    h.mock.publish(&h.forge, &snap);
+    h.publish();
     h.agg.crawl().await;
     assert_eq!(
         h.agg.node_health(&h.forge.id).await.status,
@@ -456,8 +459,7 @@ async fn capacity_confirmed_after_the_listing_was_signed_is_unknown_not_acceptin
     g.capacity.places_available = Some(5);
     g.capacity.updated_at = "2031-01-01T00:00:00Z".parse().unwrap();
     h.forge.put(h.forge.listing(Uuid::new_v4(), 1, g));
-    let snap = h.forge.snapshot();
-    h.mock.publish(&h.forge, &snap);
+    h.publish();
     h.agg.crawl().await;
     let page = h.agg.groups("text=future").await;
     assert_eq!(page.contents.len(), 1, "verified and served");
@@ -477,8 +479,7 @@ async fn listings_signed_by_a_rotated_out_key_are_not_kept_on_after_rotation() {
     let mut h = hostile().await;
     // A proper rotation: version 2, signed by the root key, names only a new signing key.
     let new_key = signpost_protocol::keys::generate();
-    let current: NodeDocument =
-        serde_json::from_slice(&h.forge.docs[0].payload_bytes().unwrap()).unwrap();
+    let current = h.first_document();
     let v2 = NodeDocument {
         version: 2,
         signing_keys: vec![DidKey::new(new_key.verifying_key())],
@@ -492,8 +493,7 @@ async fn listings_signed_by_a_rotated_out_key_are_not_kept_on_after_rotation() {
     );
     h.forge.signing = new_key;
     // The new snapshot names the listings as they were: signed by the key now gone.
-    let snap = h.forge.snapshot();
-    h.mock.publish(&h.forge, &snap);
+    h.publish();
     let health = h.refused(RefusalCode::UnknownSigningKey).await;
     assert!(
         health.last_refusal.unwrap().detail.contains("re-sign"),
@@ -510,8 +510,7 @@ async fn listings_signed_by_a_rotated_out_key_are_not_kept_on_after_rotation() {
         l.version += 1;
         h.forge.put(l);
     }
-    let snap = h.forge.snapshot();
-    h.mock.publish(&h.forge, &snap);
+    h.publish();
     h.agg.crawl().await;
     let health = h.agg.node_health(&h.forge.id).await;
     assert_eq!(health.status, CrawlStatus::Healthy, "{health:?}");
