@@ -5,28 +5,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Child;
 use std::time::Duration;
 
-use common::bin;
+use common::{bin, serve_node};
 
 use signpost_protocol::{Listing, Snapshot, Verified};
-
-/// Starts `signpost node serve` and returns the child and its URL.
-fn serve(dir: &Path) -> (Child, String) {
-    common::serve(
-        &[
-            "node",
-            "serve",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        "warn",
-    )
-}
 
 fn verified_state(url: &str, pinned: &str) -> (Verified<Snapshot>, Vec<Verified<Listing>>) {
     let pinned = pinned.parse().unwrap();
@@ -93,7 +76,7 @@ fn sigkill_during_writes_loses_no_acknowledged_change() {
         .build()
         .unwrap();
 
-    let (mut child, url) = serve(&node_dir);
+    let (mut child, url) = serve_node(&node_dir, "warn");
     let now = chrono::Utc::now();
     // Write from another thread; kill the node while it writes.
     let writer = {
@@ -128,7 +111,7 @@ fn sigkill_during_writes_loses_no_acknowledged_change() {
         acked.len()
     );
 
-    let (mut child, url) = serve(&node_dir);
+    let (mut child, url) = serve_node(&node_dir, "warn");
     let (snap, listings) = verified_state(&url, &pinned);
     for id in &acked {
         assert!(
@@ -212,7 +195,7 @@ fn root_rotation_offline_extends_the_chain() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let (mut child, url) = serve(&node_dir);
+    let (mut child, url) = serve_node(&node_dir, "warn");
     let chain = common::block_on(common::node_client(&url).walk_chain(
         &pinned.parse().unwrap(),
         &[],

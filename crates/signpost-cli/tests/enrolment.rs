@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{bin, serve};
+use common::{bin, serve, serve_aggregator};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -83,17 +83,7 @@ fn an_operator_approves_a_node_with_the_cli() {
         "store_dir = \"store\"\n[enrolment]\nadmin_token_file = \"operator-token\"\n",
     )
     .unwrap();
-    let (mut agg, agg_url) = serve(
-        &[
-            "aggregator",
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        "warn",
-    );
+    let (mut agg, agg_url) = serve_aggregator(&config, "warn");
 
     let asked = http
         .post(format!("{agg_url}/v1/enrolments"))

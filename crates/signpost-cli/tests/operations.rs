@@ -9,7 +9,7 @@ use std::io::Read as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{init_node, serve};
+use common::{init_node, serve_aggregator, serve_node};
 
 fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
@@ -41,17 +41,7 @@ fn aggregator_sigkill_during_crawls_then_restart_serves_at_once_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let node_dir = dir.path().join("node");
     let (id, token) = init_node(&node_dir, "Kill Test");
-    let (mut node, node_url) = serve(
-        &[
-            "node",
-            "serve",
-            "--dir",
-            node_dir.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        "warn",
-    );
+    let (mut node, node_url) = serve_node(&node_dir, "warn");
     let now = chrono::Utc::now();
     for seed in 0..20u64 {
         let g = signpost_protocol::sample::group(seed, seed as usize, now);
@@ -68,15 +58,7 @@ fn aggregator_sigkill_during_crawls_then_restart_serves_at_once_and_resumes() {
     }
     let config = dir.path().join("aggregator.toml");
     std::fs::write(&config, format!("store_dir = \"store\"\n[crawl]\ninterval_secs = 1\n[[nodes]]\nurl = \"{node_url}\"\nid = \"{id}\"\n")).unwrap();
-    let args = [
-        "aggregator",
-        "serve",
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ];
-    let (mut agg, agg_url) = serve(&args, "warn");
+    let (mut agg, agg_url) = serve_aggregator(&config, "warn");
     wait_for("first crawl", || total(&agg_url) == 20);
 
     // Keep the node changing while the aggregator crawls, and kill the aggregator mid-way.
@@ -93,7 +75,7 @@ fn aggregator_sigkill_during_crawls_then_restart_serves_at_once_and_resumes() {
     agg.kill().unwrap(); // SIGKILL
     agg.wait().unwrap();
 
-    let (mut agg, agg_url) = serve(&args, "warn");
+    let (mut agg, agg_url) = serve_aggregator(&config, "warn");
     // Served at once from the store: verified data, never a corrupt or partial node.
     let first = total(&agg_url);
     assert!(
@@ -139,28 +121,12 @@ fn aggregator_killed_just_after_serving_new_data_restarts_with_that_data() {
     let dir = tempfile::tempdir().unwrap();
     let node_dir = dir.path().join("node");
     let (id, token) = init_node(&node_dir, "Durability Test");
-    let node_args = [
-        "node",
-        "serve",
-        "--dir",
-        node_dir.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ];
     let config = dir.path().join("aggregator.toml");
-    let args = [
-        "aggregator",
-        "serve",
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ];
     let now = chrono::Utc::now();
     for round in 0..3u64 {
-        let (mut node, node_url) = serve(&node_args, "warn");
+        let (mut node, node_url) = serve_node(&node_dir, "warn");
         std::fs::write(&config, format!("store_dir = \"store\"\n[crawl]\ninterval_secs = 1\n[[nodes]]\nurl = \"{node_url}\"\nid = \"{id}\"\n")).unwrap();
-        let (mut agg, agg_url) = serve(&args, "warn");
+        let (mut agg, agg_url) = serve_aggregator(&config, "warn");
         let g = signpost_protocol::sample::group(round, round as usize, now);
         assert_eq!(
             http()
@@ -193,7 +159,7 @@ fn aggregator_killed_just_after_serving_new_data_restarts_with_that_data() {
         agg.wait().unwrap();
         node.kill().unwrap();
         node.wait().unwrap();
-        let (mut agg, agg_url) = serve(&args, "warn");
+        let (mut agg, agg_url) = serve_aggregator(&config, "warn");
         assert_eq!(
             served_seq(&agg_url),
             Some(expected),
@@ -210,17 +176,7 @@ fn logs_and_stores_hold_no_precise_coordinates_client_addresses_or_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let node_dir = dir.path().join("node");
     let (id, token) = init_node(&node_dir, "Privacy Test");
-    let (mut node, node_url) = serve(
-        &[
-            "node",
-            "serve",
-            "--dir",
-            node_dir.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        "debug",
-    );
+    let (mut node, node_url) = serve_node(&node_dir, "debug");
     let g = signpost_protocol::sample::group(1, 1, chrono::Utc::now());
     assert_eq!(
         http()
@@ -245,17 +201,7 @@ fn logs_and_stores_hold_no_precise_coordinates_client_addresses_or_tokens() {
 
     let config = dir.path().join("aggregator.toml");
     std::fs::write(&config, format!("store_dir = \"store\"\n[api]\nrate_limit_per_sec = 100\n[[nodes]]\nurl = \"{node_url}\"\nid = \"{id}\"\n")).unwrap();
-    let (mut agg, agg_url) = serve(
-        &[
-            "aggregator",
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        "debug",
-    );
+    let (mut agg, agg_url) = serve_aggregator(&config, "debug");
     wait_for("crawl", || total(&agg_url) == 1);
     // A patient's precise location, as GP software would send it.
     for _ in 0..3 {

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{bin, serve};
+use common::{bin, serve_node};
 
 fn unpack(to: &Path) {
     let bytes = std::fs::read(concat!(
@@ -35,15 +35,7 @@ fn a_store_written_by_an_earlier_release_is_served_and_a_newer_one_refused_untou
     let work = tempfile::tempdir().unwrap();
     unpack(work.path());
     let node_dir = work.path().join("node");
-    let args = [
-        "node",
-        "serve",
-        "--dir",
-        node_dir.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ];
-    let (mut node, url) = serve(&args, "warn");
+    let (mut node, url) = serve_node(&node_dir, "warn");
     let token = std::fs::read_to_string(node_dir.join("admin-token")).unwrap();
     let listings: serde_json::Value = reqwest::blocking::Client::new()
         .get(format!("{url}/admin/listings"))
@@ -72,7 +64,18 @@ fn a_store_written_by_an_earlier_release_is_served_and_a_newer_one_refused_untou
     std::thread::sleep(std::time::Duration::from_millis(300));
     let before = signpost_store::Store::contents_of(&node_dir.join("store")).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let out = bin().args(args).output().unwrap();
+    let node_dir_text = node_dir.to_str().unwrap();
+    let out = bin()
+        .args([
+            "node",
+            "serve",
+            "--dir",
+            node_dir_text,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

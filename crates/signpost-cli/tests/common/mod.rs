@@ -36,6 +36,31 @@ pub fn serve(args: &[&str], log: &str) -> (Child, String) {
     }
 }
 
+/// `signpost node serve` on `dir`, on a free port: the child and its URL.
+pub fn serve_node(dir: &Path, log: &str) -> (Child, String) {
+    let dir = dir.to_str().unwrap();
+    serve(
+        &["node", "serve", "--dir", dir, "--listen", "127.0.0.1:0"],
+        log,
+    )
+}
+
+/// `signpost aggregator serve` with `config`, on a free port: the child and its URL.
+pub fn serve_aggregator(config: &Path, log: &str) -> (Child, String) {
+    let config = config.to_str().unwrap();
+    serve(
+        &[
+            "aggregator",
+            "serve",
+            "--config",
+            config,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        log,
+    )
+}
+
 /// `signpost node init`; returns the node id and the admin token.
 pub fn init_node(dir: &Path, name: &str) -> (String, String) {
     let out = bin()
