@@ -163,13 +163,7 @@ fn issuer_attest_import_verify_and_revoke() {
         "Yorkshire Trauma Training",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let issuer_id = text(&out.stdout)
-        .lines()
-        .find(|l| l.starts_with("id:"))
-        .unwrap()
-        .trim_start_matches("id:")
-        .trim()
-        .to_owned();
+    let issuer_id = common::printed_id(&out.stdout);
     let out = signpost(&[
         "node",
         "init",
@@ -181,13 +175,7 @@ fn issuer_attest_import_verify_and_revoke() {
         "http://127.0.0.1",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let node_id = text(&out.stdout)
-        .lines()
-        .find(|l| l.starts_with("id:"))
-        .unwrap()
-        .trim_start_matches("id:")
-        .trim()
-        .to_owned();
+    let node_id = common::printed_id(&out.stdout);
 
     let out = signpost(&[
         "issuer",

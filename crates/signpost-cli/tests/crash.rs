@@ -43,34 +43,7 @@ fn verified_state(url: &str, pinned: &str) -> (Verified<Snapshot>, Vec<Verified<
 fn sigkill_during_writes_loses_no_acknowledged_change() {
     let dir = tempfile::tempdir().unwrap();
     let node_dir = dir.path().join("node");
-    let out = bin()
-        .args([
-            "node",
-            "init",
-            "--dir",
-            node_dir.to_str().unwrap(),
-            "--name",
-            "Crash Test",
-            "--base-url",
-            "http://127.0.0.1",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let id_line = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.starts_with("id:"))
-        .unwrap()
-        .to_owned();
-    let pinned = id_line.trim_start_matches("id:").trim().to_owned();
-    let token = std::fs::read_to_string(node_dir.join("admin-token"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let (pinned, token) = common::init_node(&node_dir, "Crash Test");
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
@@ -147,27 +120,7 @@ fn sigkill_during_writes_loses_no_acknowledged_change() {
 fn root_rotation_offline_extends_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let node_dir = dir.path().join("node");
-    let out = bin()
-        .args([
-            "node",
-            "init",
-            "--dir",
-            node_dir.to_str().unwrap(),
-            "--name",
-            "Root Rotation",
-            "--base-url",
-            "http://127.0.0.1",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let pinned = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.starts_with("id:"))
-        .unwrap()
-        .trim_start_matches("id:")
-        .trim()
-        .to_owned();
+    let pinned = common::init_node(&node_dir, "Root Rotation").0;
     let new_root = dir.path().join("new-root.pem");
     let new_did = String::from_utf8(
         bin()

@@ -24,37 +24,14 @@ fn an_operator_approves_a_node_with_the_cli() {
     let node_dir = work.path().join("node");
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let out = bin()
-        .args([
-            "node",
-            "init",
-            "--dir",
-            node_dir.to_str().unwrap(),
-            "--name",
-            "CLI Charity",
-            "--base-url",
-            &url,
-        ])
-        .output()
-        .unwrap();
+    let init = common::init_node_at(&node_dir, "CLI Charity", &url);
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        init.printed
+            .contains(&format!("{url}/manage/sign-in/once/")),
+        "init prints the one-time link: {}",
+        init.printed
     );
-    let printed = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        printed.contains(&format!("{url}/manage/sign-in/once/")),
-        "init prints the one-time link: {printed}"
-    );
-    let id = printed
-        .lines()
-        .find(|l| l.starts_with("id:"))
-        .unwrap()
-        .trim_start_matches("id:")
-        .trim()
-        .to_owned();
-    let token = std::fs::read_to_string(node_dir.join("admin-token")).unwrap();
+    let (id, token) = (init.id, init.token);
     let listen = format!("127.0.0.1:{port}");
     let (mut node, _) = serve(
         &[

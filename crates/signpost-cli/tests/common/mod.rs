@@ -61,19 +61,29 @@ pub fn serve_aggregator(config: &Path, log: &str) -> (Child, String) {
     )
 }
 
-/// `signpost node init`; returns the node id and the admin token.
-pub fn init_node(dir: &Path, name: &str) -> (String, String) {
+/// The id an `init` command printed (its `id:` line).
+pub fn printed_id(stdout: &[u8]) -> String {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .find(|l| l.starts_with("id:"))
+        .expect("init prints the id")
+        .trim_start_matches("id:")
+        .trim()
+        .to_owned()
+}
+
+/// What `signpost node init` made: the node id, the admin token, and all it printed.
+pub struct NodeInit {
+    pub id: String,
+    pub token: String,
+    pub printed: String,
+}
+
+/// `signpost node init` with the node's public URL.
+pub fn init_node_at(dir: &Path, name: &str, base_url: &str) -> NodeInit {
     let out = bin()
-        .args([
-            "node",
-            "init",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--name",
-            name,
-            "--base-url",
-            "http://127.0.0.1",
-        ])
+        .args(["node", "init", "--dir", dir.to_str().unwrap()])
+        .args(["--name", name, "--base-url", base_url])
         .output()
         .unwrap();
     assert!(
@@ -81,18 +91,21 @@ pub fn init_node(dir: &Path, name: &str) -> (String, String) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let id = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.starts_with("id:"))
-        .unwrap()
-        .trim_start_matches("id:")
-        .trim()
-        .to_owned();
     let token = std::fs::read_to_string(dir.join("admin-token"))
         .unwrap()
         .trim()
         .to_owned();
-    (id, token)
+    NodeInit {
+        id: printed_id(&out.stdout),
+        token,
+        printed: String::from_utf8_lossy(&out.stdout).into_owned(),
+    }
+}
+
+/// `signpost node init`; returns the node id and the admin token.
+pub fn init_node(dir: &Path, name: &str) -> (String, String) {
+    let init = init_node_at(dir, name, "http://127.0.0.1");
+    (init.id, init.token)
 }
 
 /// Runs a future to completion (the typed clients are async; these tests are not).
