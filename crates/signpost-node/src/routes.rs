@@ -72,7 +72,8 @@ impl FromRequest for Admin {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+/// Runs store and signing work off the async threads (the admin API's and the pages').
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
 ) -> Result<T, NodeError> {
     web::block(f)

@@ -31,7 +31,7 @@ use super::session::{self, Session, SignInError};
 use super::{html, render};
 use crate::error::NodeError;
 use crate::languages::{self, LANGUAGES};
-use crate::routes::AppState;
+use crate::routes::{blocking, AppState};
 
 pub use account::*;
 pub use attestations::*;
@@ -216,14 +216,6 @@ fn failure(state: &Data, session: Option<&Session>, err: &NodeError) -> HttpResp
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         },
     )
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
-) -> Result<T, NodeError> {
-    web::block(f)
-        .await
-        .map_err(|e| NodeError::Internal(e.to_string()))?
 }
 
 fn client(req: &HttpRequest) -> IpAddr {
