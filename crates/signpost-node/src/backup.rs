@@ -243,12 +243,7 @@ pub fn restore(bytes: &[u8], passphrase: &str, dir: &Path) -> Result<(Manifest, 
     }
     store.commit(batch)?;
     let config = NodeConfig::load(dir).map_err(io)?;
-    let publisher = Publisher::open(
-        dir,
-        store,
-        config.publishing.lifetime(),
-        config.limits.max_listings,
-    )?;
+    let publisher = Publisher::open_configured(dir, store, &config)?;
     let seq = publisher.resume_after_restore(Utc::now())?;
     Ok((manifest, seq))
 }

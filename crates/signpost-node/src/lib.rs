@@ -180,12 +180,7 @@ pub async fn start(
         .map_err(|_| StartError::Invalid("admin_token_sha256 must be 64 hex digits".into()))?;
     let store = Store::open(&dir.join(STORE_DIR))?;
     let lifetime = config.publishing.lifetime();
-    let publisher = Arc::new(Publisher::open(
-        dir,
-        store,
-        lifetime,
-        config.limits.max_listings,
-    )?);
+    let publisher = Arc::new(Publisher::open_configured(dir, store, &config)?);
     {
         let p = Arc::clone(&publisher);
         tokio::task::spawn_blocking(move || p.refresh_if_due(chrono::Utc::now()))
@@ -420,17 +415,17 @@ pub fn rotate_root(
     old_root: &Path,
     new_root: &Path,
 ) -> Result<signpost_protocol::NodeDocument, StartError> {
-    let config = NodeConfig::load(dir)?;
     let old = keyfile::read_key(old_root)?;
     let new = keyfile::read_key(new_root)?;
-    let store = Store::open(&dir.join(STORE_DIR))?;
-    let publisher = Publisher::open(
-        dir,
-        store,
-        config.publishing.lifetime(),
-        config.limits.max_listings,
-    )?;
+    let publisher = open_stopped(dir)?;
     Ok(publisher.rotate_root(&old, &new)?)
+}
+
+/// A stopped node's publisher (a running node holds its store's lock).
+fn open_stopped(dir: &Path) -> Result<Publisher, StartError> {
+    let config = NodeConfig::load(dir)?;
+    let store = Store::open(&dir.join(STORE_DIR))?;
+    Ok(Publisher::open_configured(dir, store, &config)?)
 }
 
 /// Backs up a stopped node (the running node makes its own from `POST /admin/backup` or its
@@ -442,12 +437,7 @@ pub fn backup_stopped(dir: &Path, passphrase: &str) -> Result<Vec<u8>, backup::B
             "{e}; if the node is running, give its address with --url or use its Status page"
         ))
     })?;
-    let publisher = Publisher::open(
-        dir,
-        store,
-        config.publishing.lifetime(),
-        config.limits.max_listings,
-    )?;
+    let publisher = Publisher::open_configured(dir, store, &config)?;
     backup::create(dir, &publisher, passphrase)
 }
 
@@ -457,14 +447,7 @@ pub fn import_attestation(
     dir: &Path,
     envelope: signpost_protocol::Envelope,
 ) -> Result<(), StartError> {
-    let config = NodeConfig::load(dir)?;
-    let store = Store::open(&dir.join(STORE_DIR))?;
-    let publisher = Publisher::open(
-        dir,
-        store,
-        config.publishing.lifetime(),
-        config.limits.max_listings,
-    )?;
+    let publisher = open_stopped(dir)?;
     publisher.import_attestation(envelope)?;
     Ok(())
 }

@@ -139,6 +139,20 @@ impl Publisher {
         Ok(())
     }
 
+    /// Opens the node in `dir` with its configured lifetime and listing limit.
+    pub fn open_configured(
+        dir: &Path,
+        store: Store,
+        config: &crate::config::NodeConfig,
+    ) -> Result<Self, NodeError> {
+        Self::open(
+            dir,
+            store,
+            config.publishing.lifetime(),
+            config.limits.max_listings,
+        )
+    }
+
     /// Opens an existing node's state from its store and key files.
     pub fn open(
         dir: &Path,
