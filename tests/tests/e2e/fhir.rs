@@ -131,6 +131,39 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
         ],
         "{outcome}"
     );
+    // Includes the search does not serve: each named, with what is served instead.
+    let bad = http
+        .get(fhir_url(
+            &agg,
+            "/HealthcareService?_include=HealthcareService:endpoint&_revinclude=Provenance:nothing",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let outcome: Value = bad.json().await.unwrap();
+    let issues: Vec<(&str, &str)> = outcome["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["expression"][0].as_str().unwrap(),
+                i["diagnostics"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(issues.len(), 2, "{outcome}");
+    assert_eq!(issues[0].0, "_include");
+    assert!(
+        issues[0]
+            .1
+            .contains("HealthcareService:endpoint is not supported")
+            && issues[0].1.contains("HealthcareService:location"),
+        "{outcome}"
+    );
+    assert_eq!(issues[1].0, "_revinclude");
+    assert!(issues[1].1.contains("Provenance:nothing"), "{outcome}");
     let lenient = http
         .get(fhir_url(&agg, "/HealthcareService?colour=blue"))
         .header("prefer", "handling=lenient")

@@ -303,37 +303,22 @@ fn check_known(
 
 /// Refuses includes the search does not serve; each mistake is kept in `problems`.
 fn check_includes(p: &Paging, include: &[&str], revinclude: &[&str], problems: &mut Problems) {
-    if let Some(bad) = p.include.iter().find(|i| !include.contains(&i.as_str())) {
-        problems.push(QueryError::new(
-            QueryCode::InvalidParameter,
-            "_include",
-            format!(
-                "{bad} is not supported; supported: {}",
-                if include.is_empty() {
-                    "none".to_owned()
-                } else {
-                    include.join(", ")
-                }
-            ),
-        ));
-    }
-    if let Some(bad) = p
-        .revinclude
-        .iter()
-        .find(|i| !revinclude.contains(&i.as_str()))
-    {
-        problems.push(QueryError::new(
-            QueryCode::InvalidParameter,
-            "_revinclude",
-            format!(
-                "{bad} is not supported; supported: {}",
-                if revinclude.is_empty() {
-                    "none".to_owned()
-                } else {
-                    revinclude.join(", ")
-                }
-            ),
-        ));
+    for (parameter, asked, served) in [
+        ("_include", &p.include, include),
+        ("_revinclude", &p.revinclude, revinclude),
+    ] {
+        if let Some(bad) = asked.iter().find(|i| !served.contains(&i.as_str())) {
+            let supported = if served.is_empty() {
+                "none".to_owned()
+            } else {
+                served.join(", ")
+            };
+            problems.push(QueryError::new(
+                QueryCode::InvalidParameter,
+                parameter,
+                format!("{bad} is not supported; supported: {supported}"),
+            ));
+        }
     }
 }
 
