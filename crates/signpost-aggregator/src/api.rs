@@ -280,10 +280,10 @@ pub struct AuditFilter {
 }
 
 impl AuditFilter {
-    /// Reads both filters (empty is none), naming each that is not one of its list.
+    /// Reads both filters, naming each that is not one of its list (an empty one too: the
+    /// `/audit` page, whose "any" is empty, leaves those out).
     pub fn read(achievement: Option<&str>, status: Option<&str>) -> Result<Self, QueryError> {
         let mut problems = Problems::default();
-        let achievement = achievement.map(str::trim).filter(|a| !a.is_empty());
         if let Some(a) = achievement {
             if !signpost_protocol::taxonomy::contains(signpost_protocol::taxonomy::ACHIEVEMENTS, a)
             {
@@ -294,7 +294,7 @@ impl AuditFilter {
                 ));
             }
         }
-        let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+        let status = match status {
             None => None,
             Some(s) => AttestationStatus::from_name(s).or_else(|| {
                 let names: Vec<&str> = AttestationStatus::ALL.iter().map(|s| s.as_str()).collect();
@@ -423,8 +423,9 @@ pub async fn feed(state: Data, query: web::Query<FeedQuery>) -> Result<HttpRespo
     // Each read as text, so that a value that is not a number is named like one out of range.
     let mut number = |parameter: &'static str, value: &Option<String>, range, default, rule| {
         let (low, high): (u64, u64) = range;
-        match value.as_deref().map(str::trim) {
-            None | Some("") => default,
+        // Given empty, or with spaces, it is not a number either (as the API document says).
+        match value.as_deref() {
+            None => default,
             Some(v) => match v.parse::<u64>() {
                 Ok(n) if (low..=high).contains(&n) => n,
                 _ => {

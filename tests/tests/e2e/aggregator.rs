@@ -678,6 +678,15 @@ async fn other_requests_name_each_mistake_in_words() {
         "invalid_parameter",
     )
     .await;
+    // Given empty, or padded with spaces, a number is not one (schemathesis found `since=`
+    // taken as no position at all).
+    let body = assert_problem(
+        agg.get("/v1/feed?since=&limit=%205").await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert_eq!(listed(&body, "field"), ["since", "limit"], "{body}");
     let one = assert_problem(
         agg.get("/v1/feed?max_bytes=lots").await,
         400,
@@ -724,6 +733,18 @@ async fn other_requests_name_each_mistake_in_words() {
     )
     .await;
     assert_eq!(listed(&both, "field"), ["achievement", "status"], "{both}");
+    // An empty filter is not one of the list either (only the page's form means "any" by it).
+    let empty = assert_problem(
+        agg.get(&format!("{audit}?achievement=&status=")).await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert_eq!(
+        listed(&empty, "field"),
+        ["achievement", "status"],
+        "{empty}"
+    );
     // The filters named rightly still answer.
     let ok = agg
         .get(&format!(

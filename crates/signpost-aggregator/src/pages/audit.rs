@@ -99,7 +99,11 @@ fn rows(
         }),
         None => state.config.issuers.first().map(|i| i.id),
     };
-    let q = AuditFilter::read(p.achievement.as_deref(), p.status.as_deref()).unwrap_or_else(|e| {
+    // The form's "any" is an empty value.
+    fn chosen(v: &Option<String>) -> Option<&str> {
+        v.as_deref().filter(|s| !s.is_empty())
+    }
+    let q = AuditFilter::read(chosen(&p.achievement), chosen(&p.status)).unwrap_or_else(|e| {
         for problem in e.problems() {
             mistakes.push(match &*problem.parameter {
                 "status" => ("status", "Choose a status from the list".to_owned()),
