@@ -506,7 +506,8 @@ fn number<T: std::str::FromStr>(
     value
         .as_deref()
         .map(|v| {
-            v.trim().parse::<T>().map_err(|_| {
+            // As the API document says: a number, with nothing around it.
+            v.parse::<T>().map_err(|_| {
                 err(
                     QueryCode::InvalidParameter,
                     parameter,
@@ -1125,6 +1126,17 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "10 problems, each in `errors`; the first, text: search for words of at least 2 letters"
+        );
+        // A number given empty or with spaces is not one (the API document's integer).
+        let e = GroupQuery::parse(&raw(&[("page", ""), ("per_page", " 5"), ("age", "7 ")]))
+            .unwrap_err();
+        assert_eq!(
+            found(&e),
+            [
+                (QueryCode::InvalidParameter, "age"),
+                (QueryCode::InvalidParameter, "page"),
+                (QueryCode::InvalidParameter, "per_page"),
+            ]
         );
         // One mistake alone reads as before.
         let one = GroupQuery::parse(&raw(&[("day", "someday"), ("free", "true")])).unwrap_err();
