@@ -85,8 +85,7 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bad.status(), 400);
-    let outcome: Value = bad.json().await.unwrap();
+    let outcome = refused(bad).await;
     assert_eq!(outcome["resourceType"], "OperationOutcome");
     assert_eq!(outcome["issue"][0]["code"], "not-supported");
     assert_eq!(
@@ -106,21 +105,10 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bad.status(), 400);
-    let outcome: Value = bad.json().await.unwrap();
-    let issues: Vec<(&str, &str)> = outcome["issue"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["expression"][0].as_str().unwrap(),
-                i["details"]["coding"][0]["code"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let outcome = refused(bad).await;
+    let found = issues(&outcome, |i| &i["details"]["coding"][0]["code"]);
     assert_eq!(
-        issues,
+        found,
         [
             ("text", "unknown_parameter"),
             ("_count", "invalid_parameter"),
@@ -140,30 +128,19 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bad.status(), 400);
-    let outcome: Value = bad.json().await.unwrap();
-    let issues: Vec<(&str, &str)> = outcome["issue"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["expression"][0].as_str().unwrap(),
-                i["diagnostics"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(issues.len(), 2, "{outcome}");
-    assert_eq!(issues[0].0, "_include");
+    let outcome = refused(bad).await;
+    let found = issues(&outcome, |i| &i["diagnostics"]);
+    assert_eq!(found.len(), 2, "{outcome}");
+    assert_eq!(found[0].0, "_include");
     assert!(
-        issues[0]
+        found[0]
             .1
             .contains("HealthcareService:endpoint is not supported")
-            && issues[0].1.contains("HealthcareService:location"),
+            && found[0].1.contains("HealthcareService:location"),
         "{outcome}"
     );
-    assert_eq!(issues[1].0, "_revinclude");
-    assert!(issues[1].1.contains("Provenance:nothing"), "{outcome}");
+    assert_eq!(found[1].0, "_revinclude");
+    assert!(found[1].1.contains("Provenance:nothing"), "{outcome}");
     let lenient = http
         .get(fhir_url(&agg, "/HealthcareService?colour=blue"))
         .header("prefer", "handling=lenient")
@@ -249,4 +226,28 @@ async fn a_provenance_carries_the_signed_envelope_a_client_can_verify() {
             node.id.to_string().trim_start_matches("did:key:")
         )
     );
+}
+
+/// A refused search's OperationOutcome (400).
+async fn refused(resp: reqwest::Response) -> Value {
+    assert_eq!(resp.status(), 400);
+    resp.json().await.unwrap()
+}
+
+/// Each issue of an OperationOutcome as (its expression, what `part` picks of it).
+fn issues<'a>(
+    outcome: &'a Value,
+    part: impl Fn(&'a Value) -> &'a Value,
+) -> Vec<(&'a str, &'a str)> {
+    outcome["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["expression"][0].as_str().unwrap(),
+                part(i).as_str().unwrap(),
+            )
+        })
+        .collect()
 }
