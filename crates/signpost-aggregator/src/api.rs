@@ -1,6 +1,5 @@
 //! The directory API: thin handlers over the index, the crawl health and the trust policy.
 
-use signpost_http::responses::{JsonBodyRefused, RateLimited, WrongToken};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -8,6 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use signpost_http::responses::{JsonBodyRefused, RateLimited, WrongToken};
 use signpost_http::Problem;
 use signpost_protocol::policy::AttestationStatus;
 use signpost_protocol::query::{GroupQuery, Problems, QueryCode, QueryError, RawGroupQuery};

@@ -1,11 +1,11 @@
 //! HTTP handlers: thin. Parse, call the publisher, map the result.
 
-use signpost_http::responses::{JsonBodyRefused, RateLimited, WrongToken};
 use std::future::{ready, Ready};
 use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use signpost_http::responses::{JsonBodyRefused, RateLimited, WrongToken};
 use signpost_http::{if_none_match, json_bytes, Problem};
 use signpost_protocol::model::Group;
 use signpost_protocol::{Envelope, Listing, NodeDocument};

@@ -1,13 +1,13 @@
 //! The `/oruk` handlers: parse ORUK parameters into a `GroupQuery`, call the index, render
 //! HSDS.
 
-use signpost_http::responses::RateLimited;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Serialize;
+use signpost_http::responses::RateLimited;
 use uuid::Uuid;
 
 use super::hsds::{self, Detail, Page, Renderer, ServiceMinimal};

@@ -92,18 +92,18 @@ fn rows(
     p: &AuditParams,
 ) -> Result<(Option<DidKey>, AuditFilter, Vec<Row>), Mistakes> {
     let mut mistakes = Mistakes::new();
-    let issuer = match p.issuer.as_deref().filter(|s| !s.is_empty()) {
+    // The form's "any" (or its default) is an empty value.
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().filter(|s| !s.is_empty())
+    }
+    let issuer = match given(&p.issuer) {
         Some(s) => s.parse::<DidKey>().ok().or_else(|| {
             mistakes.push(("issuer", "Choose an issuer from the list".to_owned()));
             None
         }),
         None => state.config.issuers.first().map(|i| i.id),
     };
-    // The form's "any" is an empty value.
-    fn chosen(v: &Option<String>) -> Option<&str> {
-        v.as_deref().filter(|s| !s.is_empty())
-    }
-    let q = AuditFilter::read(chosen(&p.achievement), chosen(&p.status)).unwrap_or_else(|e| {
+    let q = AuditFilter::read(given(&p.achievement), given(&p.status)).unwrap_or_else(|e| {
         for problem in e.problems() {
             mistakes.push(match &*problem.parameter {
                 "status" => ("status", "Choose a status from the list".to_owned()),
