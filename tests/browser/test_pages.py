@@ -117,11 +117,28 @@ def test_mistakes_are_shown_in_an_error_summary(page, demo):
     assert items.count() == 2, page.inner_text(".error-summary")
     assert "Enter a real postcode" in items.nth(0).inner_text()
     assert items.nth(0).locator("a").get_attribute("href") == "#postcode"
-    assert "not right" in items.nth(1).inner_text()
+    assert "Choose a language from the list" in items.nth(1).inner_text()
     assert items.nth(1).locator("a").get_attribute("href") == "#language"
+    # Each shown beside its field too, and the list offered again with none chosen.
+    assert "Choose a language" in page.inner_text("#language-error")
+    assert page.get_attribute("#language", "aria-describedby") == "language-error"
+    assert page.input_value("#language") == ""
+    # A place that is not on Earth (an edited link, or a browser's bad fix): asked for a
+    # postcode beside the postcode field, and not sent again with the next search.
+    page.goto(f"{demo['base']}/find?lang=en&lat=91&lon=0&radius=5")
+    assert "Enter a postcode instead" in page.inner_text(".error-summary")
+    assert "Enter a postcode instead" in page.inner_text("#postcode-error")
+    assert page.input_value("#lat") == "" and page.input_value("#lon") == ""
     # In Arabic too, in its own words.
     page.goto(f"{demo['base']}/find?lang=ar&postcode=not+a+postcode&radius=5")
     assert page.title().startswith("خطأ: "), page.title()
+    # A language the list does not offer, from a link: searched for, and shown as asked.
+    page.goto(f"{demo['base']}/find?lang=en&postcode=LS8+5AB&radius=5&language=zh-Hans")
+    assert not page.locator(".error-summary").count()
+    assert page.input_value("#language") == "zh-Hans"
+    assert "Chinese" in page.locator("#language option:checked").inner_text()
+    found = names_on(page)
+    assert found and found == api_names(demo, postcode=POSTCODE, radius_km=5, language="zh-Hans")
     # A search that is right has a plain title.
     search(page, demo)
     assert not page.title().startswith("Error"), page.title()

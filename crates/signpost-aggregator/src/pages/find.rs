@@ -11,7 +11,7 @@ use signpost_protocol::query::{Condition, GroupQuery, QueryCode, RawGroupQuery};
 use signpost_protocol::{taxonomy, DidKey, Listing};
 use uuid::Uuid;
 
-use super::i18n::{negotiate, Tr, LANGS, SPOKEN};
+use super::i18n::{negotiate, spoken_name, Tr, LANGS, SPOKEN};
 use super::view::{category_label, result_view, ResultView};
 use super::{html, Page};
 use crate::crawl::Aggregator;
@@ -42,11 +42,13 @@ struct FindPage {
     errors: Vec<(String, String)>,
     postcode: String,
     postcode_error: Option<String>,
+    language_error: Option<String>,
     lat: String,
     lon: String,
     radii: Vec<(u32, String, bool)>,
     needs: Vec<(&'static str, String, bool)>,
-    languages: Vec<(&'static str, String, bool)>,
+    /// Each language offered: its code, its label, and whether it is the one asked for.
+    languages: Vec<(String, String, bool)>,
     categories: Vec<(&'static str, String, bool)>,
     searched: bool,
     count_text: String,
@@ -137,6 +139,7 @@ fn form(tr: Tr, params: &[(String, String)]) -> FindPage {
         errors: Vec::new(),
         postcode: get(params, "postcode").unwrap_or("").to_owned(),
         postcode_error: None,
+        language_error: None,
         lat: get(params, "lat").unwrap_or("").to_owned(),
         lon: get(params, "lon").unwrap_or("").to_owned(),
         radii: RADII
@@ -147,17 +150,7 @@ fn form(tr: Tr, params: &[(String, String)]) -> FindPage {
             .iter()
             .map(|(v, id)| (*v, tr.t(id), needs_on.contains(v)))
             .collect(),
-        languages: SPOKEN
-            .iter()
-            .map(|(code, own, english)| {
-                let label = if own == english {
-                    (*own).to_owned()
-                } else {
-                    format!("{own} ({english})")
-                };
-                (*code, label, *code == language)
-            })
-            .collect(),
+        languages: language_options(language),
         categories: taxonomy::CATEGORIES
             .iter()
             .filter(|c| c.id != "womens-group")
@@ -177,6 +170,34 @@ fn form(tr: Tr, params: &[(String, String)]) -> FindPage {
         next_href: None,
         page_text: String::new(),
     }
+}
+
+/// The languages the form offers, the one asked for selected. A language asked for that the
+/// list does not hold (a link may name any) is offered too, as its code, so the form shows
+/// what was searched for.
+fn language_options(asked: &str) -> Vec<(String, String, bool)> {
+    let mut options: Vec<(String, String, bool)> = SPOKEN
+        .iter()
+        .map(|(code, own, english)| {
+            let label = if own == english {
+                (*own).to_owned()
+            } else {
+                format!("{own} ({english})")
+            };
+            ((*code).to_owned(), label, code.eq_ignore_ascii_case(asked))
+        })
+        .collect();
+    if !asked.is_empty() && !options.iter().any(|o| o.2) {
+        let label = (asked.split(','))
+            .map(|tag| match spoken_name(tag) {
+                name if name == tag => name,
+                name => format!("{name}, {tag}"),
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        options.push((asked.to_owned(), label, true));
+    }
+    options
 }
 
 /// The radius asked for, when it is one offered (else 5 km).
@@ -247,15 +268,26 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
                 let message = match problem.code {
                     QueryCode::InvalidPostcode => tr.t("error-invalid-postcode"),
                     QueryCode::UnknownPostcode => tr.t("error-unknown-postcode"),
+                    QueryCode::InvalidLanguage => tr.t("error-language"),
+                    // The place the browser gave (or a link's), not one the person typed.
+                    QueryCode::InvalidCoordinates => tr.t("error-location"),
                     _ => tr.t("error-other"),
                 };
-                // Each links to the field it is about, where the form has one.
+                // Each links to the field it is about, and is shown beside it.
                 let target = match problem.parameter.as_ref() {
-                    "postcode" => {
+                    "postcode" | "near" => {
                         view.postcode_error = Some(message.clone());
+                        // Searching again asks for a postcode, not the same place.
+                        view.lat.clear();
+                        view.lon.clear();
                         "#postcode"
                     }
-                    "language" => "#language",
+                    "language" => {
+                        view.language_error = Some(message.clone());
+                        // The form offers the list's languages again, none chosen.
+                        view.languages = language_options("");
+                        "#language"
+                    }
                     _ => "#main",
                 };
                 if !view.errors.iter().any(|(_, m)| *m == message) {

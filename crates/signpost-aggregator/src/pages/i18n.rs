@@ -308,6 +308,35 @@ mod tests {
         }
     }
 
+    /// The ids of a catalogue's messages (each begins a line: `id = ...`).
+    fn ids(catalogue: &str) -> std::collections::BTreeSet<&str> {
+        (catalogue.lines())
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_lowercase()))
+            .filter_map(|l| l.split_once('=').map(|(id, _)| id.trim()))
+            .collect()
+    }
+
+    #[test]
+    fn every_catalogue_says_every_english_message_in_its_own_language() {
+        // The postcode data's attribution is the licence's own wording: a catalogue may
+        // leave it to English. Everything else a person reads is in their language.
+        const MAY_STAY_ENGLISH: &[&str] = &["attribution"];
+        let english = ids(LANGS[0].catalogue);
+        for l in &LANGS[1..] {
+            let own = ids(l.catalogue);
+            let missing: Vec<&&str> = (english.iter())
+                .filter(|id| !own.contains(*id) && !MAY_STAY_ENGLISH.contains(id))
+                .collect();
+            assert!(missing.is_empty(), "{} lacks {missing:?}", l.code);
+            let extra: Vec<&&str> = own.difference(&english).collect();
+            assert!(
+                extra.is_empty(),
+                "{} has messages English lacks: {extra:?}",
+                l.code
+            );
+        }
+    }
+
     #[test]
     fn languages_are_negotiated_and_missing_messages_fall_back_to_english() {
         assert_eq!(negotiate(Some("ar"), None).code, "ar");
