@@ -1,6 +1,7 @@
 //! What the fuzz targets share: a real aggregator on a store of its own, the node data it
 //! installs, its public surfaces (API, pages, FHIR R4, Open Referral UK) answering requests
-//! in process, and a node on loopback serving whatever bytes a target gives it.
+//! in process, and a node on loopback serving whatever bytes a target gives it; and the
+//! targets themselves (`targets`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use signpost_protocol::model::{Listing, NodeDocument};
 use signpost_protocol::wire::Bundle;
 use signpost_protocol::{sample, DidKey, SigningKey, Verified};
 use signpost_store::Store;
+
+pub mod targets;
 
 /// `bytes` as a URL path segment or form value: unreserved characters (and `:`, for ids
 /// such as `did:key:...`) as they are, every other byte percent-encoded.
