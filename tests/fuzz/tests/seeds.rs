@@ -29,32 +29,14 @@ fn seeds(target: &str, run: fn(&[u8])) {
     }
 }
 
-#[test]
-fn listing() {
-    seeds("listing", signpost_fuzz::targets::listing::run);
+/// A test for each target, by its module's name.
+macro_rules! targets {
+    ($($target:ident),*) => {$(
+        #[test]
+        fn $target() {
+            seeds(stringify!($target), signpost_fuzz::targets::$target::run);
+        }
+    )*};
 }
 
-#[test]
-fn query() {
-    seeds("query", signpost_fuzz::targets::query::run);
-}
-
-#[test]
-fn form() {
-    seeds("form", signpost_fuzz::targets::form::run);
-}
-
-#[test]
-fn crawl() {
-    seeds("crawl", signpost_fuzz::targets::crawl::run);
-}
-
-#[test]
-fn manage() {
-    seeds("manage", signpost_fuzz::targets::manage::run);
-}
-
-#[test]
-fn federation() {
-    seeds("federation", signpost_fuzz::targets::federation::run);
-}
+targets!(listing, query, form, crawl, manage, federation);

@@ -173,8 +173,8 @@ fn form(tr: Tr, params: &[(String, String)]) -> FindPage {
 }
 
 /// The languages the form offers, the one asked for selected. A language asked for that the
-/// list does not hold (a link may name any) is offered too, as its code, so the form shows
-/// what was searched for.
+/// list does not hold (a link may name any) is offered too, by its code and, when the list
+/// knows its language, that language's name, so the form shows what was searched for.
 fn language_options(asked: &str) -> Vec<(String, String, bool)> {
     let mut options: Vec<(String, String, bool)> = SPOKEN
         .iter()
