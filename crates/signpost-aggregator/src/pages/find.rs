@@ -176,15 +176,10 @@ fn form(tr: Tr, params: &[(String, String)]) -> FindPage {
 /// list does not hold (a link may name any) is offered too, by its code and, when the list
 /// knows its language, that language's name, so the form shows what was searched for.
 fn language_options(asked: &str) -> Vec<(String, String, bool)> {
-    let mut options: Vec<(String, String, bool)> = SPOKEN
-        .iter()
-        .map(|(code, own, english)| {
-            let label = if own == english {
-                (*own).to_owned()
-            } else {
-                format!("{own} ({english})")
-            };
-            ((*code).to_owned(), label, code.eq_ignore_ascii_case(asked))
+    let mut options: Vec<(String, String, bool)> = (SPOKEN.iter())
+        .map(|(code, _, _)| {
+            let chosen = code.eq_ignore_ascii_case(asked);
+            ((*code).to_owned(), spoken_name(code), chosen)
         })
         .collect();
     if !asked.is_empty() && !options.iter().any(|o| o.2) {
