@@ -200,6 +200,38 @@ def _capacity(c):
         c["places_available"] = 0
 
 
+def _directory(path):
+    base = os.environ.get("SIGNPOST_DIRECTORY")
+    if not base:
+        return None
+    with urllib.request.urlopen(base + path, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+# The directory's operations that read one thing, each with where its identifiers are
+# listed: without them, generated identifiers only ever reach the 404.
+_DIRECTORY_SOURCES = {
+    "/v1/groups/{node}/{id}": (
+        "/v1/groups?per_page=100", lambda d: [{"node": g["node"], "id": g["id"]} for g in d["contents"]]),
+    "/v1/issuers/{did}/attestations": ("/v1/issuers", lambda d: [{"did": i["id"]} for i in d]),
+    "/oruk/services/{id}": ("/oruk/services?per_page=100", lambda d: [{"id": x["id"]} for x in d["contents"]]),
+    "/oruk/service_at_locations/{id}": (
+        "/oruk/service_at_locations?per_page=100", lambda d: [{"id": x["id"]} for x in d["contents"]]),
+    "/oruk/taxonomies/{id}": ("/oruk/taxonomies", lambda d: [{"id": x["id"]} for x in d["contents"]]),
+    "/oruk/taxonomy_terms/{id}": (
+        "/oruk/taxonomy_terms?per_page=100", lambda d: [{"id": x["id"]} for x in d["contents"]]),
+}
+_DIRECTORY_IDS = {}
+
+
+def directory_ids(path):
+    if path not in _DIRECTORY_IDS:
+        source, ids = _DIRECTORY_SOURCES[path]
+        found = _directory(source)
+        _DIRECTORY_IDS[path] = ids(found) if found is not None else []
+    return _DIRECTORY_IDS[path]
+
+
 @schemathesis.hook
 def map_case(ctx, case):
     if case.meta is None or case.meta.generation.mode.is_negative:
@@ -217,6 +249,9 @@ def map_case(ctx, case):
     # Four cases in five address a listing that exists; the fifth keeps its generated id.
     if "{id}" in path and method in ("PUT", "PATCH") and listing_ids() and next(_TURN) % 5:
         case.path_parameters = {**(case.path_parameters or {}), "id": pick(listing_ids())}
+    # Likewise, four in five of the directory's reads of one thing name one it holds.
+    if path in _DIRECTORY_SOURCES and method == "GET" and directory_ids(path) and next(_TURN) % 5:
+        case.path_parameters = {**(case.path_parameters or {}), **pick(directory_ids(path))}
     return case
 
 
