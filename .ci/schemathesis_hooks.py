@@ -222,6 +222,10 @@ _DIRECTORY_SOURCES = {
         "/oruk/taxonomy_terms?per_page=100", lambda d: [{"id": x["id"]} for x in d["contents"]]),
 }
 _DIRECTORY_IDS = {}
+# The node .ci/schemathesis has ask the directory to list it.
+for _verb in ("approve", "decline"):
+    _DIRECTORY_IDS[f"/admin/enrolments/{{node}}/{_verb}"] = (
+        [{"node": os.environ["SIGNPOST_ASKING"]}] if os.environ.get("SIGNPOST_ASKING") else [])
 
 
 def directory_ids(path):
@@ -249,9 +253,12 @@ def map_case(ctx, case):
     # Four cases in five address a listing that exists; the fifth keeps its generated id.
     if "{id}" in path and method in ("PUT", "PATCH") and listing_ids() and next(_TURN) % 5:
         case.path_parameters = {**(case.path_parameters or {}), "id": pick(listing_ids())}
-    # Likewise, four in five of the directory's reads of one thing name one it holds.
-    if path in _DIRECTORY_SOURCES and method == "GET" and directory_ids(path) and next(_TURN) % 5:
-        case.path_parameters = {**(case.path_parameters or {}), **pick(directory_ids(path))}
+    # Likewise, four in five of the directory's reads of one thing name one it holds, and
+    # of the operator's approvals and declines the node that asked.
+    if path in _DIRECTORY_IDS or path in _DIRECTORY_SOURCES:
+        ids = directory_ids(path)
+        if ids and next(_TURN) % 5:
+            case.path_parameters = {**(case.path_parameters or {}), **pick(ids)}
     return case
 
 

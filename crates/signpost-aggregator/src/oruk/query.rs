@@ -33,8 +33,10 @@ pub struct OrukQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub per_page: Option<String>,
     /// A taxonomy term id (UUID, from `/oruk/taxonomy_terms`).
+    #[param(value_type = Option<String>, format = Uuid)]
     pub taxonomy_term_id: Option<String>,
     /// A taxonomy id (UUID): services with any term of it.
+    #[param(value_type = Option<String>, format = Uuid)]
     pub taxonomy_id: Option<String>,
     /// RFC 3339: services whose listing was signed on or after this time.
     #[param(value_type = Option<String>, format = DateTime)]
