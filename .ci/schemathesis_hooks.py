@@ -222,7 +222,7 @@ _DIRECTORY_SOURCES = {
         "/oruk/taxonomy_terms?per_page=100", lambda d: [{"id": x["id"]} for x in d["contents"]]),
 }
 _DIRECTORY_IDS = {}
-# The node .ci/schemathesis has ask the directory to list it.
+# The node that .ci/schemathesis has asked the directory to list.
 for _verb in ("approve", "decline"):
     _DIRECTORY_IDS[f"/admin/enrolments/{{node}}/{_verb}"] = (
         [{"node": os.environ["SIGNPOST_ASKING"]}] if os.environ.get("SIGNPOST_ASKING") else [])
