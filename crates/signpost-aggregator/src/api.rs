@@ -266,29 +266,12 @@ pub async fn issuers(state: Data) -> HttpResponse {
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only attestations for this achievement (an achievement's id in `GET /v1/taxonomy`).
-    #[param(value_type = Option<AchievementId>, inline)]
+    #[param(value_type = Option<signpost_protocol::taxonomy::AchievementId>, inline)]
     pub achievement: Option<String>,
     /// Only attestations with this status.
     #[param(value_type = Option<AttestationStatus>)]
     pub status: Option<String>,
 }
-
-/// An achievement's id in the taxonomy (schema only): the audit takes no other.
-pub struct AchievementId;
-
-impl utoipa::PartialSchema for AchievementId {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .enum_values(Some(
-                signpost_protocol::taxonomy::ACHIEVEMENTS
-                    .iter()
-                    .map(|a| a.id),
-            ))
-            .into()
-    }
-}
-impl utoipa::ToSchema for AchievementId {}
 
 /// The audit's filters, read: an achievement of the taxonomy and a status.
 #[derive(Debug, Default, Clone)]

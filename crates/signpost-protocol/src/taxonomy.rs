@@ -306,3 +306,8 @@ vocabulary_schema!(
     CapabilityId,
     SAFEGUARDING_CAPABILITIES
 );
+vocabulary_schema!(
+    /// An achievement id (schema only).
+    AchievementId,
+    ACHIEVEMENTS
+);
