@@ -200,39 +200,46 @@ def _capacity(c):
         c["places_available"] = 0
 
 
-def _directory(path):
-    base = os.environ.get("SIGNPOST_DIRECTORY")
-    if not base:
-        return None
-    with urllib.request.urlopen(base + path, timeout=10) as resp:
-        return json.loads(resp.read())
+def _listed(path, ids):
+    """Reads a list of the directory's and gives the path parameters of each item in it."""
+    def read():
+        base = os.environ.get("SIGNPOST_DIRECTORY")
+        if not base:
+            return []
+        with urllib.request.urlopen(base + path, timeout=10) as resp:
+            return ids(json.loads(resp.read()))
+    return read
 
 
-# The directory's operations that read one thing, each with where its identifiers are
-# listed: without them, generated identifiers only ever reach the 404.
+def _asking():
+    """The node that .ci/schemathesis has asked the directory to list."""
+    node = os.environ.get("SIGNPOST_ASKING")
+    return [{"node": node}] if node else []
+
+
+def _contents(d):
+    return [{"id": x["id"]} for x in d["contents"]]
+
+
+# The directory's operations on one thing, each with where its identifiers come from:
+# without them, generated identifiers only ever reach the 404.
 _DIRECTORY_SOURCES = {
-    "/v1/groups/{node}/{id}": (
+    "/v1/groups/{node}/{id}": _listed(
         "/v1/groups?per_page=100", lambda d: [{"node": g["node"], "id": g["id"]} for g in d["contents"]]),
-    "/v1/issuers/{did}/attestations": ("/v1/issuers", lambda d: [{"did": i["id"]} for i in d]),
-    "/oruk/services/{id}": ("/oruk/services?per_page=100", lambda d: [{"id": x["id"]} for x in d["contents"]]),
-    "/oruk/service_at_locations/{id}": (
-        "/oruk/service_at_locations?per_page=100", lambda d: [{"id": x["id"]} for x in d["contents"]]),
-    "/oruk/taxonomies/{id}": ("/oruk/taxonomies", lambda d: [{"id": x["id"]} for x in d["contents"]]),
-    "/oruk/taxonomy_terms/{id}": (
-        "/oruk/taxonomy_terms?per_page=100", lambda d: [{"id": x["id"]} for x in d["contents"]]),
+    "/v1/issuers/{did}/attestations": _listed("/v1/issuers", lambda d: [{"did": i["id"]} for i in d]),
+    "/oruk/services/{id}": _listed("/oruk/services?per_page=100", _contents),
+    "/oruk/service_at_locations/{id}": _listed("/oruk/service_at_locations?per_page=100", _contents),
+    "/oruk/taxonomies/{id}": _listed("/oruk/taxonomies", _contents),
+    "/oruk/taxonomy_terms/{id}": _listed("/oruk/taxonomy_terms?per_page=100", _contents),
+    "/admin/enrolments/{node}/approve": _asking,
+    "/admin/enrolments/{node}/decline": _asking,
 }
 _DIRECTORY_IDS = {}
-# The node that .ci/schemathesis has asked the directory to list.
-for _verb in ("approve", "decline"):
-    _DIRECTORY_IDS[f"/admin/enrolments/{{node}}/{_verb}"] = (
-        [{"node": os.environ["SIGNPOST_ASKING"]}] if os.environ.get("SIGNPOST_ASKING") else [])
 
 
 def directory_ids(path):
     if path not in _DIRECTORY_IDS:
-        source, ids = _DIRECTORY_SOURCES[path]
-        found = _directory(source)
-        _DIRECTORY_IDS[path] = ids(found) if found is not None else []
+        _DIRECTORY_IDS[path] = _DIRECTORY_SOURCES[path]()
     return _DIRECTORY_IDS[path]
 
 
@@ -255,10 +262,8 @@ def map_case(ctx, case):
         case.path_parameters = {**(case.path_parameters or {}), "id": pick(listing_ids())}
     # Likewise, four in five of the directory's reads of one thing name one it holds, and
     # of the operator's approvals and declines the node that asked.
-    if path in _DIRECTORY_IDS or path in _DIRECTORY_SOURCES:
-        ids = directory_ids(path)
-        if ids and next(_TURN) % 5:
-            case.path_parameters = {**(case.path_parameters or {}), **pick(ids)}
+    if path in _DIRECTORY_SOURCES and directory_ids(path) and next(_TURN) % 5:
+        case.path_parameters = {**(case.path_parameters or {}), **pick(directory_ids(path))}
     return case
 
 
