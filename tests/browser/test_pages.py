@@ -155,6 +155,26 @@ def test_works_without_javascript(browser, demo):
     ctx.close()
 
 
+def test_the_directorys_address_opens_the_finder_in_the_browsers_language(browser, demo):
+    ctx = browser.new_context(locale="ar")
+    pg = ctx.new_page()
+    pg.goto(demo["base"] + "/")
+    assert urllib.parse.urlsplit(pg.url).path == "/find"
+    assert pg.get_attribute("html", "lang") == "ar" and pg.get_attribute("html", "dir") == "rtl"
+    # The foot's links, in English on every page, lead regulators to the audit and
+    # integrators to the API's documentation.
+    foot = pg.locator("footer p[lang=en]")
+    assert foot.get_attribute("dir") == "ltr"
+    foot.get_by_role("link", name="Training checks, for regulators").click()
+    pg.wait_for_load_state()
+    assert urllib.parse.urlsplit(pg.url).path == "/audit"
+    assert "audit" in pg.locator("h1").inner_text()
+    pg.get_by_role("link", name="The directory's API, for GP systems and developers").click()
+    pg.wait_for_load_state()
+    assert urllib.parse.urlsplit(pg.url).path == "/docs/"
+    ctx.close()
+
+
 def test_exit_leaves_at_once_and_out_of_the_back_button(browser, demo):
     ctx = browser.new_context()
     ctx.route("https://www.bbc.co.uk/**", lambda r: r.fulfill(status=200, content_type="text/html", body="<title>Weather</title>"))

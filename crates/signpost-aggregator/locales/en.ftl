@@ -10,6 +10,10 @@ language-button = Change language
 exit = Exit this page
 exit-hint = Leave this page quickly
 privacy = This directory does not share anything with the Home Office, the police or any other authority. It does not store or log what you search for, and it sets no cookies.
+# The two links in every page's foot lead to pages in English only, for professionals:
+# a catalogue leaves them to English (the foot marks them as English).
+for-regulators = Training checks, for regulators
+for-developers = The directory's API, for GP systems and developers
 skip = Skip to the results
 
 postcode-label = Postcode

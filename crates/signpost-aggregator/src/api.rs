@@ -738,18 +738,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     decline,
                 ))
                 .service(signpost_http::get("/healthz", healthz))
-                .service(signpost_http::get("/metrics", metrics))
-                .service(signpost_http::get("/", index_page)),
+                .service(signpost_http::get("/metrics", metrics)),
         );
-}
-
-/// A small landing page pointing at the docs.
-pub async fn index_page() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
-        "<!doctype html><meta charset=utf-8><title>Signpost directory</title>\
-         <h1>Signpost directory</h1><p>Signed, verifiable listings of community groups for social prescribing.</p>\
-         <ul><li><a href=\"/docs/\">Interactive API docs</a></li><li><a href=\"/openapi.json\">OpenAPI document</a></li>\
-         <li><a href=\"/v1/groups\">/v1/groups</a></li><li><a href=\"/v1/nodes\">/v1/nodes</a> (crawl health)</li>\
-         <li><a href=\"/v1/taxonomy\">/v1/taxonomy</a></li></ul>",
-    )
 }

@@ -1189,6 +1189,29 @@ async fn the_finder_answers_with_no_cookies_a_strict_policy_and_the_engines_resu
         .await
         .unwrap();
     assert!(html.contains("error-summary") && html.contains("Enter a real postcode"));
+
+    // Someone given the directory's address lands on the finder, in their language.
+    let direct = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let home = |lang: &'static str| {
+        direct
+            .get(format!("{}/", agg.url))
+            .header("accept-language", lang)
+            .send()
+    };
+    let resp = home("fa-IR, en;q=0.5").await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/find?lang=fa");
+    assert_eq!(resp.headers()["vary"], "Accept-Language");
+    assert!(resp.headers().get("set-cookie").is_none());
+    let resp = home("de").await.unwrap();
+    assert_eq!(resp.headers()["location"], "/find?lang=en");
+    let html = agg.get("/?lang=ar").await.text().await.unwrap();
+    assert!(html.contains(r#"lang="ar""#) && html.contains(r#"action="/find""#));
+    // Every page's foot leads regulators to the audit and integrators to the API's docs.
+    assert!(html.contains(r#"href="/audit""#) && html.contains(r#"href="/docs/""#));
 }
 
 #[tokio::test]

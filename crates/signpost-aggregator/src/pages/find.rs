@@ -204,6 +204,19 @@ fn radius(params: &[(String, String)]) -> u32 {
 }
 
 /// `GET /find`: the search form and, once asked, the results.
+/// The directory's address itself: people and Link Workers who are given it land on the
+/// finder, in the language asked for (`lang=`, else the browser's).
+pub async fn home(req: HttpRequest, params: Params) -> HttpResponse {
+    let code = tr_for(&req, &params).lang.code;
+    HttpResponse::SeeOther()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/find?lang={code}"),
+        ))
+        .insert_header((actix_web::http::header::VARY, "Accept-Language"))
+        .finish()
+}
+
 pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse {
     let params = params.into_inner();
     let tr = tr_for(&req, &params);

@@ -44,7 +44,7 @@ pub fn html<T: Template>(page: &T) -> HttpResponse {
     signpost_http::html_page(page.render(), actix_web::http::StatusCode::OK)
 }
 
-/// Registers `/find` and `/audit`.
+/// Registers `/` (to the finder), `/find` and `/audit`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let headers = || {
         DefaultHeaders::new()
@@ -75,6 +75,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/group/{node}/{id}", web::get().to(find::group))
             .route("/card/{node}/{id}", web::get().to(find::card)),
+    )
+    .service(
+        web::resource("/")
+            .wrap(headers())
+            .route(web::get().to(find::home)),
     )
     .service(
         web::resource("/audit")
