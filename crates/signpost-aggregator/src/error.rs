@@ -13,6 +13,9 @@ pub enum AggError {
     InvalidNodeId(String),
     #[error("no group {id} from node {node}")]
     GroupNotFound { node: String, id: String },
+    /// An Open Referral UK object named by an id this directory does not give.
+    #[error("no {what} {id} in this directory")]
+    NotInDirectory { what: &'static str, id: String },
     #[error("no node {0} in this directory")]
     NodeNotFound(String),
     #[error("no such resource: {0}")]
@@ -46,7 +49,7 @@ impl ApiError for AggError {
             Self::Query(q) if !q.more.is_empty() => ErrorCode::InvalidQuery,
             Self::Query(q) => q.code.into(),
             Self::InvalidNodeId(_) => ErrorCode::InvalidNodeId,
-            Self::GroupNotFound { .. } => ErrorCode::GroupNotFound,
+            Self::GroupNotFound { .. } | Self::NotInDirectory { .. } => ErrorCode::GroupNotFound,
             Self::NodeNotFound(_) => ErrorCode::NodeNotFound,
             Self::IssuerNotFound(_) => ErrorCode::IssuerNotFound,
             Self::NotFound(_) => ErrorCode::NotFound,

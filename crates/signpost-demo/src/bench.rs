@@ -653,7 +653,8 @@ async fn recrawls(
     Ok(())
 }
 
-/// Each representative GP query (and a lookup by id) under load, beside the same bytes
+/// Each representative GP query (and lookups by id: Signpost's, Open Referral UK's and
+/// FHIR's) under load, beside the same bytes
 /// served pre-built by the same HTTP stack, with the engine's own time per answer.
 async fn query_load(
     opts: &BenchOptions,
@@ -670,6 +671,8 @@ async fn query_load(
         .segment(&first.id)
         .and_then(|s| s.data.listings.keys().next().copied())
         .ok_or("no listing")?;
+    // The same group's id in Open Referral UK and FHIR (derived from its node and listing).
+    let service = signpost_aggregator::oruk::vocab::service_id(&first.id.to_string(), &some_id);
     let deep_page = (report.listings / 20 / 2).max(1);
     let queries: Vec<(&str, String)> = vec![
         ("near+radius+category+language+accepting", "/v1/groups?near=53.80,-1.55&radius_km=5&category=conversation-cafe,esol,walking&language=ar&accepting=true".into()),
@@ -679,9 +682,13 @@ async fn query_load(
         ("verified training filter", "/v1/groups?verified_training=trauma-informed-practice&free=true".into()),
         ("deep page", format!("/v1/groups?page={deep_page}&per_page=20")),
         ("lookup by id (provenance)", format!("/v1/groups/{}/{some_id}", first.id)),
+        ("Open Referral UK service by id", format!("/oruk/services/{service}")),
+        ("FHIR HealthcareService by id", format!("/fhir/R4/HealthcareService/{service}")),
     ];
     let mut bodies = Vec::new();
+    let mut first_ms = Vec::new();
     for (_, path) in &queries {
+        let started = Instant::now();
         let resp = http
             .get(format!("{base}{path}"))
             .send()
@@ -691,6 +698,7 @@ async fn query_load(
             return Err(format!("{path}: {}", resp.status()));
         }
         bodies.push(resp.bytes().await.map_err(|e| e.to_string())?.to_vec());
+        first_ms.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     let (same_url, same_handle) = same_bytes_server(bodies.clone(), 2).await?;
     for (k, (name, path)) in queries.iter().enumerate() {
@@ -710,6 +718,7 @@ async fn query_load(
             name: (*name).into(),
             path: path.clone(),
             response_bytes: bodies[k].len(),
+            first_ms: first_ms[k],
             requests_per_sec: rps,
             p50_ms: p50,
             p99_ms: p99,
@@ -996,9 +1005,10 @@ pub fn table(r: &BenchReport) -> String {
     }
     s.push('\n');
     s.push_str(&format!(
-        "{:<42} {:>9} {:>9} {:>8} {:>8} {:>10} {:>7} {:>9} {:>10}\n",
+        "{:<42} {:>9} {:>8} {:>9} {:>8} {:>8} {:>10} {:>7} {:>9} {:>10}\n",
         "query",
         "bytes",
+        "1st ms",
         "req/s",
         "p50 ms",
         "p99 ms",
@@ -1009,9 +1019,10 @@ pub fn table(r: &BenchReport) -> String {
     ));
     for q in &r.queries {
         s.push_str(&format!(
-            "{:<42} {:>9} {:>9.0} {:>8.2} {:>8.2} {:>10.0} {:>7.2} {:>9} {:>10}\n",
+            "{:<42} {:>9} {:>8.1} {:>9.0} {:>8.2} {:>8.2} {:>10.0} {:>7.2} {:>9} {:>10}\n",
             q.name,
             q.response_bytes,
+            q.first_ms,
             q.requests_per_sec,
             q.p50_ms,
             q.p99_ms,

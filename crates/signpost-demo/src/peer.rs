@@ -95,7 +95,9 @@ pub async fn run(opts: &BenchOptions, report: &mut BenchReport) -> String {
     let shown = bin.display().to_string();
     match tokio::task::spawn_blocking(move || measure(&bin, nodes, per, seconds, concurrency)).await
     {
-        Ok(Ok(rates)) if rates.len() != report.queries.len() => format!(
+        // The peer times the benchmark's first queries, in order; the lookups by Open
+        // Referral UK's and FHIR's ids after them are the same primary-key read to it.
+        Ok(Ok(rates)) if rates.len() > report.queries.len() => format!(
             "skipped: the peer timed {} queries and the benchmark {}; they are paired by position",
             rates.len(),
             report.queries.len()

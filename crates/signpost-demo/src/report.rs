@@ -28,6 +28,11 @@ pub struct QueryFigures {
     pub name: String,
     pub path: String,
     pub response_bytes: usize,
+    /// Milliseconds for its first answer over HTTP, before the load: what the first such
+    /// query after a crawl pays for what the index makes when first asked (a near query's
+    /// spatial order, a searched word's places, the UUIDs Open Referral UK and FHIR name
+    /// groups by).
+    pub first_ms: f64,
     pub requests_per_sec: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,

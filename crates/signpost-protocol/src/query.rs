@@ -165,8 +165,8 @@ pub enum Condition {
     HasLocation,
     /// Any of these facts holds (FHIR's comma-separated `characteristic`).
     AnyFact(Vec<Fact>),
-    /// One of these listings (FHIR's `_id`).
-    Ids(Vec<uuid::Uuid>),
+    /// One of these listings, each named by its node and its id (FHIR's `_id`).
+    Listings(Vec<(crate::DidKey, uuid::Uuid)>),
 }
 
 /// Access and capacity facts, as Open Referral UK publishes them (`signpost-access`).
@@ -260,7 +260,9 @@ impl Condition {
             Self::Node(id) => listing.node == *id,
             Self::HasLocation => g.location.is_some(),
             Self::AnyFact(facts) => facts.iter().any(|f| f.holds(g, capacity)),
-            Self::Ids(ids) => ids.contains(&listing.id),
+            Self::Listings(named) => named
+                .iter()
+                .any(|(node, id)| *id == listing.id && *node == listing.node),
             Self::AnyOf(v) => match v {
                 Vocabulary::Categories => !g.categories.is_empty(),
                 Vocabulary::Safeguarding => !g.safeguarding.capabilities.is_empty(),

@@ -6,9 +6,10 @@
 
 use base64::Engine as _;
 use serde_json::Value;
+use signpost_aggregator::oruk::vocab::service_id;
 use signpost_protocol::{Envelope, Listing, Verified};
 use signpost_tests::aggregator::TestAggregator;
-use signpost_tests::{sample_group, TestNode};
+use signpost_tests::{sample_group, Forge, MockNode, TestNode};
 
 async fn setup() -> (TestNode, TestAggregator, uuid::Uuid, uuid::Uuid) {
     let node = TestNode::start().await;
@@ -37,7 +38,7 @@ fn fhir_url(agg: &TestAggregator, path: &str) -> String {
 
 #[tokio::test]
 async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
-    let (_node, agg, arabic, _) = setup().await;
+    let (node, agg, arabic, _) = setup().await;
     let http = signpost_tests::client();
     let url = fhir_url(
         &agg,
@@ -61,7 +62,13 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
         "ar finds the ar-SY speakers only: {bundle}"
     );
     let entries = bundle["entry"].as_array().unwrap();
-    assert_eq!(entries[0]["resource"]["id"], arabic.to_string());
+    let service = service_id(&node.id.to_string(), &arabic);
+    assert_eq!(entries[0]["resource"]["id"], service.to_string());
+    assert_eq!(
+        entries[0]["resource"]["identifier"][0]["value"],
+        format!("{}/{arabic}", node.id),
+        "the listing's own node and id stay an identifier"
+    );
     assert_eq!(entries[1]["resource"]["resourceType"], "Location");
     assert_eq!(entries[1]["search"]["mode"], "include");
 
@@ -193,7 +200,10 @@ async fn a_provenance_carries_the_signed_envelope_a_client_can_verify() {
     let prov: Value = http
         .get(fhir_url(
             &agg,
-            &format!("/Provenance?target=HealthcareService/{arabic}"),
+            &format!(
+                "/Provenance?target=HealthcareService/{}",
+                service_id(&node.id.to_string(), &arabic)
+            ),
         ))
         .send()
         .await
@@ -211,7 +221,13 @@ async fn a_provenance_carries_the_signed_envelope_a_client_can_verify() {
     let listing = Verified::<Listing>::verify(envelope, &doc.signing_verifying_keys()).unwrap();
     assert_eq!(listing.id, arabic);
     let service: Value = http
-        .get(fhir_url(&agg, &format!("/HealthcareService/{arabic}")))
+        .get(fhir_url(
+            &agg,
+            &format!(
+                "/HealthcareService/{}",
+                service_id(&node.id.to_string(), &arabic)
+            ),
+        ))
         .send()
         .await
         .unwrap()
@@ -226,6 +242,77 @@ async fn a_provenance_carries_the_signed_envelope_a_client_can_verify() {
             node.id.to_string().trim_start_matches("did:key:")
         )
     );
+}
+
+#[tokio::test]
+async fn an_organisation_that_takes_anothers_listing_id_is_never_read_as_it() {
+    let (node, _, arabic, _) = setup().await;
+    // Another organisation signs a listing of its own under the same listing id.
+    let mut forge = Forge::new("Copycat Org");
+    let mut copy = sample_group(23);
+    copy.name = "Copycat Conversation".into();
+    forge.put(forge.listing(arabic, 1, copy));
+    let mock = MockNode::start().await;
+    let snapshot = forge.snapshot();
+    mock.publish(&forge, &snapshot);
+    let agg = TestAggregator::manual(&[node.entry(), forge.entry(&mock.url)], |_| {}).await;
+    agg.crawl().await;
+    let http = signpost_tests::client();
+    let get = |path: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", agg.url);
+        async move {
+            let resp = http.get(&url).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{url}");
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let real = service_id(&node.id.to_string(), &arabic);
+    let copied = service_id(&forge.id.to_string(), &arabic);
+    assert_ne!(real, copied);
+    // Each id reads its own organisation's group, in FHIR and in Open Referral UK.
+    for (id, name) in [
+        (real, "Leeds Arabic Conversation"),
+        (copied, "Copycat Conversation"),
+    ] {
+        let service = get(format!("/fhir/R4/HealthcareService/{id}")).await;
+        assert_eq!(service["name"], name);
+        let service = get(format!("/oruk/services/{id}")).await;
+        assert_eq!(service["name"], name);
+        let provenance = get(format!("/fhir/R4/Provenance/prov-{id}")).await;
+        assert_eq!(
+            provenance["target"][0]["reference"],
+            format!("HealthcareService/{id}")
+        );
+    }
+    // `_id` finds the one named, not every listing that took its listing id.
+    let found = get(format!("/fhir/R4/HealthcareService?_id={real}")).await;
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(
+        found["entry"][0]["resource"]["name"],
+        "Leeds Arabic Conversation"
+    );
+    let found = get(format!("/fhir/R4/Location?_id=loc-{real}")).await;
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["entry"][0]["resource"]["id"], format!("loc-{real}"));
+    // An id this directory never gave: not found, said in words.
+    let resp = http
+        .get(format!(
+            "{}/oruk/services/{}",
+            agg.url,
+            uuid::Uuid::new_v4()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let problem: Value = resp.json().await.unwrap();
+    assert_eq!(problem["code"], "group_not_found");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .ends_with("in this directory"));
+    mock.stop().await;
 }
 
 /// A refused search's OperationOutcome (400).

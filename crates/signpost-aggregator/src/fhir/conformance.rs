@@ -123,7 +123,7 @@ pub fn capability_statement(urls: &Urls, version: &str, date: &str) -> Value {
                     "searchInclude": ["HealthcareService:location", "HealthcareService:organization"],
                     "searchRevInclude": ["Provenance:target"],
                     "searchParam": with(vec![
-                        param("_id", "token", "The listing's id.", hl7("Resource-id")),
+                        param("_id", "token", "The HealthcareService's id (a UUID derived from its organisation and its listing).", hl7("Resource-id")),
                         param("service-category", "token", "A category of the signpost-categories CodeSystem; comma-separated: any of them.", hl7("HealthcareService-service-category")),
                         param("service-type", "token", "The same as service-category.", hl7("HealthcareService-service-type")),
                         param("name", "string", "Words of the name or description (case and accents ignored).", hl7("HealthcareService-name")),
@@ -142,7 +142,7 @@ pub fn capability_statement(urls: &Urls, version: &str, date: &str) -> Value {
                     "interaction": read,
                     "searchRevInclude": ["HealthcareService:location"],
                     "searchParam": with(vec![
-                        param("_id", "token", "loc-{listing id}.", hl7("Resource-id")),
+                        param("_id", "token", "loc- and its HealthcareService's id.", hl7("Resource-id")),
                         param("near", "special", "lat|lon|distance|km (or m): venues within the distance, nearest first (at most 100 km).", hl7("Location-near")),
                         param("postcode", "string", "Near a UK postcode (with distance, km).", sp("location-postcode")),
                         param("distance", "quantity", "Radius in km around postcode.", None),

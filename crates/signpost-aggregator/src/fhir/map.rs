@@ -56,12 +56,21 @@ pub fn node_of(org: &str) -> Option<DidKey> {
     format!("did:key:{org}").parse().ok()
 }
 
-pub fn location_id(listing: &Listing) -> String {
-    format!("loc-{}", listing.id)
+/// A group's HealthcareService id: its Open Referral UK service UUID, derived from its node
+/// and its listing id, so that one organisation's listing can never be read, or found by
+/// `_id`, as another's that took the same listing id.
+pub fn service_id(seg: &Segment, listing: &Listing) -> String {
+    crate::oruk::vocab::service_id(&seg.id, &listing.id).to_string()
 }
 
-pub fn provenance_id(listing: &Listing) -> String {
-    format!("prov-{}", listing.id)
+/// Where the group meets: `loc-` and its HealthcareService id.
+pub fn location_id(seg: &Segment, listing: &Listing) -> String {
+    format!("loc-{}", service_id(seg, listing))
+}
+
+/// Its signed envelope: `prov-` and its HealthcareService id.
+pub fn provenance_id(seg: &Segment, listing: &Listing) -> String {
+    format!("prov-{}", service_id(seg, listing))
 }
 
 fn instant(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -209,7 +218,7 @@ pub fn healthcare_service(
     }
     HealthcareService {
         resource_type: "HealthcareService",
-        id: listing.id.to_string(),
+        id: service_id(seg, listing),
         meta: Meta {
             last_updated: Some(instant(listing.issued_at)),
             profile: vec![format!("{UK_CORE}HealthcareService")],
@@ -234,7 +243,7 @@ pub fn healthcare_service(
         location: g
             .location
             .as_ref()
-            .map(|_| Reference::to(format!("Location/{}", location_id(listing)), None))
+            .map(|_| Reference::to(format!("Location/{}", location_id(seg, listing)), None))
             .into_iter()
             .collect(),
         name: g.name.clone(),
@@ -275,7 +284,7 @@ pub fn location(seg: &Segment, listing: &Listing) -> Option<Location> {
     let loc = listing.group.location.as_ref()?;
     Some(Location {
         resource_type: "Location",
-        id: location_id(listing),
+        id: location_id(seg, listing),
         meta: Meta {
             last_updated: Some(instant(listing.issued_at)),
             profile: vec![format!("{UK_CORE}Location")],
@@ -452,13 +461,19 @@ pub fn provenance(seg: &Segment, listing: &Verified<Listing>) -> Provenance {
     let l = listing.payload();
     let envelope = serde_json::to_vec(&listing.envelope()).unwrap_or_default();
     let org = Reference::to(format!("Organization/{}", org_id(&seg.id)), Some(&seg.name));
-    let mut target = vec![Reference::to(format!("HealthcareService/{}", l.id), None)];
+    let mut target = vec![Reference::to(
+        format!("HealthcareService/{}", service_id(seg, l)),
+        None,
+    )];
     if l.group.location.is_some() {
-        target.push(Reference::to(format!("Location/{}", location_id(l)), None));
+        target.push(Reference::to(
+            format!("Location/{}", location_id(seg, l)),
+            None,
+        ));
     }
     Provenance {
         resource_type: "Provenance",
-        id: provenance_id(l),
+        id: provenance_id(seg, l),
         meta: Meta {
             last_updated: Some(instant(l.issued_at)),
             profile: Vec::new(),

@@ -29,6 +29,7 @@ use signpost_protocol::query::{
     Condition, GroupQuery, Problems, QueryCode, QueryError, RawGroupQuery,
 };
 use signpost_protocol::wire::CapacityStatus;
+use signpost_protocol::DidKey;
 use uuid::Uuid;
 
 use crate::crawl::Aggregator;
@@ -168,7 +169,7 @@ async fn search(
     }
     let urls = urls(&state, &req);
     let now = Utc::now();
-    let Some(mut query) = query else {
+    let Some((mut query, ids)) = query else {
         return cached(
             &bundle(&urls, &req, &etag, now, 0, &paging, Vec::new()),
             etag,
@@ -179,6 +180,11 @@ async fn search(
         query.per_page = 1;
     }
     let index = state.index();
+    if !ids.is_empty() {
+        // `_id`: the listings these HealthcareService ids name (none, when they name none).
+        let named = ids.iter().filter_map(|id| listing_named(&index, id));
+        query.conditions.push(Condition::Listings(named.collect()));
+    }
     let revocations = state.revocations();
     let ctx = state.context(&revocations, now);
     let (total, hits) = index.page(&query, &ctx);
@@ -265,13 +271,18 @@ pub async fn search_locations(
     search(state, req, params, Kind::Locations).await
 }
 
-/// The served listing with this id, wherever it is published.
+/// The served listing with this HealthcareService id (its node's and its own, in one UUID).
 fn find<'a>(index: &'a Index, ctx: &QueryContext<'_>, id: &str) -> Option<crate::index::Hit<'a>> {
-    let id: Uuid = id.parse().ok()?;
-    index
-        .segments()
-        .find(|seg| seg.data.listings.contains_key(&id))
-        .and_then(|seg| index.hit(&seg.data.id, &id, ctx))
+    let (node, listing) = listing_named(index, &id.parse().ok()?)?;
+    index.hit(&node, &listing, ctx)
+}
+
+/// The node and listing a HealthcareService id names.
+fn listing_named(index: &Index, id: &Uuid) -> Option<(DidKey, Uuid)> {
+    index.segments().find_map(|seg| {
+        let (listing, ids) = crate::oruk::vocab::listing_of(seg, id)?;
+        (ids.service == *id).then(|| (seg.data.id, listing))
+    })
 }
 
 fn read(
@@ -312,8 +323,8 @@ pub async fn read_location(
     id: web::Path<String>,
 ) -> Result<HttpResponse, FhirError> {
     read(&state, &req, |_, index, ctx| {
-        let listing_id = id.strip_prefix("loc-").unwrap_or("");
-        find(index, ctx, listing_id)
+        let service = id.strip_prefix("loc-").unwrap_or("");
+        find(index, ctx, service)
             .and_then(|(seg, l, _)| map::location(seg, l.payload()))
             .map(|loc| Resource::Location(Box::new(loc)))
             .ok_or_else(|| FhirError::not_found("Location", &id))
@@ -326,8 +337,8 @@ pub async fn read_provenance(
     id: web::Path<String>,
 ) -> Result<HttpResponse, FhirError> {
     read(&state, &req, |_, index, ctx| {
-        let listing_id = id.strip_prefix("prov-").unwrap_or("");
-        find(index, ctx, listing_id)
+        let service = id.strip_prefix("prov-").unwrap_or("");
+        find(index, ctx, service)
             .map(|(seg, l, _)| Resource::Provenance(Box::new(map::provenance(seg, l))))
             .ok_or_else(|| FhirError::not_found("Provenance", &id))
     })

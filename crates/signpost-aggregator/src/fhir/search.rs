@@ -131,15 +131,16 @@ fn code(token: &str) -> &str {
     token.rsplit('|').next().unwrap_or(token)
 }
 
-/// The search as the one query engine's, or `None` when nothing can match. Every parameter
-/// is checked, whatever the others hold: each mistake, with those already in `problems`
-/// (paging, includes), is an issue.
+/// The search as the one query engine's, with the HealthcareService ids `_id` asks for
+/// (the caller finds their listings in the index), or `None` when nothing can match. Every
+/// parameter is checked, whatever the others hold: each mistake, with those already in
+/// `problems` (paging, includes), is an issue.
 pub(super) fn group_query(
     params: &[(String, String)],
     paging: &Paging,
     for_locations: bool,
     mut problems: Problems,
-) -> Result<Option<GroupQuery>, FhirError> {
+) -> Result<Option<(GroupQuery, Vec<Uuid>)>, FhirError> {
     let mut raw = RawGroupQuery::default();
     let mut conditions = Vec::new();
     let mut categories: Vec<String> = Vec::new();
@@ -283,10 +284,7 @@ pub(super) fn group_query(
     }
     q.page = paging.page;
     q.per_page = paging.count;
-    if !ids.is_empty() {
-        q.conditions.push(Condition::Ids(ids));
-    }
-    Ok(Some(q))
+    Ok(Some((q, ids)))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ impl Prepared {
             id: data.id.to_string(),
             min_expiry,
             data: Arc::clone(&data),
+            derived_ids: std::sync::OnceLock::new(),
         });
         let entries = data
             .listings

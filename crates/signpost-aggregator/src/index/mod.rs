@@ -91,6 +91,10 @@ pub struct Segment {
     pub id: String,
     /// The earliest expiry of any of its listings.
     min_expiry: DateTime<Utc>,
+    /// Its listings by the UUIDs Open Referral UK and FHIR name them with (derived from the
+    /// node and the listing by `oruk::vocab::ids`): made on the first lookup by such a UUID,
+    /// kept as long as the segment.
+    pub derived_ids: std::sync::OnceLock<HashMap<Uuid, Uuid, foldhash::fast::RandomState>>,
 }
 
 impl Segment {

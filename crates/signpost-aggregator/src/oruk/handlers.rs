@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::hsds::{self, Detail, Page, Renderer, ServiceMinimal};
 use super::query::{self, OrukQuery};
-use super::vocab::{all_terms, ids, taxonomy_id, term_id, VOCABULARIES};
+use super::vocab::{self, all_terms, taxonomy_id, term_id, VOCABULARIES};
 use crate::crawl::Aggregator;
 use crate::error::AggError;
 use crate::index::Segment;
@@ -106,7 +106,7 @@ fn list(
         .zip(&trainings)
         .map(|(&(seg, l, _), t)| match kind {
             Kind::Minimal => Item::Minimal(ServiceMinimal {
-                id: ids(&seg.id, &l.id).service,
+                id: vocab::ids(&seg.id, &l.id).service,
                 name: l.group.name.clone(),
                 status: "active",
                 last_modified: l.issued_at,
@@ -123,8 +123,13 @@ fn list(
 /// Finds a listing by its service UUID (or its service_at_location UUID) and renders it
 /// in full.
 fn by_id(state: &Aggregator, id: &str, at_location: bool) -> Result<HttpResponse, AggError> {
-    let not_found = || AggError::GroupNotFound {
-        node: "oruk".into(),
+    let what = if at_location {
+        "service_at_location"
+    } else {
+        "service"
+    };
+    let not_found = || AggError::NotInDirectory {
+        what,
         id: id.chars().take(40).collect(),
     };
     let id: Uuid = id.parse().map_err(|_| not_found())?;
@@ -135,22 +140,22 @@ fn by_id(state: &Aggregator, id: &str, at_location: bool) -> Result<HttpResponse
         ctx: state.context(&revocations, Utc::now()),
     };
     for seg in index.segments() {
-        for l in seg.data.listings.values() {
-            let i = ids(&seg.id, &l.id);
-            let wanted = if at_location {
-                i.service_at_location
-            } else {
-                i.service
-            };
-            if wanted != id {
-                continue;
-            }
-            let Some((seg, l, _)) = index.hit(&seg.data.id, &l.id, &r.ctx) else {
-                return Err(not_found());
-            };
-            let training = r.ctx.verified_training(&seg.data);
-            return ok(&r.service(seg, l, &training, Detail::Full));
+        let Some((listing, i)) = vocab::listing_of(seg, &id) else {
+            continue;
+        };
+        let wanted = if at_location {
+            i.service_at_location
+        } else {
+            i.service
+        };
+        if wanted != id {
+            continue;
         }
+        let Some((seg, l, _)) = index.hit(&seg.data.id, &listing, &r.ctx) else {
+            return Err(not_found());
+        };
+        let training = r.ctx.verified_training(&seg.data);
+        return ok(&r.service(seg, l, &training, Detail::Full));
     }
     Err(not_found())
 }

@@ -1,10 +1,14 @@
 //! Signpost's vocabularies as HSDS taxonomies, and the stable UUIDv5 ids of every HSDS
 //! object derived from a listing (so ids agree across crawls, restarts and aggregators).
 
+use std::collections::HashMap;
+
 use signpost_protocol::model::Weekday;
 use signpost_protocol::query::{Fact, Vocabulary};
 use signpost_protocol::taxonomy::{self, Term};
 use uuid::Uuid;
+
+use crate::index::Segment;
 
 /// The namespace of every Signpost UUIDv5.
 pub const NAMESPACE: Uuid = Uuid::from_u128(0x5a1e_7c1d_4b0e_4c6f_9f53_2d1c_8e0a_77b1);
@@ -88,7 +92,7 @@ pub fn all_terms() -> Vec<(&'static str, &'static Term)> {
         .collect()
 }
 
-/// Ids of one listing's HSDS objects.
+/// The ids of one listing's HSDS objects.
 pub struct Ids {
     pub service: Uuid,
     pub organization: Uuid,
@@ -96,9 +100,36 @@ pub struct Ids {
     pub service_at_location: Uuid,
 }
 
+/// The listing of `seg` that `id` names as a service or as a service at a location (FHIR's
+/// HealthcareService ids are the services'), with the ids of its HSDS objects. Each node's
+/// UUIDs are derived once, on the first lookup; a lookup is then one hash probe a node.
+pub fn listing_of(seg: &Segment, id: &Uuid) -> Option<(Uuid, Ids)> {
+    let derived = seg.derived_ids.get_or_init(|| {
+        let mut by = HashMap::with_capacity_and_hasher(
+            2 * seg.data.listings.len(),
+            foldhash::fast::RandomState::default(),
+        );
+        for listing in seg.data.listings.keys() {
+            let i = ids(&seg.id, listing);
+            by.insert(i.service, *listing);
+            by.insert(i.service_at_location, *listing);
+        }
+        by
+    });
+    let listing = *derived.get(id)?;
+    Some((listing, ids(&seg.id, &listing)))
+}
+
+/// A listing's service id, from its node and its id: two organisations' listings never
+/// share one, whatever ids they give them. (FHIR's HealthcareService ids are these too.)
+pub fn service_id(node: &str, listing: &Uuid) -> Uuid {
+    uuid5(&format!("{node}/{listing}/service"))
+}
+
+/// The ids of one listing's HSDS objects, from its node and its id.
 pub fn ids(node: &str, listing: &Uuid) -> Ids {
     Ids {
-        service: uuid5(&format!("{node}/{listing}/service")),
+        service: service_id(node, listing),
         organization: uuid5(&format!("{node}/organization")),
         location: uuid5(&format!("{node}/{listing}/location")),
         service_at_location: uuid5(&format!("{node}/{listing}/service_at_location")),
