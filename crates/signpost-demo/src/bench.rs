@@ -654,8 +654,8 @@ async fn recrawls(
 }
 
 /// Each representative GP query (and lookups by id: Signpost's, Open Referral UK's and
-/// FHIR's) under load, beside the same bytes
-/// served pre-built by the same HTTP stack, with the engine's own time per answer.
+/// FHIR's) under load, beside the same bytes served pre-built by the same HTTP stack, with
+/// the engine's own time per answer.
 async fn query_load(
     opts: &BenchOptions,
     state: &Arc<signpost_aggregator::crawl::Aggregator>,

@@ -295,6 +295,18 @@ async fn an_organisation_that_takes_anothers_listing_id_is_never_read_as_it() {
     let found = get(format!("/fhir/R4/Location?_id=loc-{real}")).await;
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(found["entry"][0]["resource"]["id"], format!("loc-{real}"));
+    // A service's id does not name its service_at_location, nor the other way round.
+    let at_location =
+        signpost_aggregator::oruk::vocab::service_at_location_id(&node.id.to_string(), &arabic);
+    for path in [
+        format!("/oruk/service_at_locations/{real}"),
+        format!("/fhir/R4/HealthcareService/{at_location}"),
+    ] {
+        let resp = http.get(format!("{}{path}", agg.url)).send().await.unwrap();
+        assert_eq!(resp.status(), 404, "{path}");
+    }
+    let found = get(format!("/oruk/service_at_locations/{at_location}")).await;
+    assert_eq!(found["name"], "Leeds Arabic Conversation");
     // An id this directory never gave: not found, said in words.
     let resp = http
         .get(format!(

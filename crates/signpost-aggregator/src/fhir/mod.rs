@@ -279,10 +279,10 @@ fn find<'a>(index: &'a Index, ctx: &QueryContext<'_>, id: &str) -> Option<crate:
 
 /// The node and listing a HealthcareService id names.
 fn listing_named(index: &Index, id: &Uuid) -> Option<(DidKey, Uuid)> {
-    index.segments().find_map(|seg| {
-        let (listing, ids) = crate::oruk::vocab::listing_of(seg, id)?;
-        (ids.service == *id).then(|| (seg.data.id, listing))
-    })
+    use crate::oruk::vocab::{listing_of, Named};
+    index
+        .segments()
+        .find_map(|seg| Some((seg.data.id, listing_of(seg, id, Named::Service)?)))
 }
 
 fn read(

@@ -81,6 +81,9 @@ struct Entry {
     text_len: u16,
 }
 
+/// A node's listings by their derived UUIDs (see [`Segment::derived_ids`]).
+pub type DerivedIds = HashMap<Uuid, (Uuid, crate::oruk::vocab::Named), foldhash::fast::RandomState>;
+
 /// One node's verified data, as the index holds it.
 pub struct Segment {
     pub data: Arc<NodeData>,
@@ -91,10 +94,10 @@ pub struct Segment {
     pub id: String,
     /// The earliest expiry of any of its listings.
     min_expiry: DateTime<Utc>,
-    /// Its listings by the UUIDs Open Referral UK and FHIR name them with (derived from the
-    /// node and the listing by `oruk::vocab::ids`): made on the first lookup by such a UUID,
-    /// kept as long as the segment.
-    pub derived_ids: std::sync::OnceLock<HashMap<Uuid, Uuid, foldhash::fast::RandomState>>,
+    /// Its listings by the UUIDs Open Referral UK and FHIR name them with, and what each
+    /// names (derived from the node and the listing: `oruk::vocab::listing_of`): made on
+    /// the first lookup by such a UUID, kept as long as the segment.
+    pub derived_ids: std::sync::OnceLock<DerivedIds>,
 }
 
 impl Segment {

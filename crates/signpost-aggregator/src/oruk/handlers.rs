@@ -123,10 +123,10 @@ fn list(
 /// Finds a listing by its service UUID (or its service_at_location UUID) and renders it
 /// in full.
 fn by_id(state: &Aggregator, id: &str, at_location: bool) -> Result<HttpResponse, AggError> {
-    let what = if at_location {
-        "service_at_location"
+    let (what, named) = if at_location {
+        ("service_at_location", vocab::Named::ServiceAtLocation)
     } else {
-        "service"
+        ("service", vocab::Named::Service)
     };
     let not_found = || AggError::NotInDirectory {
         what,
@@ -140,17 +140,9 @@ fn by_id(state: &Aggregator, id: &str, at_location: bool) -> Result<HttpResponse
         ctx: state.context(&revocations, Utc::now()),
     };
     for seg in index.segments() {
-        let Some((listing, i)) = vocab::listing_of(seg, &id) else {
+        let Some(listing) = vocab::listing_of(seg, &id, named) else {
             continue;
         };
-        let wanted = if at_location {
-            i.service_at_location
-        } else {
-            i.service
-        };
-        if wanted != id {
-            continue;
-        }
         let Some((seg, l, _)) = index.hit(&seg.data.id, &listing, &r.ctx) else {
             return Err(not_found());
         };

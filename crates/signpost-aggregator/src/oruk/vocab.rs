@@ -100,24 +100,34 @@ pub struct Ids {
     pub service_at_location: Uuid,
 }
 
-/// The listing of `seg` that `id` names as a service or as a service at a location (FHIR's
-/// HealthcareService ids are the services'), with the ids of its HSDS objects. Each node's
-/// UUIDs are derived once, on the first lookup; a lookup is then one hash probe a node.
-pub fn listing_of(seg: &Segment, id: &Uuid) -> Option<(Uuid, Ids)> {
+/// What a UUID derived from a listing names: its service (also its FHIR HealthcareService)
+/// or its service at a location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    Service,
+    ServiceAtLocation,
+}
+
+/// The listing of `seg` that `id` names as `named`. Each node's UUIDs are derived once, on
+/// the first lookup by one; a lookup is then one hash probe a node.
+pub fn listing_of(seg: &Segment, id: &Uuid, named: Named) -> Option<Uuid> {
     let derived = seg.derived_ids.get_or_init(|| {
         let mut by = HashMap::with_capacity_and_hasher(
             2 * seg.data.listings.len(),
             foldhash::fast::RandomState::default(),
         );
         for listing in seg.data.listings.keys() {
-            let i = ids(&seg.id, listing);
-            by.insert(i.service, *listing);
-            by.insert(i.service_at_location, *listing);
+            by.insert(service_id(&seg.id, listing), (*listing, Named::Service));
+            by.insert(
+                service_at_location_id(&seg.id, listing),
+                (*listing, Named::ServiceAtLocation),
+            );
         }
         by
     });
-    let listing = *derived.get(id)?;
-    Some((listing, ids(&seg.id, &listing)))
+    derived
+        .get(id)
+        .and_then(|&(listing, kind)| (kind == named).then_some(listing))
 }
 
 /// A listing's service id, from its node and its id: two organisations' listings never
@@ -126,13 +136,18 @@ pub fn service_id(node: &str, listing: &Uuid) -> Uuid {
     uuid5(&format!("{node}/{listing}/service"))
 }
 
+/// A listing's service_at_location id, from its node and its id.
+pub fn service_at_location_id(node: &str, listing: &Uuid) -> Uuid {
+    uuid5(&format!("{node}/{listing}/service_at_location"))
+}
+
 /// The ids of one listing's HSDS objects, from its node and its id.
 pub fn ids(node: &str, listing: &Uuid) -> Ids {
     Ids {
         service: service_id(node, listing),
         organization: uuid5(&format!("{node}/organization")),
         location: uuid5(&format!("{node}/{listing}/location")),
-        service_at_location: uuid5(&format!("{node}/{listing}/service_at_location")),
+        service_at_location: service_at_location_id(node, listing),
     }
 }
 

@@ -203,7 +203,6 @@ fn radius(params: &[(String, String)]) -> u32 {
         .unwrap_or(5)
 }
 
-/// `GET /find`: the search form and, once asked, the results.
 /// The directory's address itself: people and Link Workers who are given it land on the
 /// finder, in the language asked for (`lang=`, else the browser's).
 pub async fn home(req: HttpRequest, params: Params) -> HttpResponse {
@@ -217,6 +216,7 @@ pub async fn home(req: HttpRequest, params: Params) -> HttpResponse {
         .finish()
 }
 
+/// `GET /find`: the search form and, once asked, the results.
 pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse {
     let params = params.into_inner();
     let tr = tr_for(&req, &params);
