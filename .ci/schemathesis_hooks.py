@@ -7,7 +7,9 @@ postcode must exist and the coordinates be near it, a group accepting referrals 
 0 places, self-referral needs a way to make contact, an attestation must be signed by its
 issuer. Schemathesis's advice for such rules is to extend its generators: these draw
 registered tags and real postcodes, and make positive cases consistent, so its data are
-mostly accepted and exercise the publishing path. Negative cases are left as generated.
+mostly accepted and exercise the publishing path. The directory's searches likewise get
+words, ids and tags it knows and one real place (a blank one is none), so that their positive
+cases are answered, not refused. Negative cases are left as generated.
 """
 
 import itertools
@@ -237,6 +239,72 @@ _DIRECTORY_SOURCES = {
 _DIRECTORY_IDS = {}
 
 
+_TAXONOMY = {}
+
+
+def taxonomy(kind):
+    """The directory's ids of one kind (categories, safeguarding_capabilities, achievements)."""
+    if not _TAXONOMY and os.environ.get("SIGNPOST_DIRECTORY"):
+        _TAXONOMY.update({k: [t["id"] for t in v] for k, v in _listed("/v1/taxonomy", lambda d: d)().items()})
+    return _TAXONOMY.get(kind) or []
+
+
+# The directory's search words: letters and digits, two or more of them.
+WORDS = re.compile(r"[^\W_]{2,}")
+
+
+def _ids(value, kind):
+    """A comma-separated list the directory knows: each generated id it does not is swapped
+    for one it does."""
+    if not isinstance(value, str) or not value:
+        return value
+    known = taxonomy(kind)
+    if not known:
+        return value
+    return ",".join(i if i in known else pick(known) for i in value.split(","))
+
+
+def _words(q, key):
+    """Words to search by, as the directory reads them: at least one of two letters or more,
+    at most ten different, in at most 200 characters."""
+    text = q.get(key)
+    if isinstance(text, str) and text and (len(text) > 200
+                                           or not 0 < len(set(WORDS.findall(text.lower()))) <= 10):
+        q[key] = pick(["welcome", "café", "women", "walking group"])
+
+
+def _oruk_query(q):
+    """Likewise for Open Referral UK's searches: a distance only around a real postcode."""
+    for key in ("search", "text"):
+        _words(q, key)
+    if "postcode" in q or "proximity" in q:
+        q["postcode"] = pick(sorted(POSTCODES))
+
+
+def _group_query(q):
+    """A search's parameters made consistent, as a person's would be: words to search by,
+    ids and tags the directory knows, a real postcode or coordinates on the Earth (not both),
+    and a radius only around a place."""
+    _words(q, "text")
+    for key, kind in (("category", "categories"), ("safeguarding", "safeguarding_capabilities")):
+        if key in q:
+            q[key] = _ids(q[key], kind)
+    if q.get("verified_training"):
+        q["verified_training"] = _ids(q["verified_training"], "achievements").split(",")[0]
+    if isinstance(q.get("language"), str) and q["language"]:
+        q["language"] = ",".join(t if t in LANGUAGE_TAGS else pick(LANGUAGE_TAGS)
+                                 for t in q["language"].split(","))
+    if "near" in q and "postcode" in q:
+        del q[pick(["near", "postcode"])]
+    if "postcode" in q:
+        q["postcode"] = pick(sorted(POSTCODES))
+    if "near" in q:
+        lat, lon = pick(sorted(POSTCODES.values()))
+        q["near"] = f"{lat},{lon}"
+    if "radius_km" in q and "near" not in q and "postcode" not in q:
+        del q["radius_km"]
+
+
 def directory_ids(path):
     if path not in _DIRECTORY_IDS:
         _DIRECTORY_IDS[path] = _DIRECTORY_SOURCES[path]()
@@ -251,6 +319,12 @@ def map_case(ctx, case):
         return case
     op = ctx.operation
     path, method = op.path, op.method.upper()
+    if path == "/v1/groups" and method == "GET" and isinstance(case.query, dict) \
+            and not case.meta.is_negative_at(ParameterLocation.QUERY):
+        _group_query(case.query)
+    if path in ("/oruk/services", "/oruk/service_at_locations") and isinstance(case.query, dict) \
+            and not case.meta.is_negative_at(ParameterLocation.QUERY):
+        _oruk_query(case.query)
     if path in ("/admin/listings", "/admin/listings/{id}") and method in ("POST", "PUT"):
         _group(case.body)
     elif path == "/admin/listings/{id}/capacity":

@@ -682,7 +682,12 @@ impl GroupQuery {
                 Ok(radius)
             });
         let mut place_given = false;
-        let (postcode, near) = match (raw.postcode.as_deref(), raw.near.as_deref()) {
+        // Left empty (as a form's blank field sends it), a place is not given, as with the
+        // lists above.
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|v| !v.trim().is_empty())
+        }
+        let (postcode, near) = match (given(&raw.postcode), given(&raw.near)) {
             (Some(_), Some(_)) => {
                 problems.push(err(
                     QueryCode::NearAndPostcode,
@@ -1236,6 +1241,19 @@ mod tests {
         assert_eq!(q.postcode.map(|(_, r)| r), Some(10.0));
         let q = GroupQuery::parse(&raw(&[("near", "53.8,-1.5"), ("radius_km", "3")])).unwrap();
         assert_eq!(q.near.map(|(_, r)| r), Some(3.0));
+    }
+
+    #[test]
+    fn a_place_left_blank_is_not_given() {
+        // As a form's blank fields send them: neither place, so no "not both".
+        let q = GroupQuery::parse(&raw(&[("near", ""), ("postcode", " ")])).unwrap();
+        assert!(q.near.is_none() && q.postcode.is_none());
+        // One blank and one given: the given one is used.
+        let q = GroupQuery::parse(&raw(&[("near", ""), ("postcode", "LS8 5AB")])).unwrap();
+        assert!(q.postcode.is_some() && q.near.is_none());
+        // A radius still needs a place.
+        let e = GroupQuery::parse(&raw(&[("postcode", ""), ("radius_km", "5")])).unwrap_err();
+        assert_eq!(e.code, QueryCode::RadiusWithoutNear);
     }
 
     #[test]

@@ -80,6 +80,16 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
+    // Venues near a point, the distance in metres, however small.
+    for (distance, venues) in [("300", 1), ("5e-324", 1)] {
+        let url = fhir_url(
+            &agg,
+            &format!("/Location?near=53.8229|-1.5092|{distance}|m"),
+        );
+        let found: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(found["resourceType"], "Bundle", "{distance} m: {found}");
+        assert_eq!(found["total"], venues, "{distance} m: {found}");
+    }
     // HEAD answers, a wrong method is a 405 with Allow.
     assert_eq!(http.head(&url).send().await.unwrap().status(), 200);
     let post = http.post(&url).send().await.unwrap();

@@ -240,12 +240,15 @@ pub fn to_group_query(
             conditions.push(Condition::ModifiedAfter(t));
         }
     }
-    if q.postcode.is_some() {
+    // A blank postcode is none, as on the directory's own API.
+    if q.postcode.as_deref().is_some_and(|p| !p.trim().is_empty()) {
         let max = signpost_protocol::query::MAX_RADIUS_KM * 1000.0;
         if let Some(metres) = problems.take(measure("proximity", &q.proximity)) {
             let metres = metres.unwrap_or(5000.0);
             if metres > 0.0 && metres <= max {
-                raw.radius_km = Some((metres / 1000.0).to_string());
+                // A distance of a few metres is kept, however small, as kilometres the
+                // directory reads as more than 0 (5e-324 m would be 0 km).
+                raw.radius_km = Some((metres / 1000.0).max(f64::MIN_POSITIVE).to_string());
             } else {
                 problems.push(bad(
                     "proximity",
@@ -308,6 +311,43 @@ mod tests {
                 let parsed = s.parse::<signpost_protocol::model::TimeOfDay>().is_ok();
                 assert_eq!(time.is_match(s), parsed, "{parameter} {s:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_blank_postcode_is_none() {
+        let blank = OrukQuery {
+            postcode: Some(" ".into()),
+            ..OrukQuery::default()
+        };
+        let q = to_group_query(&blank, Problems::default())
+            .unwrap()
+            .unwrap();
+        assert!(q.postcode.is_none() && q.near.is_none());
+        // A blank postcode with a distance: the distance needs one.
+        let e = to_group_query(
+            &OrukQuery {
+                proximity: Some("500".into()),
+                ..blank
+            },
+            Problems::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, QueryCode::RadiusWithoutNear);
+    }
+
+    #[test]
+    fn any_distance_the_schema_allows_is_read() {
+        for proximity in ["5e-324", "0.001", "1", "100000"] {
+            let q = OrukQuery {
+                postcode: Some("LS8 5AB".into()),
+                proximity: Some(proximity.into()),
+                ..OrukQuery::default()
+            };
+            let q = to_group_query(&q, Problems::default())
+                .unwrap_or_else(|e| panic!("{proximity}: {e}"))
+                .unwrap();
+            assert!(q.postcode.is_some_and(|(_, km)| km > 0.0), "{proximity}");
         }
     }
 
