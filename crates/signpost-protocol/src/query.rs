@@ -32,11 +32,12 @@ pub struct RawGroupQuery {
     pub text: Option<String>,
     /// Category ids, comma-separated; a group matches if it has any of them.
     pub category: Option<String>,
-    /// `lat,lon` (WGS84): results sorted by distance, with the distance returned.
+    /// `lat,lon` (WGS84): results sorted by distance, with the distance returned (left
+    /// empty, none).
     pub near: Option<String>,
     /// A UK postcode (`LS8 5AB`), sector (`LS8 5`) or district (`LS8`), instead of `near`:
     /// results sorted by distance from where it is; the page says how precisely it was
-    /// placed (`centre.precision`: unit, sector or district).
+    /// placed (`centre.precision`: unit, sector or district). Left empty, none.
     pub postcode: Option<String>,
     /// Radius around `near` or `postcode`, km (default 10, at most 100).
     #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 100)]
