@@ -360,3 +360,50 @@ fn issues<'a>(
         })
         .collect()
 }
+
+#[tokio::test]
+async fn lookups_by_id_follow_what_organisations_publish_and_withdraw() {
+    let (node, agg, arabic, polish) = setup().await;
+    let http = signpost_tests::client();
+    let status = |path: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", agg.url);
+        async move { http.get(&url).send().await.unwrap().status().as_u16() }
+    };
+    let id = |listing| service_id(&node.id.to_string(), &listing);
+    // Looked up once (which maps every id the directory gives)...
+    assert_eq!(status(format!("/oruk/services/{}", id(arabic))).await, 200);
+    assert_eq!(
+        status(format!("/fhir/R4/HealthcareService/{}", id(polish))).await,
+        200
+    );
+    // ...then a group is published and another withdrawn.
+    let mut new = sample_group(24);
+    new.name = "Leeds Tigrinya Women".into();
+    let new = node.create(&new).await;
+    node.admin_client().delete(polish).await.unwrap();
+    agg.crawl().await;
+    for (listing, expected) in [(new, 200), (polish, 404), (arabic, 200)] {
+        for path in [
+            format!("/oruk/services/{}", id(listing)),
+            format!("/fhir/R4/HealthcareService/{}", id(listing)),
+        ] {
+            assert_eq!(status(path.clone()).await, expected, "{path}");
+        }
+    }
+    let found: Value = http
+        .get(format!(
+            "{}/fhir/R4/HealthcareService?_id={},{}",
+            agg.url,
+            id(new),
+            id(polish)
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["entry"][0]["resource"]["name"], "Leeds Tigrinya Women");
+}

@@ -279,10 +279,8 @@ fn find<'a>(index: &'a Index, ctx: &QueryContext<'_>, id: &str) -> Option<crate:
 
 /// The node and listing a HealthcareService id names.
 fn listing_named(index: &Index, id: &Uuid) -> Option<(DidKey, Uuid)> {
-    use crate::oruk::vocab::{listing_of, Named};
-    index
-        .segments()
-        .find_map(|seg| Some((seg.data.id, listing_of(seg, id, Named::Service)?)))
+    use crate::oruk::vocab::{named_listing, Named};
+    named_listing(index, id, Named::Service)
 }
 
 fn read(

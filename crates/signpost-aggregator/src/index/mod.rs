@@ -95,7 +95,7 @@ pub struct Segment {
     /// The earliest expiry of any of its listings.
     min_expiry: DateTime<Utc>,
     /// Its listings by the UUIDs Open Referral UK and FHIR name them with, and what each
-    /// names (derived from the node and the listing: `oruk::vocab::listing_of`): made on
+    /// names (derived from the node and the listing, by `oruk::vocab`): made on
     /// the first lookup by such a UUID, kept as long as the segment.
     pub derived_ids: std::sync::OnceLock<DerivedIds>,
 }
@@ -241,9 +241,24 @@ pub struct Index {
     expiries: BTreeSet<(DateTime<Utc>, String)>,
     order_cache: std::sync::Mutex<Option<Arc<OrderCache>>>,
     spatial_cache: std::sync::Mutex<Option<Arc<SpatialCache>>>,
+    /// Every node's derived UUIDs in one map (see [`crate::oruk::vocab::named_listing`]).
+    derived_cache: std::sync::Mutex<Option<Arc<crate::oruk::vocab::DerivedDirectory>>>,
 }
 
 impl Index {
+    /// The directory-wide map of derived UUIDs last made, whatever generation it was made
+    /// at.
+    pub fn derived_directory(&self) -> Option<Arc<crate::oruk::vocab::DerivedDirectory>> {
+        self.derived_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn keep_derived_directory(&self, made: Arc<crate::oruk::vocab::DerivedDirectory>) {
+        *self.derived_cache.lock().unwrap_or_else(|e| e.into_inner()) = Some(made);
+    }
+
     pub fn segment(&self, node: &DidKey) -> Option<&Arc<Segment>> {
         self.nodes.get(node).map(|n| &n.seg)
     }

@@ -139,17 +139,10 @@ fn by_id(state: &Aggregator, id: &str, at_location: bool) -> Result<HttpResponse
         base: public_base(state),
         ctx: state.context(&revocations, Utc::now()),
     };
-    for seg in index.segments() {
-        let Some(listing) = vocab::listing_of(seg, &id, named) else {
-            continue;
-        };
-        let Some((seg, l, _)) = index.hit(&seg.data.id, &listing, &r.ctx) else {
-            return Err(not_found());
-        };
-        let training = r.ctx.verified_training(&seg.data);
-        return ok(&r.service(seg, l, &training, Detail::Full));
-    }
-    Err(not_found())
+    let (node, listing) = vocab::named_listing(&index, &id, named).ok_or_else(not_found)?;
+    let (seg, l, _) = index.hit(&node, &listing, &r.ctx).ok_or_else(not_found)?;
+    let training = r.ctx.verified_training(&seg.data);
+    ok(&r.service(seg, l, &training, Detail::Full))
 }
 
 #[utoipa::path(get, path = "/oruk/", tag = "oruk", responses((status = 200, description = "API version, profile and OpenAPI URL", body = Object)))]

@@ -10,7 +10,7 @@ use signpost_protocol::wire::{CapacityStatus, Pagination};
 use signpost_protocol::{EnvelopeRef, Verified};
 use uuid::Uuid;
 
-use super::vocab::{byday, find, ids, taxonomy_id, term_id, uuid5, ACCESS_TERMS, FACTS};
+use super::vocab::{byday, find, ids, taxonomy_id, term_id, uuid5, Ids, ACCESS_TERMS, FACTS};
 use crate::index::{QueryContext, Segment};
 
 /// A page, as HSDS paginates.
@@ -324,8 +324,19 @@ impl<'a> Renderer<'a> {
         training: &'a [String],
         detail: Detail,
     ) -> Service<'a> {
+        self.service_with(&ids(&seg.id, &l.id), seg, l, training, detail)
+    }
+
+    /// A service whose HSDS ids are `i`.
+    fn service_with(
+        &self,
+        i: &Ids,
+        seg: &'a Segment,
+        l: &'a Verified<Listing>,
+        training: &'a [String],
+        detail: Detail,
+    ) -> Service<'a> {
         let g = &l.group;
-        let i = ids(&seg.id, &l.id);
         let capacity = self.ctx.capacity_status(l);
         Service {
             id: i.service,
@@ -362,19 +373,18 @@ impl<'a> Renderer<'a> {
                 verified_training: training,
                 envelope: l.envelope(),
             },
-            nested: (detail == Detail::Full).then(|| self.nested(seg, l, training, capacity)),
+            nested: (detail == Detail::Full).then(|| self.nested(i, l, training, capacity)),
         }
     }
 
     fn nested(
         &self,
-        seg: &Segment,
+        i: &Ids,
         l: &Verified<Listing>,
         training: &[String],
         capacity: CapacityStatus,
     ) -> Nested<'a> {
         let g = &l.group;
-        let i = ids(&seg.id, &l.id);
         let schedules = g
             .schedule
             .iter()
@@ -556,7 +566,7 @@ impl<'a> Renderer<'a> {
                 addresses: None,
                 accessibility: None,
             },
-            service: Some(self.service(seg, l, training, Detail::Core)),
+            service: Some(self.service_with(&i, seg, l, training, Detail::Core)),
         }
     }
 }

@@ -2,13 +2,16 @@
 //! object derived from a listing (so ids agree across crawls, restarts and aggregators).
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use signpost_protocol::model::Weekday;
 use signpost_protocol::query::{Fact, Vocabulary};
 use signpost_protocol::taxonomy::{self, Term};
 use uuid::Uuid;
 
-use crate::index::Segment;
+use signpost_protocol::DidKey;
+
+use crate::index::{DerivedIds, Index, Segment};
 
 /// The namespace of every Signpost UUIDv5.
 pub const NAMESPACE: Uuid = Uuid::from_u128(0x5a1e_7c1d_4b0e_4c6f_9f53_2d1c_8e0a_77b1);
@@ -77,12 +80,54 @@ pub fn vocabulary(name: &str) -> &'static [Term] {
     }
 }
 
-pub fn taxonomy_id(vocab: &str) -> Uuid {
+/// One vocabulary's taxonomy id and its terms' ids.
+struct VocabularyIds {
+    taxonomy: Uuid,
+    terms: HashMap<&'static str, Uuid, foldhash::fast::FixedState>,
+}
+
+/// The ids of every published taxonomy and term, derived once: a full service names a
+/// dozen terms or more, each a SHA-1 to derive, on every request.
+static VOCABULARY_IDS: LazyLock<HashMap<&'static str, VocabularyIds, foldhash::fast::FixedState>> =
+    LazyLock::new(|| {
+        VOCABULARIES
+            .iter()
+            .map(|&(name, ..)| {
+                let terms = vocabulary(name)
+                    .iter()
+                    .map(|t| (t.id, derive_term_id(name, t.id)))
+                    .collect();
+                (
+                    name,
+                    VocabularyIds {
+                        taxonomy: derive_taxonomy_id(name),
+                        terms,
+                    },
+                )
+            })
+            .collect()
+    });
+
+fn derive_taxonomy_id(vocab: &str) -> Uuid {
     uuid5(&format!("taxonomy/{vocab}"))
 }
 
-pub fn term_id(vocab: &str, term: &str) -> Uuid {
+fn derive_term_id(vocab: &str, term: &str) -> Uuid {
     uuid5(&format!("term/{vocab}/{term}"))
+}
+
+pub fn taxonomy_id(vocab: &str) -> Uuid {
+    VOCABULARY_IDS
+        .get(vocab)
+        .map_or_else(|| derive_taxonomy_id(vocab), |v| v.taxonomy)
+}
+
+pub fn term_id(vocab: &str, term: &str) -> Uuid {
+    VOCABULARY_IDS
+        .get(vocab)
+        .and_then(|v| v.terms.get(term))
+        .copied()
+        .unwrap_or_else(|| derive_term_id(vocab, term))
 }
 
 pub fn all_terms() -> Vec<(&'static str, &'static Term)> {
@@ -108,10 +153,10 @@ pub enum Named {
     ServiceAtLocation,
 }
 
-/// The listing of `seg` that `id` names as `named`. Each node's UUIDs are derived once, on
-/// the first lookup by one; a lookup is then one hash probe a node.
-pub fn listing_of(seg: &Segment, id: &Uuid, named: Named) -> Option<Uuid> {
-    let derived = seg.derived_ids.get_or_init(|| {
+/// A node's listings by their derived UUIDs: derived once a segment, on the first lookup
+/// that needs them, and kept as long as it.
+fn derived(seg: &Segment) -> &DerivedIds {
+    seg.derived_ids.get_or_init(|| {
         let mut by = HashMap::with_capacity_and_hasher(
             2 * seg.data.listings.len(),
             foldhash::fast::RandomState::default(),
@@ -124,10 +169,73 @@ pub fn listing_of(seg: &Segment, id: &Uuid, named: Named) -> Option<Uuid> {
             );
         }
         by
-    });
-    derived
-        .get(id)
-        .and_then(|&(listing, kind)| (kind == named).then_some(listing))
+    })
+}
+
+/// Every node's derived UUIDs in one map, as of an index generation: a lookup is one probe,
+/// where one a node cost 5.6 us a request at 1,000 nodes.
+pub struct DerivedDirectory {
+    generation: u64,
+    nodes: Vec<DidKey>,
+    /// What each UUID names: its node (a place in `nodes`), the listing, and as what.
+    ids: HashMap<Uuid, (u32, Uuid, Named), foldhash::fast::RandomState>,
+}
+
+impl DerivedDirectory {
+    fn make(index: &Index) -> Self {
+        let mut nodes = Vec::new();
+        let mut ids = HashMap::with_capacity_and_hasher(
+            2 * index.listing_count(),
+            foldhash::fast::RandomState::default(),
+        );
+        for seg in index.segments() {
+            let Ok(n) = u32::try_from(nodes.len()) else {
+                break;
+            };
+            nodes.push(seg.data.id);
+            ids.extend(
+                derived(seg)
+                    .iter()
+                    .map(|(id, &(listing, named))| (*id, (n, listing, named))),
+            );
+        }
+        Self {
+            generation: index.generation(),
+            nodes,
+            ids,
+        }
+    }
+
+    /// `Some` answer when this map holds `id`, `None` when it does not but is not of the
+    /// index's generation (so the answer may be missing from it).
+    fn answer(&self, index: &Index, id: &Uuid, named: Named) -> Option<Option<(DidKey, Uuid)>> {
+        match self.ids.get(id) {
+            Some(&(n, listing, kind)) => Some(
+                (kind == named)
+                    .then(|| Some((*self.nodes.get(n as usize)?, listing)))
+                    .flatten(),
+            ),
+            None if self.generation == index.generation() => Some(None),
+            None => None,
+        }
+    }
+}
+
+/// The node and listing `id` names as `named`, if any in `index` (the caller checks that
+/// the node still publishes it). A UUID names one node's listing for good (it is derived
+/// from both), so the map last made answers whatever has changed since; an id it lacks
+/// makes it again, when the index has changed.
+pub fn named_listing(index: &Index, id: &Uuid, named: Named) -> Option<(DidKey, Uuid)> {
+    if let Some(answer) = index
+        .derived_directory()
+        .and_then(|d| d.answer(index, id, named))
+    {
+        return answer;
+    }
+    let made = Arc::new(DerivedDirectory::make(index));
+    let answer = made.answer(index, id, named).flatten();
+    index.keep_derived_directory(made);
+    answer
 }
 
 /// A listing's service id, from its node and its id: two organisations' listings never
@@ -222,6 +330,27 @@ pub fn parse_day(s: &str) -> Option<Weekday> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_read_from_the_table_are_the_derived_ones() {
+        for (vocab, t) in all_terms() {
+            assert_eq!(
+                term_id(vocab, t.id),
+                derive_term_id(vocab, t.id),
+                "{vocab} {}",
+                t.id
+            );
+        }
+        for (vocab, ..) in VOCABULARIES {
+            assert_eq!(taxonomy_id(vocab), derive_taxonomy_id(vocab));
+        }
+        // As published: the same ids whatever the release.
+        assert_eq!(
+            term_id("signpost-categories", "esol"),
+            uuid5("term/signpost-categories/esol")
+        );
+        assert_eq!(term_id("elsewhere", "x"), uuid5("term/elsewhere/x"));
+    }
 
     #[test]
     fn every_access_term_has_a_fact_and_back() {
