@@ -405,5 +405,8 @@ async fn lookups_by_id_follow_what_organisations_publish_and_withdraw() {
         .await
         .unwrap();
     assert_eq!(found["total"], 1, "{found}");
-    assert_eq!(found["entry"][0]["resource"]["name"], "Leeds Tigrinya Women");
+    assert_eq!(
+        found["entry"][0]["resource"]["name"],
+        "Leeds Tigrinya Women"
+    );
 }

@@ -59,7 +59,9 @@ fn fhir_json<T: serde::Serialize>(status: StatusCode, body: &T) -> HttpResponse 
 
 /// A cacheable FHIR answer with the state's ETag.
 fn cached<T: serde::Serialize>(body: &T, etag: String) -> Result<HttpResponse, FhirError> {
-    let bytes = serde_json::to_vec(body).map_err(|e| AggError::Internal(e.to_string()))?;
+    // A HealthcareService is about 4 KiB: written into room for it, not grown from nothing.
+    let mut bytes = Vec::with_capacity(8 * 1024);
+    serde_json::to_writer(&mut bytes, body).map_err(|e| AggError::Internal(e.to_string()))?;
     let mut resp = crate::api::cached_json(bytes, etag);
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

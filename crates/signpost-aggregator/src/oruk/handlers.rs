@@ -21,7 +21,9 @@ use signpost_protocol::query::Problems;
 type Data = web::Data<Arc<Aggregator>>;
 
 fn ok<T: Serialize>(body: &T) -> Result<HttpResponse, AggError> {
-    let bytes = serde_json::to_vec(body).map_err(|e| AggError::Internal(e.to_string()))?;
+    // A full service is about 12 KiB: written into room for it, not grown from nothing.
+    let mut bytes = Vec::with_capacity(16 * 1024);
+    serde_json::to_writer(&mut bytes, body).map_err(|e| AggError::Internal(e.to_string()))?;
     Ok(signpost_http::json_bytes(bytes.into()))
 }
 

@@ -10,7 +10,7 @@ use signpost_protocol::wire::{CapacityStatus, Pagination};
 use signpost_protocol::{EnvelopeRef, Verified};
 use uuid::Uuid;
 
-use super::vocab::{byday, find, ids, taxonomy_id, term_id, uuid5, Ids, ACCESS_TERMS, FACTS};
+use super::vocab::{byday, find, ids, taxonomy_id, term_id, uuid5_fmt, Ids, ACCESS_TERMS, FACTS};
 use crate::index::{QueryContext, Segment};
 
 /// A page, as HSDS paginates.
@@ -286,7 +286,7 @@ fn organization(seg: &Segment, id: Uuid) -> Organization {
                 d.org_identifiers
                     .iter()
                     .map(|o| OrganizationIdentifier {
-                        id: uuid5(&format!("{}/identifier/{}/{}", seg.id, o.scheme, o.id)),
+                        id: uuid5_fmt(format_args!("{}/identifier/{}/{}", seg.id, o.scheme, o.id)),
                         organization_id: id,
                         identifier_scheme: o.scheme.clone(),
                         identifier_type: "Charity number",
@@ -305,7 +305,7 @@ fn attribute(
     value: Option<String>,
 ) -> Attribute {
     Attribute {
-        id: uuid5(&format!("{service}/attribute/{vocab}/{}", t.id)),
+        id: uuid5_fmt(format_args!("{service}/attribute/{vocab}/{}", t.id)),
         link_id: service,
         link_type: "service",
         link_entity: "service",
@@ -396,7 +396,7 @@ impl<'a> Renderer<'a> {
                     Frequency::Monthly => ("MONTHLY", 1),
                 };
                 Schedule {
-                    id: uuid5(&format!("{}/schedule/{k}", i.service)),
+                    id: uuid5_fmt(format_args!("{}/schedule/{k}", i.service)),
                     service_id: i.service,
                     freq,
                     interval,
@@ -416,7 +416,7 @@ impl<'a> Renderer<'a> {
             .languages
             .iter()
             .map(|code| Language {
-                id: uuid5(&format!("{}/language/{code}", i.service)),
+                id: uuid5_fmt(format_args!("{}/language/{code}", i.service)),
                 service_id: i.service,
                 code: code.clone(),
                 name: code.clone(),
@@ -424,7 +424,7 @@ impl<'a> Renderer<'a> {
             .collect();
         let cost = &g.access.cost;
         let cost_options = vec![CostOption {
-            id: uuid5(&format!("{}/cost", i.service)),
+            id: uuid5_fmt(format_args!("{}/cost", i.service)),
             service_id: i.service,
             option: if cost.free { "Free" } else { "Per session" },
             amount: if cost.free {
@@ -436,7 +436,7 @@ impl<'a> Renderer<'a> {
             amount_description: cost.details.clone(),
         }];
         let contacts = vec![Contact {
-            id: uuid5(&format!("{}/contact", i.service)),
+            id: uuid5_fmt(format_args!("{}/contact", i.service)),
             service_id: i.service,
             name: "Referrals",
             title: g.contact.referral_instructions.clone(),
@@ -446,7 +446,7 @@ impl<'a> Renderer<'a> {
                 .phone
                 .iter()
                 .map(|p| Phone {
-                    id: uuid5(&format!("{}/phone", i.service)),
+                    id: uuid5_fmt(format_args!("{}/phone", i.service)),
                     number: p.clone(),
                 })
                 .collect(),
@@ -465,7 +465,7 @@ impl<'a> Renderer<'a> {
                     latitude: Some(loc.lat),
                     longitude: Some(loc.lon),
                     addresses: Some(vec![Address {
-                        id: uuid5(&format!("{}/address", i.location)),
+                        id: uuid5_fmt(format_args!("{}/address", i.location)),
                         location_id: i.location,
                         address_1: loc.address.clone(),
                         postal_code: loc.postcode.clone(),
@@ -476,7 +476,7 @@ impl<'a> Renderer<'a> {
                     }]),
                     accessibility: Some(if g.access.step_free {
                         vec![Accessibility {
-                            id: uuid5(&format!("{}/step-free", i.location)),
+                            id: uuid5_fmt(format_args!("{}/step-free", i.location)),
                             location_id: i.location,
                             description: "Step-free access",
                         }]
