@@ -211,7 +211,36 @@ pub struct Attribute {
     pub taxonomy_term_id: Uuid,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    pub taxonomy_term: TaxonomyTerm,
+    pub taxonomy_term: TermJson,
+}
+
+/// A term inside an attribute: as written once for every request, or made now.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum TermJson {
+    Written(&'static serde_json::value::RawValue),
+    Made(TaxonomyTerm),
+}
+
+/// Every published term as HSDS writes it, written once: a full service names a dozen or
+/// more, each with two ids to format and its label and description to escape.
+static TERMS_WRITTEN: std::sync::LazyLock<
+    std::collections::HashMap<(&'static str, &'static str), Box<serde_json::value::RawValue>>,
+> = std::sync::LazyLock::new(|| {
+    super::vocab::all_terms()
+        .into_iter()
+        .filter_map(|(vocab, t)| {
+            let json = serde_json::value::to_raw_value(&term(vocab, t)).ok()?;
+            Some(((vocab, t.id), json))
+        })
+        .collect()
+});
+
+fn term_json(vocab: &'static str, t: &'static Term) -> TermJson {
+    match TERMS_WRITTEN.get(&(vocab, t.id)) {
+        Some(json) => TermJson::Written(json),
+        None => TermJson::Made(term(vocab, t)),
+    }
 }
 
 /// A service: its one-to-one fields, and with [`Detail::Full`] every nested object.
@@ -311,7 +340,7 @@ fn attribute(
         link_entity: "service",
         taxonomy_term_id: term_id(vocab, t.id),
         value,
-        taxonomy_term: term(vocab, t),
+        taxonomy_term: term_json(vocab, t),
     }
 }
 
@@ -567,6 +596,23 @@ impl<'a> Renderer<'a> {
                 accessibility: None,
             },
             service: Some(self.service_with(&i, seg, l, training, Detail::Core)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_term_written_once_reads_as_one_made_now() {
+        for (vocab, t) in super::super::vocab::all_terms() {
+            let written = term_json(vocab, t);
+            assert!(matches!(written, TermJson::Written(_)), "{vocab} {}", t.id);
+            assert_eq!(
+                serde_json::to_value(&written).unwrap(),
+                serde_json::to_value(TermJson::Made(term(vocab, t))).unwrap(),
+            );
         }
     }
 }
