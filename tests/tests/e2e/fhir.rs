@@ -391,19 +391,13 @@ async fn lookups_by_id_follow_what_organisations_publish_and_withdraw() {
             assert_eq!(status(path.clone()).await, expected, "{path}");
         }
     }
-    let found: Value = http
-        .get(format!(
-            "{}/fhir/R4/HealthcareService?_id={},{}",
-            agg.url,
-            id(new),
-            id(polish)
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found = signpost_tests::get_json(&format!(
+        "{}/fhir/R4/HealthcareService?_id={},{}",
+        agg.url,
+        id(new),
+        id(polish)
+    ))
+    .await;
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(
         found["entry"][0]["resource"]["name"],
