@@ -319,12 +319,11 @@ def map_case(ctx, case):
         return case
     op = ctx.operation
     path, method = op.path, op.method.upper()
-    if path == "/v1/groups" and method == "GET" and isinstance(case.query, dict) \
-            and not case.meta.is_negative_at(ParameterLocation.QUERY):
-        _group_query(case.query)
-    if path in ("/oruk/services", "/oruk/service_at_locations") and isinstance(case.query, dict) \
-            and not case.meta.is_negative_at(ParameterLocation.QUERY):
-        _oruk_query(case.query)
+    if isinstance(case.query, dict) and not case.meta.is_negative_at(ParameterLocation.QUERY):
+        if path == "/v1/groups" and method == "GET":
+            _group_query(case.query)
+        elif path in ("/oruk/services", "/oruk/service_at_locations"):
+            _oruk_query(case.query)
     if path in ("/admin/listings", "/admin/listings/{id}") and method in ("POST", "PUT"):
         _group(case.body)
     elif path == "/admin/listings/{id}/capacity":

@@ -18,6 +18,24 @@ pub const MAX_RADIUS_KM: f64 = 100.0;
 /// The most distinct words a text search may have.
 pub const MAX_WORDS: usize = 10;
 
+/// A place parameter (`near`, `postcode`) as given: left empty, as a form's blank field
+/// sends it, it is not given.
+pub fn given_place(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|v| !v.trim().is_empty())
+}
+
+/// A distance in metres (Open Referral UK's `proximity`, FHIR's `near` in `m`) as the
+/// kilometres of `radius_km`: one above 0, however small, stays above 0 (5e-324 m over
+/// 1,000 would be 0 km, refused as not more than 0).
+pub fn km_from_metres(metres: f64) -> f64 {
+    let km = metres / 1000.0;
+    if metres > 0.0 {
+        km.max(f64::MIN_POSITIVE)
+    } else {
+        km
+    }
+}
+
 /// `GET /v1/groups` parameters as they arrive (all optional strings; parsed by
 /// [`GroupQuery::parse`]).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -683,12 +701,7 @@ impl GroupQuery {
                 Ok(radius)
             });
         let mut place_given = false;
-        // Left empty (as a form's blank field sends it), a place is not given, as with the
-        // lists above.
-        fn given(v: &Option<String>) -> Option<&str> {
-            v.as_deref().filter(|v| !v.trim().is_empty())
-        }
-        let (postcode, near) = match (given(&raw.postcode), given(&raw.near)) {
+        let (postcode, near) = match (given_place(&raw.postcode), given_place(&raw.near)) {
             (Some(_), Some(_)) => {
                 problems.push(err(
                     QueryCode::NearAndPostcode,
@@ -1242,6 +1255,16 @@ mod tests {
         assert_eq!(q.postcode.map(|(_, r)| r), Some(10.0));
         let q = GroupQuery::parse(&raw(&[("near", "53.8,-1.5"), ("radius_km", "3")])).unwrap();
         assert_eq!(q.near.map(|(_, r)| r), Some(3.0));
+    }
+
+    #[test]
+    fn metres_are_kilometres_above_0_however_few() {
+        assert_eq!(km_from_metres(2500.0), 2.5);
+        assert!(km_from_metres(5e-324) > 0.0);
+        assert!(km_from_metres(0.001) > 0.0);
+        // Not a distance: left for the radius's own check to refuse.
+        assert_eq!(km_from_metres(0.0), 0.0);
+        assert!(km_from_metres(-1.0) < 0.0);
     }
 
     #[test]

@@ -247,9 +247,7 @@ pub(super) fn group_query(
                     };
                     let km = match parts.get(3).copied().unwrap_or("km") {
                         "km" | "" => d,
-                        // However few metres, more than 0 km (5e-324 m would be 0 km).
-                        "m" if d > 0.0 => (d / 1000.0).max(f64::MIN_POSITIVE),
-                        "m" => d / 1000.0,
+                        "m" => signpost_protocol::query::km_from_metres(d),
                         other => {
                             invalid(
                                 "near",

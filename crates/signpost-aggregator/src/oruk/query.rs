@@ -240,15 +240,12 @@ pub fn to_group_query(
             conditions.push(Condition::ModifiedAfter(t));
         }
     }
-    // A blank postcode is none, as on the directory's own API.
-    if q.postcode.as_deref().is_some_and(|p| !p.trim().is_empty()) {
+    if signpost_protocol::query::given_place(&q.postcode).is_some() {
         let max = signpost_protocol::query::MAX_RADIUS_KM * 1000.0;
         if let Some(metres) = problems.take(measure("proximity", &q.proximity)) {
             let metres = metres.unwrap_or(5000.0);
             if metres > 0.0 && metres <= max {
-                // A distance of a few metres is kept, however small, as kilometres the
-                // directory reads as more than 0 (5e-324 m would be 0 km).
-                raw.radius_km = Some((metres / 1000.0).max(f64::MIN_POSITIVE).to_string());
+                raw.radius_km = Some(signpost_protocol::query::km_from_metres(metres).to_string());
             } else {
                 problems.push(bad(
                     "proximity",
