@@ -397,6 +397,23 @@ def test_sign_in_page_and_home_are_accessible(browser, demo):
     ctx.close()
 
 
+def test_a_wrong_address_is_a_page_with_the_way_back(signed_in, demo):
+    pg = signed_in
+    # A mistyped address: a page in words (not a problem document), and its link home.
+    resp = pg.goto(demo["node"] + "/manage/grops")
+    assert resp.status == 404
+    assert pg.locator("h1").inner_text() == "Page not found"
+    run_axe(pg, "page not found")
+    # A group's address cut short: no group there, said in words, not the parser's.
+    resp = pg.goto(demo["node"] + "/manage/groups/3f2a")
+    assert resp.status == 404
+    assert pg.locator("h1").inner_text() == "Group not found"
+    assert "UUID" not in pg.inner_text("main")
+    pg.get_by_role("link", name="Go to your groups").click()
+    pg.wait_for_load_state()
+    assert pg.url.endswith("/manage")
+
+
 def test_zz_wrong_passphrases_are_throttled(browser, demo):
     """Runs last: it locks this address out of signing in for a minute."""
     ctx = new_context(browser, 320)

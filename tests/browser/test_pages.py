@@ -144,6 +144,26 @@ def test_mistakes_are_shown_in_an_error_summary(page, demo):
     assert not page.title().startswith("Error"), page.title()
 
 
+def test_an_address_with_no_page_offers_the_search_in_the_persons_language(browser, demo):
+    ctx = browser.new_context(locale="ar")
+    pg = ctx.new_page()
+    resp = pg.goto(demo["base"] + "/find/grops")
+    assert resp.status == 404
+    assert pg.get_attribute("html", "lang") == "ar" and pg.get_attribute("html", "dir") == "rtl"
+    assert pg.title().startswith("خطأ: "), pg.title()
+    summary = pg.locator(".error-summary")
+    assert summary.is_visible()
+    assert "لا توجد صفحة على هذا العنوان" in summary.inner_text()
+    # Its link leads to the postcode field, and the search works from there.
+    assert summary.locator("a").first.get_attribute("href") == "#postcode"
+    pg.fill("#postcode", POSTCODE)
+    pg.click("button.primary")
+    pg.wait_for_load_state()
+    assert urllib.parse.urlsplit(pg.url).path == "/find"
+    assert names_on(pg)
+    ctx.close()
+
+
 def test_works_without_javascript(browser, demo):
     ctx = browser.new_context(java_script_enabled=False)
     pg = ctx.new_page()
@@ -230,6 +250,8 @@ PAGES = [
     "/find?lang=ar&postcode=nonsense",
     "/audit",
     "/audit?status=revoked",
+    "/find/nowhere?lang=en",
+    "/find/nowhere?lang=ar",
 ]
 
 

@@ -40,6 +40,7 @@ error-title = Error: { $title }
 error-invalid-postcode = Enter a real postcode, like LS8 5AB
 error-unknown-postcode = We could not find that postcode. Check it and try again
 error-group-gone = This group is not listed any more. Search again below.
+error-no-page = There is no page at this address. Search for a group below.
 error-language = Choose a language from the list
 error-location = We could not use that location. Enter a postcode instead
 error-other = Something in the search is not right. Check it and try again

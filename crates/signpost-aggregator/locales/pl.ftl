@@ -30,6 +30,7 @@ error-title = Błąd: { $title }
 error-invalid-postcode = Wpisz prawdziwy kod pocztowy, np. LS8 5AB
 error-unknown-postcode = Nie znaleźliśmy tego kodu pocztowego. Sprawdź go i spróbuj ponownie
 error-group-gone = Tej grupy nie ma już na liście. Wyszukaj ponownie poniżej.
+error-no-page = Pod tym adresem nie ma żadnej strony. Wyszukaj grupę poniżej.
 error-language = Wybierz język z listy
 error-location = Nie udało się użyć tej lokalizacji. Zamiast tego wpisz kod pocztowy
 error-other = Coś w wyszukiwaniu jest nie tak. Sprawdź i spróbuj ponownie

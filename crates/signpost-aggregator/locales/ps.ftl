@@ -30,6 +30,7 @@ error-title = تېروتنه: { $title }
 error-invalid-postcode = سم پوسټ کوډ ولیکئ، لکه LS8 5AB
 error-unknown-postcode = دا پوسټ کوډ ونه موندل شو. وګورئ او بیا هڅه وکړئ
 error-group-gone = دا ډله نور په لېست کې نشته. لاندې بیا ولټوئ.
+error-no-page = په دې پته کې هېڅ پاڼه نشته. لاندې یوه ډله ولټوئ.
 error-language = له لېست څخه یوه ژبه وټاکئ
 error-location = موږ ونه شو کولی دا ځای وکاروو. پر ځای یې پوسټ کوډ ولیکئ
 error-other = په لټون کې یو څه سم نه دي. وګورئ او بیا هڅه وکړئ

@@ -30,6 +30,7 @@ error-title = Gabim: { $title }
 error-invalid-postcode = Shkruani një kod postar të vërtetë, si LS8 5AB
 error-unknown-postcode = Nuk e gjetëm këtë kod postar. Kontrollojeni dhe provoni përsëri
 error-group-gone = Ky grup nuk është më në listë. Kërkoni përsëri më poshtë.
+error-no-page = Në këtë adresë nuk ka asnjë faqe. Kërkoni një grup më poshtë.
 error-language = Zgjidhni një gjuhë nga lista
 error-location = Nuk mundëm ta përdorim këtë vendndodhje. Shkruani një kod postar në vend të saj
 error-other = Diçka në kërkim nuk është në rregull. Kontrollojeni dhe provoni përsëri

@@ -30,6 +30,7 @@ error-title = ጌጋ: { $title }
 error-invalid-postcode = ቅኑዕ ፖስታዊ ኮድ ጽሓፉ፡ ከም LS8 5AB
 error-unknown-postcode = እቲ ፖስታዊ ኮድ ኣይተረኽበን። ተመልከቱ እሞ ደጊምኩም ፈትኑ
 error-group-gone = እዚ ጉጅለ ድሕሪ ሕጂ ኣብ ዝርዝር የለን። ኣብ ታሕቲ ደጊምኩም ድለዩ።
+error-no-page = ኣብዚ ኣድራሻ ዝኾነ ገጽ የለን። ኣብ ታሕቲ ጉጅለ ድለዩ።
 error-language = ካብቲ ዝርዝር ቋንቋ ምረጹ
 error-location = ነዚ ቦታ ክንጥቀመሉ ኣይከኣልናን። ኣብ ክንድኡ ፖስታዊ ኮድ ጽሓፉ
 error-other = ኣብቲ ምድላይ ዘይቅኑዕ ነገር ኣሎ። ተመልከቱ እሞ ደጊምኩም ፈትኑ

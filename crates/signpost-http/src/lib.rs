@@ -338,6 +338,8 @@ pub enum RequestError {
     BadPath(String),
     BadQuery(String),
     NotFound,
+    /// No resource at this path (the path as asked, cut to 200 characters).
+    NoRoute(String),
     RateLimited {
         retry_after_secs: u64,
     },
@@ -372,6 +374,7 @@ impl fmt::Display for RequestError {
                 write!(f, "this resource answers {allow} only")
             }
             Self::NotFound => f.write_str("no such resource"),
+            Self::NoRoute(path) => write!(f, "there is nothing at {path} on this server"),
             Self::RateLimited { retry_after_secs } => {
                 write!(
                     f,
@@ -390,7 +393,7 @@ impl ApiError for RequestError {
             Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::BadPath(_) => ErrorCode::InvalidPath,
             Self::BadQuery(_) => ErrorCode::InvalidQuery,
-            Self::NotFound => ErrorCode::NotFound,
+            Self::NotFound | Self::NoRoute(_) => ErrorCode::NotFound,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::UnknownParameter(_) => ErrorCode::UnknownParameter,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
@@ -448,10 +451,45 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
         })
 }
 
-/// Path extraction with problem+json errors (a malformed id is "not found").
+/// Path extraction with problem+json errors (a malformed id is "not found"), naming the
+/// part of the path that is wrong, never the deserialiser's own text.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|err, _req| RequestError::BadPath(err.to_string()).into())
+    web::PathConfig::default().error_handler(|err, req| path_problem(&err.to_string(), req).into())
+}
+
+/// What is wrong with a path whose parts did not read as its resource takes them (`failure`
+/// is the deserialiser's text, read only to tell which kind of part failed): each part of
+/// that kind that is not one, by name.
+pub fn path_problem(failure: &str, req: &HttpRequest) -> RequestError {
+    let (is_kind, wanted): (fn(&str) -> bool, &str) = if failure.contains("UUID") {
+        (
+            |v| v.parse::<uuid::Uuid>().is_ok(),
+            "a UUID (ids here look like 123e4567-e89b-12d3-a456-426614174000)",
+        )
+    } else if failure.contains("to a u") || failure.contains("to a i") {
+        (|v| v.parse::<u64>().is_ok(), "a whole number")
+    } else {
+        return RequestError::BadPath("a part of it is not in the form this resource takes".into());
+    };
+    let wrong: Vec<String> = req
+        .match_info()
+        .iter()
+        .filter(|(_, value)| !is_kind(value))
+        .map(|(name, value)| format!("{name}: \"{}\" is not {wanted}", cut(value, 80)))
+        .collect();
+    RequestError::BadPath(if wrong.is_empty() {
+        "a part of it is not in the form this resource takes".to_owned()
+    } else {
+        wrong.join("; ")
+    })
+}
+
+/// `text` cut to at most `max` characters (an ellipsis says where).
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 /// Query extraction with problem+json errors, in words a person can act on (never the
@@ -550,9 +588,24 @@ pub async fn head_as_get<B: actix_web::body::MessageBody + 'static>(
     })
 }
 
-/// The default service: unknown routes are a problem+json 404.
-pub async fn not_found(_req: HttpRequest) -> HttpResponse {
-    problem_response(&RequestError::NotFound)
+/// The default service: unknown routes are a problem+json 404 naming the path asked for
+/// (never its query, which can hold a person's postcode).
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    problem_response(&RequestError::NoRoute(cut(req.path(), 200)))
+}
+
+/// Whether the request is a browser's asking for a page (its `Accept` names HTML), so an
+/// error can be a page in words rather than a problem document.
+pub fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
+        })
 }
 
 /// CORS for public, read-only endpoints: any origin may read.

@@ -278,7 +278,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     cfg.route("/openapi.json", web::get().to(openapi::serve))
         .configure(pages::configure)
         .configure(|cfg| routes::configure(cfg, max_body))
-        .default_service(web::to(signpost_http::not_found));
+        .default_service(web::to(pages::unknown_path));
 }
 
 /// Re-signs before expiry: checks eight times per lifetime (at most hourly).

@@ -1215,6 +1215,91 @@ async fn the_finder_answers_with_no_cookies_a_strict_policy_and_the_engines_resu
 }
 
 #[tokio::test]
+async fn an_address_with_no_page_is_the_finder_saying_so_to_a_browser_and_named_to_a_program() {
+    let (_a, _b, agg) = federation().await;
+    let http = signpost_tests::client();
+    let browser = |path: &str, lang: &str| {
+        http.get(format!("{}{path}", agg.url))
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .header("accept-language", lang)
+            .send()
+    };
+    // A mistyped or old link: the finder, saying there is no page there, in the person's
+    // language, with the pages' own headers, as a 404.
+    for (path, lang, message) in [
+        (
+            "/find/groups",
+            "en",
+            "There is no page at this address. Search for a group below.",
+        ),
+        (
+            "/nothing-here?postcode=BD3+9AA",
+            "ar",
+            "لا توجد صفحة على هذا العنوان. ابحث عن مجموعة أدناه.",
+        ),
+        (
+            "/v2/groups",
+            "uk, en;q=0.5",
+            "За цією адресою немає сторінки. Знайдіть групу нижче.",
+        ),
+    ] {
+        let resp = browser(path, lang).await.unwrap();
+        assert_eq!(resp.status(), 404, "{path}");
+        let headers = resp.headers().clone();
+        assert_eq!(
+            headers["content-type"], "text/html; charset=utf-8",
+            "{path}"
+        );
+        assert!(headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'"));
+        assert_eq!(headers["cache-control"], "no-store");
+        assert!(headers.get("set-cookie").is_none());
+        let html = resp.text().await.unwrap();
+        assert!(
+            html.contains("error-summary") && html.contains(message),
+            "{path}: {html}"
+        );
+        assert!(
+            html.contains(r#"action="/find""#),
+            "the search form is there: {path}"
+        );
+        assert!(html.contains("<title>"), "{path}");
+        // Nothing of the address's query is written back (it can hold a postcode).
+        assert!(
+            !html.contains("BD3 9AA") && !html.contains("BD3+9AA"),
+            "{path}"
+        );
+    }
+    let html = browser("/find/groups", "fa")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"dir="rtl""#) && html.contains(r#"lang="fa""#));
+
+    // A program (no HTML asked for): a problem naming the path, not its query.
+    let body = signpost_tests::refused(
+        http.get(format!("{}/v2/groups?postcode=LS8+5AB", agg.url)),
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        body["detail"],
+        "there is nothing at /v2/groups on this server"
+    );
+    // The API's own paths stay problems for a browser too (a group that is not there).
+    let resp = browser("/v1/groups/did:key:nobody/not-an-id", "en")
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+}
+
+#[tokio::test]
 async fn http_as_integrators_expect_it() {
     let (_a, _b, agg) = federation().await;
     let http = signpost_tests::client();

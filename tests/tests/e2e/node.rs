@@ -627,3 +627,97 @@ async fn the_node_renews_its_document_well_before_it_expires() {
     assert!(doc.expires > later + chrono::Duration::days(300));
     assert_eq!(doc.signing_keys.len(), 1, "same keys");
 }
+
+#[tokio::test]
+async fn a_wrong_address_is_named_in_words_to_a_program_and_a_page_to_a_browser() {
+    let node = TestNode::start().await;
+    let get = |path: &str| node.http.get(format!("{}{path}", node.url));
+
+    // A program: a problem naming what is wrong, never the deserialiser's own words.
+    let body = refused(get("/v1/listings/not-an-id"), 404, "invalid_path").await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("id: \"not-an-id\" is not a UUID"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("deserialize") && !detail.contains("parsing failed"),
+        "{detail}"
+    );
+    let body = refused(get("/v1/node/first"), 404, "invalid_path").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("version: \"first\" is not a whole number"),
+        "{body}"
+    );
+    let body = refused(
+        node.admin(Method::DELETE, "/admin/listings/zz"),
+        404,
+        "invalid_path",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("id: \"zz\""),
+        "{body}"
+    );
+    // A path no route answers is named, without its query (it can hold a postcode).
+    let body = refused(get("/v2/listings?postcode=LS8+5AB"), 404, "not_found").await;
+    assert_eq!(
+        body["detail"],
+        "there is nothing at /v2/listings on this server"
+    );
+
+    // A browser: a page in words, with the way back, and the pages' own headers.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let page = browser
+        .get(format!("{}/manage/nothing-here", node.url))
+        .header("accept", html)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let header = |name: &str| {
+        page.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
+    assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("<h1>Page not found</h1>") && text.contains("href=\"/manage\""),
+        "{text}"
+    );
+
+    // A group's page whose id is not one: the sign-in page first, as for every page here...
+    let to_sign_in = browser
+        .get(format!("{}/manage/groups/not-an-id", node.url))
+        .header("accept", html)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(to_sign_in.status(), 303);
+    assert_eq!(to_sign_in.headers()["location"], "/manage/sign-in");
+    // ...and, signed in, a page saying there is no group there.
+    let text = signpost_tests::signed_in_page(
+        &browser,
+        &node.url,
+        &node.token,
+        "/manage/groups/not-an-id",
+    )
+    .await;
+    assert!(text.contains("<h1>Group not found</h1>"), "{text}");
+    assert!(text.contains("There is no group at this address"), "{text}");
+    assert!(!text.contains("UUID parsing"), "{text}");
+}

@@ -354,9 +354,24 @@ fn lookup(node: &str, id: &str) -> Option<(DidKey, Uuid)> {
 
 /// A group that is not (or no longer) listed: the search form, saying so, as a 404.
 fn not_found(tr: Tr) -> HttpResponse {
+    search_again(tr, "error-group-gone")
+}
+
+/// An address with no page (a mistyped or old link), asked for by a browser: the search
+/// form in the person's language, saying so, as a 404 with the pages' own headers.
+pub fn no_page(req: &HttpRequest) -> HttpResponse {
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let mut resp = search_again(tr_for(req, &params), "error-no-page");
+    super::add_page_headers(&mut resp);
+    resp
+}
+
+/// The search form with `message` in its error summary, as a 404.
+fn search_again(tr: Tr, message: &str) -> HttpResponse {
     let mut view = form(tr, &[]);
-    view.errors
-        .push(("#postcode".into(), tr.t("error-group-gone")));
+    view.errors.push(("#postcode".into(), tr.t(message)));
+    view.page.title = tr.t1("error-title", "title", view.page.title.clone());
     let mut resp = html(&view);
     *resp.status_mut() = actix_web::http::StatusCode::NOT_FOUND;
     resp

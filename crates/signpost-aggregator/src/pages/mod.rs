@@ -44,14 +44,36 @@ pub fn html<T: Template>(page: &T) -> HttpResponse {
     signpost_http::html_page(page.render(), actix_web::http::StatusCode::OK)
 }
 
+/// The headers of every page: its Content-Security-Policy, no referrer, no sniffing, and
+/// the location only for the finder's own "use my location".
+const PAGE_HEADERS: [(&str, &str); 4] = [
+    ("content-security-policy", CSP),
+    ("referrer-policy", "no-referrer"),
+    ("x-content-type-options", "nosniff"),
+    ("permissions-policy", "geolocation=(self)"),
+];
+
+/// Adds the pages' headers (and `no-store`) to a page answered outside their scopes.
+pub fn add_page_headers(resp: &mut HttpResponse) {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    let headers = resp.headers_mut();
+    for (name, value) in PAGE_HEADERS
+        .into_iter()
+        .chain([("cache-control", "no-store")])
+    {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+}
+
 /// Registers `/` (to the finder), `/find` and `/audit`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let headers = || {
-        DefaultHeaders::new()
-            .add(("Content-Security-Policy", CSP))
-            .add(("Referrer-Policy", "no-referrer"))
-            .add(("X-Content-Type-Options", "nosniff"))
-            .add(("Permissions-Policy", "geolocation=(self)"))
+        PAGE_HEADERS
+            .into_iter()
+            .fold(DefaultHeaders::new(), |h, pair| h.add(pair))
     };
     cfg.service(
         web::scope("/find")

@@ -35,16 +35,53 @@ pub fn render<T: Template>(page: &T, status: actix_web::http::StatusCode) -> Htt
     signpost_http::html_page(page.render(), status)
 }
 
+/// The headers of every page: its Content-Security-Policy, no referrer, no sniffing, no
+/// framing.
+const PAGE_HEADERS: [(&str, &str); 4] = [
+    ("content-security-policy", CSP),
+    ("referrer-policy", "no-referrer"),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+];
+
+/// Adds the pages' headers (and `no-store`) to a page answered outside their scopes.
+pub fn add_page_headers(resp: &mut HttpResponse) {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    let headers = resp.headers_mut();
+    for (name, value) in PAGE_HEADERS
+        .into_iter()
+        .chain([("cache-control", "no-store")])
+    {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+}
+
+/// Any path no route answers: for a browser asking for a page, a page saying so; for
+/// anything else, a problem naming the path.
+pub async fn unknown_path(req: actix_web::HttpRequest) -> HttpResponse {
+    if req.method() == actix_web::http::Method::GET && signpost_http::wants_html(&req) {
+        handlers::no_page(&req)
+    } else {
+        signpost_http::not_found(req).await
+    }
+}
+
 /// Registers `/` and `/manage/...`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use handlers as h;
     let headers = || {
-        DefaultHeaders::new()
-            .add(("Content-Security-Policy", CSP))
-            .add(("Referrer-Policy", "no-referrer"))
-            .add(("X-Content-Type-Options", "nosniff"))
-            .add(("X-Frame-Options", "DENY"))
+        PAGE_HEADERS
+            .into_iter()
+            .fold(DefaultHeaders::new(), |h, pair| h.add(pair))
     };
+    // A page's id that is not one is the page for a group no longer published, not a
+    // problem document.
+    let page_paths = web::PathConfig::default().error_handler(|err, req| {
+        actix_web::error::InternalError::from_response(err, h::bad_group_address(req)).into()
+    });
     cfg.app_data(web::FormConfig::default().limit(256 * 1024))
         .service(
             web::resource("/")
@@ -53,6 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/manage")
+                .app_data(page_paths)
                 .wrap(headers())
                 .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
                 .route(
