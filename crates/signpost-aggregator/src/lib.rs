@@ -80,16 +80,6 @@ pub struct ServeOptions {
     pub manual_crawl: bool,
 }
 
-/// Any path no route answers: for a browser asking for a page, the finder saying there is no
-/// page at that address, in the person's language; for anything else, a problem naming it.
-async fn unknown_path(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    if req.method() == actix_web::http::Method::GET && signpost_http::wants_html(&req) {
-        pages::find::no_page(&req)
-    } else {
-        signpost_http::not_found(req).await
-    }
-}
-
 /// Starts an aggregator from a configuration file.
 pub async fn start_from_file(
     path: &Path,
@@ -140,7 +130,7 @@ pub async fn start(
             .configure(oruk::configure)
             .configure(fhir::configure)
             .configure(api::configure)
-            .default_service(web::to(unknown_path))
+            .default_service(web::to(pages::unknown_path))
     })
     .shutdown_timeout(5)
     .backlog(4096);

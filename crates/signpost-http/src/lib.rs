@@ -594,6 +594,28 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     problem_response(&RequestError::NoRoute(cut(req.path(), 200)))
 }
 
+/// The default service of a server with pages: a browser's GET for a page gets `page`'s
+/// answer (its status its own) with `page_headers` and `Cache-Control: no-store`, as the
+/// pages' scopes would set them; anything else, the problem naming the path.
+pub fn unknown_path(
+    req: &HttpRequest,
+    page: fn(&HttpRequest) -> HttpResponse,
+    page_headers: &[(&'static str, &'static str)],
+) -> HttpResponse {
+    if req.method() != actix_web::http::Method::GET || !wants_html(req) {
+        return problem_response(&RequestError::NoRoute(cut(req.path(), 200)));
+    }
+    let mut resp = page(req);
+    let headers = resp.headers_mut();
+    for (name, value) in page_headers.iter().chain(&[("cache-control", "no-store")]) {
+        headers.insert(
+            header::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    resp
+}
+
 /// Whether the request is a browser's asking for a page (its `Accept` names HTML), so an
 /// error can be a page in words rather than a problem document.
 pub fn wants_html(req: &HttpRequest) -> bool {

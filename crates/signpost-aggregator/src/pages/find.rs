@@ -358,13 +358,11 @@ fn not_found(tr: Tr) -> HttpResponse {
 }
 
 /// An address with no page (a mistyped or old link), asked for by a browser: the search
-/// form in the person's language, saying so, as a 404 with the pages' own headers.
+/// form in the person's language, saying so, as a 404.
 pub fn no_page(req: &HttpRequest) -> HttpResponse {
     let params: Vec<(String, String)> =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let mut resp = search_again(tr_for(req, &params), "error-no-page");
-    super::add_page_headers(&mut resp);
-    resp
+    search_again(tr_for(req, &params), "error-no-page")
 }
 
 /// The search form with `message` in its error summary, as a 404.

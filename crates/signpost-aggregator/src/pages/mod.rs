@@ -53,19 +53,10 @@ const PAGE_HEADERS: [(&str, &str); 4] = [
     ("permissions-policy", "geolocation=(self)"),
 ];
 
-/// Adds the pages' headers (and `no-store`) to a page answered outside their scopes.
-pub fn add_page_headers(resp: &mut HttpResponse) {
-    use actix_web::http::header::{HeaderName, HeaderValue};
-    let headers = resp.headers_mut();
-    for (name, value) in PAGE_HEADERS
-        .into_iter()
-        .chain([("cache-control", "no-store")])
-    {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-    }
+/// Any path no route answers: for a browser asking for a page, a page saying so (with the
+/// pages' headers); for anything else, a problem naming the path.
+pub async fn unknown_path(req: actix_web::HttpRequest) -> HttpResponse {
+    signpost_http::unknown_path(&req, find::no_page, &PAGE_HEADERS)
 }
 
 /// Registers `/` (to the finder), `/find` and `/audit`.

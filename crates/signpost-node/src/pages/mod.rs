@@ -44,29 +44,10 @@ const PAGE_HEADERS: [(&str, &str); 4] = [
     ("x-frame-options", "DENY"),
 ];
 
-/// Adds the pages' headers (and `no-store`) to a page answered outside their scopes.
-pub fn add_page_headers(resp: &mut HttpResponse) {
-    use actix_web::http::header::{HeaderName, HeaderValue};
-    let headers = resp.headers_mut();
-    for (name, value) in PAGE_HEADERS
-        .into_iter()
-        .chain([("cache-control", "no-store")])
-    {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-    }
-}
-
-/// Any path no route answers: for a browser asking for a page, a page saying so; for
-/// anything else, a problem naming the path.
+/// Any path no route answers: for a browser asking for a page, a page saying so (with the
+/// pages' headers); for anything else, a problem naming the path.
 pub async fn unknown_path(req: actix_web::HttpRequest) -> HttpResponse {
-    if req.method() == actix_web::http::Method::GET && signpost_http::wants_html(&req) {
-        handlers::no_page(&req)
-    } else {
-        signpost_http::not_found(req).await
-    }
+    signpost_http::unknown_path(&req, handlers::no_page, &PAGE_HEADERS)
 }
 
 /// Registers `/` and `/manage/...`.

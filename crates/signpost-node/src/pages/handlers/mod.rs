@@ -201,45 +201,47 @@ fn forbidden(state: &Data) -> HttpResponse {
 /// saying there is no group there; for anyone else, the sign-in page first, as for every
 /// page here.
 pub fn bad_group_address(req: &HttpRequest) -> HttpResponse {
-    let Some(state) = req.app_data::<Data>() else {
-        return signpost_http::problem_response(&signpost_http::RequestError::NotFound);
-    };
-    match signed_in(state, req) {
-        Ok(session) => render(
-            &MessagePage {
-                f: frame(state, "Group not found", Some(&session), ""),
-                heading: "Group not found".into(),
-                body: "There is no group at this address. If you typed it, check it; if you \
-                       followed a link, the group may have been deleted."
-                    .into(),
-                link: Some(("/manage".into(), "Go to your groups".into())),
-            },
-            StatusCode::NOT_FOUND,
-        ),
-        Err(to_sign_in) => to_sign_in,
-    }
+    lost(
+        req,
+        true,
+        "Group not found",
+        "There is no group at this address. If you typed it, check it; if you followed a \
+         link, the group may have been deleted.",
+    )
 }
 
 /// An address with no page, asked for by a browser: a page saying so, with the way to the
 /// node's own pages.
 pub fn no_page(req: &HttpRequest) -> HttpResponse {
+    lost(
+        req,
+        false,
+        "Page not found",
+        "There is no page at this address. If you typed it, check it; if you followed a \
+         link, it may be out of date.",
+    )
+}
+
+/// A 404 page in words with the way back to the node's own pages (after signing in, when
+/// `signed_in_only`).
+fn lost(req: &HttpRequest, signed_in_only: bool, heading: &str, body: &str) -> HttpResponse {
     let Some(state) = req.app_data::<Data>() else {
         return signpost_http::problem_response(&signpost_http::RequestError::NotFound);
     };
-    let session = signed_in(state, req).ok();
-    let mut resp = render(
+    let session = match signed_in(state, req) {
+        Ok(session) => Some(session),
+        Err(to_sign_in) if signed_in_only => return to_sign_in,
+        Err(_) => None,
+    };
+    render(
         &MessagePage {
-            f: frame(state, "Page not found", session.as_ref(), ""),
-            heading: "Page not found".into(),
-            body: "There is no page at this address. If you typed it, check it; if you \
-                   followed a link, it may be out of date."
-                .into(),
+            f: frame(state, heading, session.as_ref(), ""),
+            heading: heading.into(),
+            body: body.into(),
             link: Some(("/manage".into(), "Go to your groups".into())),
         },
         StatusCode::NOT_FOUND,
-    );
-    super::add_page_headers(&mut resp);
-    resp
+    )
 }
 
 fn failure(state: &Data, session: Option<&Session>, err: &NodeError) -> HttpResponse {
