@@ -7,8 +7,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use signpost_http::responses::{JsonBodyRefused, RateLimited, WrongToken};
-use signpost_http::Problem;
+use signpost_http::responses::{JsonBodyRefused, RateLimited, TakesNoParameters, WrongToken};
+use signpost_http::{NoParams, Problem};
 use signpost_protocol::policy::AttestationStatus;
 use signpost_protocol::query::{GroupQuery, Problems, QueryCode, QueryError, RawGroupQuery};
 use signpost_protocol::taxonomy::{Taxonomy, TAXONOMY};
@@ -142,11 +142,13 @@ fn check(check: &'static str, at: DateTime<Utc>, result: Result<(), String>) -> 
     params(("node" = String, Path, description = "The organisation's id (did:key)"), ("id" = Uuid, Path, description = "The listing id")),
     responses((status = 200, description = "The group and its provenance", body = Provenance),
         (status = 404, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
         RateLimited))]
 pub async fn group(
     state: Data,
     req: HttpRequest,
     path: web::Path<(String, String)>,
+    _: web::Query<NoParams>,
 ) -> Result<HttpResponse, AggError> {
     let (node_s, id_s) = path.into_inner();
     let node = did(&node_s)?;
@@ -227,16 +229,18 @@ fn fresh(expires: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
 /// Crawl health per node: status, last success, and the reason for the last refusal.
 #[utoipa::path(get, path = "/v1/nodes", tag = "directory",
     responses((status = 200, description = "Every node in the trust policy", body = Vec<NodeHealth>),
+        TakesNoParameters,
         RateLimited))]
-pub async fn nodes(state: Data) -> HttpResponse {
+pub async fn nodes(state: Data, _: web::Query<NoParams>) -> HttpResponse {
     HttpResponse::Ok().json(state.health())
 }
 
 /// The trusted issuers and their revocation lists.
 #[utoipa::path(get, path = "/v1/issuers", tag = "directory",
     responses((status = 200, description = "Trusted issuers", body = Vec<IssuerInfo>),
+        TakesNoParameters,
         RateLimited))]
-pub async fn issuers(state: Data) -> HttpResponse {
+pub async fn issuers(state: Data, _: web::Query<NoParams>) -> HttpResponse {
     let revocations = state.revocations();
     let out: Vec<IssuerInfo> = state
         .config
@@ -379,8 +383,9 @@ pub async fn issuer_attestations(
 /// The published taxonomy: categories, safeguarding capabilities, staff checks, achievements.
 #[utoipa::path(get, path = "/v1/taxonomy", tag = "directory",
     responses((status = 200, description = "The taxonomy", body = Taxonomy),
+        TakesNoParameters,
         RateLimited))]
-pub async fn taxonomy() -> HttpResponse {
+pub async fn taxonomy(_: web::Query<NoParams>) -> HttpResponse {
     HttpResponse::Ok().json(TAXONOMY)
 }
 

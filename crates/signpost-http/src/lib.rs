@@ -492,6 +492,13 @@ fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// The query of an endpoint that takes no parameters (`web::Query<NoParams>`): one given
+/// is refused by name, `unknown_parameter`, as on every other endpoint, never ignored (a
+/// filter mistyped onto it would otherwise seem to have worked).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
 /// Query extraction with problem+json errors, in words a person can act on (never the
 /// deserialiser's own text).
 pub fn query_config() -> web::QueryConfig {
@@ -514,7 +521,9 @@ pub fn query_error(text: &str) -> RequestError {
                     .collect()
             })
             .unwrap_or_default();
-        let message = if known.is_empty() {
+        let message = if rest.contains("there are no fields") {
+            format!("{name} is not a parameter of this endpoint; it takes none")
+        } else if known.is_empty() {
             format!("{name} is not a parameter of this endpoint")
         } else {
             format!(

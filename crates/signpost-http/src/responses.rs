@@ -43,3 +43,12 @@ pub struct RateLimited(pub Problem);
     content_type = "application/problem+json"
 )]
 pub struct WrongToken(pub Problem);
+
+/// A query parameter given to an endpoint that takes none (`unknown_parameter`, naming it).
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 400,
+    description = "This endpoint takes no query parameters: one was given (`unknown_parameter`, naming it)",
+    content_type = "application/problem+json"
+)]
+pub struct TakesNoParameters(pub Problem);

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use signpost_http::responses::{JsonBodyRefused, RateLimited, WrongToken};
-use signpost_http::{if_none_match, json_bytes, Problem};
+use signpost_http::responses::{JsonBodyRefused, RateLimited, TakesNoParameters, WrongToken};
+use signpost_http::{if_none_match, json_bytes, NoParams, Problem};
 use signpost_protocol::model::Group;
 use signpost_protocol::{Envelope, Listing, NodeDocument};
 use uuid::Uuid;
@@ -84,8 +84,9 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// The current node document envelope.
 #[utoipa::path(get, path = "/.well-known/signpost/node", tag = "public",
     responses((status = 200, description = "Node document envelope (node.v1), signed by the root key(s)", body = Envelope),
+        TakesNoParameters,
         RateLimited))]
-pub async fn node_document(state: Data) -> HttpResponse {
+pub async fn node_document(state: Data, _: web::Query<NoParams>) -> HttpResponse {
     json_bytes(state.publisher.published().node_document.clone())
 }
 
@@ -94,8 +95,13 @@ pub async fn node_document(state: Data) -> HttpResponse {
     params(("version" = u64, Path, description = "Node document version, from 1")),
     responses((status = 200, description = "Node document envelope", body = Envelope),
         (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
         RateLimited))]
-pub async fn node_version(state: Data, path: web::Path<u64>) -> Result<HttpResponse, NodeError> {
+pub async fn node_version(
+    state: Data,
+    path: web::Path<u64>,
+    _: web::Query<NoParams>,
+) -> Result<HttpResponse, NodeError> {
     let version = path.into_inner();
     let published = state.publisher.published();
     let index = usize::try_from(version).ok().and_then(|v| v.checked_sub(1));
@@ -111,8 +117,13 @@ pub async fn node_version(state: Data, path: web::Path<u64>) -> Result<HttpRespo
             headers(("ETag" = String, description = "Quoted digest of the snapshot envelope"))),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
         (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
         RateLimited))]
-pub async fn snapshot(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
+pub async fn snapshot(
+    state: Data,
+    req: HttpRequest,
+    _: web::Query<NoParams>,
+) -> Result<HttpResponse, NodeError> {
     conditional(&state, &req, |p| p.snapshot.clone())
 }
 
@@ -145,8 +156,13 @@ fn conditional(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses((status = 200, description = "Listing envelope (listing.v1)", body = Envelope),
         (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
         RateLimited))]
-pub async fn listing(state: Data, path: web::Path<Uuid>) -> Result<HttpResponse, NodeError> {
+pub async fn listing(
+    state: Data,
+    path: web::Path<Uuid>,
+    _: web::Query<NoParams>,
+) -> Result<HttpResponse, NodeError> {
     let id = path.into_inner();
     let published = state.publisher.published();
     let bytes = published
@@ -162,8 +178,13 @@ pub async fn listing(state: Data, path: web::Path<Uuid>) -> Result<HttpResponse,
             headers(("ETag" = String, description = "The snapshot's ETag"))),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
         (status = 404, description = "Nothing published yet", body = Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
         RateLimited))]
-pub async fn bundle(state: Data, req: HttpRequest) -> Result<HttpResponse, NodeError> {
+pub async fn bundle(
+    state: Data,
+    req: HttpRequest,
+    _: web::Query<NoParams>,
+) -> Result<HttpResponse, NodeError> {
     conditional(&state, &req, |p| p.bundle.clone())
 }
 
@@ -184,8 +205,9 @@ fn admin_listing(l: signpost_protocol::Verified<Listing>) -> AdminListing {
 /// Every published listing with its version.
 #[utoipa::path(get, path = "/admin/listings", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Listings", body = Vec<Listing>),
-        WrongToken))]
-pub async fn admin_list(_: Admin, state: Data) -> HttpResponse {
+        WrongToken,
+        TakesNoParameters))]
+pub async fn admin_list(_: Admin, state: Data, _: web::Query<NoParams>) -> HttpResponse {
     HttpResponse::Ok().json(state.publisher.listings())
 }
 

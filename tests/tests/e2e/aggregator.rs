@@ -1291,6 +1291,23 @@ async fn an_address_with_no_page_is_the_finder_saying_so_to_a_browser_and_named_
         body["detail"],
         "there is nothing at /v2/groups on this server"
     );
+    // A filter given to a read that takes none is refused by name, not silently ignored.
+    for path in [
+        "/v1/nodes?status=refused",
+        "/v1/taxonomy?lang=ar",
+        "/oruk/taxonomies/x?page=2",
+    ] {
+        let body = signpost_tests::refused(
+            http.get(format!("{}{path}", agg.url)),
+            400,
+            "unknown_parameter",
+        )
+        .await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("it takes none"),
+            "{path}: {body}"
+        );
+    }
     // The API's own paths stay problems for a browser too (a group that is not there).
     let resp = browser("/v1/groups/did:key:nobody/not-an-id", "en")
         .await

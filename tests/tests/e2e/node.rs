@@ -662,6 +662,22 @@ async fn a_wrong_address_is_named_in_words_to_a_program_and_a_page_to_a_browser(
         body["detail"].as_str().unwrap().contains("id: \"zz\""),
         "{body}"
     );
+    // A parameter given to a read that takes none is refused by name, not ignored.
+    for path in [
+        "/v1/snapshot?since=3",
+        "/v1/bundle?x=1",
+        "/.well-known/signpost/node?v=2",
+    ] {
+        let body = refused(get(path), 400, "unknown_parameter").await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .ends_with("is not a parameter of this endpoint; it takes none"),
+            "{path}: {body}"
+        );
+    }
+    assert_eq!(get("/v1/snapshot").send().await.unwrap().status(), 200);
     // A path no route answers is named, without its query (it can hold a postcode).
     let body = refused(get("/v2/listings?postcode=LS8+5AB"), 404, "not_found").await;
     assert_eq!(

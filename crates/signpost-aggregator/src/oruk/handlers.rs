@@ -7,7 +7,8 @@ use std::sync::Arc;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Serialize;
-use signpost_http::responses::RateLimited;
+use signpost_http::responses::{RateLimited, TakesNoParameters};
+use signpost_http::NoParams;
 use uuid::Uuid;
 
 use super::hsds::{self, Detail, Page, Renderer, ServiceMinimal};
@@ -147,8 +148,8 @@ fn by_id(state: &Aggregator, id: &str, at_location: bool) -> Result<HttpResponse
     ok(&r.service(seg, l, &training, Detail::Full))
 }
 
-#[utoipa::path(get, path = "/oruk/", tag = "oruk", responses((status = 200, description = "API version, profile and OpenAPI URL", body = Object)))]
-pub async fn root(state: Data) -> Result<HttpResponse, AggError> {
+#[utoipa::path(get, path = "/oruk/", tag = "oruk", responses((status = 200, description = "API version, profile and OpenAPI URL", body = Object), TakesNoParameters))]
+pub async fn root(state: Data, _: web::Query<NoParams>) -> Result<HttpResponse, AggError> {
     #[derive(Serialize)]
     struct Root {
         version: &'static str,
@@ -180,8 +181,13 @@ pub async fn services(
 #[utoipa::path(get, path = "/oruk/services/{id}", tag = "oruk", params(("id" = String, Path, description = "Service UUID")),
     responses((status = 200, description = "A full ORUK service", body = Object),
         (status = 404, description = "No such service", body = signpost_http::Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
         RateLimited))]
-pub async fn service(state: Data, id: web::Path<String>) -> Result<HttpResponse, AggError> {
+pub async fn service(
+    state: Data,
+    id: web::Path<String>,
+    _: web::Query<NoParams>,
+) -> Result<HttpResponse, AggError> {
     by_id(&state, &id, false)
 }
 
@@ -202,10 +208,12 @@ pub async fn service_at_locations(
 #[utoipa::path(get, path = "/oruk/service_at_locations/{id}", tag = "oruk", params(("id" = String, Path, description = "service_at_location UUID")),
     responses((status = 200, description = "The full ORUK service", body = Object),
         (status = 404, description = "Not found", body = signpost_http::Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
         RateLimited))]
 pub async fn service_at_location(
     state: Data,
     id: web::Path<String>,
+    _: web::Query<NoParams>,
 ) -> Result<HttpResponse, AggError> {
     by_id(&state, &id, true)
 }
@@ -245,8 +253,12 @@ pub async fn taxonomies(q: web::Query<PageQuery>) -> Result<HttpResponse, AggErr
 #[utoipa::path(get, path = "/oruk/taxonomies/{id}", tag = "oruk", params(("id" = String, Path, description = "Taxonomy UUID")),
     responses((status = 200, description = "A taxonomy", body = Object),
         (status = 404, description = "Not found", body = signpost_http::Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
         RateLimited))]
-pub async fn taxonomy(id: web::Path<String>) -> Result<HttpResponse, AggError> {
+pub async fn taxonomy(
+    id: web::Path<String>,
+    _: web::Query<NoParams>,
+) -> Result<HttpResponse, AggError> {
     let found = VOCABULARIES
         .iter()
         .find(|v| taxonomy_id(v.0).to_string() == id.as_str())
@@ -271,8 +283,12 @@ pub async fn taxonomy_terms(q: web::Query<PageQuery>) -> Result<HttpResponse, Ag
 #[utoipa::path(get, path = "/oruk/taxonomy_terms/{id}", tag = "oruk", params(("id" = String, Path, description = "Taxonomy term UUID")),
     responses((status = 200, description = "A taxonomy term", body = Object),
         (status = 404, description = "Not found", body = signpost_http::Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
         RateLimited))]
-pub async fn taxonomy_term(id: web::Path<String>) -> Result<HttpResponse, AggError> {
+pub async fn taxonomy_term(
+    id: web::Path<String>,
+    _: web::Query<NoParams>,
+) -> Result<HttpResponse, AggError> {
     let (v, t) = all_terms()
         .into_iter()
         .find(|(v, t)| term_id(v, t.id).to_string() == id.as_str())
