@@ -1189,6 +1189,20 @@ async fn the_finder_answers_with_no_cookies_a_strict_policy_and_the_engines_resu
         .await
         .unwrap();
     assert!(html.contains("error-summary") && html.contains("Enter a real postcode"));
+    // Half a place, from an edited link: the place is what is wrong, not "something".
+    for half in ["lat=53.8", "lon=-1.5"] {
+        let html = agg
+            .get(&format!("/find?{half}&lang=en"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("We could not use that location")
+                && !html.contains("Something in the search"),
+            "{half}"
+        );
+    }
 
     // Someone given the directory's address lands on the finder, in their language.
     let direct = reqwest::Client::builder()

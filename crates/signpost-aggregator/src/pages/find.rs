@@ -250,9 +250,11 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
         postcode: use_postcode.then(|| postcode.clone()),
         near: match (use_postcode, lat, lon) {
             (false, Some(la), Some(lo)) => Some(format!("{la},{lo}")),
+            // Half a place (an edited link): refused as the place it is not.
+            (false, Some(half), None) | (false, None, Some(half)) => Some(half.to_owned()),
             _ => None,
         },
-        radius_km: (use_postcode || lat.is_some()).then(|| radius.to_string()),
+        radius_km: (use_postcode || lat.is_some() || lon.is_some()).then(|| radius.to_string()),
         language: (!language.is_empty()).then(|| language.to_owned()),
         free: flag(has("free")),
         childcare: flag(has("childcare")),
