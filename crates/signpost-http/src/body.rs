@@ -165,7 +165,11 @@ pub fn typed<T: DeserializeOwned + Serialize>(
     let sent = body.clone();
     let mut body = body;
     let mut problems: Vec<FieldProblem> = Vec::new();
-    loop {
+    // Values standing in for required fields that are missing, so that reading goes on to
+    // the fields after them: each one's path (in serde_path_to_error's form) and which of
+    // [`stand_in`]'s values it holds. They are never used: the body is refused.
+    let mut stand_ins: Vec<(String, usize)> = Vec::new();
+    for _ in 0..MAX_READS {
         match serde_path_to_error::deserialize::<_, T>(body.clone()) {
             Ok(value) if problems.is_empty() => {
                 if let Ok(read) = serde_json::to_value(&value) {
@@ -181,9 +185,52 @@ pub fn typed<T: DeserializeOwned + Serialize>(
             Err(e) => {
                 let path = e.path().to_string();
                 let inner = e.into_inner().to_string();
+                let missing = inner
+                    .starts_with("missing field")
+                    .then(|| quoted(&inner))
+                    .flatten();
+                let at = match missing {
+                    Some(name) if path == "." => name.to_owned(),
+                    Some(name) => format!("{path}.{name}"),
+                    None => path.clone(),
+                };
+                // The deepest stand-in this error is at or inside.
+                let holder = stand_ins
+                    .iter()
+                    .rposition(|(s, _)| at == *s || within(&at, s));
+                if let Some(i) = holder {
+                    if stand_ins[i].0 == at && missing.is_none() {
+                        // Not a value of the field's type: the next one.
+                        stand_ins[i].1 += 1;
+                        let value = stand_in(stand_ins[i].1, &inner);
+                        if !value.is_some_and(|v| put(&mut body, &path, None, v)) {
+                            return Err(problems);
+                        }
+                        continue;
+                    }
+                    if missing.is_none() {
+                        return Err(problems);
+                    }
+                }
                 let problem = explain(prefix, &path, &inner);
+                let named_before = problems.iter().any(|p| p.field == problem.field);
+                if let Some(name) = missing {
+                    // Named (unless set aside before, or inside a stand-in), then stood in for.
+                    if !named_before && holder.is_none() {
+                        problems.push(problem);
+                    }
+                    if problems.len() >= MAX_PROBLEMS {
+                        return Err(problems);
+                    }
+                    let first = stand_in(0, &inner).unwrap_or(serde_json::Value::Null);
+                    if !put(&mut body, &path, Some(name), first) {
+                        return Err(problems);
+                    }
+                    stand_ins.push((at, 0));
+                    continue;
+                }
                 // A field set aside that the type requires is then missing: already named.
-                if problems.iter().any(|p| p.field == problem.field) {
+                if named_before {
                     return Err(problems);
                 }
                 let set_aside = problem.code != "required" && remove(&mut body, &path);
@@ -192,6 +239,89 @@ pub fn typed<T: DeserializeOwned + Serialize>(
                     return Err(problems);
                 }
             }
+        }
+    }
+    Err(problems)
+}
+
+/// The most times a body is read before the problems found so far are answered.
+const MAX_READS: usize = 200;
+
+/// The `n`th value tried in place of a missing field: each kind of JSON value, then strings
+/// of the forms typed fields take, then the first variant the last error named (`unknown
+/// variant `en`, expected `weekly` or `monthly``).
+fn stand_in(n: usize, error: &str) -> Option<serde_json::Value> {
+    use serde_json::json;
+    let fixed = [
+        json!(""),
+        json!(0),
+        json!(false),
+        json!([]),
+        json!({}),
+        json!("2000-01-01T00:00:00Z"),
+        json!("00000000-0000-0000-0000-000000000000"),
+        json!("00:00"),
+        json!("en"),
+    ];
+    match fixed.get(n) {
+        Some(v) => Some(v.clone()),
+        None if n == fixed.len() => error
+            .split_once("unknown variant ")
+            .and_then(|(_, rest)| rest.split_once(", expected "))
+            .and_then(|(_, list)| quoted(list))
+            .map(|variant| json!(variant)),
+        None => None,
+    }
+}
+
+/// Whether the field at `path` is inside the value at `outer` (serde_path_to_error's form).
+fn within(path: &str, outer: &str) -> bool {
+    path.strip_prefix(outer)
+        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+/// Sets the value at `path` (or, with `member`, that member of the object at `path`) to
+/// `value`; false when there is no such place.
+fn put(
+    body: &mut serde_json::Value,
+    path: &str,
+    member: Option<&str>,
+    value: serde_json::Value,
+) -> bool {
+    let mut at = body;
+    if path != "." {
+        for segment in path.split('.') {
+            let (name, indexes) = match segment.split_once('[') {
+                Some((name, rest)) => (name, Some(rest)),
+                None => (segment, None),
+            };
+            if !name.is_empty() {
+                let Some(next) = at.get_mut(name) else {
+                    return false;
+                };
+                at = next;
+            }
+            for index in indexes.into_iter().flat_map(|r| r.split('[')) {
+                let Some(next) = index
+                    .trim_end_matches(']')
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| at.get_mut(i))
+                else {
+                    return false;
+                };
+                at = next;
+            }
+        }
+    }
+    match member {
+        Some(name) => at
+            .as_object_mut()
+            .map(|o| o.insert(name.to_owned(), value))
+            .is_some(),
+        None => {
+            *at = value;
+            true
         }
     }
 }
@@ -457,6 +587,63 @@ mod tests {
             problems[2].message,
             "places must be a whole number, 0 or more"
         );
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Listing {
+        name: String,
+        opens: chrono::DateTime<chrono::Utc>,
+        kind: Kind,
+        capacity: Capacity,
+        sessions: Vec<Session>,
+        id: uuid::Uuid,
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Weekly,
+        Monthly,
+    }
+
+    #[test]
+    fn every_missing_field_is_named_at_once_with_the_wrong_ones() {
+        // Each missing field once (a missing object by its own name, not its fields'), in
+        // the order serde meets them, with the fields after them that are wrong.
+        let body = json!({"sessions": [{"day": "mon"}], "colour": "red"});
+        let problems = typed::<Listing>(body, "group").err().unwrap_or_default();
+        assert_eq!(
+            fields(&problems),
+            [
+                ("group.colour", "unknown_field"),
+                ("group.sessions[0].opens", "required"),
+                ("group.name", "required"),
+                ("group.opens", "required"),
+                ("group.kind", "required"),
+                ("group.capacity", "required"),
+                ("group.id", "required"),
+            ]
+        );
+        // An empty body names every required field; the optional ones are not asked for.
+        let problems = typed::<Capacity>(json!({}), "").err().unwrap_or_default();
+        assert_eq!(fields(&problems), [("accepting", "required")]);
+        // Set aside for being wrong, then missing: named once, and reading goes on.
+        let problems = typed::<Listing>(
+            json!({"name": 3, "kind": "weekly", "capacity": {"accepting": true}, "sessions": [], "id": "x"}),
+            "",
+        )
+        .err()
+        .unwrap_or_default();
+        assert_eq!(
+            fields(&problems),
+            [
+                ("id", "invalid_type"),
+                ("name", "invalid_type"),
+                ("opens", "required")
+            ]
+        );
+        assert_eq!(problems[1].message, "name must be text");
     }
 
     #[test]

@@ -678,6 +678,25 @@ async fn a_wrong_address_is_named_in_words_to_a_program_and_a_page_to_a_browser(
         );
     }
     assert_eq!(get("/v1/snapshot").send().await.unwrap().status(), 200);
+    // A group sent with its required fields missing: every one named in one answer, not
+    // the first only.
+    let body = refused(
+        node.admin(Method::POST, "/admin/listings")
+            .json(&json!({"name": "Tea"})),
+        400,
+        "malformed_json",
+    )
+    .await;
+    let missing = signpost_tests::listed(&body, "field");
+    for field in [
+        "group.description",
+        "group.access",
+        "group.capacity",
+        "group.safeguarding",
+    ] {
+        assert!(missing.iter().any(|f| f == field), "{field} in {missing:?}");
+    }
+    assert!(!missing.iter().any(|f| f == "group.name"), "{missing:?}");
     // A path no route answers is named, without its query (it can hold a postcode).
     let body = refused(get("/v2/listings?postcode=LS8+5AB"), 404, "not_found").await;
     assert_eq!(
