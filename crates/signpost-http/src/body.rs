@@ -288,32 +288,14 @@ fn put(
     member: Option<&str>,
     value: serde_json::Value,
 ) -> bool {
-    let mut at = body;
-    if path != "." {
-        for segment in path.split('.') {
-            let (name, indexes) = match segment.split_once('[') {
-                Some((name, rest)) => (name, Some(rest)),
-                None => (segment, None),
-            };
-            if !name.is_empty() {
-                let Some(next) = at.get_mut(name) else {
-                    return false;
-                };
-                at = next;
-            }
-            for index in indexes.into_iter().flat_map(|r| r.split('[')) {
-                let Some(next) = index
-                    .trim_end_matches(']')
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| at.get_mut(i))
-                else {
-                    return false;
-                };
-                at = next;
-            }
-        }
-    }
+    let segments: Vec<&str> = if path == "." {
+        Vec::new()
+    } else {
+        path.split('.').collect()
+    };
+    let Some(at) = value_at(body, &segments) else {
+        return false;
+    };
     match member {
         Some(name) => at
             .as_object_mut()
@@ -345,30 +327,32 @@ fn remove(body: &mut serde_json::Value, path: &str) -> bool {
     if last.is_empty() || last.ends_with(']') {
         return false;
     }
+    value_at(body, parents)
+        .and_then(serde_json::Value::as_object_mut)
+        .is_some_and(|o| o.remove(*last).is_some())
+}
+
+/// The value at `segments` of a path (each a member's name, with any list indexes after it:
+/// `b`, `c[0][1]`), if there is one.
+fn value_at<'a>(
+    body: &'a mut serde_json::Value,
+    segments: &[&str],
+) -> Option<&'a mut serde_json::Value> {
     let mut at = body;
-    for segment in parents {
+    for segment in segments {
         let (name, indexes) = match segment.split_once('[') {
             Some((name, rest)) => (name, Some(rest)),
             None => (*segment, None),
         };
-        let Some(next) = at.get_mut(name) else {
-            return false;
-        };
-        at = next;
+        if !name.is_empty() {
+            at = at.get_mut(name)?;
+        }
         for index in indexes.into_iter().flat_map(|r| r.split('[')) {
-            let Some(next) = index
-                .trim_end_matches(']')
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| at.get_mut(i))
-            else {
-                return false;
-            };
-            at = next;
+            let i = index.trim_end_matches(']').parse::<usize>().ok()?;
+            at = at.get_mut(i)?;
         }
     }
-    at.as_object_mut()
-        .is_some_and(|o| o.remove(*last).is_some())
+    Some(at)
 }
 
 /// Where `sent` holds a list and the decoded value an object.
