@@ -21,6 +21,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 use signpost_protocol::query::QueryCode;
+use signpost_protocol::wire::bounded_text;
 pub use signpost_protocol::wire::Problem;
 
 macro_rules! error_table {
@@ -466,7 +467,7 @@ pub fn path_problem(failure: &str, req: &HttpRequest) -> RequestError {
             |v| v.parse::<uuid::Uuid>().is_ok(),
             "a UUID (ids here look like 123e4567-e89b-12d3-a456-426614174000)",
         )
-    } else if failure.contains("to a u") || failure.contains("to a i") {
+    } else if failure.contains("to a u") {
         (|v| v.parse::<u64>().is_ok(), "a whole number")
     } else {
         return RequestError::BadPath("a part of it is not in the form this resource takes".into());
@@ -475,21 +476,13 @@ pub fn path_problem(failure: &str, req: &HttpRequest) -> RequestError {
         .match_info()
         .iter()
         .filter(|(_, value)| !is_kind(value))
-        .map(|(name, value)| format!("{name}: \"{}\" is not {wanted}", cut(value, 80)))
+        .map(|(name, value)| format!("{name}: \"{}\" is not {wanted}", bounded_text(value, 80)))
         .collect();
     RequestError::BadPath(if wrong.is_empty() {
         "a part of it is not in the form this resource takes".to_owned()
     } else {
         wrong.join("; ")
     })
-}
-
-/// `text` cut to at most `max` characters (an ellipsis says where).
-fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
 }
 
 /// The query of an endpoint that takes no parameters (`web::Query<NoParams>`): one given
@@ -600,7 +593,12 @@ pub async fn head_as_get<B: actix_web::body::MessageBody + 'static>(
 /// The default service: unknown routes are a problem+json 404 naming the path asked for
 /// (never its query, which can hold a person's postcode).
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    problem_response(&RequestError::NoRoute(cut(req.path(), 200)))
+    no_route(&req)
+}
+
+/// The problem for a path no route answers, naming the path (cut to 200 characters).
+fn no_route(req: &HttpRequest) -> HttpResponse {
+    problem_response(&RequestError::NoRoute(bounded_text(req.path(), 200)))
 }
 
 /// The default service of a server with pages: a browser's GET for a page gets `page`'s
@@ -612,7 +610,7 @@ pub fn unknown_path(
     page_headers: &[(&'static str, &'static str)],
 ) -> HttpResponse {
     if req.method() != actix_web::http::Method::GET || !wants_html(req) {
-        return problem_response(&RequestError::NoRoute(cut(req.path(), 200)));
+        return no_route(req);
     }
     let mut resp = page(req);
     let headers = resp.headers_mut();
@@ -625,18 +623,15 @@ pub fn unknown_path(
     resp
 }
 
-/// Whether the request is a browser's asking for a page (its `Accept` names HTML), so an
-/// error can be a page in words rather than a problem document.
+/// Whether the request is a browser's asking for a page: its `Accept` names HTML, at a
+/// quality above 0.
 pub fn wants_html(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all(header::ACCEPT)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            t.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
-        })
+    use actix_web::http::header::{Accept, Header, Quality};
+    Accept::parse(req).is_ok_and(|accept| {
+        accept
+            .iter()
+            .any(|q| q.item == actix_web::mime::TEXT_HTML && q.quality > Quality::ZERO)
+    })
 }
 
 /// CORS for public, read-only endpoints: any origin may read.
@@ -865,5 +860,29 @@ mod pages {
             "public, max-age=3600"
         );
         assert_eq!(text(res), "body{}");
+    }
+}
+
+#[cfg(test)]
+mod browsers {
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn a_page_is_for_whoever_accepts_html_above_quality_0() {
+        let asks = |accept: Option<&str>| {
+            let req = match accept {
+                Some(a) => TestRequest::default().insert_header(("accept", a)),
+                None => TestRequest::default(),
+            };
+            super::wants_html(&req.to_http_request())
+        };
+        assert!(asks(Some(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        )));
+        assert!(asks(Some("application/json, TEXT/HTML;q=0.1")));
+        assert!(!asks(Some("text/html;q=0, */*")));
+        assert!(!asks(Some("*/*")));
+        assert!(!asks(Some("application/json")));
+        assert!(!asks(None));
     }
 }
