@@ -12,7 +12,7 @@ pub mod check;
 pub mod config;
 pub mod decode;
 pub mod error;
-pub mod languages;
+pub use signpost_protocol::languages;
 pub mod openapi;
 pub mod pages;
 pub mod publisher;

@@ -10,6 +10,7 @@
 //! - [`model`]: the typed payloads (node document, listing, snapshot, attestation,
 //!   revocation list) and their validation;
 //! - [`verified`]: [`Verified<T>`], the only way a payload leaves an envelope;
+//! - [`languages`]: languages by name in English and their own script, with their tags;
 //! - [`taxonomy`]: the published taxonomy (categories, safeguarding capabilities,
 //!   staff checks, achievements) with stable ids and labels;
 //! - [`text`]: text folding (case and accents) for search;
@@ -20,6 +21,7 @@ pub mod chain;
 pub mod did;
 pub mod dsse;
 pub mod keys;
+pub mod languages;
 pub mod model;
 pub mod policy;
 pub mod query;

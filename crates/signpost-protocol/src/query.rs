@@ -60,7 +60,9 @@ pub struct RawGroupQuery {
     /// Radius around `near` or `postcode`, km (default 10, at most 100).
     #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 100)]
     pub radius_km: Option<String>,
-    /// BCP 47 language tags, comma-separated; a group matches if it speaks any of them.
+    /// BCP 47 language tags registered with IANA, comma-separated, in any case (`ar`,
+    /// `ar-SY`); a group matches if it speaks any of them (`ar` finds `ar-SY` too). A
+    /// language's name (`Arabic`) is refused with its code.
     pub language: Option<String>,
     /// `true`: accepting referrals, with capacity confirmed recently (stale capacity is unknown).
     #[param(value_type = Option<bool>)]
@@ -674,15 +676,11 @@ impl GroupQuery {
         // `ar` or `ar-SY`; `ar-SY` finds `ar-SY` and, falling back, `ar`.
         let mut languages = Vec::new();
         for l in list(&raw.language) {
-            match language_tags::LanguageTag::parse(&l) {
-                Ok(_) => languages.push(l.to_ascii_lowercase()),
-                Err(_) => problems.push(err(
-                    QueryCode::InvalidLanguage,
-                    "language",
-                    format!(
-                        "{l:?} is not a language code: give one like ar (Arabic), or ar-SY for Syrian Arabic"
-                    ),
-                )),
+            match language_query_problem(&l) {
+                None => languages.push(l.to_ascii_lowercase()),
+                Some(message) => {
+                    problems.push(err(QueryCode::InvalidLanguage, "language", message))
+                }
             }
         }
 
@@ -940,6 +938,32 @@ impl GroupQuery {
     }
 }
 
+/// Why `language=` cannot be searched for, in words, or `None`: a tag that is not well
+/// formed, or well formed but not in the IANA registry (`english` is both well formed and
+/// no language, and would otherwise find nothing without a word), naming the code when a
+/// language's name was given.
+fn language_query_problem(tag: &str) -> Option<String> {
+    if let Some(l) = crate::languages::by_name(tag) {
+        if !l.tag.eq_ignore_ascii_case(tag) {
+            return Some(format!(
+                "{tag:?} is a language's name, not its code: for {} give {}",
+                l.english, l.tag
+            ));
+        }
+    }
+    match language_tags::LanguageTag::parse(tag) {
+        Ok(parsed) if parsed.is_valid() => None,
+        Ok(_) => Some(format!(
+            "{tag:?} is not a registered language code: give one like ar (Arabic), or ar-SY \
+             for Syrian Arabic"
+        )),
+        Err(_) => Some(format!(
+            "{tag:?} is not a language code: give one like ar (Arabic), or ar-SY for Syrian \
+             Arabic"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1090,6 +1114,29 @@ mod tests {
         assert_eq!(code(&[("language", "!!")]), QueryCode::InvalidLanguage);
         let q = GroupQuery::parse(&raw(&[("language", "AR,ar-SY")])).unwrap();
         assert_eq!(q.languages, vec!["ar", "ar-sy"], "any case is accepted");
+        for registered in ["prs", "zh-Hant", "FA-af", "ckb", "sgn-GB"] {
+            assert!(
+                GroupQuery::parse(&raw(&[("language", registered)])).is_ok(),
+                "{registered}"
+            );
+        }
+        // Well formed, but no language: refused in words rather than finding nothing.
+        for (given, says) in [
+            (
+                "english",
+                "\"english\" is a language's name, not its code: for English give en",
+            ),
+            (
+                "Arabic",
+                "\"Arabic\" is a language's name, not its code: for Arabic give ar",
+            ),
+            ("klingon", "\"klingon\" is not a registered language code"),
+            ("ar-UX", "\"ar-UX\" is not a registered language code"),
+        ] {
+            let e = GroupQuery::parse(&raw(&[("language", given)])).unwrap_err();
+            assert_eq!(e.code, QueryCode::InvalidLanguage, "{given}");
+            assert!(e.to_string().contains(says), "{given}: {e}");
+        }
         assert_eq!(
             code(&[("verified_training", "juggling")]),
             QueryCode::UnknownAchievement
