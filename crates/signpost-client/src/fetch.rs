@@ -431,14 +431,14 @@ mod tests {
                     (
                         "per_page",
                         "invalid_parameter",
-                        "\"abc\" is not a valid number",
+                        "\"abc\" is not a whole number",
                     ),
                 ],
             ),
         };
         assert_eq!(
             several.to_string(),
-            "HTTP 400: 2 problems: near: latitude 91 is outside -90..90; per_page: \"abc\" is not a valid number"
+            "HTTP 400: 2 problems: near: latitude 91 is outside -90..90; per_page: \"abc\" is not a whole number"
         );
         let one = ClientError::Api {
             status: 400,

@@ -541,6 +541,35 @@ fn number<T: std::str::FromStr>(
         .transpose()
 }
 
+/// The most pages a search is read to (a page further is refused, not answered empty).
+pub const MAX_PAGE: u64 = 1_000_000;
+
+/// A whole number within `range`: one outside it (or too long to read, or negative) is
+/// `out_of_range`'s words under `code`; anything else is "not a whole number".
+fn whole(
+    parameter: &'static str,
+    value: &Option<String>,
+    range: std::ops::RangeInclusive<u64>,
+    code: QueryCode,
+    out_of_range: impl Fn() -> String,
+) -> Result<Option<u64>, QueryError> {
+    let Some(v) = value.as_deref() else {
+        return Ok(None);
+    };
+    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err(
+            QueryCode::InvalidParameter,
+            parameter,
+            format!("{v:?} is not a whole number"),
+        ));
+    }
+    match v.parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
+        _ => Err(err(code, parameter, out_of_range())),
+    }
+}
+
 fn list(value: &Option<String>) -> Vec<String> {
     value
         .as_deref()
@@ -762,28 +791,36 @@ impl GroupQuery {
                     .map_err(|m| err(QueryCode::InvalidTime, "time", m)),
             )
         });
-        let age: Option<u8> = problems.take(number("age", &raw.age)).flatten();
-        if age.is_some_and(|a| a > 130) {
-            problems.push(err(QueryCode::InvalidParameter, "age", "ages are 0..130"));
-        }
-        let page: usize = problems
-            .take(number("page", &raw.page))
+        let age = problems
+            .take(whole(
+                "age",
+                &raw.age,
+                0..=130,
+                QueryCode::InvalidParameter,
+                || "ages are 0 to 130".into(),
+            ))
             .flatten()
-            .unwrap_or(1);
-        if page == 0 || page > 1_000_000 {
-            problems.push(err(QueryCode::InvalidPage, "page", "pages start at 1"));
-        }
-        let per_page: usize = problems
-            .take(number("per_page", &raw.per_page))
+            .map(|a| a as u8);
+        let page = problems
+            .take(whole(
+                "page",
+                &raw.page,
+                1..=MAX_PAGE,
+                QueryCode::InvalidPage,
+                || format!("pages start at 1 and go up to {MAX_PAGE}"),
+            ))
             .flatten()
-            .unwrap_or(DEFAULT_PER_PAGE);
-        if per_page == 0 || per_page > MAX_PER_PAGE {
-            problems.push(err(
-                QueryCode::PerPageTooLarge,
+            .map_or(1, |p| p as usize);
+        let per_page = problems
+            .take(whole(
                 "per_page",
-                format!("must be between 1 and {MAX_PER_PAGE}"),
-            ));
-        }
+                &raw.per_page,
+                1..=MAX_PER_PAGE as u64,
+                QueryCode::PerPageTooLarge,
+                || format!("must be between 1 and {MAX_PER_PAGE}"),
+            ))
+            .flatten()
+            .map_or(DEFAULT_PER_PAGE, |n| n as usize);
         let mut on = |parameter: &'static str, value: &Option<String>| {
             problems.take(flag(parameter, value)).unwrap_or(false)
         };
@@ -796,8 +833,15 @@ impl GroupQuery {
         let no_status_check = on("no_status_check", &raw.no_status_check);
         let evening = on("evening", &raw.evening);
         let min_places = problems
-            .take(number("min_places", &raw.min_places))
-            .flatten();
+            .take(whole(
+                "min_places",
+                &raw.min_places,
+                0..=u64::from(u32::MAX),
+                QueryCode::InvalidParameter,
+                || "must be 0 or more places".into(),
+            ))
+            .flatten()
+            .map(|n| n as u32);
         let omit_envelopes = match raw.include_envelope.as_deref() {
             None | Some("true") => false,
             Some("false") => true,
@@ -1120,6 +1164,62 @@ mod tests {
                 "{registered}"
             );
         }
+        // Whole numbers: out of range in the range's words (negative, or too long to read,
+        // included); anything else is not a whole number.
+        for (given, code, says) in [
+            (
+                ("age", "-3"),
+                QueryCode::InvalidParameter,
+                "age: ages are 0 to 130",
+            ),
+            (
+                ("age", "300"),
+                QueryCode::InvalidParameter,
+                "age: ages are 0 to 130",
+            ),
+            (
+                ("age", "4.5"),
+                QueryCode::InvalidParameter,
+                "age: \"4.5\" is not a whole number",
+            ),
+            (
+                ("page", "-1"),
+                QueryCode::InvalidPage,
+                "page: pages start at 1 and go up to 1000000",
+            ),
+            (
+                ("page", "99999999999999999999999"),
+                QueryCode::InvalidPage,
+                "go up to 1000000",
+            ),
+            (
+                ("per_page", "-5"),
+                QueryCode::PerPageTooLarge,
+                "per_page: must be between 1 and 100",
+            ),
+            (
+                ("per_page", "ten"),
+                QueryCode::InvalidParameter,
+                "\"ten\" is not a whole number",
+            ),
+            (
+                ("min_places", "-1"),
+                QueryCode::InvalidParameter,
+                "min_places: must be 0 or more places",
+            ),
+            (
+                ("min_places", "-"),
+                QueryCode::InvalidParameter,
+                "\"-\" is not a whole number",
+            ),
+        ] {
+            let e = GroupQuery::parse(&raw(&[given])).unwrap_err();
+            assert_eq!(e.code, code, "{given:?}");
+            assert!(e.to_string().contains(says), "{given:?}: {e}");
+        }
+        let q = GroupQuery::parse(&raw(&[("age", "130"), ("page", "+2"), ("min_places", "0")]))
+            .unwrap();
+        assert_eq!((q.age, q.page, q.min_places), (Some(130), 2, Some(0)));
         // Well formed, but no language: refused in words rather than finding nothing.
         for (given, says) in [
             (
