@@ -90,6 +90,38 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
         assert_eq!(found["resourceType"], "Bundle", "{distance} m: {found}");
         assert_eq!(found["total"], venues, "{distance} m: {found}");
     }
+    // A distance as a FHIR quantity, in miles too (3.2 miles is 5.15 km).
+    for distance in [
+        "5|km",
+        "5||km",
+        "5000|http://unitsofmeasure.org|m",
+        "3.2|http://unitsofmeasure.org|%5Bmi_i%5D",
+    ] {
+        let url = fhir_url(
+            &agg,
+            &format!("/HealthcareService?language=ar&postcode=LS8%205AB&distance={distance}"),
+        );
+        let found: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(found["total"], 1, "{distance}: {found}");
+    }
+    for (distance, says) in [
+        (
+            "5|http://unitsofmeasure.org|furlong",
+            "distance units must be km, m or [mi_i] (miles), not \"furlong\"",
+        ),
+        ("5|http://example.org|km", "units must be UCUM's"),
+        ("five|km", "\"five\" is not a number"),
+    ] {
+        let url = fhir_url(
+            &agg,
+            &format!("/HealthcareService?postcode=LS8%205AB&distance={distance}"),
+        );
+        let outcome = refused(http.get(url).send().await.unwrap()).await;
+        let found = issues(&outcome, |i| &i["diagnostics"]);
+        assert_eq!(found.len(), 1, "{outcome}");
+        assert_eq!(found[0].0, "distance", "{outcome}");
+        assert!(found[0].1.contains(says), "{distance}: {outcome}");
+    }
     // HEAD answers, a wrong method is a 405 with Allow.
     assert_eq!(http.head(&url).send().await.unwrap().status(), 200);
     let post = http.post(&url).send().await.unwrap();

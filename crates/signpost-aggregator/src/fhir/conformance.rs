@@ -28,14 +28,14 @@ pub const SEARCH_PARAMETERS: &[(&str, &str, &str, &str, &str)] = &[
         "postcode",
         "HealthcareService",
         "string",
-        "A UK postcode, sector or district: groups within 10 km (or `distance` km, at most 100), nearest first.",
+        "A UK postcode, sector or district: groups within 10 km (or `distance`, at most 100 km), nearest first.",
     ),
     (
         "location-postcode",
         "postcode",
         "Location",
         "string",
-        "A UK postcode, sector or district: venues within 10 km (or `distance` km, at most 100), nearest first.",
+        "A UK postcode, sector or district: venues within 10 km (or `distance`, at most 100 km), nearest first.",
     ),
 ];
 
@@ -133,7 +133,7 @@ pub fn capability_statement(urls: &Urls, version: &str, date: &str) -> Value {
                         param("language", "token", "A language spoken (RFC 4647 lookup).", sp("healthcareservice-language")),
                         param("characteristic", "token", "An access fact of signpost-access.", sp("healthcareservice-characteristic")),
                         param("postcode", "string", "Near a UK postcode (with distance, km).", sp("healthcareservice-postcode")),
-                        param("distance", "quantity", "Radius in km around postcode (default 10, at most 100).", None),
+                        param("distance", "quantity", "Radius around postcode (default 10 km, at most 100 km): 5, 5|km, 800|http://unitsofmeasure.org|m or 3|http://unitsofmeasure.org|[mi_i] (miles).", None),
                     ]),
                 },
                 {
@@ -143,9 +143,9 @@ pub fn capability_statement(urls: &Urls, version: &str, date: &str) -> Value {
                     "searchRevInclude": ["HealthcareService:location"],
                     "searchParam": with(vec![
                         param("_id", "token", "loc- and its HealthcareService's id.", hl7("Resource-id")),
-                        param("near", "special", "lat|lon|distance|km (or m): venues within the distance, nearest first (at most 100 km).", hl7("Location-near")),
+                        param("near", "special", "lat|lon|distance|units (km, m or [mi_i], miles): venues within the distance, nearest first (at most 100 km).", hl7("Location-near")),
                         param("postcode", "string", "Near a UK postcode (with distance, km).", sp("location-postcode")),
-                        param("distance", "quantity", "Radius in km around postcode.", None),
+                        param("distance", "quantity", "Radius around postcode, in km, m or [mi_i] (miles), as for HealthcareService.", None),
                     ]),
                 },
                 {

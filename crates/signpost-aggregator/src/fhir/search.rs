@@ -220,13 +220,10 @@ pub(super) fn group_query(
                 conditions.push(Condition::AnyFact(facts));
             }
             "postcode" => raw.postcode = Some(v.clone()),
-            "distance" => {
-                raw.radius_km = Some(
-                    v.trim_end_matches("|http://unitsofmeasure.org|km")
-                        .trim_end_matches("|km")
-                        .to_owned(),
-                )
-            }
+            "distance" => match distance_km(v) {
+                Ok(km) => raw.radius_km = Some(km.to_string()),
+                Err(message) => invalid("distance", message),
+            },
             "near" if for_locations => {
                 let parts: Vec<&str> = v.split('|').collect();
                 let (lat, lon) = match parts.as_slice() {
@@ -241,22 +238,10 @@ pub(super) fn group_query(
                 };
                 raw.near = Some(format!("{lat},{lon}"));
                 if let Some(d) = parts.get(2).filter(|d| !d.is_empty()) {
-                    let Ok(d) = d.parse::<f64>() else {
-                        invalid("near", "the distance must be a number".into());
-                        continue;
-                    };
-                    let km = match parts.get(3).copied().unwrap_or("km") {
-                        "km" | "" => d,
-                        "m" => signpost_protocol::query::km_from_metres(d),
-                        other => {
-                            invalid(
-                                "near",
-                                format!("distance units must be km or m, not {other:?}"),
-                            );
-                            continue;
-                        }
-                    };
-                    raw.radius_km = Some(km.to_string());
+                    match in_km(d, parts.get(3).copied().unwrap_or("")) {
+                        Ok(km) => raw.radius_km = Some(km.to_string()),
+                        Err(message) => invalid("near", message),
+                    }
                 }
             }
             "_id" => {
@@ -285,6 +270,42 @@ pub(super) fn group_query(
     q.page = paging.page;
     q.per_page = paging.count;
     Ok(Some((q, ids)))
+}
+
+/// UCUM, the system FHIR's quantities name their units in.
+const UCUM: &str = "http://unitsofmeasure.org";
+
+/// A `distance` (a FHIR quantity) in km: `5`, `5|km`, `5||km` or `5|http://unitsofmeasure.org|km`,
+/// in km, m or miles (`[mi_i]`, UCUM's international mile, or `mi`).
+fn distance_km(v: &str) -> Result<f64, String> {
+    match v.split('|').collect::<Vec<_>>().as_slice() {
+        [n] => in_km(n, ""),
+        [n, unit] => in_km(n, unit),
+        [n, "" | UCUM, unit] => in_km(n, unit),
+        [_, system, _] => Err(format!(
+            "units must be UCUM's ({UCUM}), not {system:?}: like 5|{UCUM}|km"
+        )),
+        _ => Err(format!(
+            "{v:?} is not a distance: give one like 5|{UCUM}|km"
+        )),
+    }
+}
+
+/// `number` of `unit` (km when empty) in km; its range is the query's to check.
+fn in_km(number: &str, unit: &str) -> Result<f64, String> {
+    let Ok(n) = number.parse::<f64>() else {
+        return Err(format!(
+            "{number:?} is not a number: give a distance like 5|km"
+        ));
+    };
+    match unit {
+        "" | "km" => Ok(n),
+        "m" => Ok(signpost_protocol::query::km_from_metres(n)),
+        "[mi_i]" | "mi" => Ok(n * 1.609_344),
+        other => Err(format!(
+            "distance units must be km, m or [mi_i] (miles), not {other:?}"
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
