@@ -522,8 +522,29 @@ fn explain(prefix: &str, path: &str, text: &str) -> FieldProblem {
         let message = format!("{name} has the wrong number of entries");
         return problem(at, "invalid_value", message);
     }
+    if let Some(max) = too_large(text) {
+        let message = format!("{name} must be a whole number from 0 to {max}");
+        return problem(at, "invalid_value", message);
+    }
     let message = format!("{name} must be {}", expected_kind(text));
     problem(at, "invalid_type", message)
+}
+
+/// The largest value of the unsigned type serde expected, when the number given was whole,
+/// not negative, and over it (`invalid value: integer `99999999999`, expected u32`).
+fn too_large(text: &str) -> Option<u64> {
+    let given = text.strip_prefix("invalid value: integer `")?;
+    if given.starts_with('-') {
+        return None;
+    }
+    let expected = text.rsplit("expected ").next()?;
+    [
+        ("u8", u64::from(u8::MAX)),
+        ("u16", u64::from(u16::MAX)),
+        ("u32", u64::from(u32::MAX)),
+    ]
+    .into_iter()
+    .find_map(|(ty, max)| expected.starts_with(ty).then_some(max))
 }
 
 #[cfg(test)]
@@ -570,6 +591,16 @@ mod tests {
         assert_eq!(
             problems[2].message,
             "places must be a whole number, 0 or more"
+        );
+        // A whole number too large for its field is named with the largest it takes.
+        let problems =
+            typed::<Capacity>(json!({"accepting": true, "places": 99_999_999_999u64}), "")
+                .err()
+                .unwrap_or_default();
+        assert_eq!(fields(&problems), [("places", "invalid_value")]);
+        assert_eq!(
+            problems[0].message,
+            format!("places must be a whole number from 0 to {}", u32::MAX)
         );
     }
 
