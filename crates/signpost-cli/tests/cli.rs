@@ -326,6 +326,43 @@ fn verify_group_checks_a_result_end_to_end_and_names_what_fails() {
         "{said}"
     );
     assert!(said.contains("ok    listing signature"), "{said}");
+
+    // What cannot be checked is said in words: the directory's own reason for a 404, a
+    // refused connection, a file that is not JSON.
+    let missing = format!(
+        "{base}/v1/groups/{}/00000000-0000-4000-8000-000000000000",
+        first["node"].as_str().unwrap()
+    );
+    let out = signpost(&["verify-group", &missing]);
+    let said = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("HTTP 404: no group 00000000-0000-4000-8000-000000000000 from node"),
+        "{said}"
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let out = signpost(&[
+        "verify-group",
+        &format!("http://127.0.0.1:{port}/v1/groups/a/b"),
+    ]);
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("could not connect: the connection was refused: nothing is listening"),
+        "{said}"
+    );
+    let out = signpost(&["verify-group", &format!("https{}", &base["http".len()..])]);
+    let said = text(&out.stderr);
+    assert!(said.contains("did not answer in HTTPS"), "{said}");
+    std::fs::write(&saved, "not json").unwrap();
+    let out = signpost(&["verify-group", saved.to_str().unwrap()]);
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("is not a saved provenance document")
+            && said.contains("it is not JSON (the first mistake is at line 1, column 2)"),
+        "{said}"
+    );
     let _ = demo.kill();
     let _ = demo.wait();
 }

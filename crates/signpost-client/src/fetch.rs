@@ -359,6 +359,49 @@ fn is_reset(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Why a connection could not be made, in words a node's operator can act on: found in the
+/// error's causes (hyper's own outermost text, "client error (Connect)", says nothing).
+fn connect_reason(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut deepest = e.to_string();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            let said = match io.kind() {
+                K::ConnectionRefused => Some(
+                    "the connection was refused: nothing is listening at that address and port",
+                ),
+                K::TimedOut => Some("the connection timed out"),
+                K::HostUnreachable | K::NetworkUnreachable => {
+                    Some("the network cannot reach that address")
+                }
+                K::AddrNotAvailable => Some("that address cannot be used from here"),
+                _ => None,
+            };
+            if let Some(said) = said {
+                return said.into();
+            }
+        }
+        let text = c.to_string();
+        if text.starts_with("dns error") || text.contains("failed to lookup address") {
+            return "the host name could not be found (DNS)".into();
+        }
+        if text.contains("received corrupt message") {
+            return "the server did not answer in HTTPS: is its address http://, not https://?"
+                .into();
+        }
+        if text.contains("certificate") {
+            return format!("its HTTPS certificate was not accepted: {text}");
+        }
+        if text.contains("tls") || text.contains("TLS") || text.contains("handshake") {
+            return format!("the HTTPS handshake failed: {text}");
+        }
+        deepest = text;
+        cause = c.source();
+    }
+    deepest
+}
+
 fn classify_body(e: reqwest::Error) -> FetchError {
     if e.is_timeout() {
         FetchError::Timeout
@@ -379,11 +422,7 @@ fn classify(e: reqwest::Error) -> FetchError {
                 .unwrap_or_else(|| e.to_string()),
         )
     } else if e.is_connect() {
-        FetchError::Connect(
-            std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| e.to_string()),
-        )
+        FetchError::Connect(connect_reason(&e))
     } else if is_reset(&e) {
         FetchError::Reset
     } else {

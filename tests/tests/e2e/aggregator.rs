@@ -576,9 +576,13 @@ async fn a_node_going_down_keeps_its_last_verified_data_served() {
     agg.crawl().await;
     let health = agg.node_health(&a.id).await;
     assert_eq!(health.status, CrawlStatus::Failing);
-    assert_eq!(
-        health.last_refusal.as_ref().unwrap().code,
-        RefusalCode::Unreachable
+    let refusal = health.last_refusal.as_ref().unwrap();
+    assert_eq!(refusal.code, RefusalCode::Unreachable);
+    // In words an operator can act on, not the HTTP library's "client error (Connect)".
+    assert!(
+        refusal.detail.contains("nothing is listening at that address and port"),
+        "{}",
+        refusal.detail
     );
     assert_eq!(
         agg.names("").await.len(),
