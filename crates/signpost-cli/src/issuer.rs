@@ -167,9 +167,7 @@ pub struct VerifyAttestationArgs {
 pub fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
     let config = signpost_aggregator::AggregatorConfig::load(&args.trust)?;
     let issuers: Vec<TrustedIssuer> = config.issuers.iter().map(|i| i.trusted()).collect();
-    let bytes =
-        std::fs::read(&args.envelope).with_context(|| args.envelope.display().to_string())?;
-    let env: Envelope = serde_json::from_slice(&bytes).context("not a DSSE envelope")?;
+    let env: Envelope = crate::saved::read_json(&args.envelope, "a DSSE envelope")?;
     let att = match Verified::<Attestation>::verify_self_issued(env) {
         Ok(a) => a,
         Err(e) => {
@@ -182,9 +180,7 @@ pub fn verify_attestation(args: VerifyAttestationArgs) -> anyhow::Result<ExitCod
     let view = match &args.revocations {
         None => None,
         Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
-            let env: Envelope =
-                serde_json::from_slice(&bytes).context("revocation list is not a DSSE envelope")?;
+            let env: Envelope = crate::saved::read_json(path, "a revocation list's DSSE envelope")?;
             match Verified::<RevocationList>::verify(env, &[*att.issuer.key()]) {
                 Ok(list) if list.issuer == att.issuer => {
                     Some(RevocationView::new(Some(list), Some(now)))

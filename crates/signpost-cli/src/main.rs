@@ -8,6 +8,7 @@ mod demo;
 mod deploy_check;
 mod issuer;
 mod node;
+mod saved;
 mod sign;
 mod verify_group;
 

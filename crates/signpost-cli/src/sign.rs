@@ -84,7 +84,13 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         std::fs::read(&args.envelope).with_context(|| format!("{}", args.envelope.display()))?;
     let envelope: Envelope = match serde_json::from_slice(&bytes) {
         Ok(env) => env,
-        Err(e) => return refuse(format!("not a DSSE envelope: {e}")),
+        Err(e) => {
+            return refuse(format!(
+                "{} is not a DSSE envelope: {}",
+                args.envelope.display(),
+                crate::saved::json_problem(&e)
+            ))
+        }
     };
     match envelope.verify(&args.payload_type, &[*did.key()]) {
         Ok((payload, _)) => {

@@ -122,25 +122,6 @@ pub fn checks(prov: &Provenance) -> Vec<Check> {
     out
 }
 
-/// What is wrong with a saved file, in words: where it stops being JSON, or what it lacks.
-fn saved_json_problem(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let (line, column) = (e.line(), e.column());
-    match e.classify() {
-        Category::Io => "it could not be read".into(),
-        Category::Eof if line <= 1 && column == 0 => "it is empty".into(),
-        Category::Eof => format!("its JSON ends early (line {line}, column {column})"),
-        Category::Syntax => {
-            format!("it is not JSON (the first mistake is at line {line}, column {column})")
-        }
-        Category::Data => {
-            let text = e.to_string();
-            let what = text.split(" at line ").next().unwrap_or(&text);
-            format!("its JSON is not of that shape: {what}")
-        }
-    }
-}
-
 pub async fn run(args: VerifyGroupArgs) -> anyhow::Result<ExitCode> {
     let prov: Provenance =
         if args.target.starts_with("http://") || args.target.starts_with("https://") {
@@ -151,15 +132,10 @@ pub async fn run(args: VerifyGroupArgs) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("fetching {}", args.target))?
         } else {
-            let bytes = std::fs::read(&args.target).with_context(|| args.target.clone())?;
-            serde_json::from_slice(&bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} is not a saved provenance document (the JSON of GET \
-                     /v1/groups/{{node}}/{{id}}): {}",
-                    args.target,
-                    saved_json_problem(&e)
-                )
-            })?
+            crate::saved::read_json(
+                std::path::Path::new(&args.target),
+                "a saved provenance document (the JSON of GET /v1/groups/{node}/{id})",
+            )?
         };
     let mut ok = true;
     for (check, result) in checks(&prov) {

@@ -8,10 +8,12 @@ use ed25519_dalek::SigningKey;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
+    /// What the text is instead, in words (the PKCS#8 decoder's own text is not for people).
     #[error(
-        "not an Ed25519 private key in PKCS#8 PEM form (\"-----BEGIN PRIVATE KEY-----\"): {0}"
+        "not an Ed25519 private key in PKCS#8 PEM form (what `signpost keys generate` or \
+         `openssl genpkey -algorithm ed25519` writes): {0}"
     )]
-    NotPem(String),
+    NotPem(&'static str),
     #[error("the key could not be encoded: {0}")]
     Encode(String),
 }
@@ -29,7 +31,18 @@ pub fn to_pem(key: &SigningKey) -> Result<String, KeyError> {
 }
 
 pub fn from_pem(text: &str) -> Result<SigningKey, KeyError> {
-    SigningKey::from_pkcs8_pem(text).map_err(|e| KeyError::NotPem(e.to_string()))
+    SigningKey::from_pkcs8_pem(text).map_err(|_| {
+        KeyError::NotPem(if text.trim().is_empty() {
+            "the file is empty"
+        } else if !text.contains("-----BEGIN ") {
+            "it has no \"-----BEGIN PRIVATE KEY-----\" line"
+        } else if !text.contains("-----BEGIN PRIVATE KEY-----") {
+            "it holds another kind of PEM (its first line should read \
+             \"-----BEGIN PRIVATE KEY-----\")"
+        } else {
+            "its key is damaged, or of another algorithm than Ed25519"
+        })
+    })
 }
 
 #[cfg(test)]

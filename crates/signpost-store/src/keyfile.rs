@@ -13,21 +13,35 @@ use signpost_protocol::keys::{self, KeyError};
 pub enum KeyFileError {
     #[error("{path}: already exists; refusing to overwrite a secret")]
     Exists { path: PathBuf },
-    #[error("{path}: {source}")]
+    /// Each error's words are in its message (no `source`: a chain printed in full would say
+    /// them twice).
+    #[error("{path}: {}", io_words(error))]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path}: {source}")]
-    Format { path: PathBuf, source: KeyError },
+    #[error("{path}: {error}")]
+    Format { path: PathBuf, error: KeyError },
     #[error("{path}: readable by other users (mode {mode:o}); run `chmod 600 {path}`")]
     Permissions { path: PathBuf, mode: u32 },
 }
 
+/// An I/O error in words: the common ones said plainly, others as the system says them.
+fn io_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "no such file, or its folder does not exist".into(),
+        K::PermissionDenied => "permission denied (check who owns it and its mode)".into(),
+        K::IsADirectory => "is a folder, not a file".into(),
+        K::InvalidData => "is not text (UTF-8)".into(),
+        _ => e.to_string(),
+    }
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
-    move |source| KeyFileError::Io {
+    move |error| KeyFileError::Io {
         path: path.to_owned(),
-        source,
+        error,
     }
 }
 
@@ -48,7 +62,7 @@ pub fn write_secret(path: &Path, contents: &[u8]) -> Result<(), KeyFileError> {
         } else {
             KeyFileError::Io {
                 path: path.to_owned(),
-                source,
+                error: source,
             }
         }
     })?;
@@ -58,10 +72,15 @@ pub fn write_secret(path: &Path, contents: &[u8]) -> Result<(), KeyFileError> {
 
 /// Refuses a secret file that group or others can read or write.
 pub fn check_private(path: &Path) -> Result<(), KeyFileError> {
+    let meta = fs::metadata(path).map_err(io(path))?;
+    if meta.is_dir() {
+        // Not a secret's mode to change: the path names the wrong thing.
+        return Err(io(path)(std::io::ErrorKind::IsADirectory.into()));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = fs::metadata(path).map_err(io(path))?.permissions().mode() & 0o777;
+        let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(KeyFileError::Permissions {
                 path: path.to_owned(),
@@ -80,9 +99,9 @@ pub fn read_secret(path: &Path) -> Result<String, KeyFileError> {
 
 /// Writes a key as PKCS#8 PEM, mode 0600.
 pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), KeyFileError> {
-    let pem = keys::to_pem(key).map_err(|source| KeyFileError::Format {
+    let pem = keys::to_pem(key).map_err(|error| KeyFileError::Format {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     write_secret(path, pem.as_bytes())
 }
@@ -90,9 +109,9 @@ pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), KeyFileError> {
 /// Reads a PKCS#8 PEM Ed25519 key, refusing one that others can read.
 pub fn read_key(path: &Path) -> Result<SigningKey, KeyFileError> {
     let text = read_secret(path)?;
-    keys::from_pem(&text).map_err(|source| KeyFileError::Format {
+    keys::from_pem(&text).map_err(|error| KeyFileError::Format {
         path: path.to_owned(),
-        source,
+        error,
     })
 }
 
@@ -126,10 +145,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("missing.pem");
         assert!(matches!(read_key(&missing), Err(KeyFileError::Io { .. })));
+        // Each said once, in words, and a folder is not told to change its mode.
+        assert_eq!(
+            read_key(&missing).unwrap_err().to_string(),
+            format!(
+                "{}: no such file, or its folder does not exist",
+                missing.display()
+            )
+        );
+        assert_eq!(
+            read_key(dir.path()).unwrap_err().to_string(),
+            format!("{}: is a folder, not a file", dir.path().display())
+        );
         let garbage = dir.path().join("garbage.pem");
         write_secret(&garbage, b"not a key").unwrap();
         let err = read_key(&garbage).unwrap_err();
         assert!(matches!(err, KeyFileError::Format { .. }));
+        assert!(
+            err.to_string()
+                .ends_with("it has no \"-----BEGIN PRIVATE KEY-----\" line"),
+            "{err}"
+        );
+        assert!(std::error::Error::source(&err).is_none(), "said once");
         assert!(err.to_string().contains("garbage.pem"));
         #[cfg(unix)]
         {

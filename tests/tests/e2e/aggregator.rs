@@ -580,7 +580,9 @@ async fn a_node_going_down_keeps_its_last_verified_data_served() {
     assert_eq!(refusal.code, RefusalCode::Unreachable);
     // In words an operator can act on, not the HTTP library's "client error (Connect)".
     assert!(
-        refusal.detail.contains("nothing is listening at that address and port"),
+        refusal
+            .detail
+            .contains("nothing is listening at that address and port"),
         "{}",
         refusal.detail
     );
