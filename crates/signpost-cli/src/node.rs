@@ -338,6 +338,37 @@ fn ask(question: &str) -> anyhow::Result<String> {
     Ok(line.trim().to_owned())
 }
 
+/// The domain a person typed for `setup`, as a host name: a scheme or a trailing `/` they
+/// added is dropped; anything else that is not a host name (a space, a path, a port) is
+/// refused in words before anything is written.
+fn domain_name(typed: &str) -> anyhow::Result<String> {
+    let trimmed = typed.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let bare = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| lower.starts_with(scheme).then(|| &trimmed[scheme.len()..]))
+        .unwrap_or(trimmed)
+        .trim_end_matches('/');
+    if bare.is_empty() {
+        return Ok(String::new());
+    }
+    let refuse = || {
+        anyhow::anyhow!(
+            "domain: {typed:?} is not a domain name: give one like signpost.example.org.uk \
+             (without https:// or a path)"
+        )
+    };
+    if bare.contains(|c: char| c.is_whitespace() || "/?#@:\\".contains(c)) {
+        return Err(refuse());
+    }
+    match url::Host::parse(bare) {
+        Ok(url::Host::Domain(d)) => Ok(d),
+        Err(_) => Err(refuse()),
+        // An address: reachable, though no certificate authority will certify it.
+        Ok(ip) => Ok(ip.to_string()),
+    }
+}
+
 /// `signpost node setup`.
 pub fn setup(args: SetupArgs) -> anyhow::Result<()> {
     let name = match args.name {
@@ -348,11 +379,7 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<()> {
         Some(d) => d,
         None => ask("The domain this node will be reached at (e.g. signpost.example.org.uk; empty if a reverse proxy on this machine serves it):")?,
     };
-    let domain = domain
-        .trim()
-        .trim_start_matches("https://")
-        .trim_end_matches('/')
-        .to_owned();
+    let domain = domain_name(&domain)?;
     let (base_url, listen) = if domain.is_empty() {
         (format!("http://{}", args.listen), args.listen.clone())
     } else if args.acme_contact.is_some() {

@@ -150,6 +150,90 @@ fn unreadable_key_file_is_a_clear_error() {
     );
 }
 
+/// A mistake in what a volunteer types to set a node up is named before anything is
+/// written, so the next attempt is not blocked by a half-made node.
+#[test]
+fn a_node_set_up_with_a_mistake_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = dir.path().join("node");
+    let nd = node.to_str().unwrap();
+    for (base_url, says) in [
+        (
+            "harehills.org.uk",
+            "\"harehills.org.uk\" is not a web address",
+        ),
+        ("ftp://harehills.org.uk", "must start with https://"),
+        (
+            "https://harehills.org.uk/?page=1",
+            "must not end in a ?query or #fragment",
+        ),
+    ] {
+        let out = signpost(&[
+            "node",
+            "init",
+            "--dir",
+            nd,
+            "--name",
+            "Harehills",
+            "--base-url",
+            base_url,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{base_url}");
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+        assert!(!node.exists(), "{base_url}: nothing written");
+    }
+    for (domain, leaves) in [
+        ("my charity.org", false),
+        ("https://harehills.org.uk/", true),
+    ] {
+        let out = signpost(&[
+            "node",
+            "setup",
+            "--dir",
+            nd,
+            "--name",
+            "Harehills",
+            "--domain",
+            domain,
+        ]);
+        if leaves {
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            assert!(
+                text(&out.stdout).contains("address:  https://harehills.org.uk\n"),
+                "the scheme and / typed are dropped: {}",
+                text(&out.stdout)
+            );
+        } else {
+            assert!(
+                text(&out.stderr).contains(
+                    "domain: \"my charity.org\" is not a domain name: give one like signpost.example.org.uk"
+                ),
+                "{}",
+                text(&out.stderr)
+            );
+            assert!(!node.exists(), "nothing written");
+        }
+    }
+    // A folder an older build left half-made is named as such, not as a node.
+    std::fs::remove_file(node.join("node.toml")).unwrap();
+    let out = signpost(&[
+        "node",
+        "init",
+        "--dir",
+        nd,
+        "--name",
+        "Harehills",
+        "--base-url",
+        "https://harehills.org.uk",
+    ]);
+    assert!(
+        text(&out.stderr).contains("holds part of a node")
+            && text(&out.stderr).contains("no node.toml"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn issuer_attest_import_verify_and_revoke() {
     let dir = tempfile::tempdir().unwrap();

@@ -215,6 +215,7 @@ impl NodeConfig {
 
     /// Refuses values that time arithmetic could not hold (a lifetime of a billion years).
     pub fn check(&self) -> Result<(), String> {
+        base_url(&self.base_url).map_err(|e| format!("base_url: {e}"))?;
         signpost_http::check_range(
             "publishing.lifetime_secs",
             self.publishing.lifetime_secs,
@@ -243,4 +244,33 @@ impl NodeConfig {
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         toml::to_string_pretty(self)
     }
+}
+
+/// The address a node is reached at, checked and written the one way (no trailing `/`): an
+/// http(s) URL with a host, without a user, a `?query` or a `#fragment`, since the node's
+/// pages and feed are found by adding to it (`{base_url}/manage`, `{base_url}/snapshot`).
+/// The error says what is wrong with it in words.
+pub fn base_url(given: &str) -> Result<String, String> {
+    let like = "give one like https://groups.example.org";
+    let trimmed = given.trim();
+    let url =
+        url::Url::parse(trimmed).map_err(|_| format!("{given:?} is not a web address: {like}"))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(format!(
+            "{given:?} must start with https:// (or http:// on a test machine): {like}"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{given:?} has no host name: {like}"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("{given:?} must not hold a user name or password"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{given:?} must not end in a ?query or #fragment: the node's pages and feed are \
+             found by adding to it"
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }

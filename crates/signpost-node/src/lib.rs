@@ -41,6 +41,11 @@ use crate::publisher::Publisher;
 pub enum StartError {
     #[error("{0} already holds a node; refusing to overwrite it")]
     Exists(PathBuf),
+    #[error(
+        "{dir} holds part of a node ({part}) but no node.toml, as an interrupted set-up leaves \
+         it: move that folder aside, or choose another"
+    )]
+    Partial { dir: PathBuf, part: &'static str },
     #[error(transparent)]
     Config(#[from] config::ConfigError),
     #[error(transparent)]
@@ -73,16 +78,45 @@ pub struct InitReport {
 /// Creates a node in `dir`: root and signing keys, node document version 1 signed by the
 /// root key, the store with an empty snapshot, `node.toml`, and `admin-token` (0600; only its
 /// hash is in the config).
+///
+/// Everything given is checked before anything is written, and a failure part way (a full
+/// disk) takes back what this call wrote: a mistake never leaves a half-made node that
+/// blocks the next attempt.
 pub fn init(dir: &Path, name: &str, base_url: &str) -> Result<InitReport, StartError> {
-    if dir.join(CONFIG_FILE).exists() || dir.join(STORE_DIR).exists() {
+    if dir.join(CONFIG_FILE).exists() {
         return Err(StartError::Exists(dir.to_owned()));
+    }
+    let parts = [STORE_DIR, ROOT_KEY_FILE, SIGNING_KEY_FILE, ADMIN_TOKEN_FILE];
+    if let Some(part) = parts.iter().find(|p| dir.join(p).exists()) {
+        return Err(StartError::Partial {
+            dir: dir.to_owned(),
+            part,
+        });
     }
     signpost_protocol::model::Group::validate_name(name)
         .map_err(|e| StartError::Invalid(e.to_string()))?;
+    let base_url =
+        config::base_url(base_url).map_err(|e| StartError::Invalid(format!("base_url: {e}")))?;
+    let made_dir = !dir.exists();
     std::fs::create_dir_all(dir).map_err(|source| StartError::Io {
         path: dir.to_owned(),
         source,
     })?;
+    write_node(dir, name, &base_url).inspect_err(|_| {
+        // Only what this call made: the folder itself when it made it, else its parts.
+        if made_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        } else {
+            for part in parts.iter().chain([&CONFIG_FILE]) {
+                let path = dir.join(part);
+                let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+            }
+        }
+    })
+}
+
+/// [`init`]'s writing, once what it was given is checked.
+fn write_node(dir: &Path, name: &str, base_url: &str) -> Result<InitReport, StartError> {
     let root = signpost_protocol::keys::generate();
     let signing = signpost_protocol::keys::generate();
     keyfile::write_key(&dir.join(ROOT_KEY_FILE), &root)?;
@@ -96,7 +130,7 @@ pub fn init(dir: &Path, name: &str, base_url: &str) -> Result<InitReport, StartE
 
     let config = NodeConfig {
         name: name.to_owned(),
-        base_url: base_url.trim_end_matches('/').to_owned(),
+        base_url: base_url.to_owned(),
         admin_token_sha256: hex::encode(Sha256::digest(token.as_bytes())),
         publishing: Default::default(),
         limits: Default::default(),
