@@ -123,10 +123,24 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("signpost: {err:#}");
+            eprintln!("signpost: {}", said_once(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes, each said once: an error whose words already hold its
+/// cause's (thiserror's `"{path}: {source}"`) is not followed by that cause again.
+fn said_once(err: &anyhow::Error) -> String {
+    let mut said = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            said.push_str(": ");
+            said.push_str(&text);
+        }
+    }
+    said
 }
 
 /// The port a serving command listens on by default (checked against deploy/).
@@ -145,4 +159,25 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("key.pem: {0}")]
+    struct Outer(#[source] std::io::Error);
+
+    /// A cause already in its error's words is not said again; one that is not, is.
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = || std::io::Error::other("disk full");
+        assert_eq!(
+            said_once(&anyhow::Error::new(Outer(io()))),
+            "key.pem: disk full"
+        );
+        let err = anyhow::Error::new(io()).context("writing the backup");
+        assert_eq!(said_once(&err), "writing the backup: disk full");
+    }
 }

@@ -42,6 +42,9 @@ pub enum IssuerError {
     File { path: PathBuf, message: String },
     #[error("invalid attestation: {0}")]
     Invalid(#[from] signpost_protocol::ValidationError),
+    /// The issuer's own name (`{0}` names the field: "name: must not be empty").
+    #[error("the issuer's {0}")]
+    Name(signpost_protocol::ValidationError),
     #[error("no attestation with serial {0} was issued here")]
     UnknownSerial(String),
     #[error("cannot listen on {0}: {1}")]
@@ -100,7 +103,7 @@ impl Issuer {
         if dir.join(STATE_FILE).exists() || dir.join(KEY_FILE).exists() {
             return Err(IssuerError::Exists(dir.to_owned()));
         }
-        signpost_protocol::model::Group::validate_name(name)?;
+        signpost_protocol::model::Group::validate_name(name).map_err(IssuerError::Name)?;
         std::fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
         let key = signpost_protocol::keys::generate();
         keyfile::write_key(&dir.join(KEY_FILE), &key)?;
