@@ -1255,6 +1255,28 @@ async fn the_finder_answers_with_no_cookies_a_strict_policy_and_the_engines_resu
         );
     }
 
+    // A page past the last (an old link) is the last page, not a count over nothing.
+    let last = agg
+        .get("/find?postcode=LS8+5AB&radius=5&lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let past = agg
+        .get("/find?postcode=LS8+5AB&radius=5&lang=en&page=99")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !past.contains("Page 99") && !past.contains("Try a greater distance"),
+        "{past}"
+    );
+    for g in &api.contents {
+        let name = g.listing.group.name.replace('\'', "&#x27;");
+        assert_eq!(past.contains(&name), last.contains(&name), "{name}");
+    }
+
     // Someone given the directory's address lands on the finder, in their language.
     let direct = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -227,7 +227,7 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
     let postcode = get(&params, "postcode").unwrap_or("").to_owned();
     let radius = radius(&params);
     let (lat, lon) = (get(&params, "lat"), get(&params, "lon"));
-    let page_no: usize = get(&params, "page")
+    let mut page_no: usize = get(&params, "page")
         .and_then(|p| p.parse().ok())
         .filter(|p| (1..=1000).contains(p))
         .unwrap_or(1);
@@ -323,7 +323,14 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
     let index = state.index();
     let revocations = state.revocations();
     let ctx = state.context(&revocations, Utc::now());
-    let (total, hits) = index.page(&q, &ctx);
+    let (mut total, mut hits) = index.page(&q, &ctx);
+    if hits.is_empty() && total > 0 {
+        // A page past the last (an old link, from before groups left): the last page, not
+        // "8 groups found" over none of them.
+        page_no = total.div_ceil(PER_PAGE);
+        q.page = page_no;
+        (total, hits) = index.page(&q, &ctx);
+    }
     view.searched = true;
     view.results = hits
         .iter()
