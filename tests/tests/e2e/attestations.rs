@@ -505,6 +505,50 @@ async fn the_audit_filters_by_achievement_and_status_and_refuses_unknown_paramet
     assert!(csv.lines().nth(1).unwrap().contains("revoked"));
 }
 
+/// An organisation's name is another party's text: in the regulator's CSV, one that a
+/// spreadsheet would run as a formula is written as text.
+#[tokio::test]
+async fn the_audit_csv_does_not_hand_a_spreadsheet_a_formula() {
+    let issuer_dir = tempfile::tempdir().unwrap();
+    let mut issuer = Issuer::init(issuer_dir.path(), "Yorkshire Trauma-Informed Training").unwrap();
+    let server = signpost_issuer::serve(issuer_dir.path(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let hostile = TestNode::named("=HYPERLINK(\"http://evil.example\",\"Click\")").await;
+    hostile.create(&sample_group(1)).await;
+    let att = current(&mut issuer, hostile.id, TIP);
+    import(&hostile, &att.envelope().to_envelope()).await;
+    let agg = TestAggregator::manual(
+        &[hostile.entry()],
+        trust(issuer.id(), &server.revocations_url(), &[TIP]),
+    )
+    .await;
+    agg.crawl().await;
+    let csv = agg
+        .get(&format!("/audit.csv?issuer={}", issuer.id()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let row = csv.lines().nth(1).expect("one row");
+    assert!(
+        row.starts_with("\"'=HYPERLINK(") || row.starts_with("'=HYPERLINK("),
+        "{csv}"
+    );
+    // The page shows the name as it is.
+    let html = agg
+        .get(&format!("/audit?issuer={}", issuer.id()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("=HYPERLINK(") && !html.contains("&#39;=HYPERLINK"),
+        "{html}"
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_pushed_revocation_shows_in_the_audit_at_once_with_when_it_took_effect() {
     let mut w = world().await;

@@ -217,6 +217,18 @@ pub async fn audit(state: Data, params: web::Query<AuditParams>) -> HttpResponse
     html(&view)
 }
 
+/// A cell a spreadsheet will not run: text that another party wrote (an organisation's
+/// name, a level) and begins as a formula does (`=`, `+`, `-`, `@`, a tab or a return) is
+/// written after a `'`, which spreadsheets show as text (OWASP's advice on CSV injection).
+/// A regulator opening the file in Excel is not made to run a hostile node's formula.
+fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
 /// `GET /audit.csv`: the same rows as the page, as CSV.
 pub async fn audit_csv(state: Data, params: web::Query<AuditParams>) -> HttpResponse {
     let rows = match rows(&state, &params) {
@@ -244,15 +256,15 @@ pub async fn audit_csv(state: Data, params: web::Query<AuditParams>) -> HttpResp
     for r in &rows {
         if result.is_ok() {
             result = out.write_record([
-                &r.organisation,
+                &*inert(&r.organisation),
                 &r.node,
                 &r.achievement,
-                &r.level,
+                &*inert(&r.level),
                 &r.serial,
                 &r.valid_until,
                 r.status,
                 &r.since,
-                &r.why,
+                &*inert(&r.why),
             ]);
         }
     }
