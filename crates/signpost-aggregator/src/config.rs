@@ -230,7 +230,7 @@ impl AggregatorConfig {
             .extract()
             .map_err(|e| ConfigError {
                 path: path.display().to_string(),
-                message: e.to_string(),
+                message: signpost_http::config_problems(e),
             })?;
         if !path.exists() {
             return Err(ConfigError {

@@ -432,6 +432,71 @@ pub fn check_range(name: &str, value: u64, min: u64, max: u64) -> Result<(), Str
     }
 }
 
+/// A configuration file's mistakes in words an operator can act on, one a line: each
+/// setting named as the file writes it (`nodes[0].id`, not figment's `default.nodes.0.id`),
+/// what is wrong with it, and where it came from when that was the environment.
+pub fn config_problems(e: figment::Error) -> String {
+    use figment::error::Kind;
+    e.into_iter()
+        .map(|e| {
+            let mut at = String::new();
+            for part in &e.path {
+                if part.bytes().all(|b| b.is_ascii_digit()) {
+                    at.push_str(&format!("[{part}]"));
+                } else {
+                    if !at.is_empty() {
+                        at.push('.');
+                    }
+                    at.push_str(part);
+                }
+            }
+            let what = match &e.kind {
+                Kind::UnknownField(_, expected) => format!(
+                    "is not a setting here; check its spelling (the settings here are {})",
+                    expected.join(", ")
+                ),
+                Kind::MissingField(field) => {
+                    if !at.is_empty() {
+                        at.push('.');
+                    }
+                    at.push_str(field);
+                    "is required".into()
+                }
+                Kind::UnknownVariant(_, expected) => {
+                    format!("must be one of: {}", expected.join(", "))
+                }
+                Kind::InvalidType(actual, expected) | Kind::InvalidValue(actual, expected) => {
+                    let expected = match expected.as_str() {
+                        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more",
+                        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+                        "f32" | "f64" => "a number",
+                        "a boolean" => "true or false",
+                        "a string" => "text, in quotes",
+                        other => other,
+                    };
+                    format!("must be {expected}, not {actual}")
+                }
+                Kind::InvalidLength(_, expected) => format!("must hold {expected}"),
+                Kind::DuplicateField(_) => "is given twice".into(),
+                Kind::Message(m) => m.clone(),
+                other => other.to_string(),
+            };
+            let from = e
+                .metadata
+                .as_ref()
+                .filter(|m| m.name.contains("environment"))
+                .map(|m| format!(" (set by {})", m.name))
+                .unwrap_or_default();
+            if at.is_empty() {
+                format!("{what}{from}")
+            } else {
+                format!("{at}: {what}{from}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// JSON body extraction with a size limit and problem+json errors.
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
@@ -756,6 +821,48 @@ impl Running {
 #[cfg(test)]
 mod tests {
     use super::ErrorCode;
+
+    /// A configuration's mistakes are named as the file writes the setting, in words.
+    #[test]
+    fn configuration_mistakes_name_the_setting_as_written() {
+        use figment::providers::{Format as _, Toml};
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Node {
+            id: String,
+            url: String,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Config {
+            #[serde(default)]
+            nodes: Vec<Node>,
+            #[serde(default)]
+            interval_secs: u64,
+        }
+        let said = |toml: &str| {
+            super::config_problems(
+                figment::Figment::new()
+                    .merge(Toml::string(toml))
+                    .extract::<Config>()
+                    .unwrap_err(),
+            )
+        };
+        assert_eq!(
+            said("colour = 1"),
+            "colour: is not a setting here; check its spelling (the settings here are nodes, interval_secs)"
+        );
+        assert_eq!(
+            said("interval_secs = \"often\""),
+            "interval_secs: must be a whole number, 0 or more, not string \"often\""
+        );
+        assert_eq!(
+            said("[[nodes]]\nurl = \"http://x\""),
+            "nodes[0].id: is required"
+        );
+    }
 
     #[test]
     fn every_code_is_defined_once_and_documented() {

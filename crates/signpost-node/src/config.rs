@@ -205,7 +205,7 @@ impl NodeConfig {
             .extract()
             .map_err(|e| ConfigError {
                 path: path.clone(),
-                message: e.to_string(),
+                message: signpost_http::config_problems(e),
             })?;
         config
             .check()
