@@ -345,18 +345,19 @@ pub async fn serve(dir: &Path, listen: &str) -> Result<IssuerServer, IssuerError
         App::new()
             .app_data(data.clone())
             .wrap(signpost_http::public_cors())
-            .route(
+            // HEAD as GET, and a method a file does not have is a 405 with `Allow`.
+            .wrap(actix_web::middleware::from_fn(signpost_http::head_as_get))
+            .service(signpost_http::get(
                 "/.well-known/signpost/issuer",
-                web::get().to(|d: web::Data<PathBuf>| file(d, PUBLIC_FILE)),
-            )
-            .route(
+                |d: web::Data<PathBuf>| file(d, PUBLIC_FILE),
+            ))
+            .service(signpost_http::get(
                 "/revocations",
-                web::get().to(|d: web::Data<PathBuf>| file(d, REVOCATIONS_FILE)),
-            )
-            .route(
-                "/healthz",
-                web::get().to(|| async { HttpResponse::Ok().body("ok\n") }),
-            )
+                |d: web::Data<PathBuf>| file(d, REVOCATIONS_FILE),
+            ))
+            .service(signpost_http::get("/healthz", || async {
+                HttpResponse::Ok().body("ok\n")
+            }))
             .default_service(web::to(signpost_http::not_found))
     })
     .workers(1)

@@ -263,6 +263,8 @@ pub async fn start(
             .app_data(state.clone())
             .app_data(limiter.clone())
             .wrap(signpost_http::access_log())
+            // HEAD is answered as GET (a directory or monitor checking the feed is there).
+            .wrap(actix_web::middleware::from_fn(signpost_http::head_as_get))
             .configure(|cfg| configure(cfg, max_body))
     })
     .workers(options.workers.unwrap_or(2))

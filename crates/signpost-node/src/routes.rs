@@ -385,15 +385,29 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
         .app_data(signpost_http::path_config())
         .app_data(signpost_http::query_config())
         .service(
+            // Each path answers a method it does not have with 405 and `Allow`, not a 404
+            // saying there is nothing there.
             web::scope("/admin")
-                .route("/listings", web::get().to(admin_list))
-                .route("/listings", web::post().to(admin_create))
-                .route("/listings/{id}", web::put().to(admin_replace))
-                .route("/listings/{id}", web::delete().to(admin_delete))
-                .route("/listings/{id}/capacity", web::patch().to(admin_capacity))
-                .route("/attestations", web::post().to(admin_attestation))
-                .route("/keys/rotate", web::post().to(admin_rotate))
-                .route("/backup", web::post().to(admin_backup)),
+                .service(
+                    web::resource("/listings")
+                        .route(web::get().to(admin_list))
+                        .route(web::post().to(admin_create))
+                        .default_service(signpost_http::method_not_allowed("GET, HEAD, POST")),
+                )
+                .service(
+                    web::resource("/listings/{id}")
+                        .route(web::put().to(admin_replace))
+                        .route(web::delete().to(admin_delete))
+                        .default_service(signpost_http::method_not_allowed("PUT, DELETE")),
+                )
+                .service(
+                    web::resource("/listings/{id}/capacity")
+                        .route(web::patch().to(admin_capacity))
+                        .default_service(signpost_http::method_not_allowed("PATCH")),
+                )
+                .service(signpost_http::post("/attestations", admin_attestation))
+                .service(signpost_http::post("/keys/rotate", admin_rotate))
+                .service(signpost_http::post("/backup", admin_backup)),
         )
         .service(
             web::scope("")
@@ -401,11 +415,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
                     signpost_http::ratelimit::rate_limit,
                 ))
                 .wrap(signpost_http::public_cors())
-                .route("/.well-known/signpost/node", web::get().to(node_document))
-                .route("/v1/node/{version}", web::get().to(node_version))
-                .route("/v1/snapshot", web::get().to(snapshot))
-                .route("/v1/listings/{id}", web::get().to(listing))
-                .route("/v1/bundle", web::get().to(bundle))
-                .route("/healthz", web::get().to(healthz)),
+                .service(signpost_http::get(
+                    "/.well-known/signpost/node",
+                    node_document,
+                ))
+                .service(signpost_http::get("/v1/node/{version}", node_version))
+                .service(signpost_http::get("/v1/snapshot", snapshot))
+                .service(signpost_http::get("/v1/listings/{id}", listing))
+                .service(signpost_http::get("/v1/bundle", bundle))
+                .service(signpost_http::get("/healthz", healthz)),
         );
 }

@@ -181,3 +181,49 @@ async fn public_load_behind_a_proxy_does_not_starve_the_aggregators_crawl() {
     );
     assert_eq!(agg.names("").await.len(), 1);
 }
+
+/// A method a path does not have is a 405 naming the ones it has (`Allow`), on the node's
+/// API and the issuer's files as on the directory's, not a 404 saying there is nothing
+/// there; HEAD is answered as GET.
+#[tokio::test]
+async fn a_wrong_method_is_named_with_the_ones_allowed_on_every_server() {
+    let node = TestNode::start().await;
+    let http = signpost_tests::client();
+    for (method, path, allow) in [
+        (reqwest::Method::PUT, "/admin/listings", "GET, HEAD, POST"),
+        (
+            reqwest::Method::GET,
+            "/admin/listings/00000000-0000-4000-8000-000000000000",
+            "PUT, DELETE",
+        ),
+        (reqwest::Method::DELETE, "/v1/snapshot", "GET, HEAD"),
+        (reqwest::Method::POST, "/v1/bundle", "GET, HEAD"),
+    ] {
+        let resp = node.admin(method.clone(), path).send().await.unwrap();
+        assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
+        let problem = assert_problem(resp, 405, "method_not_allowed").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains(allow),
+            "{problem}"
+        );
+    }
+    let head = http
+        .head(format!("{}/v1/snapshot", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert!(head.headers().contains_key("etag"));
+
+    let dir = tempfile::tempdir().unwrap();
+    signpost_issuer::Issuer::init(dir.path(), "Yorkshire Trauma-Informed Training").unwrap();
+    let issuer = signpost_issuer::serve(dir.path(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let revocations = format!("{}/revocations", issuer.url());
+    assert_eq!(http.head(&revocations).send().await.unwrap().status(), 200);
+    let resp = http.post(&revocations).send().await.unwrap();
+    assert_eq!(resp.headers()["allow"], "GET, HEAD");
+    assert_problem(resp, 405, "method_not_allowed").await;
+    issuer.stop().await;
+}
