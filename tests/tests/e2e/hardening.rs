@@ -207,6 +207,17 @@ async fn a_wrong_method_is_named_with_the_ones_allowed_on_every_server() {
             "{problem}"
         );
     }
+    // The directory's pages as its API.
+    let agg = TestAggregator::manual(&[node.entry()], |_| {}).await;
+    for path in ["/find", "/audit", "/"] {
+        let resp = http
+            .post(format!("{}{path}", agg.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 405, "{path}");
+        assert_eq!(resp.headers()["allow"], "GET, HEAD", "{path}");
+    }
     let head = http
         .head(format!("{}/v1/snapshot", node.url))
         .send()

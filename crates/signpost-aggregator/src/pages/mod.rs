@@ -73,35 +73,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 signpost_http::ratelimit::rate_limit,
             ))
             .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
-            .route("", web::get().to(find::find))
-            .route("/", web::get().to(find::find))
-            .route(
-                "/static/finder.css",
-                web::get()
-                    .to(|| async { signpost_http::static_asset("text/css; charset=utf-8", CSS) }),
-            )
-            .route(
-                "/static/finder.js",
-                web::get().to(|| async {
-                    signpost_http::static_asset("text/javascript; charset=utf-8", JS)
-                }),
-            )
-            .route("/group/{node}/{id}", web::get().to(find::group))
-            .route("/card/{node}/{id}", web::get().to(find::card)),
+            .service(signpost_http::get("", find::find))
+            .service(signpost_http::get("/", find::find))
+            .service(signpost_http::get("/static/finder.css", || async {
+                signpost_http::static_asset("text/css; charset=utf-8", CSS)
+            }))
+            .service(signpost_http::get("/static/finder.js", || async {
+                signpost_http::static_asset("text/javascript; charset=utf-8", JS)
+            }))
+            .service(signpost_http::get("/group/{node}/{id}", find::group))
+            .service(signpost_http::get("/card/{node}/{id}", find::card)),
     )
-    .service(
-        web::resource("/")
-            .wrap(headers())
-            .route(web::get().to(find::home)),
-    )
-    .service(
-        web::resource("/audit")
-            .wrap(headers())
-            .route(web::get().to(audit::audit)),
-    )
-    .service(
-        web::resource("/audit.csv")
-            .wrap(headers())
-            .route(web::get().to(audit::audit_csv)),
-    );
+    .service(signpost_http::get("/", find::home).wrap(headers()))
+    .service(signpost_http::get("/audit", audit::audit).wrap(headers()))
+    .service(signpost_http::get("/audit.csv", audit::audit_csv).wrap(headers()));
 }
