@@ -411,6 +411,19 @@ fn verify_group_checks_a_result_end_to_end_and_names_what_fails() {
     );
     assert!(said.contains("ok    listing signature"), "{said}");
 
+    // The configuration the demo wrote works as an operator's does, from any folder: its
+    // paths are relative to the file.
+    let config = dir.path().join("demo").join("aggregator.toml");
+    let out = common::bin()
+        .args(["aggregator", "enrolments", "--url", &base, "--config"])
+        .arg(&config)
+        .arg("list")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "no enrolment requests");
+
     // What cannot be checked is said in words: the directory's own reason for a 404, a
     // refused connection, a file that is not JSON.
     let missing = format!(

@@ -311,9 +311,19 @@ impl Demo {
         config.api.public_url = format!("http://{agg_listen}");
         config.enrolment.admin_token_file =
             Some(data.join("aggregator-admin-token").display().to_string());
+        // On disk, its paths are relative to the file (as a configuration's are read), so
+        // `aggregator serve` and `aggregator enrolments` work with it from any folder.
+        let on_disk = AggregatorConfig {
+            store_dir: "aggregator".into(),
+            enrolment: signpost_aggregator::config::Enrolment {
+                admin_token_file: Some("aggregator-admin-token".into()),
+                ..config.enrolment.clone()
+            },
+            ..config.clone()
+        };
         std::fs::write(
             data.join("aggregator.toml"),
-            config.to_toml().map_err(std::io::Error::other)?,
+            on_disk.to_toml().map_err(std::io::Error::other)?,
         )?;
         drop(agg_reserved);
         let aggregator =
