@@ -16,21 +16,27 @@ use signpost_protocol::{Attestation, DidKey, Envelope, RevocationList, Verified}
 pub enum IssuerCommand {
     /// Create an issuer: its key, public document and an empty signed revocation list.
     Init {
+        /// Where the issuer's key and files are kept (created; an existing issuer is never
+        /// overwritten).
         #[arg(long)]
         dir: PathBuf,
+        /// The training provider's or regulator's name, as regulators will see it.
         #[arg(long)]
         name: String,
     },
     /// Sign an attestation about an organisation; print the envelope (JSON).
     Attest {
+        /// The issuer's folder (made by `issuer init`).
         #[arg(long)]
         dir: PathBuf,
         /// The organisation's node id (did:key).
         #[arg(long)]
         subject: String,
-        /// Achievement id, e.g. trauma-informed-practice.
+        /// Achievement id, e.g. trauma-informed-practice (an unknown one is answered with
+        /// the ids there are).
         #[arg(long)]
         achievement: String,
+        /// The level or course completed, as the certificate words it (e.g. "level 2").
         #[arg(long)]
         level: Option<String>,
         /// Valid from (YYYY-MM-DD or RFC 3339; default now).
@@ -42,24 +48,30 @@ pub enum IssuerCommand {
     },
     /// Revoke an attestation by serial: publishes a new revocation list version.
     Revoke {
+        /// The issuer's folder (made by `issuer init`).
         #[arg(long)]
         dir: PathBuf,
+        /// The attestation's serial, as `attest` printed it.
         serial: String,
     },
     /// Tell a directory of each new revocation list at once (its base URL); `revoke` and
     /// `publish` push to every subscriber.
     Subscribe {
+        /// The issuer's folder (made by `issuer init`).
         #[arg(long)]
         dir: PathBuf,
+        /// The directory's base URL, e.g. https://directory.example.org.
         url: String,
     },
     /// Re-sign the revocation list (renews its expiry; for static hosting, run daily).
     Publish {
+        /// The issuer's folder (made by `issuer init`).
         #[arg(long)]
         dir: PathBuf,
     },
     /// Serve the issuer's public document and revocation list.
     Serve {
+        /// The issuer's folder (made by `issuer init`).
         #[arg(long)]
         dir: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -71,8 +83,12 @@ fn parse_time(s: &str) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .with_context(|| format!("{s:?} is not a date (YYYY-MM-DD)"))?;
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        anyhow::anyhow!(
+            "{s:?} is not a date: give one like 2027-03-31 (YYYY-MM-DD), or a time in RFC 3339 \
+             like 2027-03-31T17:00:00Z"
+        )
+    })?;
     Ok(d.and_hms_opt(0, 0, 0).context("invalid date")?.and_utc())
 }
 

@@ -163,10 +163,21 @@ fn unique<T: PartialEq>(field: &str, items: &[T]) -> VResult {
 fn in_vocabulary(field: &str, ids: &[String], vocab: &[taxonomy::Term]) -> VResult {
     for id in ids {
         if !taxonomy::contains(vocab, id) {
-            return Err(ValidationError::new(field, format!("unknown id {id:?}")));
+            return Err(ValidationError::new(field, unknown_id(id, vocab)));
         }
     }
     unique(field, ids)
+}
+
+/// An id not in `vocab`, with the ids there are (a short list is named in full; a long one
+/// is where to read it).
+fn unknown_id(id: &str, vocab: &[taxonomy::Term]) -> String {
+    if vocab.len() <= 10 {
+        let ids: Vec<&str> = vocab.iter().map(|t| t.id).collect();
+        format!("unknown id {id:?}; the ids are {}", ids.join(", "))
+    } else {
+        format!("unknown id {id:?}; the ids are in the taxonomy (GET /v1/taxonomy on a directory)")
+    }
 }
 
 fn window(field: &str, from: DateTime<Utc>, until: DateTime<Utc>) -> VResult {
@@ -1119,7 +1130,7 @@ impl Payload for Attestation {
         if !taxonomy::contains(taxonomy::ACHIEVEMENTS, &self.achievement) {
             return Err(ValidationError::new(
                 "achievement",
-                format!("unknown id {:?}", self.achievement),
+                unknown_id(&self.achievement, taxonomy::ACHIEVEMENTS),
             ));
         }
         opt_text("level", &self.level, 64)?;
@@ -1172,6 +1183,24 @@ impl Payload for RevocationList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An id not in its vocabulary is answered with the ids there are, or where to read them.
+    #[test]
+    fn an_unknown_id_names_the_ids_there_are() {
+        let few = unknown_id("juggling", taxonomy::ACHIEVEMENTS);
+        assert!(
+            few.starts_with("unknown id \"juggling\"; the ids are trauma-informed-practice, "),
+            "{few}"
+        );
+        for t in taxonomy::ACHIEVEMENTS {
+            assert!(few.contains(t.id), "{few}");
+        }
+        let many = unknown_id("x", taxonomy::CATEGORIES);
+        assert!(
+            many.ends_with("(GET /v1/taxonomy on a directory)"),
+            "{many}"
+        );
+    }
 
     /// The field and problem a sample group with one change is refused for.
     fn refused(change: impl FnOnce(&mut Group)) -> (String, String) {
