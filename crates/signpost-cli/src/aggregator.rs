@@ -13,6 +13,7 @@ pub enum AggregatorCommand {
         /// The configuration and trust policy (TOML).
         #[arg(long)]
         config: PathBuf,
+        /// The address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
     },
@@ -37,10 +38,16 @@ pub enum EnrolmentAction {
     /// Every request, oldest first.
     List,
     /// Approve a node's request: it is trusted and crawled at once.
-    Approve { node: String },
+    Approve {
+        /// The node's id (did:key), as `list` shows it.
+        node: String,
+    },
     /// Decline a node's request, or withdraw its approval: it is no longer crawled or
     /// served, at once.
-    Decline { node: String },
+    Decline {
+        /// The node's id (did:key), as `list` shows it.
+        node: String,
+    },
 }
 
 pub async fn run(cmd: AggregatorCommand) -> anyhow::Result<ExitCode> {

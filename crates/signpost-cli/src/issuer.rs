@@ -74,6 +74,7 @@ pub enum IssuerCommand {
         /// The issuer's folder (made by `issuer init`).
         #[arg(long)]
         dir: PathBuf,
+        /// The address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8090")]
         listen: String,
     },

@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 pub enum NodeCommand {
     /// Create a node: keys, node document v1, store, config and admin token.
     Init {
+        /// The node's folder, created (an existing node is never overwritten).
         #[arg(long)]
         dir: PathBuf,
         /// The organisation's name, as referrers will see it.
@@ -27,8 +28,10 @@ pub enum NodeCommand {
     /// passphrase comes from SIGNPOST_BACKUP_PASSPHRASE or the first line of standard input.
     /// While the node runs, give its address with --url (or use its Status page).
     Backup {
+        /// The node's folder (made by `node init` or `node setup`).
         #[arg(long)]
         dir: PathBuf,
+        /// The backup file to write (age-encrypted).
         #[arg(long)]
         out: PathBuf,
         /// The running node's address, e.g. http://127.0.0.1:8081.
@@ -40,6 +43,7 @@ pub enum NodeCommand {
     Restore {
         /// The backup file.
         file: PathBuf,
+        /// An empty folder to bring the node back into.
         #[arg(long)]
         dir: PathBuf,
     },
@@ -48,6 +52,7 @@ pub enum NodeCommand {
     Setup(SetupArgs),
     /// Print a new one-time link to sign in to the node's pages (valid 72 hours).
     SignInLink {
+        /// The node's folder (made by `node init` or `node setup`).
         #[arg(long)]
         dir: PathBuf,
     },
@@ -70,6 +75,7 @@ pub enum NodeCommand {
 pub enum TokenCommand {
     /// Write a new admin token (the old one stops working when the node restarts).
     Rotate {
+        /// The node's folder (made by `node init` or `node setup`).
         #[arg(long)]
         dir: PathBuf,
     },
@@ -80,6 +86,7 @@ pub enum AttestCommand {
     /// Import an attestation envelope: through the admin API of the running node at --url,
     /// or straight into the store when the node is stopped.
     Import {
+        /// The node's folder (made by `node init` or `node setup`).
         #[arg(long)]
         dir: PathBuf,
         /// The running node (uses DIR/admin-token).
@@ -92,8 +99,10 @@ pub enum AttestCommand {
 
 #[derive(Args)]
 pub struct ServeArgs {
+    /// The node's folder (made by `node init` or `node setup`).
     #[arg(long)]
     dir: PathBuf,
+    /// The address and port to listen on (behind a reverse proxy, keep it on 127.0.0.1).
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub listen: String,
 }
@@ -102,6 +111,7 @@ pub struct ServeArgs {
 pub enum RootCommand {
     /// Replace the root key: node document version + 1, signed by the old and the new root key.
     Rotate {
+        /// The node's folder (made by `node init` or `node setup`).
         #[arg(long)]
         dir: PathBuf,
         /// The current root key (default: DIR/root-key.pem).

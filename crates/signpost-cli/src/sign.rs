@@ -19,6 +19,7 @@ pub enum KeysCommand {
     },
     /// Print the did:key of an existing key file.
     Show {
+        /// The key file (PKCS#8 PEM).
         #[arg(long)]
         key: PathBuf,
     },
