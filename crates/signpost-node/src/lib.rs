@@ -469,9 +469,14 @@ fn open_stopped(dir: &Path) -> Result<Publisher, StartError> {
 pub fn backup_stopped(dir: &Path, passphrase: &str) -> Result<Vec<u8>, backup::BackupError> {
     let config = NodeConfig::load(dir).map_err(|e| backup::BackupError::Io(e.to_string()))?;
     let store = Store::open(&dir.join(STORE_DIR)).map_err(|e| {
-        backup::BackupError::Io(format!(
-            "{e}; if the node is running, give its address with --url or use its Status page"
-        ))
+        backup::BackupError::Io(match e {
+            signpost_store::StoreError::InUse { .. } => format!(
+                "the node in {} is running (its store is in use): give its address with --url, \
+                 or make the backup from its Status page",
+                dir.display()
+            ),
+            other => other.to_string(),
+        })
     })?;
     let publisher = Publisher::open_configured(dir, store, &config)?;
     backup::create(dir, &publisher, passphrase)

@@ -16,12 +16,27 @@ use std::sync::{Arc, Mutex};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// sled's error in words: an I/O error as the system says it (sled's `Display` shows its
+/// `Debug`, `Os { code: .., kind: .., message: .. }`).
+fn sled_words(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// A storage failure. These are internal errors: they never stem from user input.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("cannot open the store at {path}: {source} (is another process using it?)")]
+    #[error("cannot open the store at {path}: {}", sled_words(source))]
     Open { path: PathBuf, source: sled::Error },
+    /// Another process holds the store's lock (sled's own words are an `Os { code: 11, .. }`).
+    #[error(
+        "the store at {path} is in use by another process: is the node or aggregator that \
+         keeps it running?"
+    )]
+    InUse { path: PathBuf },
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
     #[error("stored value under {key:?} is corrupt: {source}")]
@@ -236,6 +251,11 @@ impl Store {
                         && std::time::Instant::now() < deadline =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    return Err(StoreError::InUse {
+                        path: dir.to_owned(),
+                    })
                 }
                 Err(source) => {
                     return Err(StoreError::Open {
@@ -622,6 +642,23 @@ impl WriteBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store another handle holds is named as in use, in words (sled's own are an
+    /// `Os { code: 11, kind: WouldBlock, .. }`), after the wait for a lock being let go.
+    #[test]
+    fn a_store_in_use_is_said_to_be_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path()).err().expect("the lock is held");
+        assert!(matches!(err, StoreError::InUse { .. }), "{err}");
+        let said = err.to_string();
+        assert!(
+            said.ends_with(
+                "is in use by another process: is the node or aggregator that keeps it running?"
+            ) && !said.contains("Os {"),
+            "{said}"
+        );
+    }
 
     #[test]
     fn batches_are_atomic_and_persist_across_reopen() {
