@@ -157,6 +157,18 @@ fn a_node_set_up_with_a_mistake_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let node = dir.path().join("node");
     let nd = node.to_str().unwrap();
+    let init = |base_url: &str| {
+        signpost(&[
+            "node",
+            "init",
+            "--dir",
+            nd,
+            "--name",
+            "Harehills",
+            "--base-url",
+            base_url,
+        ])
+    };
     for (base_url, says) in [
         (
             "harehills.org.uk",
@@ -168,16 +180,7 @@ fn a_node_set_up_with_a_mistake_leaves_nothing_behind() {
             "must not end in a ?query or #fragment",
         ),
     ] {
-        let out = signpost(&[
-            "node",
-            "init",
-            "--dir",
-            nd,
-            "--name",
-            "Harehills",
-            "--base-url",
-            base_url,
-        ]);
+        let out = init(base_url);
         assert_eq!(out.status.code(), Some(2), "{base_url}");
         assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
         assert!(!node.exists(), "{base_url}: nothing written");
@@ -216,16 +219,7 @@ fn a_node_set_up_with_a_mistake_leaves_nothing_behind() {
     }
     // A folder an older build left half-made is named as such, not as a node.
     std::fs::remove_file(node.join("node.toml")).unwrap();
-    let out = signpost(&[
-        "node",
-        "init",
-        "--dir",
-        nd,
-        "--name",
-        "Harehills",
-        "--base-url",
-        "https://harehills.org.uk",
-    ]);
+    let out = init("https://harehills.org.uk");
     assert!(
         text(&out.stderr).contains("holds part of a node")
             && text(&out.stderr).contains("no node.toml"),
