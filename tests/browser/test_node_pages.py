@@ -304,12 +304,33 @@ def test_every_mistake_is_listed_at_once(signed_in, demo):
     for link in summary.locator("a").all():
         target = link.get_attribute("href")
         assert pg.locator(target).count() == 1, target
+    in_page_order(pg, summary)
     assert pg.locator("#places").evaluate("e => e.closest('.field').classList.contains('field-error')")
     assert pg.input_value("#name") == "Mistakes Group", "what was typed is kept"
     run_axe(pg, "form with errors")
     shot(pg, "errors-320")
     assert pg.title().startswith("Error: Add a group"), pg.title()
     assert directory_group(demo, "Mistakes Group", timeout=1) is None
+
+
+def in_page_order(pg, summary):
+    """The error summary reads as the page does: its links in the order of their fields."""
+    targets = [a.get_attribute("href").lstrip("#") for a in summary.locator("a").all()]
+    ids = pg.eval_on_selector_all("form [id]", "els => els.map(e => e.id)")
+    positions = [ids.index(t) for t in targets]
+    assert positions == sorted(positions), list(zip(targets, positions))
+
+
+def test_an_empty_form_lists_its_mistakes_in_the_order_of_the_page(signed_in, demo):
+    pg = signed_in
+    pg.goto(demo["node"] + "/manage/groups/new")
+    pg.fill("#name", "Barely Begun")
+    pg.click("button[value=publish]")
+    summary = pg.locator(".error-summary")
+    text = summary.inner_text()
+    # The questions near the top of the form come first, the yes/no questions after.
+    assert text.index("Choose at least one kind of group") < text.index("Can people refer themselves?"), text
+    in_page_order(pg, summary)
 
 
 def test_attestation_import_by_upload_and_refusals(signed_in, demo, tmp_path):

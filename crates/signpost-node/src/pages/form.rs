@@ -777,6 +777,77 @@ fn parse_pounds(text: &str) -> Option<u32> {
     pounds.checked_mul(100)?.checked_add(pence)
 }
 
+/// The form's fields in the order the page shows them (a session row's fields are
+/// `session-{row}-day|opens|closes`, at `session-`). The error summary lists problems in
+/// this order, as the page reads (a browser test holds the two to each other).
+const PAGE_ORDER: &[&str] = &[
+    "name",
+    "description",
+    "categories",
+    "online-yes",
+    "postcode",
+    "address",
+    "lat",
+    "lon",
+    "session-",
+    "languages",
+    "other_languages",
+    "interpreting-professional",
+    "free-yes",
+    "cost_pounds",
+    "cost_details",
+    "self_referral-yes",
+    "gp_registration_required-yes",
+    "immigration_status_asked-yes",
+    "no_data_shared_with_authorities-yes",
+    "childcare-yes",
+    "travel_paid-yes",
+    "step_free-yes",
+    "public_transport-yes",
+    "interpreter_outside_community-yes",
+    "age_min",
+    "age_max",
+    "accepting-yes",
+    "places",
+    "weekly_cap",
+    "waiting_days",
+    "written_policy-yes",
+    "designated_lead-yes",
+    "assessment_required-yes",
+    "volunteering_offered-yes",
+    "skills_development",
+    "expenses_paid",
+    "staff_checks",
+    "capabilities",
+    "charity_number",
+    "email",
+    "phone",
+    "website",
+    "referral_instructions",
+];
+
+/// Sorts problems into the order of the page's fields (GOV.UK's error summary pattern: the
+/// summary reads as the page does); a field the list does not know keeps its place after.
+pub fn in_page_order(problems: &mut [FieldProblem]) {
+    problems.sort_by_cached_key(|p| {
+        if let Some(rest) = p.field.strip_prefix("session-") {
+            let (row, part) = rest.split_once('-').unwrap_or((rest, ""));
+            let part = ["day", "opens", "closes"]
+                .iter()
+                .position(|x| *x == part)
+                .unwrap_or(3);
+            let at = PAGE_ORDER.iter().position(|f| *f == "session-");
+            return (
+                at.unwrap_or(usize::MAX),
+                row.parse().unwrap_or(usize::MAX),
+                part,
+            );
+        }
+        let at = PAGE_ORDER.iter().position(|f| *f == p.field);
+        (at.unwrap_or(usize::MAX), 0, 0)
+    });
+}
+
 /// The form field a check's JSON path belongs to (the error summary links to it).
 pub fn form_field(path: &str, session_rows: &[usize]) -> String {
     let path = path.strip_prefix("group.").unwrap_or(path);

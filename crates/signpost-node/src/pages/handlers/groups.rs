@@ -327,11 +327,12 @@ fn form_page(
     state: &Data,
     session: &Session,
     form: GroupForm,
-    errors: Vec<FieldProblem>,
+    mut errors: Vec<FieldProblem>,
     action: String,
     is_new: bool,
     preview: Option<Preview>,
 ) -> HttpResponse {
+    crate::pages::form::in_page_order(&mut errors);
     let heading = if is_new {
         "Add a group".to_owned()
     } else {
