@@ -110,6 +110,21 @@ async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {
         let body = signpost_tests::assert_problem(resp, 400, "invalid_parameter").await;
         assert!(body.to_string().contains(parameter), "{query}: {body}");
     }
+    // Text with nothing to search by is named as the request named it.
+    for (query, named) in [("search=%21%21", "search"), ("text=%21%21", "text")] {
+        let resp = client()
+            .get(format!("{base}/oruk/services?{query}"))
+            .send()
+            .await
+            .unwrap();
+        let body = signpost_tests::assert_problem(resp, 400, "invalid_parameter").await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with(&format!("{named}: "))),
+            "{query}: {body}"
+        );
+    }
     // Several at once: each named, the list's own mistakes and the search's alike.
     let resp = client()
         .get(format!(

@@ -260,7 +260,21 @@ pub fn to_group_query(
             "proximity needs a postcode",
         ));
     }
-    let mut query = problems.finish_with(GroupQuery::parse(&raw))?;
+    let mut query = problems
+        .finish_with(GroupQuery::parse(&raw))
+        .map_err(|mut e| {
+            // The engine's `text` is named as the request named it.
+            if q.search.is_some() {
+                let rename = |p: &mut QueryError| {
+                    if p.parameter == "text" {
+                        p.parameter = "search".into();
+                    }
+                };
+                rename(&mut e);
+                e.more.iter_mut().for_each(rename);
+            }
+            e
+        })?;
     if matches_nothing {
         return Ok(None);
     }
