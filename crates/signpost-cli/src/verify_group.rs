@@ -7,7 +7,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use chrono::Utc;
 use clap::Args;
 use signpost_client::node::extend_chain;
@@ -17,7 +16,8 @@ use signpost_protocol::{Attestation, DidKey, Listing, Snapshot, Verified};
 
 #[derive(Args)]
 pub struct VerifyGroupArgs {
-    /// A result's provenance: its `/v1/groups/{node}/{id}` URL, or a saved copy (a file).
+    /// A result's provenance: its `/v1/groups/{node}/{id}` URL (or the finder's page or
+    /// referral card for the group), or a saved copy (a file).
     target: String,
 }
 
@@ -122,15 +122,50 @@ pub fn checks(prov: &Provenance) -> Vec<Check> {
     out
 }
 
+/// The directory record (`/v1/groups/{node}/{id}`) of a group whose finder page
+/// (`/find/group/...`) or referral card (`/find/card/...`) address was given, as a Link
+/// Worker copies it from the browser; any other address as it is.
+fn api_address(given: &str) -> String {
+    let Ok(mut url) = url::Url::parse(given) else {
+        return given.to_owned();
+    };
+    let path = url.path().to_owned();
+    let Some(rest) = path
+        .strip_prefix("/find/group/")
+        .or_else(|| path.strip_prefix("/find/card/"))
+    else {
+        return given.to_owned();
+    };
+    url.set_path(&format!("/v1/groups/{rest}"));
+    // The finder's own parameters (its language) are not the record's.
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
 pub async fn run(args: VerifyGroupArgs) -> anyhow::Result<ExitCode> {
     let prov: Provenance =
         if args.target.starts_with("http://") || args.target.starts_with("https://") {
+            let url = api_address(&args.target);
+            if url != args.target {
+                eprintln!("(the finder's page for a group: checking its directory record, {url})");
+            }
             let fetcher = Fetcher::generous().map_err(anyhow::Error::msg)?;
             // `call`, not `get_json`: a refusal is shown with the directory's own words.
-            fetcher
-                .call(reqwest::Method::GET, &args.target, None, None::<&()>)
+            match fetcher
+                .call(reqwest::Method::GET, &url, None, None::<&()>)
                 .await
-                .with_context(|| format!("fetching {}", args.target))?
+            {
+                Ok(prov) => prov,
+                Err(signpost_client::ClientError::Fetch(
+                    signpost_client::FetchError::ContentType(ct),
+                )) if ct.starts_with("text/html") => anyhow::bail!(
+                    "{url} is a web page, not a group's directory record: give the group's \
+                     /v1/groups/{{node}}/{{id}} address (each search result carries it as \
+                     `provenance`), or its page in the finder"
+                ),
+                Err(e) => return Err(anyhow::Error::new(e).context(format!("fetching {url}"))),
+            }
         } else {
             crate::saved::read_json(
                 std::path::Path::new(&args.target),

@@ -391,6 +391,23 @@ fn verify_group_checks_a_result_end_to_end_and_names_what_fails() {
         assert!(said.contains(&format!("ok    {check}")), "{check}: {said}");
     }
 
+    // The finder's page or referral card for the group, as a Link Worker copies it, is
+    // checked through the same record; another web page is named as one.
+    let card = format!(
+        "{base}/find/card/{}/{}?lang=ar",
+        first["node"].as_str().unwrap(),
+        first["id"].as_str().unwrap()
+    );
+    let out = signpost(&["verify-group", &card]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok    listing signature"));
+    let out = signpost(&["verify-group", &format!("{base}/find?postcode=LS8")]);
+    assert!(
+        text(&out.stderr).contains("is a web page, not a group's directory record"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // A saved copy whose shown facts were changed by whoever served it.
     let mut prov: serde_json::Value = http.get(&url).send().unwrap().json().unwrap();
     prov["group"]["listing"]["group"]["capacity"]["places_available"] = serde_json::json!(99);
