@@ -211,9 +211,8 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
             );
         }
         NodeCommand::Attest(AttestCommand::Import { dir, url, envelope }) => {
-            let bytes = std::fs::read(&envelope).with_context(|| envelope.display().to_string())?;
             let env: signpost_protocol::Envelope =
-                serde_json::from_slice(&bytes).context("not a DSSE envelope")?;
+                crate::saved::read_json(&envelope, "an attestation's DSSE envelope")?;
             match url {
                 Some(url) => {
                     let token = signpost_store::keyfile::read_secret(

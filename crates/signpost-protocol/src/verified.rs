@@ -159,7 +159,7 @@ impl<T: Payload> Verified<T> {
         let payload: T =
             crate::wire::json_from_slice(bytes).map_err(|e| VerifyError::Malformed {
                 kind: kind_name(T::KIND),
-                message: e.to_string(),
+                message: crate::wire::json_words(&e),
             })?;
         payload.validate()?;
         Ok(payload)
@@ -197,7 +197,7 @@ impl Verified<crate::model::Attestation> {
         let claimed: crate::model::Attestation =
             serde_json::from_slice(&bytes).map_err(|e| VerifyError::Malformed {
                 kind: "attestation",
-                message: e.to_string(),
+                message: crate::wire::json_words(&e),
             })?;
         Self::verify(envelope, &[*claimed.issuer.key()])
     }

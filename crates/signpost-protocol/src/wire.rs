@@ -29,6 +29,40 @@ pub fn json_from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> serde_js
     }
 }
 
+/// What is wrong with a JSON document of a known shape, in words: where it stops being JSON,
+/// or which field is unknown (with the fields there are), missing, or of the wrong kind,
+/// without serde's backticks and byte positions (a payload is one line).
+pub fn json_words(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    let text = text.split(" at line ").next().unwrap_or(&text);
+    match e.classify() {
+        Category::Syntax | Category::Eof => {
+            format!(
+                "it is not complete JSON (the mistake is at column {})",
+                e.column()
+            )
+        }
+        Category::Io => "it could not be read".into(),
+        Category::Data => {
+            let quoted: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
+            match quoted.split_first() {
+                Some((field, known)) if text.starts_with("unknown field") => format!(
+                    "{field:?} is not a field of it (its fields are {})",
+                    known.join(", ")
+                ),
+                Some((field, _)) if text.starts_with("missing field") => {
+                    format!("{field:?} is required")
+                }
+                Some((field, _)) if text.starts_with("duplicate field") => {
+                    format!("{field:?} is given twice (a duplicate key)")
+                }
+                _ => text.replace('`', "\""),
+            }
+        }
+    }
+}
+
 /// `GET /v1/bundle` on a node: the current node document, the snapshot and every envelope
 /// it names, for a cold crawl.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -643,6 +677,20 @@ pub fn problems_detail(count: usize, field: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A document of a known shape that is not one is said in words, without serde's
+    /// backticks and positions.
+    #[test]
+    fn a_wrong_document_is_said_in_words() {
+        let said =
+            |text: &str| json_words(&json_from_slice::<Pagination>(text.as_bytes()).unwrap_err());
+        assert_eq!(
+            said("{\"total_items\": "),
+            "it is not complete JSON (the mistake is at column 16)"
+        );
+        assert!(said("{}").ends_with("is required"), "{}", said("{}"));
+        assert!(!said("{\"x\": 1}").contains('`'), "{}", said("{\"x\": 1}"));
+    }
 
     /// Checking UTF-8 once for the whole text accepts and refuses exactly what serde_json's
     /// string-by-string check does, and says where invalid UTF-8 starts.
