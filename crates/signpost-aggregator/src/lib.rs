@@ -43,11 +43,8 @@ pub enum StartError {
     Config(#[from] config::ConfigError),
     #[error(transparent)]
     Store(#[from] signpost_store::StoreError),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error("cannot listen on {addr}: {}", signpost_http::listen_words(error))]
+    Bind { addr: String, error: std::io::Error },
     #[error("{0}")]
     Other(String),
 }
@@ -137,9 +134,9 @@ pub async fn start(
     if workers > 0 {
         server = server.workers(workers);
     }
-    let server = server.bind(listen).map_err(|source| StartError::Bind {
+    let server = server.bind(listen).map_err(|error| StartError::Bind {
         addr: listen.to_owned(),
-        source,
+        error,
     })?;
     let addr = server
         .addrs()

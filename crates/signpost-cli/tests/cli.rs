@@ -579,3 +579,40 @@ fn bench_ingest_only_measures_the_crawl_the_mirror_and_the_restart() {
     assert!(!table.contains("warm re-crawl"), "{table}");
     assert!(!table.contains("node RSS"), "{table}");
 }
+
+/// A server that cannot listen says why in words, with what to do.
+#[test]
+fn a_port_in_use_is_said_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = dir.path().join("issuer");
+    let out = signpost(&[
+        "issuer",
+        "init",
+        "--dir",
+        issuer.to_str().unwrap(),
+        "--name",
+        "Yorkshire Trauma Training",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    for (listen, says) in [
+        (addr.as_str(), "another program is listening there already"),
+        ("nonsense", "give an address and port, like 127.0.0.1:8080"),
+    ] {
+        let out = signpost(&[
+            "issuer",
+            "serve",
+            "--dir",
+            issuer.to_str().unwrap(),
+            "--listen",
+            listen,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{listen}");
+        assert!(
+            text(&out.stderr).contains(&format!("cannot listen on {listen}: {says}")),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -432,6 +432,31 @@ pub fn check_range(name: &str, value: u64, min: u64, max: u64) -> Result<(), Str
     }
 }
 
+/// Why a server could not listen on `addr`, in words an operator can act on (the system's
+/// own are "Address already in use (os error 98)").
+pub fn listen_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::AddrInUse => {
+            "another program is listening there already (another copy of this server?): stop \
+             it, or give another address with --listen"
+                .into()
+        }
+        K::AddrNotAvailable => {
+            "that address is not one of this machine's: use 127.0.0.1 (this machine only) or \
+             0.0.0.0 (every interface)"
+                .into()
+        }
+        K::PermissionDenied => {
+            "this user may not listen on that port (ports below 1024 need privileges): use a \
+             higher one behind a reverse proxy"
+                .into()
+        }
+        K::InvalidInput => "give an address and port, like 127.0.0.1:8080".into(),
+        _ => e.to_string(),
+    }
+}
+
 /// A configuration file's mistakes in words an operator can act on, one a line: each
 /// setting named as the file writes it (`nodes[0].id`, not figment's `default.nodes.0.id`),
 /// what is wrong with it, and where it came from when that was the environment.

@@ -47,7 +47,7 @@ pub enum IssuerError {
     Name(signpost_protocol::ValidationError),
     #[error("no attestation with serial {0} was issued here")]
     UnknownSerial(String),
-    #[error("cannot listen on {0}: {1}")]
+    #[error("cannot listen on {addr}: {words}", words = signpost_http::listen_words(.1), addr = .0)]
     Bind(String, std::io::Error),
 }
 

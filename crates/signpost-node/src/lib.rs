@@ -59,11 +59,8 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error("cannot listen on {addr}: {}", signpost_http::listen_words(error))]
+    Bind { addr: String, error: std::io::Error },
     #[error("invalid setting: {0}")]
     Invalid(String),
 }
@@ -273,9 +270,9 @@ pub async fn start(
         None => server.bind(listen),
         Some(tls) => server.bind_rustls_0_23(listen, tls),
     }
-    .map_err(|source| StartError::Bind {
+    .map_err(|error| StartError::Bind {
         addr: listen.to_owned(),
-        source,
+        error,
     })?;
     let addr = server
         .addrs()
