@@ -403,13 +403,22 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<()> {
     } else {
         (format!("https://{domain}"), args.listen.clone())
     };
-    let report = signpost_node::init(&args.dir, &name, &base_url)?;
-    if let (Some(contact), false) = (&args.acme_contact, domain.is_empty()) {
-        let mut config = signpost_node::config::NodeConfig::load(&args.dir)?;
-        let mut tls = signpost_node::config::Tls::acme(&domain, contact, &args.acme_directory);
-        if let Some(a) = &mut tls.acme {
-            a.directory_ca_file = args.acme_ca_file.clone();
+    // Automatic HTTPS, checked before the node is made: a mistake in it must not leave a
+    // node behind that the next attempt would refuse to overwrite.
+    let tls = match (&args.acme_contact, domain.is_empty()) {
+        (Some(contact), false) => {
+            let mut tls = signpost_node::config::Tls::acme(&domain, contact, &args.acme_directory);
+            if let Some(a) = &mut tls.acme {
+                a.directory_ca_file = args.acme_ca_file.clone();
+            }
+            tls.check().map_err(anyhow::Error::msg)?;
+            Some(tls)
         }
+        _ => None,
+    };
+    let report = signpost_node::init(&args.dir, &name, &base_url)?;
+    if let Some(tls) = tls {
+        let mut config = signpost_node::config::NodeConfig::load(&args.dir)?;
         config.tls = Some(tls);
         config.check().map_err(anyhow::Error::msg)?;
         std::fs::write(

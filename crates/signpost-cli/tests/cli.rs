@@ -185,6 +185,25 @@ fn a_node_set_up_with_a_mistake_leaves_nothing_behind() {
         assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
         assert!(!node.exists(), "{base_url}: nothing written");
     }
+    // Automatic HTTPS is checked before the node is made, too.
+    let out = signpost(&[
+        "node",
+        "setup",
+        "--dir",
+        nd,
+        "--name",
+        "Harehills",
+        "--domain",
+        "harehills.org.uk",
+        "--acme-contact",
+        "not an email",
+    ]);
+    assert!(
+        text(&out.stderr).contains("tls.acme.contact must be an email address"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!node.exists(), "nothing written");
     for (domain, leaves) in [
         ("my charity.org", false),
         ("https://harehills.org.uk/", true),

@@ -93,7 +93,9 @@ impl Tls {
         }
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// Refuses a TLS setting that could not work: a certificate without its key, both a
+    /// certificate and ACME, or ACME without a domain, a contact email or an https directory.
+    pub fn check(&self) -> Result<(), String> {
         match (&self.cert_file, &self.key_file, &self.acme) {
             (Some(_), Some(_), None) => Ok(()),
             (None, None, Some(acme)) => {
