@@ -164,6 +164,30 @@ def test_an_address_with_no_page_offers_the_search_in_the_persons_language(brows
     ctx.close()
 
 
+def test_my_location_searches_there_or_says_it_could_not(browser, demo):
+    # Allowed: the browser's place is searched around (3 decimals: about 100 m), postcode cleared.
+    ctx = browser.new_context(viewport={"width": 360, "height": 900}, permissions=["geolocation"],
+                              geolocation={"latitude": 53.8144, "longitude": -1.5150})
+    pg = ctx.new_page()
+    pg.goto(demo["base"] + "/find?lang=en")
+    pg.click("#locate")
+    pg.wait_for_url(re.compile(r"lat=53\.814&lon=-1\.515"))
+    assert names_on(pg) == api_names(demo, near="53.814,-1.515", radius_km="5"), "the API's results"
+    ctx.close()
+    # Refused (the person said no, or there is no fix): said beside the field, in their language.
+    for lang in ["en", "ar"]:
+        ctx = browser.new_context(viewport={"width": 360, "height": 900}, permissions=[])
+        pg = ctx.new_page()
+        pg.goto(demo["base"] + f"/find?lang={lang}")
+        pg.click("#locate")
+        failed = pg.locator("#locate-error")
+        failed.wait_for(state="visible")
+        assert failed.inner_text() == pg.get_attribute("#locate", "data-error"), lang
+        assert pg.evaluate("document.activeElement.id") == "postcode"
+        assert "/find?" not in pg.url or "lat=" not in pg.url, "nothing was searched"
+        ctx.close()
+
+
 def test_works_without_javascript(browser, demo):
     ctx = browser.new_context(java_script_enabled=False)
     pg = ctx.new_page()

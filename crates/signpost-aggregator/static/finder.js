@@ -22,13 +22,20 @@
   var locate = document.getElementById("locate");
   if (locate && "geolocation" in navigator) {
     locate.hidden = false;
+    var failed = document.getElementById("locate-error");
     locate.addEventListener("click", function () {
+      failed.hidden = true;
       navigator.geolocation.getCurrentPosition(function (p) {
         document.getElementById("lat").value = p.coords.latitude.toFixed(3);
         document.getElementById("lon").value = p.coords.longitude.toFixed(3);
         document.getElementById("postcode").value = "";
         locate.form.submit();
-      });
+      }, function () {
+        // Refused, or no fix in time: say so, and offer the postcode instead.
+        failed.textContent = locate.getAttribute("data-error");
+        failed.hidden = false;
+        document.getElementById("postcode").focus();
+      }, { timeout: 15000, maximumAge: 600000 });
     });
   }
   var print = document.getElementById("print");
