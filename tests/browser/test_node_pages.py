@@ -10,6 +10,7 @@ Throttling locks out the test's own address for a minute, so that test runs last
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -383,6 +384,25 @@ def test_the_same_flows_without_javascript(browser, demo):
     assert "did:key:" in pg.inner_text("#enrolment-card")
     shot(pg, "status-1280")
     ctx.close()
+
+
+def test_asking_an_address_with_no_directory_says_so(signed_in, demo):
+    pg = signed_in
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    # The node itself (no directory there), then a port nothing listens on.
+    for address, says in [(demo["node"], "There is no Signpost directory at"),
+                          (f"http://127.0.0.1:{port}", "We could not reach")]:
+        pg.goto(demo["node"] + "/manage/status")
+        pg.fill("#directory", address)
+        pg.click("form[action='/manage/status/enrol'] button[type=submit]")
+        pg.wait_for_load_state()
+        message = pg.inner_text("#directory-error")
+        assert says in message, message
+        assert "content type" not in message and "HTTP 404" not in message, message
+        assert pg.input_value("#directory") == address, "what was typed is kept"
 
 
 def test_forged_forms_are_refused(signed_in, demo):

@@ -318,13 +318,31 @@ pub async fn enrol(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
     let client = signpost_client::DirectoryClient::new(fetcher, &directory);
     match client.enrol(&request).await {
         Ok(_) => redirect("/manage/status?done=enrolled"),
-        Err(e) => status_view(
-            &state,
-            &session,
-            problem(format!("The directory did not accept the request: {e}")),
-            None,
-            directory,
-            None,
+        Err(e) => {
+            let message = enrol_failure(&directory, &e);
+            status_view(&state, &session, problem(message), None, directory, None)
+        }
+    }
+}
+
+/// Why a directory did not take the request, for a volunteer: an address with no directory
+/// behind it is said as that, not as a content type or a 404.
+fn enrol_failure(directory: &str, e: &signpost_client::ClientError) -> String {
+    use signpost_client::{ClientError, FetchError};
+    match e {
+        ClientError::Fetch(FetchError::Connect(why)) => {
+            format!("We could not reach {directory}: {why}. Check the address.")
+        }
+        ClientError::Fetch(FetchError::Timeout) => {
+            format!("{directory} did not answer in time. Try again later.")
+        }
+        ClientError::Fetch(FetchError::ContentType(_) | FetchError::Malformed(_))
+        | ClientError::Api {
+            status: 404 | 405, ..
+        } => format!(
+            "There is no Signpost directory at {directory}. Check the address the directory's \
+             operator gave you."
         ),
+        other => format!("The directory did not accept the request: {other}"),
     }
 }
