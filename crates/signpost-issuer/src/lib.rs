@@ -45,6 +45,10 @@ pub enum IssuerError {
     /// The issuer's own name (`{0}` names the field: "name: must not be empty").
     #[error("the issuer's {0}")]
     Name(signpost_protocol::ValidationError),
+    #[error(
+        "{0:?} is not a directory's address: give its base URL, like https://directory.example.org"
+    )]
+    NotADirectory(String),
     #[error("no attestation with serial {0} was issued here")]
     UnknownSerial(String),
     #[error("cannot listen on {addr}: {words}", words = signpost_http::listen_words(.1), addr = .0)]
@@ -238,10 +242,7 @@ impl Issuer {
         if !(url.starts_with("https://") || url.starts_with("http://"))
             || url.contains(char::is_whitespace)
         {
-            return Err(IssuerError::File {
-                path: self.dir.join(SUBSCRIBERS_FILE),
-                message: format!("{url:?} is not an http(s) URL"),
-            });
+            return Err(IssuerError::NotADirectory(url.to_owned()));
         }
         let mut all = self.subscribers();
         if !all.iter().any(|u| u == url) {

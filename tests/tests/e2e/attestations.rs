@@ -576,6 +576,15 @@ async fn a_pushed_revocation_shows_in_the_audit_at_once_with_when_it_took_effect
     assert!(before[0]["status_since"].is_string());
 
     w.issuer.subscribe(&agg.url).unwrap();
+    // A directory's address is what it subscribes; anything else is said to be not one.
+    let wrong = w.issuer.subscribe("directory.example.org").unwrap_err();
+    assert!(
+        wrong
+            .to_string()
+            .starts_with("\"directory.example.org\" is not a directory's address"),
+        "{wrong}"
+    );
+    assert_eq!(w.issuer.subscribers(), [agg.url.clone()]);
     let revoked_at = Utc::now();
     let list = w.issuer.revoke(&att.serial).unwrap();
     let results =
