@@ -584,7 +584,7 @@ async fn a_pushed_revocation_shows_in_the_audit_at_once_with_when_it_took_effect
             .starts_with("\"directory.example.org\" is not a directory's address"),
         "{wrong}"
     );
-    assert_eq!(w.issuer.subscribers(), [agg.url.clone()]);
+    assert_eq!(w.issuer.subscribers(), std::slice::from_ref(&agg.url));
     let revoked_at = Utc::now();
     let list = w.issuer.revoke(&att.serial).unwrap();
     let results =
