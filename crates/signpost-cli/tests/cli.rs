@@ -185,14 +185,13 @@ fn a_node_set_up_with_a_mistake_leaves_nothing_behind() {
         assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
         assert!(!node.exists(), "{base_url}: nothing written");
     }
+    let setup = |more: &[&str]| {
+        let mut args = vec!["node", "setup", "--dir", nd, "--name", "Harehills"];
+        args.extend_from_slice(more);
+        signpost(&args)
+    };
     // Automatic HTTPS is checked before the node is made, too.
-    let out = signpost(&[
-        "node",
-        "setup",
-        "--dir",
-        nd,
-        "--name",
-        "Harehills",
+    let out = setup(&[
         "--domain",
         "harehills.org.uk",
         "--acme-contact",
@@ -208,16 +207,7 @@ fn a_node_set_up_with_a_mistake_leaves_nothing_behind() {
         ("my charity.org", false),
         ("https://harehills.org.uk/", true),
     ] {
-        let out = signpost(&[
-            "node",
-            "setup",
-            "--dir",
-            nd,
-            "--name",
-            "Harehills",
-            "--domain",
-            domain,
-        ]);
+        let out = setup(&["--domain", domain]);
         if leaves {
             assert!(out.status.success(), "{}", text(&out.stderr));
             assert!(
