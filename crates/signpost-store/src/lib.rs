@@ -29,8 +29,10 @@ fn sled_words(e: &sled::Error) -> String {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("cannot open the store at {path}: {}", sled_words(source))]
-    Open { path: PathBuf, source: sled::Error },
+    /// sled's words are in the message (not a `source`: sled's own `Display` is its
+    /// `Debug`, which a chain printed in full would add).
+    #[error("cannot open the store at {path}: {}", sled_words(error))]
+    Open { path: PathBuf, error: sled::Error },
     /// Another process holds the store's lock (sled's own words are an `Os { code: 11, .. }`).
     #[error(
         "the store at {path} is in use by another process: is the node or aggregator that \
@@ -260,7 +262,7 @@ impl Store {
                 Err(source) => {
                     return Err(StoreError::Open {
                         path: dir.to_owned(),
-                        source,
+                        error: source,
                     })
                 }
             }
@@ -525,9 +527,9 @@ impl Store {
         let db = sled::Config::new()
             .path(dir)
             .open()
-            .map_err(|source| StoreError::Open {
+            .map_err(|error| StoreError::Open {
                 path: dir.to_owned(),
-                source,
+                error,
             })?;
         Self {
             db,
