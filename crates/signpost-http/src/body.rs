@@ -432,11 +432,17 @@ fn quoted(text: &str) -> Option<&str> {
 
 /// What the value should have been, in words, from the type serde expected.
 fn expected_kind(text: &str) -> &'static str {
-    let expected = text.rsplit("expected ").next().unwrap_or("");
+    kind_words(text.rsplit("expected ").next().unwrap_or(""))
+}
+
+/// A value of the kind serde names (`u32`, `a boolean`, `struct Session`, ...) in words: what
+/// a JSON body's field or a configuration's setting must be.
+pub(crate) fn kind_words(expected: &str) -> &'static str {
     if expected.starts_with("u8")
         || expected.starts_with("u16")
         || expected.starts_with("u32")
         || expected.starts_with("u64")
+        || expected.starts_with("usize")
     {
         "a whole number, 0 or more"
     } else if expected.starts_with("f64") || expected.starts_with("f32") {

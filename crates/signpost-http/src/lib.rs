@@ -491,15 +491,7 @@ pub fn config_problems(e: figment::Error) -> String {
                     format!("must be one of: {}", expected.join(", "))
                 }
                 Kind::InvalidType(actual, expected) | Kind::InvalidValue(actual, expected) => {
-                    let expected = match expected.as_str() {
-                        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more",
-                        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
-                        "f32" | "f64" => "a number",
-                        "a boolean" => "true or false",
-                        "a string" => "text, in quotes",
-                        other => other,
-                    };
-                    format!("must be {expected}, not {actual}")
+                    format!("must be {}, not {actual}", body::kind_words(expected))
                 }
                 Kind::InvalidLength(_, expected) => format!("must hold {expected}"),
                 Kind::DuplicateField(_) => "is given twice".into(),
