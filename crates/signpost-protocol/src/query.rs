@@ -387,6 +387,19 @@ impl QueryError {
         err(code, parameter, message)
     }
 
+    /// The same mistakes, with `from` named `to` in each: the engine's parameter as a
+    /// surface's request named it (Open Referral UK's `search` for `text`).
+    pub fn renamed(mut self, from: &str, to: &'static str) -> Self {
+        for p in std::iter::once(&mut self.parameter)
+            .chain(self.more.iter_mut().map(|m| &mut m.parameter))
+        {
+            if p == from {
+                *p = to.into();
+            }
+        }
+        self
+    }
+
     /// Every mistake: this one (without the others), then the others.
     pub fn problems(&self) -> impl Iterator<Item = &QueryError> {
         std::iter::once(self).chain(&self.more)

@@ -262,18 +262,13 @@ pub fn to_group_query(
     }
     let mut query = problems
         .finish_with(GroupQuery::parse(&raw))
-        .map_err(|mut e| {
-            // The engine's `text` is named as the request named it.
+        // The engine's `text` is named as the request named it.
+        .map_err(|e| {
             if q.search.is_some() {
-                let rename = |p: &mut QueryError| {
-                    if p.parameter == "text" {
-                        p.parameter = "search".into();
-                    }
-                };
-                rename(&mut e);
-                e.more.iter_mut().for_each(rename);
+                e.renamed("text", "search")
+            } else {
+                e
             }
-            e
         })?;
     if matches_nothing {
         return Ok(None);
