@@ -4,24 +4,16 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use serde::de::DeserializeOwned;
+use signpost_protocol::wire;
 
-/// What is wrong with a saved file's JSON, in words: where it stops being JSON, or what
-/// its shape lacks (serde's "expected value at line 1 column 1" is not for people).
+/// What is wrong with a saved file's JSON, in words ([`wire::json_words`]): where it stops
+/// being JSON, or what its shape lacks.
 pub fn json_problem(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let (line, column) = (e.line(), e.column());
-    match e.classify() {
-        Category::Io => "it could not be read".into(),
-        Category::Eof if line <= 1 && column == 0 => "it is empty".into(),
-        Category::Eof => format!("its JSON ends early (line {line}, column {column})"),
-        Category::Syntax => {
-            format!("it is not JSON (the first mistake is at line {line}, column {column})")
-        }
-        Category::Data => {
-            let text = e.to_string();
-            let what = text.split(" at line ").next().unwrap_or(&text);
-            format!("its JSON is not of that shape: {what}")
-        }
+    let words = wire::json_words(e);
+    if e.classify() == serde_json::error::Category::Data {
+        format!("its JSON is not of that shape: {words}")
+    } else {
+        words
     }
 }
 
@@ -52,7 +44,7 @@ mod tests {
         );
         assert_eq!(
             said("{}"),
-            "its JSON is not of that shape: missing field `payload`"
+            "its JSON is not of that shape: \"payload\" is required"
         );
     }
 }

@@ -31,19 +31,19 @@ pub fn json_from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> serde_js
 
 /// What is wrong with a JSON document of a known shape, in words: where it stops being JSON,
 /// or which field is unknown (with the fields there are), missing, or of the wrong kind,
-/// without serde's backticks and byte positions (a payload is one line).
+/// without serde's backticks: a signed payload's, or a file's a person hands the CLI.
 pub fn json_words(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let text = e.to_string();
     let text = text.split(" at line ").next().unwrap_or(&text);
+    let (line, column) = (e.line(), e.column());
     match e.classify() {
-        Category::Syntax | Category::Eof => {
-            format!(
-                "it is not complete JSON (the mistake is at column {})",
-                e.column()
-            )
-        }
         Category::Io => "it could not be read".into(),
+        Category::Eof if line <= 1 && column == 0 => "it is empty".into(),
+        Category::Eof => format!("its JSON ends early (line {line}, column {column})"),
+        Category::Syntax => {
+            format!("it is not JSON (the first mistake is at line {line}, column {column})")
+        }
         Category::Data => {
             let quoted: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
             match quoted.split_first() {
@@ -686,7 +686,7 @@ mod tests {
             |text: &str| json_words(&json_from_slice::<Pagination>(text.as_bytes()).unwrap_err());
         assert_eq!(
             said("{\"total_items\": "),
-            "it is not complete JSON (the mistake is at column 16)"
+            "its JSON ends early (line 1, column 16)"
         );
         assert!(said("{}").ends_with("is required"), "{}", said("{}"));
         assert!(!said("{\"x\": 1}").contains('`'), "{}", said("{\"x\": 1}"));
