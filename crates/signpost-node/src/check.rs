@@ -325,36 +325,24 @@ fn languages_spoken(p: &mut Problems, tags: &[String]) {
 
 /// Why a language tag cannot be published, in words, or `None` when it can.
 pub fn language_problem(tag: &str) -> Option<String> {
-    if let Some(l) = languages::by_name(tag) {
-        if l.tag != tag {
-            return Some(format!(
-                "{tag:?} is a language's name, not its code: use {} for {}",
-                l.tag, l.english
-            ));
+    use signpost_protocol::languages::TagProblem;
+    Some(match languages::tag_problem(tag)? {
+        TagProblem::Name(l) => format!(
+            "{tag:?} is a language's name, not its code: use {} for {}",
+            l.tag, l.english
+        ),
+        TagProblem::NotWellFormed => format!(
+            "{tag:?} is not a language code; choose the language from the list, or give its \
+             code, like ar for Arabic or fa-AF for Dari"
+        ),
+        TagProblem::NotRegistered => format!(
+            "{tag:?} is not a registered language code; choose the language from the list, or \
+             give its code, like ar for Arabic"
+        ),
+        TagProblem::NotCanonical(canonical) => {
+            format!("Write {tag:?} as {canonical} (language codes have a fixed case)")
         }
-    }
-    let parsed = match language_tags::LanguageTag::parse(tag) {
-        Ok(parsed) => parsed,
-        Err(_) => {
-            return Some(format!(
-                "{tag:?} is not a language code; choose the language from the list, or give \
-                 its code, like ar for Arabic or fa-AF for Dari"
-            ))
-        }
-    };
-    if !parsed.is_valid() {
-        return Some(format!(
-            "{tag:?} is not a registered language code; choose the language from the list, \
-             or give its code, like ar for Arabic"
-        ));
-    }
-    if parsed.as_str() != tag {
-        return Some(format!(
-            "Write {tag:?} as {} (language codes have a fixed case)",
-            parsed.as_str()
-        ));
-    }
-    None
+    })
 }
 
 fn access(p: &mut Problems, g: &Group) {

@@ -3,6 +3,7 @@
 //! seeking safety or work; any other registered tag can still be typed.
 
 /// One language: tag, English name, own name (endonym).
+#[derive(Debug, PartialEq, Eq)]
 pub struct Language {
     pub tag: &'static str,
     pub english: &'static str,
@@ -76,6 +77,37 @@ pub fn by_name(name: &str) -> Option<&'static Language> {
     })
 }
 
+/// What keeps a language tag from naming a language, for each surface to word its own way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagProblem {
+    /// A language's name, not its code ("Arabic", "english").
+    Name(&'static Language),
+    /// Not a BCP 47 tag at all.
+    NotWellFormed,
+    /// Well formed, but not in the IANA registry ("elvish", "ar-UX").
+    NotRegistered,
+    /// Registered, written in another case than the registry's: the canonical form.
+    NotCanonical(String),
+}
+
+/// What keeps `tag` from naming a language, if anything (in the order a person would fix
+/// it: a name first, then the form, the registry, the case).
+pub fn tag_problem(tag: &str) -> Option<TagProblem> {
+    if let Some(l) = by_name(tag).filter(|l| !l.tag.eq_ignore_ascii_case(tag)) {
+        return Some(TagProblem::Name(l));
+    }
+    let Ok(parsed) = language_tags::LanguageTag::parse(tag) else {
+        return Some(TagProblem::NotWellFormed);
+    };
+    if !parsed.is_valid() {
+        Some(TagProblem::NotRegistered)
+    } else if parsed.as_str() != tag {
+        Some(TagProblem::NotCanonical(parsed.as_str().to_owned()))
+    } else {
+        None
+    }
+}
+
 /// How a tag reads to a person: "Arabic (العربية)", or the tag itself.
 pub fn describe(tag: &str) -> String {
     match by_tag(tag) {
@@ -116,5 +148,17 @@ mod tests {
         assert_eq!(by_name("Klingon").map(|l| l.tag), None);
         assert_eq!(describe("uk"), "Ukrainian (Українська)");
         assert_eq!(describe("en"), "English");
+    }
+
+    #[test]
+    fn a_tag_that_names_no_language_says_why() {
+        assert_eq!(tag_problem("Arabic"), by_tag("ar").map(TagProblem::Name));
+        assert_eq!(tag_problem("!!"), Some(TagProblem::NotWellFormed));
+        assert_eq!(tag_problem("elvish"), Some(TagProblem::NotRegistered));
+        assert_eq!(
+            tag_problem("ar-sy"),
+            Some(TagProblem::NotCanonical("ar-SY".into()))
+        );
+        assert_eq!(tag_problem("ar-SY"), None);
     }
 }

@@ -628,7 +628,9 @@ pub fn validate_language_tag(field: &str, tag: &str) -> VResult {
 /// What is wrong with a language tag, if anything.
 fn language_tag_problem(tag: &str) -> Option<String> {
     match language_tags::LanguageTag::parse(tag) {
-        Err(e) => Some(format!("{tag:?} is not a BCP 47 tag: {e}")),
+        Err(_) => Some(format!(
+            "{tag:?} is not a BCP 47 language tag (like ar, or ar-SY)"
+        )),
         Ok(parsed) if parsed.as_str() != tag => Some(format!("{tag:?} is not in canonical case")),
         Ok(_) => None,
     }

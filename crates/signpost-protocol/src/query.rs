@@ -995,26 +995,23 @@ impl GroupQuery {
     }
 }
 
-/// Why `language=` cannot be searched for, in words, or `None`: a tag that is not well
-/// formed, or well formed but not in the IANA registry (`english` is both well formed and
-/// no language, and would otherwise find nothing without a word), naming the code when a
-/// language's name was given.
+/// Why `language=` cannot be searched for, in words, or `None` (any case is searched): a
+/// tag that is not well formed, or well formed but not in the IANA registry (`english` is
+/// both well formed and no language, and would otherwise find nothing without a word),
+/// naming the code when a language's name was given.
 fn language_query_problem(tag: &str) -> Option<String> {
-    if let Some(l) = crate::languages::by_name(tag) {
-        if !l.tag.eq_ignore_ascii_case(tag) {
-            return Some(format!(
-                "{tag:?} is a language's name, not its code: for {} give {}",
-                l.english, l.tag
-            ));
-        }
-    }
-    match language_tags::LanguageTag::parse(tag) {
-        Ok(parsed) if parsed.is_valid() => None,
-        Ok(_) => Some(format!(
+    use crate::languages::TagProblem;
+    match crate::languages::tag_problem(tag)? {
+        TagProblem::NotCanonical(_) => None,
+        TagProblem::Name(l) => Some(format!(
+            "{tag:?} is a language's name, not its code: for {} give {}",
+            l.english, l.tag
+        )),
+        TagProblem::NotRegistered => Some(format!(
             "{tag:?} is not a registered language code: give one like ar (Arabic), or ar-SY \
              for Syrian Arabic"
         )),
-        Err(_) => Some(format!(
+        TagProblem::NotWellFormed => Some(format!(
             "{tag:?} is not a language code: give one like ar (Arabic), or ar-SY for Syrian \
              Arabic"
         )),
