@@ -122,6 +122,7 @@ pub async fn start(
             .app_data(limiter.clone())
             .wrap(signpost_http::access_log())
             .wrap(actix_web::middleware::from_fn(signpost_http::head_as_get))
+            .configure(api::configure_v1)
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
             .configure(pages::configure)
             .configure(oruk::configure)

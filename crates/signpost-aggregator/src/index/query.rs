@@ -76,7 +76,7 @@ impl Index {
                 if lat.is_nan() {
                     return None;
                 }
-                let d = flat.measure(lat, lon)?;
+                let d = flat.measure_squared(lat, lon)?;
                 (!post_filters || entry(slot).is_some_and(&mut passes)).then_some((d, slot))
             };
             match &cand {

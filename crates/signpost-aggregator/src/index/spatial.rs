@@ -47,11 +47,12 @@ impl Flat {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn distance(&self, lat: f64, lon: f64) -> f64 {
         self.distance_squared(lat, lon).sqrt()
     }
 
-    fn distance_squared(&self, lat: f64, lon: f64) -> f64 {
+    pub(super) fn distance_squared(&self, lat: f64, lon: f64) -> f64 {
         let dx = (lon - self.lon) * self.kx;
         let dy = (lat - self.lat) * Self::KY;
         dx * dx + dy * dy
@@ -85,14 +86,17 @@ impl Flat {
         self.within_squared(self.distance_squared(lat, lon), lat, lon)
     }
 
-    /// The approximate distance of a point within the radius; `None` outside it.
-    pub(super) fn measure(&self, lat: f64, lon: f64) -> Option<f64> {
+    /// The square of the approximate distance of a point within the radius; `None` outside
+    /// it. Squared, as the nearest are found by comparing them (a square root per match was
+    /// a tenth of a near query's search), and the page's results are measured exactly.
+    pub(super) fn measure_squared(&self, lat: f64, lon: f64) -> Option<f64> {
         let d2 = self.distance_squared(lat, lon);
-        self.within_squared(d2, lat, lon).then(|| d2.sqrt())
+        self.within_squared(d2, lat, lon).then_some(d2)
     }
 
-    /// The least and greatest distance of any point of a rectangle (degrees, inclusive).
-    fn span(&self, lat: (f64, f64), lon: (f64, f64)) -> (f64, f64) {
+    /// The squares of the least and greatest distance of any point of a rectangle (degrees,
+    /// inclusive).
+    fn span_squared(&self, lat: (f64, f64), lon: (f64, f64)) -> (f64, f64) {
         let axis = |at: f64, (lo, hi): (f64, f64), k: f64| {
             let near = if at < lo {
                 lo - at
@@ -105,7 +109,7 @@ impl Flat {
         };
         let (x0, x1) = axis(self.lon, lon, self.kx.abs());
         let (y0, y1) = axis(self.lat, lat, Self::KY);
-        ((x0 * x0 + y0 * y0).sqrt(), (x1 * x1 + y1 * y1).sqrt())
+        (x0 * x0 + y0 * y0, x1 * x1 + y1 * y1)
     }
 }
 
@@ -277,11 +281,7 @@ impl SpatialCache {
     /// The non-empty cells of row `row` from column `from` to `to`, as indices of `cells`.
     fn row(&self, row: i32, from: i32, to: i32) -> std::ops::Range<usize> {
         let first = self.cells.partition_point(|(c, _)| *c < (row, from));
-        let end = first
-            + self.cells[first..]
-                .iter()
-                .take_while(|(c, _)| *c <= (row, to))
-                .count();
+        let end = first + self.cells[first..].partition_point(|(c, _)| *c <= (row, to));
         first..end
     }
 
@@ -430,27 +430,33 @@ impl Index {
             columns.push(vec![spatial.fresh_column(ctx)]);
         }
         let flat = Flat::new(&p, r);
-        // The approximate distance of a match (`None` for a listing that does not match).
+        // The square of a match's approximate distance (`None` for a listing that does not
+        // match).
         let measure = |pos: usize, inside: bool| -> Option<f64> {
             let &(lat, lon) = spatial.points.get(pos)?;
             if inside {
-                Some(flat.distance(lat, lon))
+                Some(flat.distance_squared(lat, lon))
             } else {
-                flat.measure(lat, lon)
+                flat.measure_squared(lat, lon)
             }
         };
         struct Run {
             range: std::ops::Range<usize>,
             /// Where its row's words begin in `words`, and the first word's index.
             offset: (usize, usize),
-            near: f64,
-            far: f64,
+            /// The squares of its least and greatest distance (the greatest no more than the
+            /// radius's outer edge).
+            near2: f64,
+            far2: f64,
             inside: bool,
             count: u32,
         }
         // Every cell the approximate distance could put within the radius (with a margin).
         const EPS: f64 = 1e-9;
         let outer = r + flat.band;
+        let outer2 = (outer * (1.0 + EPS)).powi(2);
+        let inner = (r - flat.band) * (1.0 - EPS);
+        let inner2 = if inner > 0.0 { inner * inner } else { -1.0 };
         let ((a0, b0), (a1, b1)) = SpatialCache::window(&p, &flat);
         // Each row's cells and the words of positions they span, found first so that what
         // the rows fill is sized once (growing it was a twentieth of a near query's handler
@@ -484,11 +490,11 @@ impl Index {
                 let b = spatial.cells[c].0 .1;
                 let range = spatial.positions(c);
                 let lon = (f64::from(b) * FINE - EPS, f64::from(b + 1) * FINE + EPS);
-                let (near, far) = flat.span(lat, lon);
-                if near > outer * (1.0 + EPS) {
+                let (near2, far2) = flat.span_squared(lat, lon);
+                if near2 > outer2 {
                     continue;
                 }
-                let inside = far < (r - flat.band) * (1.0 - EPS);
+                let inside = far2 < inner2;
                 let mut count = 0u32;
                 if inside {
                     each_word(range.clone(), row_word, |_, w| count += w.count_ones());
@@ -504,8 +510,8 @@ impl Index {
                     runs.push(Run {
                         range,
                         offset,
-                        near,
-                        far: far.min(outer),
+                        near2,
+                        far2: far2.min(outer * outer),
                         inside,
                         count,
                     });
@@ -513,37 +519,39 @@ impl Index {
             }
         }
         // How far the page can reach: the nearest cells holding `need` matches hold the
-        // page's last one within their farthest point (found to 1/256 of the radius).
+        // page's last one within their farthest point (found to 1/256 of the radius's area).
+        // Squared, as every distance here.
         let need = start.saturating_add(len);
-        let reach = if need == 0 {
+        let reach2 = if need == 0 {
             -1.0
         } else if total <= need {
             f64::INFINITY
         } else {
             const BUCKETS: usize = 256;
+            let outer2 = outer * outer;
             let mut held = [0usize; BUCKETS];
             for run in &runs {
-                let b = (run.far / outer * BUCKETS as f64) as usize;
+                let b = (run.far2 / outer2 * BUCKETS as f64) as usize;
                 held[b.min(BUCKETS - 1)] += run.count as usize;
             }
             let mut sum = 0;
-            let mut bound = outer;
+            let mut bound2 = outer2;
             for (i, n) in held.iter().enumerate() {
                 sum += n;
                 if sum >= need {
-                    bound = (i + 1) as f64 * outer / BUCKETS as f64;
+                    bound2 = (i + 1) as f64 * outer2 / BUCKETS as f64;
                     break;
                 }
             }
-            bound * (1.0 + EPS) + flat.band
+            (bound2.sqrt() * (1.0 + EPS) + flat.band).powi(2)
         };
-        let reached = || runs.iter().filter(|run| run.near <= reach);
+        let reached = || runs.iter().filter(|run| run.near2 <= reach2);
         let mut hits: Vec<(f64, u32)> =
             Vec::with_capacity(reached().map(|run| run.count as usize).sum());
         for run in reached() {
             let row_word = |i: usize| words[run.offset.0 + i - run.offset.1];
             each_bit(run.range.clone(), row_word, |pos| {
-                if let Some(d) = measure(pos, run.inside).filter(|d| *d <= reach) {
+                if let Some(d) = measure(pos, run.inside).filter(|d| *d <= reach2) {
                     if let Some(&slot) = spatial.slots.get(pos) {
                         hits.push((d, slot));
                     }
@@ -557,9 +565,9 @@ impl Index {
         ))
     }
 
-    /// The page `start..start + len` of a near query's matches, given as (approximate
-    /// distance, slot): every match the page could hold must be among them (any number
-    /// farther may be too), with the exact distance of each result. `band` is the
+    /// The page `start..start + len` of a near query's matches, given as (the square of the
+    /// approximate distance, slot): every match the page could hold must be among them (any
+    /// number farther may be too), with the exact distance of each result. `band` is the
     /// approximation's error bound, km ([`Flat`]).
     pub(super) fn nearest_page<'a>(
         &'a self,
@@ -579,10 +587,10 @@ impl Index {
             hits.clear();
         } else if need < hits.len() {
             hits.select_nth_unstable_by(need - 1, |a, b| a.0.total_cmp(&b.0));
-            let reach = hits[need - 1].0 + band;
+            let reach2 = (hits[need - 1].0.sqrt() + band).powi(2);
             let mut kept = need;
             for i in need..hits.len() {
-                if hits[i].0 <= reach {
+                if hits[i].0 <= reach2 {
                     hits.swap(kept, i);
                     kept += 1;
                 }
