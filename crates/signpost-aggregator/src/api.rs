@@ -715,7 +715,7 @@ pub async fn metrics(state: Data) -> HttpResponse {
         .body(out)
 }
 
-/// Registers the directory's `/v1` routes (an app registers them first: see `start`).
+/// Registers the directory's `/v1` routes (first of all: see [`crate::routes`]).
 pub fn configure_v1(cfg: &mut web::ServiceConfig) {
     cfg.app_data(signpost_http::json_config(64 * 1024))
         .app_data(signpost_http::path_config())
@@ -742,8 +742,8 @@ pub fn configure_v1(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// Registers the operator's routes (enrolments, health, metrics); last, as its scope takes
-/// every path left.
+/// Registers the operator's routes (enrolments, health, metrics); last of all, as its scope
+/// takes every path left (see [`crate::routes`]).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")

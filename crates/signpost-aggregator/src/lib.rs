@@ -87,6 +87,22 @@ pub async fn start_from_file(
     start(config, listen, options).await
 }
 
+/// Every route the aggregator serves, in the order they are matched. The app needs the
+/// [`Aggregator`] and the [`signpost_http::ratelimit::RateLimiter`] as data.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // The machine surfaces first: a path is matched against each route in turn, and the
+    // documentation's pattern (`/docs/{_:.*}`) is a regular expression run for every path
+    // tried past it (about 2% of a query's worker time).
+    cfg.configure(api::configure_v1)
+        .configure(oruk::configure)
+        .configure(fhir::configure)
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
+        .configure(pages::configure)
+        // Its scope takes every path left.
+        .configure(api::configure)
+        .default_service(web::to(pages::unknown_path));
+}
+
 /// Starts an aggregator: loads what the store holds (served at once), then crawls.
 pub async fn start(
     config: AggregatorConfig,
@@ -122,17 +138,7 @@ pub async fn start(
             .app_data(limiter.clone())
             .wrap(signpost_http::access_log())
             .wrap(actix_web::middleware::from_fn(signpost_http::head_as_get))
-            // The machine surfaces first: a path is matched against each route in turn, and
-            // the documentation's pattern (`/docs/{_:.*}`) is a regular expression run for
-            // every path tried past it (about 2% of a query's worker time).
-            .configure(api::configure_v1)
-            .configure(oruk::configure)
-            .configure(fhir::configure)
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
-            .configure(pages::configure)
-            // Its scope takes every path left.
-            .configure(api::configure)
-            .default_service(web::to(pages::unknown_path))
+            .configure(routes)
     })
     .shutdown_timeout(5)
     .backlog(4096);

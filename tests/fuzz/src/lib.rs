@@ -134,10 +134,7 @@ impl Harness {
                 App::new()
                     .app_data(web::Data::new(aggregator))
                     .app_data(web::Data::new(limiter))
-                    .configure(signpost_aggregator::pages::configure)
-                    .configure(signpost_aggregator::oruk::configure)
-                    .configure(signpost_aggregator::fhir::configure)
-                    .configure(signpost_aggregator::api::configure),
+                    .configure(signpost_aggregator::routes),
             )
             .await;
             let mut queue = requests;
