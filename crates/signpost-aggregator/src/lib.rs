@@ -96,6 +96,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::configure_v1)
         .configure(oruk::configure)
         .configure(fhir::configure)
+        // The documentation lives at `/docs/`; `/docs` as typed is sent there (relative, so a
+        // path prefix added by a reverse proxy is kept).
+        .service(signpost_http::get("/docs", || async {
+            actix_web::HttpResponse::PermanentRedirect()
+                .insert_header((actix_web::http::header::LOCATION, "docs/"))
+                .finish()
+        }))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::document()))
         .configure(pages::configure)
         // Its scope takes every path left.

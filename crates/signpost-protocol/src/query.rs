@@ -768,7 +768,7 @@ impl GroupQuery {
                     problems.push(err(
                         QueryCode::RadiusWithoutNear,
                         "radius_km",
-                        "radius_km needs near=lat,lon or postcode",
+                        "needs near=lat,lon or postcode too",
                     ));
                 }
                 (None, None)

@@ -998,6 +998,11 @@ async fn directory_surfaces_answer() {
         docs.text().await.unwrap().contains("swagger"),
         "docs page served offline"
     );
+    // Typed without its last slash, the address leads to the same page.
+    let typed = agg.get("/docs").await;
+    assert_eq!(typed.status(), 200);
+    assert_eq!(typed.url().path(), "/docs/");
+    assert!(typed.text().await.unwrap().contains("swagger"));
     let metrics = agg.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("signpost_listings 5"), "{metrics}");
     assert_eq!(agg.get("/healthz").await.status(), 200);

@@ -122,6 +122,17 @@ async fn a_fhir_client_searches_caches_and_gets_operation_outcomes() {
         assert_eq!(found[0].0, "distance", "{outcome}");
         assert!(found[0].1.contains(says), "{distance}: {outcome}");
     }
+    // A distance with nothing to measure it from is told what FHIR's search takes, not the
+    // directory API's own parameters.
+    for resource in ["HealthcareService", "Location"] {
+        let url = fhir_url(&agg, &format!("/{resource}?distance=5"));
+        let outcome = refused(http.get(url).send().await.unwrap()).await;
+        let found = issues(&outcome, |i| &i["diagnostics"]);
+        assert_eq!(found.len(), 1, "{outcome}");
+        assert_eq!(found[0].0, "distance", "{outcome}");
+        assert!(found[0].1.contains("needs a postcode"), "{outcome}");
+        assert!(!found[0].1.contains("radius_km"), "{outcome}");
+    }
     // HEAD answers, a wrong method is a 405 with Allow.
     assert_eq!(http.head(&url).send().await.unwrap().status(), 200);
     let post = http.post(&url).send().await.unwrap();
