@@ -96,12 +96,6 @@ impl From<QueryError> for FhirError {
                 "radius_km" => "distance",
                 other => other,
             };
-            // The engine's words name its own parameters; FHIR's search measures a
-            // `distance` from a `postcode` (a Location's `near` carries its own).
-            let message = match p.code {
-                QueryCode::RadiusWithoutNear => "distance needs a postcode",
-                _ => p.message.as_str(),
-            };
             Self {
                 code: p.code.into(),
                 issue: match p.code {
@@ -109,7 +103,7 @@ impl From<QueryError> for FhirError {
                     QueryCode::UnknownParameter => "not-supported",
                     _ => "invalid",
                 },
-                diagnostics: format!("{parameter}: {message}"),
+                diagnostics: format!("{parameter}: {}", p.message),
                 expression: Some(parameter.to_owned()),
                 more: Vec::new(),
             }

@@ -256,6 +256,17 @@ pub(super) fn group_query(
             _ => {}
         }
     }
+    if raw.radius_km.is_some() && raw.postcode.is_none() && raw.near.is_none() {
+        // Said here, as Open Referral UK's `proximity` is: the engine's words would name its
+        // own parameters (`radius_km`, `near=lat,lon`), which FHIR's search does not have.
+        // A `distance` is measured from a `postcode` (a Location's `near` carries its own).
+        problems.push(QueryError::new(
+            QueryCode::RadiusWithoutNear,
+            "distance",
+            "distance needs a postcode",
+        ));
+        raw.radius_km = None;
+    }
     if !categories.is_empty() {
         raw.category = Some(categories.join(","));
     }
