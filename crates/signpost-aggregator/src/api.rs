@@ -31,13 +31,9 @@ pub const CACHE_CONTROL: &str = "public, max-age=60, stale-if-error=300";
 /// Conditional GET for answers derived from the directory's state: the ETag, and a 304
 /// when the client already holds it.
 pub fn conditional(state: &Aggregator, req: &HttpRequest) -> (String, Option<HttpResponse>) {
-    // A request's target as it came (path and query), not written out again per request.
-    let uri = req.uri();
-    let target = match uri.path_and_query() {
-        Some(pq) if uri.scheme().is_none() => std::borrow::Cow::Borrowed(pq.as_str()),
-        _ => std::borrow::Cow::Owned(uri.to_string()),
-    };
-    let etag = state.state_etag(&target);
+    // The request's path and query as they came, not written out again per request.
+    let target = req.uri().path_and_query().map_or("", |pq| pq.as_str());
+    let etag = state.state_etag(target);
     let not_modified = signpost_http::if_none_match(req, &etag).then(|| {
         HttpResponse::NotModified()
             .insert_header((header::ETAG, etag.clone()))

@@ -454,7 +454,10 @@ impl Index {
         // Every cell the approximate distance could put within the radius (with a margin).
         const EPS: f64 = 1e-9;
         let outer = r + flat.band;
-        let outer2 = (outer * (1.0 + EPS)).powi(2);
+        let outer2 = outer * outer;
+        // Squared, with a margin for rounding: a cell whose nearest point is past `beyond2`
+        // is skipped, and one whose farthest point is within `inner2` is wholly inside.
+        let beyond2 = (outer * (1.0 + EPS)).powi(2);
         let inner = (r - flat.band) * (1.0 - EPS);
         let inner2 = if inner > 0.0 { inner * inner } else { -1.0 };
         let ((a0, b0), (a1, b1)) = SpatialCache::window(&p, &flat);
@@ -491,7 +494,7 @@ impl Index {
                 let range = spatial.positions(c);
                 let lon = (f64::from(b) * FINE - EPS, f64::from(b + 1) * FINE + EPS);
                 let (near2, far2) = flat.span_squared(lat, lon);
-                if near2 > outer2 {
+                if near2 > beyond2 {
                     continue;
                 }
                 let inside = far2 < inner2;
@@ -511,7 +514,7 @@ impl Index {
                         range,
                         offset,
                         near2,
-                        far2: far2.min(outer * outer),
+                        far2: far2.min(outer2),
                         inside,
                         count,
                     });
@@ -528,7 +531,6 @@ impl Index {
             f64::INFINITY
         } else {
             const BUCKETS: usize = 256;
-            let outer2 = outer * outer;
             let mut held = [0usize; BUCKETS];
             for run in &runs {
                 let b = (run.far2 / outer2 * BUCKETS as f64) as usize;
