@@ -118,6 +118,14 @@ async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {
             "{query}: {body}"
         );
     }
+    // A distance with nothing to measure it from says what it needs, once.
+    let resp = client()
+        .get(format!("{base}/oruk/services?proximity=500"))
+        .send()
+        .await
+        .unwrap();
+    let body = signpost_tests::assert_problem(resp, 400, "radius_without_near").await;
+    assert_eq!(body["detail"], "proximity: needs a postcode too", "{body}");
     // Several at once: each named, the list's own mistakes and the search's alike.
     let resp = client()
         .get(format!(

@@ -263,7 +263,7 @@ pub(super) fn group_query(
         problems.push(QueryError::new(
             QueryCode::RadiusWithoutNear,
             "distance",
-            "distance needs a postcode",
+            "needs a postcode too",
         ));
         raw.radius_km = None;
     }

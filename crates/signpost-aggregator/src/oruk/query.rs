@@ -257,7 +257,7 @@ pub fn to_group_query(
         problems.push(QueryError::new(
             QueryCode::RadiusWithoutNear,
             "proximity",
-            "proximity needs a postcode",
+            "needs a postcode too",
         ));
     }
     let mut query = problems
