@@ -717,11 +717,7 @@ pub fn configure_v1(cfg: &mut web::ServiceConfig) {
         .app_data(signpost_http::path_config())
         .app_data(signpost_http::query_config())
         .service(
-            web::scope("/v1")
-                .wrap(actix_web::middleware::from_fn(
-                    signpost_http::ratelimit::rate_limit,
-                ))
-                .wrap(signpost_http::public_cors())
+            signpost_http::public_scope("/v1")
                 .service(signpost_http::get("/groups", groups))
                 .service(signpost_http::get("/groups/{node}/{id}", group))
                 .service(signpost_http::get("/nodes", nodes))
@@ -742,11 +738,7 @@ pub fn configure_v1(cfg: &mut web::ServiceConfig) {
 /// takes every path left (see [`crate::routes`]).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("")
-            .wrap(actix_web::middleware::from_fn(
-                signpost_http::ratelimit::rate_limit,
-            ))
-            .wrap(signpost_http::public_cors())
+        signpost_http::public_scope("")
             .service(signpost_http::get("/admin/enrolments", enrolments))
             .service(signpost_http::post(
                 "/admin/enrolments/{node}/approve",

@@ -716,6 +716,25 @@ pub fn wants_html(req: &HttpRequest) -> bool {
     })
 }
 
+/// A scope of public, read-only endpoints at `path`: rate-limited per client
+/// ([`ratelimit::rate_limit`], its limiter from the app's data) and readable from any origin
+/// ([`public_cors`]).
+pub fn public_scope(
+    path: &str,
+) -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope(path)
+        .wrap(actix_web::middleware::from_fn(ratelimit::rate_limit))
+        .wrap(public_cors())
+}
+
 /// CORS for public, read-only endpoints: any origin may read.
 pub fn public_cors() -> actix_cors::Cors {
     actix_cors::Cors::default()

@@ -410,11 +410,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
                 .service(signpost_http::post("/backup", admin_backup)),
         )
         .service(
-            web::scope("")
-                .wrap(actix_web::middleware::from_fn(
-                    signpost_http::ratelimit::rate_limit,
-                ))
-                .wrap(signpost_http::public_cors())
+            signpost_http::public_scope("")
                 .service(signpost_http::get(
                     "/.well-known/signpost/node",
                     node_document,

@@ -534,11 +534,7 @@ pub async fn unsupported(req: HttpRequest) -> Result<HttpResponse, FhirError> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use signpost_http::get;
     cfg.service(
-        web::scope("/fhir/R4")
-            .wrap(actix_web::middleware::from_fn(
-                signpost_http::ratelimit::rate_limit,
-            ))
-            .wrap(signpost_http::public_cors())
+        signpost_http::public_scope("/fhir/R4")
             .service(get("/metadata", metadata))
             .service(get("/HealthcareService", search_services))
             .service(get("/HealthcareService/{id}", read_service))

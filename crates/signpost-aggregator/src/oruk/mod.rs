@@ -16,11 +16,7 @@ use actix_web::web;
 /// Registers `/oruk`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/oruk")
-            .wrap(actix_web::middleware::from_fn(
-                signpost_http::ratelimit::rate_limit,
-            ))
-            .wrap(signpost_http::public_cors())
+        signpost_http::public_scope("/oruk")
             .service(signpost_http::get("", handlers::root))
             .service(signpost_http::get("/", handlers::root))
             .service(signpost_http::get("/services", handlers::services))
