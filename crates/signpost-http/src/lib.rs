@@ -716,9 +716,9 @@ pub fn wants_html(req: &HttpRequest) -> bool {
     })
 }
 
-/// A scope of public, read-only endpoints at `path`: rate-limited per client
-/// ([`ratelimit::rate_limit`], its limiter from the app's data) and readable from any origin
-/// ([`public_cors`]).
+/// A scope at `path` that anyone may reach (each route checks its own tokens or
+/// signatures): rate-limited per client ([`ratelimit::rate_limit`], its limiter from the
+/// app's data), with what it answers to GET readable from any origin ([`public_cors`]).
 pub fn public_scope(
     path: &str,
 ) -> actix_web::Scope<
