@@ -237,6 +237,26 @@ pub async fn nodes(state: Data, _: web::Query<NoParams>) -> HttpResponse {
     HttpResponse::Ok().json(state.health())
 }
 
+/// One node's crawl health, as in `/v1/nodes`: a node's own pages ask it to show the
+/// organisation whether this directory lists it and which of its publications it serves.
+#[utoipa::path(get, path = "/v1/nodes/{node}", tag = "directory",
+    params(("node" = String, Path, description = "The organisation's id (did:key)")),
+    responses((status = 200, description = "The node's crawl health", body = NodeHealth),
+        (status = 404, description = "This directory does not list the node (`node_not_found`), or the id is not a did:key (`invalid_node_id`)", body = Problem, content_type = "application/problem+json"),
+        TakesNoParameters,
+        RateLimited))]
+pub async fn node(
+    state: Data,
+    path: web::Path<String>,
+    _: web::Query<NoParams>,
+) -> Result<HttpResponse, AggError> {
+    let node = did(&path)?;
+    state
+        .node_health(&node)
+        .map(|h| HttpResponse::Ok().json(h))
+        .ok_or_else(|| AggError::NodeNotFound(node.to_string()))
+}
+
 /// The trusted issuers and their revocation lists.
 #[utoipa::path(get, path = "/v1/issuers", tag = "directory",
     responses((status = 200, description = "Trusted issuers", body = Vec<IssuerInfo>),
@@ -721,6 +741,7 @@ pub fn configure_v1(cfg: &mut web::ServiceConfig) {
                 .service(signpost_http::get("/groups", groups))
                 .service(signpost_http::get("/groups/{node}/{id}", group))
                 .service(signpost_http::get("/nodes", nodes))
+                .service(signpost_http::get("/nodes/{node}", node))
                 .service(signpost_http::get("/issuers", issuers))
                 .service(signpost_http::get(
                     "/issuers/{did}/attestations",

@@ -10,7 +10,7 @@ use crate::oruk::handlers as oruk;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Signpost directory", description = "Find community groups for social prescribing: capacity, safeguarding, verified training and the access facts that decide whether a person can attend. Every result carries the organisation's original signed envelope (DSSE, Ed25519), so it can be verified without trusting this service. Errors are application/problem+json with a stable `code`."),
-    paths(api::groups, api::group, api::nodes, api::issuers, api::issuer_attestations, api::taxonomy, api::feed, api::ping, api::push_revocations, api::enrol, api::enrolments, api::approve, api::decline, api::healthz, api::metrics,
+    paths(api::groups, api::group, api::nodes, api::node, api::issuers, api::issuer_attestations, api::taxonomy, api::feed, api::ping, api::push_revocations, api::enrol, api::enrolments, api::approve, api::decline, api::healthz, api::metrics,
         oruk::root, oruk::services, oruk::service, oruk::service_at_locations, oruk::service_at_location,
         oruk::taxonomies, oruk::taxonomy, oruk::taxonomy_terms, oruk::taxonomy_term),
     components(schemas(signpost_http::Problem)),

@@ -97,6 +97,15 @@ impl DirectoryClient {
         self.get("/v1/nodes").await
     }
 
+    /// One node's crawl health; `None` when this directory does not list it.
+    pub async fn node(&self, node: &DidKey) -> Result<Option<NodeHealth>, ClientError> {
+        match self.get(&format!("/v1/nodes/{node}")).await {
+            Ok(health) => Ok(Some(health)),
+            Err(e) if e.code() == Some("node_not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The trusted issuers and their revocation lists.
     pub async fn issuers(&self) -> Result<Vec<IssuerInfo>, ClientError> {
         self.get("/v1/issuers").await

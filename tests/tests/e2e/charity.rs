@@ -487,3 +487,101 @@ async fn a_node_restored_from_an_old_backup_carries_on_and_is_not_refused() {
     assert!(health.seq > before.seq);
     restored.stop().await;
 }
+
+#[tokio::test]
+async fn the_status_page_says_how_each_directory_lists_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let report = signpost_node::init(dir.path(), "Seen Or Not", &url).unwrap();
+    let listing = TestAggregator::crawling(&[(url.clone(), report.id)], |c| {
+        c.crawl.interval_secs = 3600;
+    })
+    .await;
+    let other = TestAggregator::crawling(&[], |_| {}).await;
+    let nobody = format!("http://127.0.0.1:{}", free_port());
+    signpost_tests::edit_config(dir.path(), |c| {
+        c.push.subscribers = vec![
+            format!("{}/v1/ping", listing.url),
+            format!("{}/v1/ping/", other.url),
+            format!("{nobody}/v1/ping"),
+        ];
+    });
+    let server = signpost_node::start(dir.path(), &format!("127.0.0.1:{port}"), Default::default())
+        .await
+        .unwrap();
+    listing.crawl().await;
+    let token = std::fs::read_to_string(dir.path().join("admin-token")).unwrap();
+    let admin = signpost_tests::node_client(&url).admin(token.trim());
+    admin.create(&sample_group(4)).await.unwrap();
+    until_serving(&listing, 1, "the change is pushed and read").await;
+
+    // The directory API: one node's health, as in the list of all of them.
+    let health = signpost_tests::get_json(&format!("{}/v1/nodes/{}", listing.url, report.id)).await;
+    assert_eq!(health["id"], report.id.to_string(), "{health}");
+    assert_eq!(health["status"], "healthy", "{health}");
+    assert_eq!(health["listings"], 1, "{health}");
+    let seq = health["seq"].as_u64().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let not_listed = http
+        .get(format!("{}/v1/nodes/{}", other.url, report.id))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(not_listed, 404, "node_not_found").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&report.id.to_string()),
+        "{problem}"
+    );
+    let not_an_id = http
+        .get(format!("{}/v1/nodes/not-a-did", other.url))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(not_an_id, 404, "invalid_node_id").await;
+
+    // The node's status page: each directory's answer in words, and what to do about it.
+    let page = signpost_tests::signed_in_page(&http, &url, token.trim(), "/manage/status").await;
+    let items: Vec<&str> = page
+        .split("<ul class=\"directories\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .expect("a list of directories")
+        .split("<li>")
+        .skip(1)
+        .collect();
+    assert_eq!(items.len(), 3, "{page}");
+    let item = |base: &str| {
+        *items
+            .iter()
+            .find(|i| i.contains(&format!(">{base}</span>")))
+            .unwrap_or_else(|| panic!("{base} in {items:?}"))
+    };
+    let listed = item(&listing.url);
+    assert!(
+        listed.contains(&format!(
+            "Listed: it shows 1 group from snapshot {seq} (your latest); last read just now."
+        )),
+        "{listed}"
+    );
+    assert!(!listed.contains("error-message"), "{listed}");
+    let unlisted = item(&other.url);
+    assert!(
+        unlisted.contains("Not listed. Send its operator the enrolment card"),
+        "{unlisted}"
+    );
+    assert!(unlisted.contains("error-message"), "{unlisted}");
+    let unreachable = item(&nobody);
+    assert!(
+        unreachable.contains(&format!("We could not reach {nobody}")),
+        "{unreachable}"
+    );
+    assert!(unreachable.contains("error-message"), "{unreachable}");
+    server.stop().await;
+}

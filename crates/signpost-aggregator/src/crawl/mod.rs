@@ -356,6 +356,15 @@ impl Aggregator {
         })
     }
 
+    /// One node's crawl health, as [`Aggregator::health`] gives it; `None` for a node this
+    /// directory does not list.
+    pub fn node_health(&self, id: &DidKey) -> Option<NodeHealth> {
+        let now = Utc::now();
+        let expired =
+            (self.index().segment(id)).is_some_and(|seg| seg.data.snapshot.expires_at <= now);
+        self.health.one(id, expired)
+    }
+
     /// Nodes whose state changed after feed position `since`, oldest change first: only
     /// positions below which every position is installed, so a reader that moves its `since`
     /// forward never skips one installed later.

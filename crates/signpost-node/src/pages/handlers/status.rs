@@ -3,9 +3,122 @@
 
 use super::*;
 
-struct PushRow {
+/// A directory this node tells of its changes: how it lists this node, and the last push.
+struct DirectoryRow {
     url: String,
-    last: String,
+    /// What the directory says of this node, in words.
+    standing: String,
+    /// Whether the volunteer should act (not listed, refused, or not reachable).
+    attention: bool,
+    last_push: String,
+}
+
+/// How long the status page waits for each directory's answer.
+const STANDING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A directory's API address from the ping URL this node pushes to (`…/v1/ping`).
+fn directory_of(ping_url: &str) -> Option<&str> {
+    ping_url
+        .trim_end_matches('/')
+        .strip_suffix("/v1/ping")
+        .filter(|base| !base.is_empty())
+}
+
+/// Asks each directory (at once, each within [`STANDING_TIMEOUT`]) how it lists this node.
+async fn directory_rows(state: &Data) -> Vec<DirectoryRow> {
+    let now = Utc::now();
+    let node = state.publisher.node_id();
+    let published = state.publisher.published();
+    let fetcher = signpost_client::Fetcher::new(STANDING_TIMEOUT, 64 * 1024, 1).ok();
+    let rows = state.push.snapshot().into_iter().map(|(url, last)| {
+        let fetcher = fetcher.clone();
+        let published = Arc::clone(&published);
+        async move {
+            let last_push = last.map_or_else(
+                || "Nothing pushed since the node started".to_owned(),
+                |(at, result)| format!("{result} ({})", ago(at, now)),
+            );
+            let (standing, attention) = match (directory_of(&url), fetcher) {
+                (Some(base), Some(fetcher)) => {
+                    let client = signpost_client::DirectoryClient::new(fetcher, base);
+                    standing(client.node(&node).await, &published, base, now)
+                }
+                (None, _) => (
+                    "Not asked: this address does not end in /v1/ping, so the directory \
+                     behind it is not known"
+                        .to_owned(),
+                    false,
+                ),
+                (_, None) => ("Could not ask it".to_owned(), true),
+            };
+            DirectoryRow {
+                url: directory_of(&url).unwrap_or(&url).to_owned(),
+                standing,
+                attention,
+                last_push,
+            }
+        }
+    });
+    futures_util::future::join_all(rows).await
+}
+
+/// What a directory's answer about this node means for the organisation, and whether it
+/// needs them to act.
+fn standing(
+    answer: Result<Option<signpost_protocol::wire::NodeHealth>, signpost_client::ClientError>,
+    published: &crate::publisher::Published,
+    directory: &str,
+    now: DateTime<Utc>,
+) -> (String, bool) {
+    use signpost_protocol::wire::CrawlStatus;
+    let h = match answer {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            return (
+                "Not listed. Send its operator the enrolment card above, or ask to be listed."
+                    .to_owned(),
+                true,
+            )
+        }
+        Err(e) => return (enrol_failure(directory, &e), true),
+    };
+    let groups = |n: usize| format!("{n} group{}", if n == 1 { "" } else { "s" });
+    let read = h
+        .last_success
+        .map(|t| format!("; last read {}", ago(t, now)))
+        .unwrap_or_default();
+    let refused = h.last_refusal.as_ref().map(|r| {
+        let when = h.last_refusal_at.map(|t| ago(t, now)).unwrap_or_default();
+        format!(
+            "It refused what it last fetched from this node ({when}): {}",
+            r.detail
+        )
+    });
+    match (h.status, h.seq) {
+        (CrawlStatus::Pending, _) | (_, None) => match refused {
+            Some(refused) => (format!("Listed, but it shows none of your groups yet. {refused}"), true),
+            None => ("Listed; it has not read this node yet".to_owned(), false),
+        },
+        (CrawlStatus::Stale, Some(_)) => (
+            format!(
+                "Listed, but what it holds from this node has expired, so your groups are                  hidden there until it reads this node again{read}.{}",
+                refused.map(|r| format!(" {r}")).unwrap_or_default()
+            ),
+            true,
+        ),
+        (_, Some(seq)) => {
+            let shows = format!("it shows {} from snapshot {seq}", groups(h.listings));
+            let latest = if seq >= published.seq {
+                "your latest".to_owned()
+            } else {
+                format!("yours is now number {}; it reads this node again soon", published.seq)
+            };
+            match refused.filter(|_| h.status == CrawlStatus::Failing) {
+                Some(refused) => (format!("Listed: {shows} ({latest}){read}. {refused}"), true),
+                None => (format!("Listed: {shows} ({latest}){read}."), false),
+            }
+        }
+    }
 }
 
 #[derive(Template)]
@@ -19,7 +132,7 @@ struct StatusPage {
     document_expires: String,
     signing_keys: Vec<String>,
     seq: u64,
-    pushes: Vec<PushRow>,
+    directories: Vec<DirectoryRow>,
     has_passphrase: bool,
     errors: Errors,
     new_token: Option<String>,
@@ -50,7 +163,7 @@ fn enrolment_text(state: &Data) -> String {
     )
 }
 
-fn status_view(
+async fn status_view(
     state: &Data,
     session: &Session,
     errors: Vec<FieldProblem>,
@@ -60,18 +173,7 @@ fn status_view(
 ) -> HttpResponse {
     let doc = state.publisher.node_document().ok();
     let published = state.publisher.published();
-    let pushes = state
-        .push
-        .snapshot()
-        .into_iter()
-        .map(|(url, last)| PushRow {
-            url,
-            last: last.map_or_else(
-                || "Nothing pushed since the node started".to_owned(),
-                |(at, result)| format!("{result} ({})", ago(at, Utc::now())),
-            ),
-        })
-        .collect();
+    let directories = directory_rows(state).await;
     let (title, status) = form_outcome("Node status", &errors);
     let mut f = frame(state, title, Some(session), "status");
     f.notice = notice;
@@ -90,7 +192,7 @@ fn status_view(
                 .map(|d| d.signing_keys.iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),
             seq: published.seq,
-            pushes,
+            directories,
             has_passphrase: state.auth.has_passphrase(),
             errors: Errors(errors),
             new_token,
@@ -144,7 +246,8 @@ pub async fn download_backup(state: Data, req: HttpRequest, form: Pairs) -> Http
             None,
             String::new(),
             None,
-        );
+        )
+        .await;
     }
     if passphrase != again {
         return status_view(
@@ -158,7 +261,8 @@ pub async fn download_backup(state: Data, req: HttpRequest, form: Pairs) -> Http
             None,
             String::new(),
             None,
-        );
+        )
+        .await;
     }
     let publisher = Arc::clone(&state.publisher);
     let dir = state.dir.clone();
@@ -183,7 +287,7 @@ pub async fn download_backup(state: Data, req: HttpRequest, form: Pairs) -> Http
 
 pub async fn status_page(state: Data, req: HttpRequest, query: Query) -> HttpResponse {
     match signed_in(&state, &req) {
-        Ok(s) => status_view(&state, &s, Vec::new(), None, String::new(), done(&query)),
+        Ok(s) => status_view(&state, &s, Vec::new(), None, String::new(), done(&query)).await,
         Err(r) => r,
     }
 }
@@ -223,7 +327,7 @@ pub async fn set_passphrase(state: Data, req: HttpRequest, form: Pairs) -> HttpR
         });
     }
     if !errors.is_empty() {
-        return status_view(&state, &session, errors, None, String::new(), None);
+        return status_view(&state, &session, errors, None, String::new(), None).await;
     }
     let st = state.clone();
     match web::block(move || st.auth.set_passphrase(&new)).await {
@@ -261,6 +365,7 @@ pub async fn rotate_token(state: Data, req: HttpRequest, form: Pairs) -> HttpRes
                 String::new(),
                 Some("A new admin token is in use; the old one no longer works.".into()),
             )
+            .await
         }
         _ => failure(
             &state,
@@ -298,7 +403,8 @@ pub async fn enrol(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
             None,
             directory,
             None,
-        );
+        )
+        .await;
     }
     let doc = match state.publisher.node_document() {
         Ok(d) => d,
@@ -320,7 +426,7 @@ pub async fn enrol(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
         Ok(_) => redirect("/manage/status?done=enrolled"),
         Err(e) => {
             let message = enrol_failure(&directory, &e);
-            status_view(&state, &session, problem(message), None, directory, None)
+            status_view(&state, &session, problem(message), None, directory, None).await
         }
     }
 }
