@@ -382,6 +382,10 @@ def test_the_same_flows_without_javascript(browser, demo):
     shot(pg, "overview-1280")
     pg.goto(demo["node"] + "/manage/status")
     assert "did:key:" in pg.inner_text("#enrolment-card")
+    # The demo's directory lists this node: the page says so, with what it shows of it.
+    directories = pg.inner_text("ul.directories")
+    assert demo["base"] in directories, directories
+    assert re.search(r"Listed: it shows \d+ groups from snapshot \d+", directories), directories
     shot(pg, "status-1280")
     ctx.close()
 
