@@ -276,6 +276,20 @@ pub fn listed(problem: &Value, key: &str) -> Vec<String> {
 /// cookie, then the admin token) and returns the text of the page at `path` (e.g.
 /// `/manage/status`). `http` must not follow redirects (the session cookie comes with one).
 pub async fn signed_in_page(http: &reqwest::Client, base: &str, token: &str, path: &str) -> String {
+    let session = signed_in_session(http, base, token).await;
+    http.get(format!("{base}{path}"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Signs in to a node's pages as [`signed_in_page`] does; returns the session's cookie
+/// (`name=value`), to send with later requests.
+pub async fn signed_in_session(http: &reqwest::Client, base: &str, token: &str) -> String {
     let cookie = |resp: &reqwest::Response, name: &str| {
         resp.headers()
             .get_all("set-cookie")
@@ -312,13 +326,5 @@ pub async fn signed_in_page(http: &reqwest::Client, base: &str, token: &str, pat
         "signed in: {}",
         signed_in.status()
     );
-    let session = cookie(&signed_in, "signpost-session");
-    http.get(format!("{base}{path}"))
-        .header("cookie", session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    cookie(&signed_in, "signpost-session")
 }

@@ -234,7 +234,12 @@ pub async fn start(
             None => Some(tls_config(dir, t)?),
         },
     };
+    // The configured subscribers, and the directories the node asked to list it (told of
+    // changes too, so that an approved node's changes reach them within a second).
     let push = Arc::new(PushStatus::new(&config.push.subscribers));
+    for directory in publisher.directories() {
+        push.add(&ping_url(&directory));
+    }
     let state = web::Data::new(routes::AppState {
         publisher: Arc::clone(&publisher),
         admin_token_sha256: std::sync::RwLock::new(admin_token_sha256),
@@ -356,7 +361,6 @@ async fn push_loop(
     status: Arc<PushStatus>,
     changed: Arc<tokio::sync::Notify>,
 ) {
-    let subscribers = status.urls();
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(3))
         .redirect(reqwest::redirect::Policy::none())
@@ -370,6 +374,8 @@ async fn push_loop(
     };
     loop {
         changed.notified().await;
+        // Read anew each time: a directory the node asks to list it is added while it runs.
+        let subscribers = status.urls();
         if subscribers.is_empty() {
             continue;
         }
@@ -404,6 +410,11 @@ async fn push_loop(
     }
 }
 
+/// The ping URL of a directory's API at `base` (where a node tells it of changes).
+pub fn ping_url(base: &str) -> String {
+    format!("{}/v1/ping", base.trim_end_matches('/'))
+}
+
 /// A subscriber's ping URL and, once pushed to, when and with what result.
 pub type PushResult = (String, Option<(chrono::DateTime<chrono::Utc>, String)>);
 
@@ -423,6 +434,16 @@ impl PushStatus {
         self.last
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds a subscriber; false when it is one already.
+    pub fn add(&self, url: &str) -> bool {
+        let mut last = self.lock();
+        if last.iter().any(|(u, _)| u == url) {
+            return false;
+        }
+        last.push((url.to_owned(), None));
+        true
     }
 
     pub fn urls(&self) -> Vec<String> {

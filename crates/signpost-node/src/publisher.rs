@@ -30,6 +30,8 @@ pub const NODE_DOCUMENT_LIFETIME_DAYS: i64 = 365;
 
 const K_SEQ: &str = "meta/seq";
 const K_SNAPSHOT: &str = "meta/snapshot";
+/// The directories this node asked to list it (their API addresses), in the order asked.
+const K_DIRECTORIES: &str = "meta/directories";
 
 fn k_node(version: u64) -> String {
     format!("node/{version:020}")
@@ -231,6 +233,32 @@ impl Publisher {
     }
 
     /// What is published now.
+    /// The directories this node asked to list it (their API addresses), in the order asked.
+    pub fn directories(&self) -> Vec<String> {
+        match self.store.get::<Vec<String>>(K_DIRECTORIES) {
+            Ok(d) => d.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "the directories this node asked to list it could not be read");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Remembers a directory this node asked to list it (durably: a restart and a backup keep
+    /// it); false when it was remembered already.
+    pub fn remember_directory(&self, base: &str) -> Result<bool, NodeError> {
+        let _state = self.lock();
+        let mut directories = self.directories();
+        if directories.iter().any(|d| d == base) {
+            return Ok(false);
+        }
+        directories.push(base.to_owned());
+        let mut batch = WriteBatch::new();
+        batch.put(K_DIRECTORIES, &directories)?;
+        self.store.commit(batch)?;
+        Ok(true)
+    }
+
     pub fn published(&self) -> Arc<Published> {
         match self.published.read() {
             Ok(p) => Arc::clone(&p),

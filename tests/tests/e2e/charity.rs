@@ -585,3 +585,109 @@ async fn the_status_page_says_how_each_directory_lists_the_node() {
     assert!(unreachable.contains("error-message"), "{unreachable}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_directory_asked_from_the_status_page_is_told_of_changes_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let report = signpost_node::init(dir.path(), "Asked From The Page", &url).unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    let token_path = secrets.path().join("operator-token");
+    // Never crawled on a schedule: only the approval and the node's pushes bring changes.
+    let agg = TestAggregator::crawling(&[], |c| {
+        c.enrolment.admin_token_file = Some(token_path.display().to_string());
+        c.crawl.interval_secs = 3600;
+    })
+    .await;
+    let operator = std::fs::read_to_string(&token_path).unwrap();
+    let server = signpost_node::start(dir.path(), &listen, Default::default())
+        .await
+        .unwrap();
+    server.publisher.create(sample_group(11)).unwrap();
+    let token = std::fs::read_to_string(dir.path().join("admin-token")).unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let session = signpost_tests::signed_in_session(&http, &url, token.trim()).await;
+    let status_page = || async {
+        http.get(format!("{url}/manage/status"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let directory_item = |page: &str| -> String {
+        page.split("<ul class=\"directories\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</ul>").next())
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let page = status_page().await;
+    assert!(directory_item(&page).is_empty(), "no directory yet: {page}");
+
+    // The volunteer asks the directory from the Status page.
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's forms carry a CSRF token")
+        .to_owned();
+    let asked = http
+        .post(format!("{url}/manage/status/enrol"))
+        .header("cookie", &session)
+        .header("origin", &url)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("directory", &format!("{}/", agg.url)),
+            ("contact", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 303, "{}", asked.text().await.unwrap());
+    let item = directory_item(&status_page().await);
+    assert!(item.contains(&format!(">{}</span>", agg.url)), "{item}");
+    assert!(
+        item.contains("Not listed yet: this node has asked to be listed"),
+        "{item}"
+    );
+
+    // Approved: crawled at once; from then on each change is pushed to it.
+    agg.directory()
+        .decide_enrolment(operator.trim(), &report.id, true)
+        .await
+        .unwrap();
+    until_serving(&agg, 1, "the approved node is crawled").await;
+    let admin = signpost_tests::node_client(&url).admin(token.trim());
+    admin.create(&sample_group(12)).await.unwrap();
+    until_serving(&agg, 2, "the change is pushed to the directory it asked").await;
+    let item = directory_item(&status_page().await);
+    assert!(
+        item.contains("Listed: it shows 2 groups from snapshot"),
+        "{item}"
+    );
+    assert!(item.contains("(your latest)"), "{item}");
+
+    // A restart keeps it: still shown, still told of changes.
+    server.stop().await;
+    let server = signpost_node::start(dir.path(), &listen, Default::default())
+        .await
+        .unwrap();
+    let admin = signpost_tests::node_client(&url).admin(token.trim());
+    admin.create(&sample_group(13)).await.unwrap();
+    until_serving(&agg, 3, "after a restart, changes are still pushed").await;
+    let page = signpost_tests::signed_in_page(&http, &url, token.trim(), "/manage/status").await;
+    let item = directory_item(&page);
+    assert!(
+        item.contains("Listed: it shows 3 groups from snapshot"),
+        "{item}"
+    );
+    server.stop().await;
+}

@@ -30,9 +30,11 @@ async fn directory_rows(state: &Data) -> Vec<DirectoryRow> {
     let node = state.publisher.node_id();
     let published = state.publisher.published();
     let fetcher = signpost_client::Fetcher::new(STANDING_TIMEOUT, 64 * 1024, 1).ok();
+    let asked = state.publisher.directories();
     let rows = state.push.snapshot().into_iter().map(|(url, last)| {
         let fetcher = fetcher.clone();
         let published = Arc::clone(&published);
+        let asked = &asked;
         async move {
             let last_push = last.map_or_else(
                 || "Nothing pushed since the node started".to_owned(),
@@ -41,7 +43,8 @@ async fn directory_rows(state: &Data) -> Vec<DirectoryRow> {
             let (standing, attention) = match (directory_of(&url), fetcher) {
                 (Some(base), Some(fetcher)) => {
                     let client = signpost_client::DirectoryClient::new(fetcher, base);
-                    standing(client.node(&node).await, &published, base, now)
+                    let asked = asked.iter().any(|d| d == base);
+                    standing(client.node(&node).await, &published, base, asked, now)
                 }
                 (None, _) => (
                     "Not asked: this address does not end in /v1/ping, so the directory \
@@ -68,11 +71,21 @@ fn standing(
     answer: Result<Option<signpost_protocol::wire::NodeHealth>, signpost_client::ClientError>,
     published: &crate::publisher::Published,
     directory: &str,
+    asked: bool,
     now: DateTime<Utc>,
 ) -> (String, bool) {
     use signpost_protocol::wire::CrawlStatus;
     let h = match answer {
         Ok(Some(h)) => h,
+        Ok(None) if asked => {
+            return (
+                "Not listed yet: this node has asked to be listed, and the directory's \
+                 operator approves or declines the request. Send them the enrolment card \
+                 above if they ask for it."
+                    .to_owned(),
+                true,
+            )
+        }
         Ok(None) => {
             return (
                 "Not listed. Send its operator the enrolment card above, or ask to be listed."
@@ -423,7 +436,24 @@ pub async fn enrol(state: Data, req: HttpRequest, form: Pairs) -> HttpResponse {
         };
     let client = signpost_client::DirectoryClient::new(fetcher, &directory);
     match client.enrol(&request).await {
-        Ok(_) => redirect("/manage/status?done=enrolled"),
+        Ok(_) => {
+            // Told of every change from now on, and shown below with what it says of this
+            // node (not listed until its operator approves).
+            let publisher = Arc::clone(&state.publisher);
+            let base = client.base_url().to_owned();
+            match web::block(move || publisher.remember_directory(&base)).await {
+                Ok(Ok(_)) => {
+                    state.push.add(&crate::ping_url(client.base_url()));
+                    redirect("/manage/status?done=enrolled")
+                }
+                Ok(Err(e)) => failure(&state, Some(&session), &e),
+                Err(_) => failure(
+                    &state,
+                    Some(&session),
+                    &NodeError::Internal("remembering the directory".into()),
+                ),
+            }
+        }
         Err(e) => {
             let message = enrol_failure(&directory, &e);
             status_view(&state, &session, problem(message), None, directory, None).await
