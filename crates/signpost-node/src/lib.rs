@@ -436,10 +436,11 @@ impl PushStatus {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds a subscriber; false when it is one already.
+    /// Adds a subscriber; false when it is one already (a last `/` aside).
     pub fn add(&self, url: &str) -> bool {
         let mut last = self.lock();
-        if last.iter().any(|(u, _)| u == url) {
+        let same = |u: &str| u.trim_end_matches('/') == url.trim_end_matches('/');
+        if last.iter().any(|(u, _)| same(u)) {
             return false;
         }
         last.push((url.to_owned(), None));
@@ -580,4 +581,23 @@ pub fn rotate_admin_token_now(dir: &Path) -> Result<(String, [u8; 32]), StartErr
         source,
     })?;
     Ok((token.clone(), Sha256::digest(token.as_bytes()).into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_is_pushed_to_once_however_its_address_ends() {
+        let status = PushStatus::new(&["https://directory.example/v1/ping/".to_owned()]);
+        assert!(!status.add(&ping_url("https://directory.example/")));
+        assert!(status.add(&ping_url("https://other.example")));
+        assert_eq!(
+            status.urls(),
+            [
+                "https://directory.example/v1/ping/",
+                "https://other.example/v1/ping"
+            ]
+        );
+    }
 }
