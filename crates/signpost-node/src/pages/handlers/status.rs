@@ -44,7 +44,7 @@ async fn directory_rows(state: &Data) -> Vec<DirectoryRow> {
                 (Some(base), Some(fetcher)) => {
                     let client = signpost_client::DirectoryClient::new(fetcher, base);
                     let asked = asked.iter().any(|d| d == base);
-                    standing(client.node(&node).await, &published, base, asked, now)
+                    standing(client.node(&node).await, published.seq, base, asked, now)
                 }
                 (None, _) => (
                     "Not asked: this address does not end in /v1/ping, so the directory \
@@ -69,7 +69,7 @@ async fn directory_rows(state: &Data) -> Vec<DirectoryRow> {
 /// needs them to act.
 fn standing(
     answer: Result<Option<signpost_protocol::wire::NodeHealth>, signpost_client::ClientError>,
-    published: &crate::publisher::Published,
+    latest_seq: u64,
     directory: &str,
     asked: bool,
     now: DateTime<Utc>,
@@ -109,22 +109,26 @@ fn standing(
     });
     match (h.status, h.seq) {
         (CrawlStatus::Pending, _) | (_, None) => match refused {
-            Some(refused) => (format!("Listed, but it shows none of your groups yet. {refused}"), true),
+            Some(refused) => (
+                format!("Listed, but it shows none of your groups yet. {refused}"),
+                true,
+            ),
             None => ("Listed; it has not read this node yet".to_owned(), false),
         },
         (CrawlStatus::Stale, Some(_)) => (
             format!(
-                "Listed, but what it holds from this node has expired, so your groups are                  hidden there until it reads this node again{read}.{}",
+                "Listed, but what it holds from this node has expired, so your groups are \
+                 hidden there until it reads this node again{read}.{}",
                 refused.map(|r| format!(" {r}")).unwrap_or_default()
             ),
             true,
         ),
         (_, Some(seq)) => {
             let shows = format!("it shows {} from snapshot {seq}", groups(h.listings));
-            let latest = if seq >= published.seq {
+            let latest = if seq >= latest_seq {
                 "your latest".to_owned()
             } else {
-                format!("yours is now number {}; it reads this node again soon", published.seq)
+                format!("yours is now number {latest_seq}; it reads this node again soon")
             };
             match refused.filter(|_| h.status == CrawlStatus::Failing) {
                 Some(refused) => (format!("Listed: {shows} ({latest}){read}. {refused}"), true),
@@ -480,5 +484,132 @@ fn enrol_failure(directory: &str, e: &signpost_client::ClientError) -> String {
              operator gave you."
         ),
         other => format!("The directory did not accept the request: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signpost_client::{ClientError, FetchError};
+    use signpost_protocol::wire::{CrawlStatus, NodeHealth, Refusal, RefusalCode};
+
+    const DIRECTORY: &str = "https://directory.example";
+
+    fn health(status: CrawlStatus, seq: Option<u64>, now: DateTime<Utc>) -> NodeHealth {
+        NodeHealth {
+            id: signpost_protocol::DidKey::new(signpost_protocol::keys::generate().verifying_key()),
+            url: "https://node.example".into(),
+            name: Some("A charity".into()),
+            status,
+            seq,
+            listings: 3,
+            last_attempt: Some(now),
+            last_success: seq.map(|_| now - chrono::Duration::days(2)),
+            last_refusal: None,
+            last_refusal_at: None,
+            consecutive_failures: 0,
+            equivocations: 0,
+        }
+    }
+
+    fn refused(mut h: NodeHealth, now: DateTime<Utc>) -> NodeHealth {
+        h.last_refusal = Some(Refusal::new(
+            RefusalCode::FutureTimestamp,
+            "the snapshot was signed 20 minutes in the future",
+        ));
+        h.last_refusal_at = Some(now);
+        h.consecutive_failures = 1;
+        h
+    }
+
+    #[test]
+    fn each_answer_is_said_in_words_with_whether_to_act() {
+        let now = Utc::now();
+        let say = |answer, asked| standing(answer, 7, DIRECTORY, asked, now);
+        let cases: Vec<(Result<Option<NodeHealth>, ClientError>, bool, &str, bool)> =
+            vec![
+            (
+                Ok(Some(health(CrawlStatus::Healthy, Some(7), now))),
+                false,
+                "Listed: it shows 3 groups from snapshot 7 (your latest); last read 2 days ago.",
+                false,
+            ),
+            (
+                Ok(Some(health(CrawlStatus::Healthy, Some(6), now))),
+                false,
+                "Listed: it shows 3 groups from snapshot 6 (yours is now number 7; it reads \
+                 this node again soon); last read 2 days ago.",
+                false,
+            ),
+            (
+                Ok(Some(refused(health(CrawlStatus::Failing, Some(6), now), now))),
+                false,
+                "Listed: it shows 3 groups from snapshot 6 (yours is now number 7; it reads \
+                 this node again soon); last read 2 days ago. It refused what it last \
+                 fetched from this node (just now): the snapshot was signed 20 minutes in \
+                 the future",
+                true,
+            ),
+            (
+                Ok(Some(refused(health(CrawlStatus::Stale, Some(6), now), now))),
+                false,
+                "Listed, but what it holds from this node has expired, so your groups are \
+                 hidden there until it reads this node again; last read 2 days ago. It \
+                 refused what it last fetched from this node (just now): the snapshot was \
+                 signed 20 minutes in the future",
+                true,
+            ),
+            (
+                Ok(Some(health(CrawlStatus::Pending, None, now))),
+                false,
+                "Listed; it has not read this node yet",
+                false,
+            ),
+            (
+                Ok(Some(refused(health(CrawlStatus::Failing, None, now), now))),
+                false,
+                "Listed, but it shows none of your groups yet. It refused what it last \
+                 fetched from this node (just now): the snapshot was signed 20 minutes in \
+                 the future",
+                true,
+            ),
+            (
+                Ok(None),
+                true,
+                "Not listed yet: this node has asked to be listed, and the directory's \
+                 operator approves or declines the request. Send them the enrolment card \
+                 above if they ask for it.",
+                true,
+            ),
+            (
+                Ok(None),
+                false,
+                "Not listed. Send its operator the enrolment card above, or ask to be listed.",
+                true,
+            ),
+            (
+                Err(ClientError::Fetch(FetchError::Timeout)),
+                false,
+                "https://directory.example did not answer in time. Try again later.",
+                true,
+            ),
+        ];
+        for (answer, asked, says, act) in cases {
+            assert_eq!(say(answer, asked), (says.to_owned(), act));
+        }
+    }
+
+    #[test]
+    fn a_directory_is_known_by_its_ping_address() {
+        assert_eq!(
+            directory_of("https://d.example/v1/ping"),
+            Some("https://d.example")
+        );
+        assert_eq!(
+            directory_of("https://d.example/v1/ping/"),
+            Some("https://d.example")
+        );
+        assert_eq!(directory_of("https://d.example/hooks/signpost"), None);
+        assert_eq!(directory_of("/v1/ping"), None);
     }
 }
