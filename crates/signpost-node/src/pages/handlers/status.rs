@@ -495,6 +495,8 @@ mod tests {
 
     const DIRECTORY: &str = "https://directory.example";
 
+    type Answer = Result<Option<NodeHealth>, ClientError>;
+
     fn health(status: CrawlStatus, seq: Option<u64>, now: DateTime<Utc>) -> NodeHealth {
         NodeHealth {
             id: signpost_protocol::DidKey::new(signpost_protocol::keys::generate().verifying_key()),
@@ -526,7 +528,7 @@ mod tests {
     fn each_answer_is_said_in_words_with_whether_to_act() {
         let now = Utc::now();
         let say = |answer, asked| standing(answer, 7, DIRECTORY, asked, now);
-        let cases: Vec<(Result<Option<NodeHealth>, ClientError>, bool, &str, bool)> =
+        let cases: Vec<(Answer, bool, &str, bool)> =
             vec![
             (
                 Ok(Some(health(CrawlStatus::Healthy, Some(7), now))),
