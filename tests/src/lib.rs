@@ -277,6 +277,11 @@ pub fn listed(problem: &Value, key: &str) -> Vec<String> {
 /// `/manage/status`). `http` must not follow redirects (the session cookie comes with one).
 pub async fn signed_in_page(http: &reqwest::Client, base: &str, token: &str, path: &str) -> String {
     let session = signed_in_session(http, base, token).await;
+    session_page(http, base, &session, path).await
+}
+
+/// The text of a node's page at `path`, with a session's cookie from [`signed_in_session`].
+pub async fn session_page(http: &reqwest::Client, base: &str, session: &str, path: &str) -> String {
     http.get(format!("{base}{path}"))
         .header("cookie", session)
         .send()

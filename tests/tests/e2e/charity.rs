@@ -612,16 +612,7 @@ async fn a_directory_asked_from_the_status_page_is_told_of_changes_and_shown() {
         .build()
         .unwrap();
     let session = signpost_tests::signed_in_session(&http, &url, token.trim()).await;
-    let status_page = || async {
-        http.get(format!("{url}/manage/status"))
-            .header("cookie", &session)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let status_page = || signpost_tests::session_page(&http, &url, &session, "/manage/status");
     let directory_item = |page: &str| -> String {
         page.split("<ul class=\"directories\">")
             .nth(1)
