@@ -232,7 +232,6 @@ impl Publisher {
         self.node_id
     }
 
-    /// What is published now.
     /// The directories this node asked to list it (their API addresses), in the order asked.
     pub fn directories(&self) -> Vec<String> {
         match self.store.get::<Vec<String>>(K_DIRECTORIES) {
@@ -259,6 +258,7 @@ impl Publisher {
         Ok(true)
     }
 
+    /// What is published now.
     pub fn published(&self) -> Arc<Published> {
         match self.published.read() {
             Ok(p) => Arc::clone(&p),

@@ -161,7 +161,6 @@ impl Health {
             .unwrap_or(0)
     }
 
-    /// Every node's health, by URL; `expired` says which served snapshots have expired.
     /// One node's health (its status `Stale` when `expired`).
     pub fn one(&self, id: &DidKey, expired: bool) -> Option<NodeHealth> {
         let mut h = lock(&self.nodes).get(id).cloned()?;
@@ -171,6 +170,7 @@ impl Health {
         Some(h)
     }
 
+    /// Every node's health, by URL; `expired` says which served snapshots have expired.
     pub fn snapshot(&self, expired: impl Fn(&DidKey) -> bool) -> Vec<NodeHealth> {
         let mut out: Vec<NodeHealth> = lock(&self.nodes).values().cloned().collect();
         for h in &mut out {
