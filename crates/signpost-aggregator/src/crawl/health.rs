@@ -163,22 +163,24 @@ impl Health {
 
     /// One node's health (its status `Stale` when `expired`).
     pub fn one(&self, id: &DidKey, expired: bool) -> Option<NodeHealth> {
-        let mut h = lock(&self.nodes).get(id).cloned()?;
-        if expired {
-            h.status = CrawlStatus::Stale;
-        }
-        Some(h)
+        let h = lock(&self.nodes).get(id).cloned()?;
+        Some(stale_if(h, expired))
     }
 
     /// Every node's health, by URL; `expired` says which served snapshots have expired.
     pub fn snapshot(&self, expired: impl Fn(&DidKey) -> bool) -> Vec<NodeHealth> {
-        let mut out: Vec<NodeHealth> = lock(&self.nodes).values().cloned().collect();
-        for h in &mut out {
-            if expired(&h.id) {
-                h.status = CrawlStatus::Stale;
-            }
-        }
+        let mut out: Vec<NodeHealth> = (lock(&self.nodes).values())
+            .map(|h| stale_if(h.clone(), expired(&h.id)))
+            .collect();
         out.sort_by(|a, b| a.url.cmp(&b.url));
         out
     }
+}
+
+/// A node's health as served: `Stale` once the snapshot served for it has expired.
+fn stale_if(mut h: NodeHealth, expired: bool) -> NodeHealth {
+    if expired {
+        h.status = CrawlStatus::Stale;
+    }
+    h
 }

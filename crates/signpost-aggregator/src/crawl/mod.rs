@@ -347,22 +347,26 @@ impl Aggregator {
 
     /// Every node's crawl health (`stale` where the served snapshot has expired).
     pub fn health(&self) -> Vec<NodeHealth> {
-        let now = Utc::now();
-        let index = self.index();
-        self.health.snapshot(|id| {
-            index
-                .segment(id)
-                .is_some_and(|seg| seg.data.snapshot.expires_at <= now)
-        })
+        let expired = self.expired_now();
+        self.health.snapshot(expired)
     }
 
     /// One node's crawl health, as [`Aggregator::health`] gives it; `None` for a node this
     /// directory does not list.
     pub fn node_health(&self, id: &DidKey) -> Option<NodeHealth> {
+        self.health.one(id, self.expired_now()(id))
+    }
+
+    /// Whether the snapshot served for a node has expired, as of now (its health then reads
+    /// `Stale`).
+    fn expired_now(&self) -> impl Fn(&DidKey) -> bool + '_ {
         let now = Utc::now();
-        let expired =
-            (self.index().segment(id)).is_some_and(|seg| seg.data.snapshot.expires_at <= now);
-        self.health.one(id, expired)
+        let index = self.index();
+        move |id| {
+            index
+                .segment(id)
+                .is_some_and(|seg| seg.data.snapshot.expires_at <= now)
+        }
     }
 
     /// Nodes whose state changed after feed position `since`, oldest change first: only

@@ -315,7 +315,7 @@ fn notice(done: Option<&str>) -> Option<String> {
             "passphrase" => "Your passphrase is set. Use it to sign in from now on.",
             "first" => "You are signed in. Set a passphrase now, so you can sign in again later.",
             "signed-out" => "You are signed out.",
-            "enrolled" => "The directory has your request. Its operator will approve it; under Directories, below, you can see when it lists you.",
+            "enrolled" => "The directory has your request; its operator approves or declines it. Under Directories, below, you can see when it lists you.",
             _ => return None,
         }
         .to_owned(),

@@ -28,40 +28,41 @@ fn directory_of(ping_url: &str) -> Option<&str> {
 async fn directory_rows(state: &Data) -> Vec<DirectoryRow> {
     let now = Utc::now();
     let node = state.publisher.node_id();
-    let published = state.publisher.published();
+    let latest = state.publisher.published().seq;
     let fetcher = signpost_client::Fetcher::new(STANDING_TIMEOUT, 64 * 1024, 1).ok();
     let asked = state.publisher.directories();
-    let rows = state.push.snapshot().into_iter().map(|(url, last)| {
-        let fetcher = fetcher.clone();
-        let published = Arc::clone(&published);
-        let asked = &asked;
-        async move {
+    let (fetcher, asked) = (&fetcher, &asked);
+    let rows = state
+        .push
+        .snapshot()
+        .into_iter()
+        .map(|(url, last)| async move {
             let last_push = last.map_or_else(
                 || "Nothing pushed since the node started".to_owned(),
                 |(at, result)| format!("{result} ({})", ago(at, now)),
             );
-            let (standing, attention) = match (directory_of(&url), fetcher) {
+            let base = directory_of(&url);
+            let (standing, attention) = match (base, fetcher) {
                 (Some(base), Some(fetcher)) => {
-                    let client = signpost_client::DirectoryClient::new(fetcher, base);
+                    let client = signpost_client::DirectoryClient::new(fetcher.clone(), base);
                     let asked = asked.iter().any(|d| d == base);
-                    standing(client.node(&node).await, published.seq, base, asked, now)
+                    standing(client.node(&node).await, latest, base, asked, now)
                 }
                 (None, _) => (
-                    "Not asked: this address does not end in /v1/ping, so the directory \
-                     behind it is not known"
+                    "This node tells it of changes, but its address does not end in /v1/ping, \
+                 so this page cannot ask how it lists the node"
                         .to_owned(),
                     false,
                 ),
                 (_, None) => ("Could not ask it".to_owned(), true),
             };
             DirectoryRow {
-                url: directory_of(&url).unwrap_or(&url).to_owned(),
+                url: base.unwrap_or(&url).to_owned(),
                 standing,
                 attention,
                 last_push,
             }
-        }
-    });
+        });
     futures_util::future::join_all(rows).await
 }
 
