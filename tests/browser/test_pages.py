@@ -100,6 +100,55 @@ def test_evenings_or_weekends_narrow_the_results(page, demo):
     assert narrowed and narrowed <= everything
 
 
+def in_view(pg, selector):
+    """Whether the element's top is inside the window as it is scrolled."""
+    return pg.evaluate(
+        "s => { const r = document.querySelector(s).getBoundingClientRect();"
+        " return r.top >= 0 && r.top < window.innerHeight; }", selector)
+
+
+def test_on_a_phone_a_search_lands_on_its_results(browser, demo):
+    # On a phone the form is three screens long: a search, and each page of its results,
+    # opens at the results, not at the top of the form the person has just filled in.
+    ctx = browser.new_context(viewport={"width": 390, "height": 800})
+    pg = ctx.new_page()
+    pg.goto(f"{demo['base']}/find?lang=en")
+    skip = pg.locator("a.skip")
+    assert skip.inner_text() == "Skip to main content" and skip.get_attribute("href") == "#main"
+    pg.fill("#postcode", "LS8")
+    pg.select_option("#radius", "25")
+    pg.click("button.primary")
+    pg.wait_for_load_state()
+    assert pg.url.endswith("#results"), pg.url
+    assert in_view(pg, "#results-title"), "the results' heading is on the screen"
+    assert pg.evaluate("window.scrollY") > 800, "the form above it is scrolled past"
+    # Ten a page: 25 km around the district holds more, and the next page opens at its
+    # results too.
+    assert "Page 1 of" in pg.inner_text("nav.pages")
+    pg.click("a[rel=next]")
+    pg.wait_for_load_state()
+    assert "Page 2 of" in pg.inner_text("nav.pages")
+    assert in_view(pg, "#results-title")
+    # Opened at the top (a link without its #results), the skip link, the first thing a
+    # keyboard reaches, leads to the results.
+    pg.goto(pg.url.split("#")[0])
+    assert pg.evaluate("window.scrollY") == 0
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("document.activeElement.className") == "skip"
+    assert pg.evaluate("document.activeElement.textContent") == "Skip to the results"
+    pg.keyboard.press("Enter")
+    assert pg.evaluate("document.activeElement.id") == "results"
+    assert in_view(pg, "#results-title")
+    # A mistake stays at the top, where its error summary is.
+    pg.goto(f"{demo['base']}/find?lang=ar")
+    assert pg.locator("a.skip").get_attribute("href") == "#main"
+    pg.fill("#postcode", "not a postcode")
+    pg.click("button.primary")
+    pg.wait_for_load_state()
+    assert in_view(pg, ".error-summary")
+    ctx.close()
+
+
 def test_mistakes_are_shown_in_an_error_summary(page, demo):
     search(page, demo, postcode="not a postcode")
     summary = page.locator(".error-summary")

@@ -14,7 +14,10 @@ privacy = This directory does not share anything with the Home Office, the polic
 # a catalogue leaves them to English (the foot marks them as English).
 for-regulators = Training checks, for regulators
 for-developers = The directory's API, for GP systems and developers
+# The first link of every page, for keyboards and screen readers: to the results when a
+# search has some, else to the page's content.
 skip = Skip to the results
+skip-main = Skip to main content
 
 postcode-label = Postcode
 postcode-hint = For example LS8 5AB. A district like LS8 works too.

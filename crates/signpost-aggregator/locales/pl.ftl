@@ -7,6 +7,7 @@ exit = Opuść tę stronę
 exit-hint = Szybko opuść tę stronę
 privacy = Ten katalog niczego nie przekazuje Home Office, policji ani żadnemu innemu urzędowi. Nie zapisuje ani nie rejestruje tego, czego szukasz, i nie używa plików cookie.
 skip = Przejdź do wyników
+skip-main = Przejdź do treści głównej
 postcode-label = Kod pocztowy
 postcode-hint = Na przykład LS8 5AB. Wystarczy też dzielnica, np. LS8.
 distance-label = Jak daleko

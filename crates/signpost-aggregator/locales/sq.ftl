@@ -7,6 +7,7 @@ exit = Dilni nga kjo faqe
 exit-hint = Largohuni shpejt nga kjo faqe
 privacy = Ky drejtori nuk ndan asgjë me Ministrinë e Brendshme, policinë apo ndonjë autoritet tjetër. Nuk ruan dhe nuk regjistron atë që kërkoni, dhe nuk përdor cookies.
 skip = Shkoni te rezultatet
+skip-main = Kalo te përmbajtja kryesore
 postcode-label = Kodi postar
 postcode-hint = Për shembull LS8 5AB. Mjafton edhe një zonë si LS8.
 distance-label = Sa larg

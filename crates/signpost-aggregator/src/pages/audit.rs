@@ -184,6 +184,7 @@ pub async fn audit(state: Data, params: web::Query<AuditParams>) -> HttpResponse
             hidden: Vec::new(),
             path: "/audit".into(),
             show_picker: false,
+            skip_to_results: false,
         },
         errors,
         issuers: state

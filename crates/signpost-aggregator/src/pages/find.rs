@@ -115,6 +115,7 @@ fn page(tr: Tr, title: String, path: &str, params: &[(String, String)]) -> Page 
             .collect(),
         path: path.to_owned(),
         show_picker: true,
+        skip_to_results: false,
     }
 }
 
@@ -126,7 +127,8 @@ fn href(params: &[(String, String)], page: usize) -> String {
         .collect();
     pairs.push(("page".into(), page.to_string()));
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    format!("/find?{query}")
+    // Straight to the new page's results, not the top of the form above them.
+    format!("/find?{query}#results")
 }
 
 /// The search form, filled from `params` (nothing searched yet).
@@ -332,6 +334,7 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
         (total, hits) = index.page(&q, &ctx);
     }
     view.searched = true;
+    view.page.skip_to_results = true;
     view.results = hits
         .iter()
         .map(|(seg, l, d)| result_view(&tr, seg, l, *d, &ctx))

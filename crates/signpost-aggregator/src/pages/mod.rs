@@ -31,6 +31,9 @@ pub struct Page {
     pub hidden: Vec<(String, String)>,
     pub path: String,
     pub show_picker: bool,
+    /// The skip link leads to the results (a search that found some) rather than to the
+    /// page's content.
+    pub skip_to_results: bool,
 }
 
 /// The Content-Security-Policy of every page: nothing from elsewhere, no inline code.
