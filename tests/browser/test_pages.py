@@ -149,6 +149,53 @@ def test_on_a_phone_a_search_lands_on_its_results(browser, demo):
     ctx.close()
 
 
+def test_back_to_the_search_from_a_group_returns_to_its_results(page, demo):
+    # Page 2 of a wider search, in Arabic: a group's page and its card lead back to the same
+    # page of the same results, not to an empty form.
+    page.goto(f"{demo['base']}/find?lang=ar")
+    page.fill("#postcode", "LS8")
+    page.select_option("#radius", "25")
+    page.check("#need-free")
+    page.click("button.primary")
+    page.wait_for_load_state()
+    page.click("a[rel=next]")
+    page.wait_for_load_state()
+    results = page.url
+    shown = names_on(page)
+    assert shown
+    page.locator("article.result .name a").first.click()
+    page.wait_for_load_state()
+    assert page.inner_text("h1") == shown[0]
+    page.click("a.back")
+    page.wait_for_load_state()
+    assert page.url == results, "the same search, the same page, at its results"
+    assert names_on(page) == shown
+    assert page.get_attribute("#need-free", "checked") is not None
+    # The card, opened from the group's page, leads back to the search too.
+    page.locator("article.result .name a").first.click()
+    page.wait_for_load_state()
+    page.locator("p.links a").nth(1).click()
+    page.wait_for_load_state()
+    assert "/find/card/" in page.url
+    page.click("a.back")
+    page.wait_for_load_state()
+    assert page.url == results
+    # Changing the language on a group's page keeps the way back to the same page.
+    page.locator("article.result .name a").first.click()
+    page.wait_for_load_state()
+    page.select_option("#lang", "en")
+    page.click("form.lang button")
+    page.wait_for_load_state()
+    page.click("a.back")
+    page.wait_for_load_state()
+    assert "lang=en" in page.url and "page=2" in page.url and page.url.endswith("#results")
+    assert names_on(page) == shown
+    # A group's page opened from elsewhere (a shared link) leads to the empty form.
+    group = page.locator("article.result .name a").first.get_attribute("href").split("?")[0]
+    page.goto(f"{demo['base']}{group}?lang=en")
+    assert page.get_attribute("a.back", "href") == "/find?lang=en"
+
+
 def test_mistakes_are_shown_in_an_error_summary(page, demo):
     search(page, demo, postcode="not a postcode")
     summary = page.locator(".error-summary")

@@ -108,14 +108,38 @@ fn page(tr: Tr, title: String, path: &str, params: &[(String, String)]) -> Page 
         tr,
         title,
         langs: LANGS,
+        // The finder starts again at its first page; a group's pages keep the page of the
+        // search they lead back to.
         hidden: params
             .iter()
-            .filter(|(k, _)| k != "lang" && k != "page")
+            .filter(|(k, _)| k != "lang" && (k != "page" || path != "/find"))
             .cloned()
             .collect(),
         path: path.to_owned(),
         show_picker: true,
         skip_to_results: false,
+    }
+}
+
+/// The search in `params` (all but the language), as `&name=value…` to follow a link's
+/// `lang=`; empty when there is none.
+fn search_of(params: &[(String, String)]) -> String {
+    let pairs: Vec<&(String, String)> = params.iter().filter(|(k, _)| k != "lang").collect();
+    if pairs.is_empty() {
+        return String::new();
+    }
+    format!(
+        "&{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
+}
+
+/// "Back to the search" from a group's pages: the search they were found by, at its
+/// results, or the empty form when they were opened some other way.
+fn back_to_search(tr: Tr, params: &[(String, String)]) -> String {
+    match search_of(params) {
+        search if search.is_empty() => format!("/find?lang={}", tr.lang.code),
+        search => format!("/find?lang={}{search}#results", tr.lang.code),
     }
 }
 
@@ -335,9 +359,16 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
     }
     view.searched = true;
     view.page.skip_to_results = true;
+    // The page shown, which an old link's may not be.
+    let mut shown = params.clone();
+    shown.retain(|(k, _)| k != "page");
+    if page_no > 1 {
+        shown.push(("page".into(), page_no.to_string()));
+    }
+    let search = search_of(&shown);
     view.results = hits
         .iter()
-        .map(|(seg, l, d)| result_view(&tr, seg, l, *d, &ctx))
+        .map(|(seg, l, d)| result_view(&tr, seg, l, *d, &ctx, &search))
         .collect();
     view.count_text = tr.t1("results-count", "count", total);
     view.near_text = match (&q.postcode, q.near) {
@@ -425,8 +456,8 @@ pub async fn group(
             page: page(tr, l.group.name.clone(), req.path(), &params),
             description: l.group.description.clone(),
             address: address(l),
-            back_href: format!("/find?lang={}", tr.lang.code),
-            r: result_view(&tr, seg, l, None, ctx),
+            back_href: back_to_search(tr, &params),
+            r: result_view(&tr, seg, l, None, ctx, &search_of(&params)),
         })
     })
 }
@@ -454,10 +485,11 @@ pub async fn card(
     one_group(&state, &req, &path, &params, |tr, seg, l, ctx| {
         html(&CardPage {
             page: page(tr, tr.t("card-title"), req.path(), &params),
-            local: result_view(&tr, seg, l, None, ctx),
-            english: (tr.lang.code != "en").then(|| result_view(&Tr::english(), seg, l, None, ctx)),
+            local: result_view(&tr, seg, l, None, ctx, ""),
+            english: (tr.lang.code != "en")
+                .then(|| result_view(&Tr::english(), seg, l, None, ctx, "")),
             address: address(l),
-            back_href: format!("/find/group/{}/{}?lang={}", seg.id, l.id, tr.lang.code),
+            back_href: back_to_search(tr, &params),
         })
     })
 }

@@ -68,13 +68,15 @@ pub fn category_label(tr: &Tr, id: &str) -> String {
     }
 }
 
-/// Builds the view of one hit.
+/// Builds the view of one hit; `search` (`&name=value…`, or empty) is the search it was
+/// found by, carried by the links to its pages so that they lead back to it.
 pub fn result_view(
     tr: &Tr,
     seg: &Segment,
     listing: &Verified<Listing>,
     distance_km: Option<f64>,
     ctx: &QueryContext<'_>,
+    search: &str,
 ) -> ResultView {
     let g = &listing.group;
     let now = ctx.now;
@@ -229,8 +231,8 @@ pub fn result_view(
         contact_label: tr.t("contact"),
         facts_label: tr.t("good-to-know"),
         training_label: tr.t("training"),
-        group_href: format!("/find/group/{}/{}?lang={lang}", seg.id, listing.id),
-        card_href: format!("/find/card/{}/{}?lang={lang}", seg.id, listing.id),
+        group_href: format!("/find/group/{}/{}?lang={lang}{search}", seg.id, listing.id),
+        card_href: format!("/find/card/{}/{}?lang={lang}{search}", seg.id, listing.id),
         provenance_href: format!("/v1/groups/{}/{}", seg.id, listing.id),
     }
 }
