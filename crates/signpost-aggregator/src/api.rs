@@ -79,9 +79,17 @@ where
     (read, problems)
 }
 
+/// A path's node id.
 fn did(s: &str) -> Result<DidKey, AggError> {
-    s.parse()
-        .map_err(|_| AggError::InvalidNodeId(s.chars().take(100).collect()))
+    did_of("a node", s)
+}
+
+/// A path's did:key, refused as `what` ("a node", "an issuer") when it is not one.
+fn did_of(what: &'static str, s: &str) -> Result<DidKey, AggError> {
+    s.parse().map_err(|_| AggError::InvalidNodeId {
+        what,
+        id: s.chars().take(100).collect(),
+    })
 }
 
 /// Find groups. Every filter is optional; filters combine with AND. Order: with `near` (or
@@ -390,14 +398,14 @@ pub fn audit_entries(state: &Aggregator, issuer: &DidKey, q: &AuditFilter) -> Ve
     params(("did" = String, Path, description = "The issuer's did:key"), AuditQuery),
     responses((status = 200, description = "Attestations presented", body = Vec<AuditEntry>),
         (status = 400, description = "A parameter is unknown or invalid: `unknown_parameter`, `unknown_achievement`, `invalid_parameter` (a status not in the list); several are one `invalid_query`, each in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not a did:key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The issuer id is not a did:key (`invalid_node_id`, the code of any id in a path)", body = Problem, content_type = "application/problem+json"),
         RateLimited))]
 pub async fn issuer_attestations(
     state: Data,
     path: web::Path<String>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AggError> {
-    let issuer = did(&path)?;
+    let issuer = did_of("an issuer", &path)?;
     let filter = AuditFilter::read(query.achievement.as_deref(), query.status.as_deref())?;
     Ok(HttpResponse::Ok().json(audit_entries(&state, &issuer, &filter)))
 }

@@ -9,8 +9,9 @@ use signpost_protocol::wire::FieldProblem;
 pub enum AggError {
     #[error("{0}")]
     Query(QueryError),
-    #[error("{0:?} is not a node id (did:key)")]
-    InvalidNodeId(String),
+    /// A path's node or issuer id that is not a did:key; `what` is "a node" or "an issuer".
+    #[error("{id:?} is not {what} id (did:key)")]
+    InvalidNodeId { what: &'static str, id: String },
     #[error("no group {id} from node {node}")]
     GroupNotFound { node: String, id: String },
     /// An Open Referral UK object named by an id this directory does not give.
@@ -48,7 +49,7 @@ impl ApiError for AggError {
             // Several mistakes are one `invalid_query`, each in `errors` with its own code.
             Self::Query(q) if !q.more.is_empty() => ErrorCode::InvalidQuery,
             Self::Query(q) => q.code.into(),
-            Self::InvalidNodeId(_) => ErrorCode::InvalidNodeId,
+            Self::InvalidNodeId { .. } => ErrorCode::InvalidNodeId,
             Self::GroupNotFound { .. } | Self::NotInDirectory { .. } => ErrorCode::GroupNotFound,
             Self::NodeNotFound(_) => ErrorCode::NodeNotFound,
             Self::IssuerNotFound(_) => ErrorCode::IssuerNotFound,

@@ -85,7 +85,7 @@ error_table! {
     NearAndPostcode => ("near_and_postcode", BAD_REQUEST, "Two places given"),
     TextTooBroad => ("text_too_broad", BAD_REQUEST, "Search text too broad"),
     // The directory.
-    InvalidNodeId => ("invalid_node_id", NOT_FOUND, "Not a node id"),
+    InvalidNodeId => ("invalid_node_id", NOT_FOUND, "Not a did:key id"),
     GroupNotFound => ("group_not_found", NOT_FOUND, "Group not found"),
     NodeNotFound => ("node_not_found", NOT_FOUND, "Node not found"),
     IssuerNotFound => ("issuer_not_found", NOT_FOUND, "Issuer not found"),

@@ -530,12 +530,13 @@ async fn provenance_shows_every_check() {
         "group_not_found",
     )
     .await;
-    assert_problem(
+    let body = assert_problem(
         agg.get(&format!("/v1/groups/not-a-did/{id}")).await,
         404,
         "invalid_node_id",
     )
     .await;
+    assert_eq!(body["detail"], "\"not-a-did\" is not a node id (did:key)");
 }
 
 #[tokio::test]

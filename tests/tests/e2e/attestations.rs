@@ -488,6 +488,14 @@ async fn the_audit_filters_by_achievement_and_status_and_refuses_unknown_paramet
         .get(&format!("/v1/issuers/{id}/attestations?colour=red"))
         .await;
     signpost_tests::assert_problem(resp, 400, "unknown_parameter").await;
+    // An issuer id that is not a did:key is named as the issuer's (the code is the table's
+    // one for any id in a path).
+    let resp = agg.get("/v1/issuers/training-co/attestations").await;
+    let body = signpost_tests::assert_problem(resp, 404, "invalid_node_id").await;
+    assert_eq!(
+        body["detail"],
+        "\"training-co\" is not an issuer id (did:key)"
+    );
 
     // The regulator's page shows the same, and its CSV too.
     let page = agg.get(&format!("/audit?issuer={id}&status=revoked")).await;
