@@ -191,7 +191,9 @@ def publish_group(pg, demo, name):
     assert "Tuesday, 18:30 to 20:00" in preview
     pg.click("button[value=publish]")
     pg.wait_for_load_state()
-    assert "Published" in pg.inner_text(".notice")
+    # The demo's node tells the directory of each change, so the notice does not send the
+    # volunteer to wait for a crawl.
+    assert "show it within seconds once they list the node" in pg.inner_text(".notice")
     assert name in pg.inner_text("main")
 
 
@@ -269,6 +271,7 @@ def test_edit_then_delete(signed_in, demo):
     run_axe(pg, "delete")
     pg.click("button.warning")
     assert "withdrawn" in pg.inner_text(".notice")
+    assert "drop it within seconds" in pg.inner_text(".notice")
     deadline = time.time() + 20
     while time.time() < deadline and directory_group(demo, name + " (Thursdays)", timeout=1):
         time.sleep(0.3)

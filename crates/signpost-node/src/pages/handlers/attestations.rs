@@ -71,7 +71,7 @@ fn attestations_view(
 
 pub async fn attestations_page(state: Data, req: HttpRequest, query: Query) -> HttpResponse {
     match signed_in(&state, &req) {
-        Ok(s) => attestations_view(&state, &s, Vec::new(), String::new(), done(&query)),
+        Ok(s) => attestations_view(&state, &s, Vec::new(), String::new(), done(&state, &query)),
         Err(r) => r,
     }
 }

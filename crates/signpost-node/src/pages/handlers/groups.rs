@@ -93,7 +93,7 @@ pub async fn overview(state: Data, req: HttpRequest, query: Query) -> HttpRespon
         })
         .collect();
     let mut f = frame(&state, "Your groups", Some(&session), "groups");
-    f.notice = done(&query);
+    f.notice = done(&state, &query);
     html(&OverviewPage {
         f,
         groups,

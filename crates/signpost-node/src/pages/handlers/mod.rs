@@ -300,22 +300,32 @@ fn expired_cookie(name: &'static str) -> Cookie<'static> {
 // ---------------------------------------------------------------------------------------
 // Public home
 
-fn notice(done: Option<&str>) -> Option<String> {
+/// The notice after `done`; `told` is whether the node tells directories of its changes
+/// (configured, or asked from the Status page), which then show them within seconds.
+fn notice(done: Option<&str>, told: bool) -> Option<String> {
     Some(
-        match done? {
-            "published" => {
+        match (done?, told) {
+            ("published", false) => {
                 "Published. Directories that follow this node show it at their next crawl."
             }
-            "updated" => "Saved and published.",
-            "deleted" => "The group is withdrawn. Directories drop it at their next crawl.",
-            "confirmed" => "Capacity confirmed as still accurate.",
-            "full" => "Marked as full: directories show it as not accepting referrals.",
-            "open" => "Marked as open for referrals.",
-            "attestation" => "The attestation is imported and published with your groups.",
-            "passphrase" => "Your passphrase is set. Use it to sign in from now on.",
-            "first" => "You are signed in. Set a passphrase now, so you can sign in again later.",
-            "signed-out" => "You are signed out.",
-            "enrolled" => "The directory has your request; its operator approves or declines it. Under Directories, below, you can see when it lists you.",
+            ("published", true) => {
+                "Published. The directories this node tells of its changes show it within \
+                 seconds once they list the node; Status shows what each one lists."
+            }
+            ("updated", _) => "Saved and published.",
+            ("deleted", false) => "The group is withdrawn. Directories drop it at their next crawl.",
+            ("deleted", true) => {
+                "The group is withdrawn. The directories this node tells of its changes drop \
+                 it within seconds; Status shows what each one lists."
+            }
+            ("confirmed", _) => "Capacity confirmed as still accurate.",
+            ("full", _) => "Marked as full: directories show it as not accepting referrals.",
+            ("open", _) => "Marked as open for referrals.",
+            ("attestation", _) => "The attestation is imported and published with your groups.",
+            ("passphrase", _) => "Your passphrase is set. Use it to sign in from now on.",
+            ("first", _) => "You are signed in. Set a passphrase now, so you can sign in again later.",
+            ("signed-out", _) => "You are signed out.",
+            ("enrolled", _) => "The directory has your request; its operator approves or declines it. Under Directories, below, you can see when it lists you.",
             _ => return None,
         }
         .to_owned(),
@@ -324,11 +334,36 @@ fn notice(done: Option<&str>) -> Option<String> {
 
 type Query = web::Query<Vec<(String, String)>>;
 
-fn done(query: &Query) -> Option<String> {
+fn done(state: &AppState, query: &Query) -> Option<String> {
     notice(
         query
             .iter()
             .find(|(k, _)| k == "done")
             .map(|(_, v)| v.as_str()),
+        !state.push.urls().is_empty(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::notice;
+
+    #[test]
+    fn a_change_is_said_to_reach_directories_as_soon_as_it_does() {
+        // A node that tells no directory of its changes waits for their crawls...
+        let quiet = |done| notice(Some(done), false).unwrap_or_default();
+        assert!(quiet("published").ends_with("show it at their next crawl."));
+        assert!(quiet("deleted").ends_with("drop it at their next crawl."));
+        // ...one that does sends its change within seconds, and says where to see it.
+        let told = |done| notice(Some(done), true).unwrap_or_default();
+        for done in ["published", "deleted"] {
+            assert!(told(done).contains("within seconds"), "{}", told(done));
+            assert!(told(done).ends_with("Status shows what each one lists."));
+            assert!(!told(done).contains("  "), "one space between words");
+        }
+        // The rest do not depend on it; an unknown one is no notice.
+        assert_eq!(quiet("updated"), told("updated"));
+        assert_eq!(notice(Some("elsewhere"), true), None);
+        assert_eq!(notice(None, true), None);
+    }
 }

@@ -305,7 +305,17 @@ pub async fn download_backup(state: Data, req: HttpRequest, form: Pairs) -> Http
 
 pub async fn status_page(state: Data, req: HttpRequest, query: Query) -> HttpResponse {
     match signed_in(&state, &req) {
-        Ok(s) => status_view(&state, &s, Vec::new(), None, String::new(), done(&query)).await,
+        Ok(s) => {
+            status_view(
+                &state,
+                &s,
+                Vec::new(),
+                None,
+                String::new(),
+                done(&state, &query),
+            )
+            .await
+        }
         Err(r) => r,
     }
 }
