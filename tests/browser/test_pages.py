@@ -424,6 +424,24 @@ def test_the_audit_page_and_its_csv_agree_with_the_api(page, demo):
     assert all(l.split(",")[6] == "revoked" for l in lines[1:])
 
 
+def test_on_a_phone_the_audit_shows_each_status_without_scrolling(browser, demo):
+    ctx = browser.new_context(viewport={"width": 390, "height": 800})
+    pg = ctx.new_page()
+    pg.goto(f"{demo['base']}/audit")
+    issuer = pg.eval_on_selector("#issuer", "e => e.value")
+    expected = api(demo["base"], f"/v1/issuers/{issuer}/attestations")
+    cells = pg.locator("tbody td.status")
+    assert cells.count() == len(expected) >= 2
+    width = pg.evaluate("window.innerWidth")
+    for i in range(cells.count()):
+        box = cells.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (i, box, width)
+        assert cells.nth(i).inner_text().strip()
+    headers = pg.locator("thead th").all_inner_texts()
+    assert headers[:3] == ["Organisation", "Achievement", "Status"], headers
+    ctx.close()
+
+
 def test_the_audit_page_names_each_wrong_filter_beside_its_field(page, demo):
     # Filters from an edited link: an achievement and a status no list offers. Each is named
     # once, linking to its own field, and no rows are shown as if the filters held.
