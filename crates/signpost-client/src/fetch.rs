@@ -331,7 +331,7 @@ async fn read_json_body(mut resp: reqwest::Response, cap: usize) -> Result<Bytes
 /// Parses JSON (serde_json refuses nesting deeper than 128).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, FetchError> {
     signpost_protocol::wire::json_from_slice(bytes)
-        .map_err(|e| FetchError::Malformed(e.to_string()))
+        .map_err(|e| FetchError::Malformed(signpost_protocol::wire::json_words(&e)))
 }
 
 /// Whether the failure is a reset or an early close, looking through the error's causes.

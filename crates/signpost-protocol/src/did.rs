@@ -23,8 +23,12 @@ pub enum DidError {
     NotDidKey,
     #[error("did:key must use multibase base58btc (a 'z' after \"did:key:\")")]
     NotBase58btc,
-    #[error("did:key is not valid base58btc: {0}")]
-    Base58(String),
+    /// `at` counts characters from the start of the whole id, from 1.
+    #[error("did:key has {found} at character {at}, which base58btc does not use (it leaves out 0, O, I and l, and anything not a letter or digit)")]
+    Base58 { found: String, at: usize },
+    /// Never expected: the decoder's other failures are of fixed-size buffers.
+    #[error("did:key could not be decoded as base58btc")]
+    Undecodable,
     #[error("did:key is not an Ed25519 public key (multicodec 0xed01 expected)")]
     NotEd25519,
     #[error("did:key holds {0} key bytes; an Ed25519 public key has 32")]
@@ -111,9 +115,25 @@ impl DidKey {
     fn parse(s: &str) -> Result<Self, DidError> {
         let rest = s.strip_prefix(PREFIX).ok_or(DidError::NotDidKey)?;
         let encoded = rest.strip_prefix('z').ok_or(DidError::NotBase58btc)?;
-        let bytes = bs58::decode(encoded)
-            .into_vec()
-            .map_err(|e| DidError::Base58(e.to_string()))?;
+        let bytes = bs58::decode(encoded).into_vec().map_err(|e| {
+            // Where in the whole id, from 1, in characters (an index into `encoded` is in
+            // bytes, after "did:key:z").
+            let place = |index: usize| {
+                let before = encoded.get(..index).unwrap_or(encoded);
+                PREFIX.len() + 1 + before.chars().count() + 1
+            };
+            match e {
+                bs58::decode::Error::InvalidCharacter { character, index } => DidError::Base58 {
+                    found: format!("{character:?}"),
+                    at: place(index),
+                },
+                bs58::decode::Error::NonAsciiCharacter { index } => DidError::Base58 {
+                    found: "a character outside ASCII".into(),
+                    at: place(index),
+                },
+                _ => DidError::Undecodable,
+            }
+        })?;
         let key = bytes
             .strip_prefix(&ED25519_PUB)
             .ok_or(DidError::NotEd25519)?;
@@ -210,10 +230,19 @@ mod tests {
             Err(DidError::NotDidKey)
         );
         assert_eq!("did:key:f00".parse::<DidKey>(), Err(DidError::NotBase58btc));
-        assert!(matches!(
-            "did:key:z0OIl".parse::<DidKey>(),
-            Err(DidError::Base58(_))
-        ));
+        let bad = "did:key:z6Mk0OIl".parse::<DidKey>().unwrap_err();
+        assert_eq!(
+            bad.to_string(),
+            "did:key has '0' at character 13, which base58btc does not use (it leaves out 0, \
+             O, I and l, and anything not a letter or digit)"
+        );
+        assert_eq!("did:key:z6Mk0OIl".chars().nth(12), Some('0'));
+        let bad = "did:key:z6Mké1".parse::<DidKey>().unwrap_err();
+        assert!(
+            bad.to_string()
+                .starts_with("did:key has a character outside ASCII at character 13,"),
+            "{bad}"
+        );
         // A secp256k1 did:key (multicodec 0xe7).
         assert_eq!(
             "did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme".parse::<DidKey>(),

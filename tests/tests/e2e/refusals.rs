@@ -601,6 +601,18 @@ async fn only_a_verified_newer_push_wakes_a_crawl() {
     }
     // A replay of what is held.
     signpost_tests::assert_problem(ping(&snap).await, 422, "ping_refused").await;
+    // Signed, but not a snapshot: what is missing is named in words, not serde's.
+    let not_a_snapshot = sign_raw(
+        &serde_json::json!({ "seq": 1 }),
+        PayloadKind::Snapshot.media_type(),
+        &stranger,
+    );
+    let body =
+        signpost_tests::assert_problem(ping(&not_a_snapshot).await, 422, "ping_refused").await;
+    assert_eq!(
+        body["detail"],
+        "ping refused: malformed_json: body not valid JSON for this resource: \"node\" is required",
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(polls(), before, "no crawl was woken");
 
