@@ -86,10 +86,13 @@ fn did(s: &str) -> Result<DidKey, AggError> {
 
 /// A path's did:key, refused as `what` ("a node", "an issuer") when it is not one.
 fn did_of(what: &'static str, s: &str) -> Result<DidKey, AggError> {
-    s.parse().map_err(|_| AggError::InvalidNodeId {
-        what,
-        id: s.chars().take(100).collect(),
-    })
+    s.parse().map_err(
+        |e: signpost_protocol::did::DidError| AggError::InvalidNodeId {
+            what,
+            id: s.chars().take(100).collect(),
+            why: e.to_string(),
+        },
+    )
 }
 
 /// Find groups. Every filter is optional; filters combine with AND. Order: with `near` (or

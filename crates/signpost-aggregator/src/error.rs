@@ -9,9 +9,14 @@ use signpost_protocol::wire::FieldProblem;
 pub enum AggError {
     #[error("{0}")]
     Query(QueryError),
-    /// A path's node or issuer id that is not a did:key; `what` is "a node" or "an issuer".
-    #[error("{id:?} is not {what} id (did:key)")]
-    InvalidNodeId { what: &'static str, id: String },
+    /// A path's node or issuer id that is not a did:key; `what` is "a node" or "an issuer",
+    /// `why` what is wrong with it.
+    #[error("{id:?} is not {what} id: {why}")]
+    InvalidNodeId {
+        what: &'static str,
+        id: String,
+        why: String,
+    },
     #[error("no group {id} from node {node}")]
     GroupNotFound { node: String, id: String },
     /// An Open Referral UK object named by an id this directory does not give.

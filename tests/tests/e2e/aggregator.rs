@@ -536,7 +536,25 @@ async fn provenance_shows_every_check() {
         "invalid_node_id",
     )
     .await;
-    assert_eq!(body["detail"], "\"not-a-did\" is not a node id (did:key)");
+    assert_eq!(
+        body["detail"],
+        "\"not-a-did\" is not a node id: not a did:key (it must start with \"did:key:\")"
+    );
+    // What is wrong with an id that looks like one is named too.
+    let body = assert_problem(
+        agg.get(&format!("/v1/groups/did:key:z6Mknotreal/{id}"))
+            .await,
+        404,
+        "invalid_node_id",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(": did:key has 'l' at character 19, which base58btc does not use (it leaves out 0, O, I and l, and anything not a letter or digit)"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

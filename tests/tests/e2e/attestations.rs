@@ -494,7 +494,7 @@ async fn the_audit_filters_by_achievement_and_status_and_refuses_unknown_paramet
     let body = signpost_tests::assert_problem(resp, 404, "invalid_node_id").await;
     assert_eq!(
         body["detail"],
-        "\"training-co\" is not an issuer id (did:key)"
+        "\"training-co\" is not an issuer id: not a did:key (it must start with \"did:key:\")"
     );
 
     // The regulator's page shows the same, and its CSV too.
