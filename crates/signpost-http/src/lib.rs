@@ -491,7 +491,11 @@ pub fn config_problems(e: figment::Error) -> String {
                     format!("must be one of: {}", expected.join(", "))
                 }
                 Kind::InvalidType(actual, expected) | Kind::InvalidValue(actual, expected) => {
-                    format!("must be {}, not {actual}", body::kind_words(expected))
+                    format!(
+                        "must be {}, not {}",
+                        body::kind_words(expected),
+                        actual_words(actual)
+                    )
                 }
                 Kind::InvalidLength(_, expected) => format!("must hold {expected}"),
                 Kind::DuplicateField(_) => "is given twice".into(),
@@ -512,6 +516,26 @@ pub fn config_problems(e: figment::Error) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// What a configuration gave, as a person writes of it (figment's own words are Rust's:
+/// "signed int `5`", "sequence").
+fn actual_words(actual: &figment::error::Actual) -> String {
+    use figment::error::Actual as A;
+    match actual {
+        A::Bool(b) => format!("{b}"),
+        A::Unsigned(n) => format!("the number {n}"),
+        A::Signed(n) => format!("the number {n}"),
+        A::Float(n) => format!("the number {n}"),
+        A::Char(c) => format!("the text {:?}", c.to_string()),
+        A::Str(s) => format!("the text {s:?}"),
+        A::Bytes(_) => "bytes".into(),
+        A::Unit => "nothing".into(),
+        A::Seq => "a list".into(),
+        A::Map => "a table".into(),
+        A::Other(s) => s.clone(),
+        _ => "a value of another kind".into(),
+    }
 }
 
 /// JSON body extraction with a size limit and problem+json errors.
@@ -892,7 +916,15 @@ mod tests {
         );
         assert_eq!(
             said("interval_secs = \"often\""),
-            "interval_secs: must be a whole number, 0 or more, not string \"often\""
+            "interval_secs: must be a whole number, 0 or more, not the text \"often\""
+        );
+        assert_eq!(
+            said("interval_secs = -5"),
+            "interval_secs: must be a whole number, 0 or more, not the number -5"
+        );
+        assert_eq!(
+            said("interval_secs = [1]"),
+            "interval_secs: must be a whole number, 0 or more, not a list"
         );
         assert_eq!(
             said("[[nodes]]\nurl = \"http://x\""),
