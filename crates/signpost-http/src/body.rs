@@ -450,7 +450,7 @@ pub(crate) fn kind_words(expected: &str) -> &'static str {
     } else if expected.starts_with("a boolean") {
         "true or false"
     } else if expected.starts_with("a sequence") {
-        "a list, like [\"en\", \"ar\"]"
+        "a list, in square brackets"
     } else if expected.starts_with("struct") || expected.starts_with("a map") {
         "an object with named fields"
     } else if expected.contains("RFC 3339") || expected.contains("datetime") {
@@ -532,7 +532,14 @@ fn explain(prefix: &str, path: &str, text: &str) -> FieldProblem {
         let message = format!("{name} must be a whole number from 0 to {max}");
         return problem(at, "invalid_value", message);
     }
-    let message = format!("{name} must be {}", expected_kind(text));
+    let kind = match expected_kind(text) {
+        // The one list whose example is the same wherever it is: a group's languages.
+        list if list.starts_with("a list") && at.ends_with("languages") => {
+            "a list of language codes, like [\"en\", \"ar\"]"
+        }
+        kind => kind,
+    };
+    let message = format!("{name} must be {kind}");
     problem(at, "invalid_type", message)
 }
 
@@ -665,6 +672,26 @@ mod tests {
             ]
         );
         assert_eq!(problems[1].message, "name must be text");
+    }
+
+    #[test]
+    fn a_list_is_asked_for_with_an_example_only_where_the_example_fits() {
+        #[derive(Debug, Serialize, Deserialize)]
+        struct Group {
+            languages: Vec<String>,
+            sessions: Vec<Session>,
+        }
+        let problems = typed::<Group>(json!({"languages": "en", "sessions": 5}), "group")
+            .err()
+            .unwrap_or_default();
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "group.languages must be a list of language codes, like [\"en\", \"ar\"]",
+                "group.sessions must be a list, in square brackets",
+            ]
+        );
     }
 
     #[test]
