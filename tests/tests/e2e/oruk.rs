@@ -91,7 +91,8 @@ async fn oruk_lists_the_same_verified_groups_with_stable_ids_and_provenance() {
         .send()
         .await
         .unwrap();
-    signpost_tests::assert_problem(resp, 400, "per_page_too_large").await;
+    let body = signpost_tests::assert_problem(resp, 400, "per_page_too_large").await;
+    assert_eq!(body["detail"], "per_page: must be between 1 and 1000");
     // Parameters the OpenAPI types are refused, naming the parameter, when they are not of
     // that type (`minimal=yes` was a full page, as if `false`; `NaN` an age).
     for (query, parameter) in [

@@ -125,7 +125,7 @@ pub fn page(
         problems.push(QueryError::new(
             QueryCode::PerPageTooLarge,
             "per_page",
-            format!("per_page is from 1 to {MAX_PER_PAGE}"),
+            format!("must be between 1 and {MAX_PER_PAGE}"),
         ));
     }
     problems.finish()?;
