@@ -36,7 +36,7 @@ enum Command {
     Sign(sign::SignArgs),
     /// Verify a DSSE envelope against a did:key; print the payload when it verifies.
     Verify(sign::VerifyArgs),
-    /// An organisation's node: init, serve, root key rotation.
+    /// An organisation's node: set up, serve, sign-in links, backups, attestations and keys.
     #[command(subcommand)]
     Node(node::NodeCommand),
     /// The aggregator: crawl, verify, index and serve the directory.
