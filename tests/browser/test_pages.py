@@ -150,6 +150,50 @@ def test_on_a_phone_a_search_lands_on_its_results(browser, demo):
     ctx.close()
 
 
+def test_a_link_worker_finds_groups_that_can_hold_a_risk_and_have_places(page, demo):
+    # The referrers' part of the form is closed for a person looking for help...
+    page.goto(f"{demo['base']}/find?lang=en")
+    details = page.locator("details.referrer")
+    assert not details.evaluate("d => d.open")
+    assert not page.is_visible("#support-torture-survivors")
+    # ...and a Link Worker opens it: survivors of torture, a named safeguarding lead,
+    # trauma-informed training checked with a trusted provider, places now.
+    page.fill("#postcode", "LS8")
+    page.select_option("#radius", "50")
+    page.click("details.referrer summary")
+    for box in ["#support-torture-survivors", "#need-safeguarding-lead", "#need-trauma-trained",
+                "#need-accepting"]:
+        page.check(box)
+    with page.expect_navigation():
+        page.click("button.primary")
+    found = names_on(page)
+    expected = api_names(demo, postcode="LS8", radius_km=50, safeguarding="torture-survivors",
+                         safeguarding_lead="true", verified_training="trauma-informed-practice",
+                         accepting="true")
+    assert found and found == expected
+    everything = api_names(demo, postcode="LS8", radius_km=50)
+    assert len(found) < len(everything), "the filters narrowed the search"
+    # Each result says so in words, and the form keeps what was asked, open.
+    for text in page.locator("article.result").all_inner_texts():
+        assert "Survivors of torture" in text and "Named safeguarding lead" in text, text
+        assert "Trauma-informed practice, checked with" in text and "Accepting new people" in text
+    assert details.evaluate("d => d.open")
+    assert page.is_checked("#support-torture-survivors") and page.is_checked("#need-accepting")
+    # In Arabic, the same groups, in its words.
+    page.goto(page.url.split("#")[0].replace("lang=en", "lang=ar"))
+    assert names_on(page) == expected
+    first = page.inner_text("article.result >> nth=0")
+    assert "يمكنهم تقديم دعم آمن لـ: " in first and "الناجين من التعذيب" in first, first
+    # Two needs a group must both hold: fewer or the same, each holding both.
+    page.goto(f"{demo['base']}/find?lang=en&postcode=LS8&radius=50"
+              "&safeguarding=torture-survivors&safeguarding=trafficking-survivors")
+    both = names_on(page)
+    assert both == api_names(demo, postcode="LS8", radius_km=50,
+                             safeguarding="torture-survivors,trafficking-survivors")
+    assert set(both) <= set(api_names(demo, postcode="LS8", radius_km=50,
+                                      safeguarding="torture-survivors"))
+
+
 def test_back_to_the_search_from_a_group_returns_to_its_results(page, demo):
     # Page 2 of a wider search, in Arabic: a group's page and its card lead back to the same
     # page of the same results, not to an empty form.

@@ -37,6 +37,14 @@ language-legend = A group that speaks
 any-language = Any language
 kinds-legend = Kind of group
 search-button = Search
+# The referrers' part of the search form (closed until opened; a Link Worker asks
+# which groups can hold a risk, and which have places now).
+referrer-summary = For Link Workers and other referrers: safeguarding, training and places
+support-legend = They can safely support
+referrer-legend = The group
+need-accepting = Is taking new people now (places confirmed recently)
+need-safeguarding-lead = Has a named safeguarding lead
+need-trauma-trained = Has trauma-informed training, checked with a trusted provider
 
 error-summary = There is a problem
 error-title = Error: { $title }
@@ -102,6 +110,10 @@ fact-step-free = Step-free access
 fact-travel-paid = Travel costs paid
 training = Training
 training-verified = { $what }, checked with { $issuer }
+safeguarding = Safeguarding
+safeguarding-supports = Can safely support: { $list }
+safeguarding-lead = Named safeguarding lead
+safeguarding-policy = Written safeguarding policy
 signed = Signed by the organisation; verified
 how-checked = How this was checked
 more = More about this group
@@ -148,3 +160,14 @@ category-volunteering = Volunteering
 attribution = Postcode locations: contains Ordnance Survey data © Crown copyright and database right 2025; contains Royal Mail data © Royal Mail copyright and database right 2025; contains National Statistics data © Crown copyright and database right 2025.
 list-separator = ,{" "}
 clause-separator = ;{" "}
+
+# Whom a group can safely support (safeguarding capabilities).
+support-trafficking-survivors = Survivors of trafficking and modern slavery
+support-torture-survivors = Survivors of torture
+support-gender-based-violence = Survivors of gender-based and sexual violence
+support-domestic-abuse = People experiencing domestic abuse
+support-unaccompanied-minors = Unaccompanied children and young people
+support-children = Children
+support-adults-at-risk = Adults at risk
+support-mental-health-crisis = People in a mental health crisis
+support-substance-use = People who use drugs or alcohol

@@ -12,7 +12,7 @@ use signpost_protocol::{taxonomy, DidKey, Listing};
 use uuid::Uuid;
 
 use super::i18n::{negotiate, spoken_name, Tr, LANGS, SPOKEN};
-use super::view::{category_label, result_view, ResultView};
+use super::view::{category_label, result_view, support_label, ResultView};
 use super::{html, Page};
 use crate::crawl::Aggregator;
 use crate::index::{QueryContext, Segment};
@@ -35,6 +35,17 @@ const NEEDS: &[(&str, &str)] = &[
     ("women", "need-women"),
 ];
 
+/// What a Link Worker or other referrer can ask of a group besides (the same `need`
+/// parameter), and the safeguarding capabilities (`safeguarding`), under their own heading.
+const REFERRER_NEEDS: &[(&str, &str)] = &[
+    ("accepting", "need-accepting"),
+    ("safeguarding-lead", "need-safeguarding-lead"),
+    ("trauma-trained", "need-trauma-trained"),
+];
+
+/// The achievement "trauma-trained" asks for, checked with a trusted provider.
+const TRAUMA_TRAINING: &str = "trauma-informed-practice";
+
 #[derive(Template)]
 #[template(path = "find.html")]
 struct FindPage {
@@ -50,6 +61,11 @@ struct FindPage {
     /// Each language offered: its code, its label, and whether it is the one asked for.
     languages: Vec<(String, String, bool)>,
     categories: Vec<(&'static str, String, bool)>,
+    referrer_needs: Vec<(&'static str, String, bool)>,
+    /// Each safeguarding capability: its id, its label, and whether it is asked for.
+    supports: Vec<(&'static str, String, bool)>,
+    /// The referrers' part of the form starts open when something in it is asked for.
+    referrer_open: bool,
     searched: bool,
     count_text: String,
     near_text: Option<String>,
@@ -159,6 +175,16 @@ fn href(params: &[(String, String)], page: usize) -> String {
 fn form(tr: Tr, params: &[(String, String)]) -> FindPage {
     let needs_on = all(params, "need");
     let categories_on = all(params, "category");
+    let supports_on = all(params, "safeguarding");
+    let referrer_needs: Vec<(&'static str, String, bool)> = REFERRER_NEEDS
+        .iter()
+        .map(|(v, id)| (*v, tr.t(id), needs_on.contains(v)))
+        .collect();
+    let supports: Vec<(&'static str, String, bool)> = taxonomy::SAFEGUARDING_CAPABILITIES
+        .iter()
+        .map(|c| (c.id, support_label(&tr, c.id), supports_on.contains(&c.id)))
+        .collect();
+    let referrer_open = referrer_needs.iter().chain(&supports).any(|(_, _, on)| *on);
     let language = get(params, "language").unwrap_or("");
     FindPage {
         page: page(tr, tr.t("finder-title"), "/find", params),
@@ -188,6 +214,9 @@ fn form(tr: Tr, params: &[(String, String)]) -> FindPage {
                 )
             })
             .collect(),
+        referrer_needs,
+        supports,
+        referrer_open,
         searched: false,
         count_text: String::new(),
         near_text: None,
@@ -288,6 +317,18 @@ pub async fn find(state: Data, req: HttpRequest, params: Params) -> HttpResponse
         no_status_check: flag(has("no-status")),
         self_referral: flag(has("self-referral")),
         interpreting: flag(has("interpreting")),
+        accepting: flag(has("accepting")),
+        safeguarding_lead: flag(has("safeguarding-lead")),
+        verified_training: has("trauma-trained").then(|| TRAUMA_TRAINING.to_owned()),
+        // A group must be able to hold every one asked for (a link's unknown ones are
+        // dropped, as its unknown kinds of group are).
+        safeguarding: {
+            let asked: Vec<&str> = all(&params, "safeguarding")
+                .into_iter()
+                .filter(|c| taxonomy::contains(taxonomy::SAFEGUARDING_CAPABILITIES, c))
+                .collect();
+            (!asked.is_empty()).then(|| asked.join(","))
+        },
         page: Some(page_no.to_string()),
         per_page: Some(PER_PAGE.to_string()),
         ..RawGroupQuery::default()

@@ -24,6 +24,8 @@ pub struct ResultView {
     pub contact: Vec<String>,
     pub facts: Vec<String>,
     pub training: Vec<String>,
+    /// Who the group can safely support, its safeguarding lead and written policy.
+    pub safeguarding: Vec<String>,
     pub signed: String,
     pub how_checked: String,
     pub more: String,
@@ -35,6 +37,7 @@ pub struct ResultView {
     pub contact_label: String,
     pub facts_label: String,
     pub training_label: String,
+    pub safeguarding_label: String,
     pub group_href: String,
     pub card_href: String,
     pub provenance_href: String,
@@ -66,6 +69,45 @@ pub fn category_label(tr: &Tr, id: &str) -> String {
     } else {
         text
     }
+}
+
+/// A safeguarding capability's label in `tr`'s language (the taxonomy's as a last resort).
+pub fn support_label(tr: &Tr, id: &str) -> String {
+    let text = tr.t(&format!("support-{id}"));
+    if text.is_empty() {
+        taxonomy::SAFEGUARDING_CAPABILITIES
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.label.to_owned())
+            .unwrap_or_else(|| id.to_owned())
+    } else {
+        text
+    }
+}
+
+/// The safeguarding a group declares, in words: whom it can safely support (in the
+/// taxonomy's order), then its named lead and written policy.
+fn safeguarding_lines(tr: &Tr, s: &signpost_protocol::model::Safeguarding) -> Vec<String> {
+    let supports: Vec<String> = taxonomy::SAFEGUARDING_CAPABILITIES
+        .iter()
+        .filter(|t| s.capabilities.iter().any(|c| c == t.id))
+        .map(|t| support_label(tr, t.id))
+        .collect();
+    let mut lines = Vec::new();
+    if !supports.is_empty() {
+        lines.push(tr.t1(
+            "safeguarding-supports",
+            "list",
+            supports.join(&tr.t("clause-separator")),
+        ));
+    }
+    if s.designated_lead {
+        lines.push(tr.t("safeguarding-lead"));
+    }
+    if s.written_policy {
+        lines.push(tr.t("safeguarding-policy"));
+    }
+    lines
 }
 
 /// Builds the view of one hit; `search` (`&name=value…`, or empty) is the search it was
@@ -231,6 +273,8 @@ pub fn result_view(
         contact_label: tr.t("contact"),
         facts_label: tr.t("good-to-know"),
         training_label: tr.t("training"),
+        safeguarding: safeguarding_lines(tr, &g.safeguarding),
+        safeguarding_label: tr.t("safeguarding"),
         group_href: format!("/find/group/{}/{}?lang={lang}{search}", seg.id, listing.id),
         card_href: format!("/find/card/{}/{}?lang={lang}{search}", seg.id, listing.id),
         provenance_href: format!("/v1/groups/{}/{}", seg.id, listing.id),
