@@ -152,3 +152,10 @@ support-children = الأطفال
 support-adults-at-risk = البالغين المعرّضين للخطر
 support-mental-health-crisis = الأشخاص الذين يمرون بأزمة صحة نفسية
 support-substance-use = الأشخاص الذين يتعاطون المخدرات أو الكحول
+
+achievement-trauma-informed-practice = الرعاية المراعية للصدمات
+achievement-safeguarding-adults = حماية البالغين
+achievement-safeguarding-children = حماية الأطفال
+achievement-mental-health-first-aid = الإسعافات الأولية للصحة النفسية
+achievement-modern-slavery-awareness = التوعية بالعبودية الحديثة
+achievement-interpreting-in-services = العمل مع المترجمين الفوريين

@@ -150,3 +150,10 @@ support-children = منداڵان
 support-adults-at-risk = گەورەساڵانی لە مەترسیدا
 support-mental-health-crisis = ئەو کەسانەی لە قەیرانی تەندروستیی دەروونیدان
 support-substance-use = ئەو کەسانەی ماددەی هۆشبەر یان ئەلکهول بەکاردەهێنن
+
+achievement-trauma-informed-practice = کاری ئاگادار لە ترۆما
+achievement-safeguarding-adults = پاراستنی گەورەساڵان
+achievement-safeguarding-children = پاراستنی منداڵان
+achievement-mental-health-first-aid = فریاکەوتنی سەرەتایی تەندروستیی دەروونی
+achievement-modern-slavery-awareness = هۆشیاری دەربارەی کۆیلایەتیی نوێ
+achievement-interpreting-in-services = کارکردن لەگەڵ وەرگێڕی زارەکی

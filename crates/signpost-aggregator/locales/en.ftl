@@ -171,3 +171,11 @@ support-children = Children
 support-adults-at-risk = Adults at risk
 support-mental-health-crisis = People in a mental health crisis
 support-substance-use = People who use drugs or alcohol
+
+# What a training provider or regulator attests (shown as checked with them).
+achievement-trauma-informed-practice = Trauma-informed practice
+achievement-safeguarding-adults = Safeguarding adults
+achievement-safeguarding-children = Safeguarding children
+achievement-mental-health-first-aid = Mental health first aid
+achievement-modern-slavery-awareness = Modern slavery awareness
+achievement-interpreting-in-services = Working with interpreters

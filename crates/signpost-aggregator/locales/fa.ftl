@@ -150,3 +150,10 @@ support-children = کودکان
 support-adults-at-risk = بزرگسالان در معرض خطر
 support-mental-health-crisis = افرادی که در بحران سلامت روان هستند
 support-substance-use = افرادی که مواد مخدر یا الکل مصرف می‌کنند
+
+achievement-trauma-informed-practice = مراقبت آگاه از تروما
+achievement-safeguarding-adults = حفاظت از بزرگسالان
+achievement-safeguarding-children = حفاظت از کودکان
+achievement-mental-health-first-aid = کمک‌های اولیه سلامت روان
+achievement-modern-slavery-awareness = آگاهی از برده‌داری مدرن
+achievement-interpreting-in-services = کار با مترجمان شفاهی

@@ -153,3 +153,10 @@ support-children = Dzieci
 support-adults-at-risk = Dorosłych zagrożonych krzywdą
 support-mental-health-crisis = Osoby w kryzysie zdrowia psychicznego
 support-substance-use = Osoby używające narkotyków lub alkoholu
+
+achievement-trauma-informed-practice = Podejście uwzględniające traumę
+achievement-safeguarding-adults = Ochrona dorosłych
+achievement-safeguarding-children = Ochrona dzieci
+achievement-mental-health-first-aid = Pierwsza pomoc w zdrowiu psychicznym
+achievement-modern-slavery-awareness = Wiedza o współczesnym niewolnictwie
+achievement-interpreting-in-services = Praca z tłumaczami

@@ -150,3 +150,10 @@ support-children = ماشومان
 support-adults-at-risk = په خطر کې لویان
 support-mental-health-crisis = هغه خلک چې د رواني روغتیا په بحران کې دي
 support-substance-use = هغه خلک چې مخدره توکي یا الکول کاروي
+
+achievement-trauma-informed-practice = د ټراما په اړه پوه کار
+achievement-safeguarding-adults = د لویانو ساتنه
+achievement-safeguarding-children = د ماشومانو ساتنه
+achievement-mental-health-first-aid = د رواني روغتیا لومړنۍ مرسته
+achievement-modern-slavery-awareness = د عصري غلامۍ پوهاوی
+achievement-interpreting-in-services = له ژباړونکو سره کار

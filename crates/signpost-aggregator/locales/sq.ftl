@@ -150,3 +150,10 @@ support-children = Fëmijë
 support-adults-at-risk = Të rritur në rrezik
 support-mental-health-crisis = Njerëz në krizë të shëndetit mendor
 support-substance-use = Njerëz që përdorin drogë ose alkool
+
+achievement-trauma-informed-practice = Qasja e informuar nga trauma
+achievement-safeguarding-adults = Mbrojtja e të rriturve
+achievement-safeguarding-children = Mbrojtja e fëmijëve
+achievement-mental-health-first-aid = Ndihma e parë për shëndetin mendor
+achievement-modern-slavery-awareness = Ndërgjegjësimi për skllavërinë moderne
+achievement-interpreting-in-services = Puna me përkthyes

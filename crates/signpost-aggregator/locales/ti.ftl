@@ -150,3 +150,10 @@ support-children = ህጻናት
 support-adults-at-risk = ኣብ ሓደጋ ዘለዉ ዓበይቲ
 support-mental-health-crisis = ኣብ ቅልውላው ኣእምሮኣዊ ጥዕና ዘለዉ ሰባት
 support-substance-use = ኣደንዛዚ ዕጸ ወይ ኣልኮል ዝጥቀሙ ሰባት
+
+achievement-trauma-informed-practice = ስንብደት (ትራውማ) ዝፈልጥ ኣገባብ ስራሕ
+achievement-safeguarding-adults = ሓለዋ ዓበይቲ
+achievement-safeguarding-children = ሓለዋ ህጻናት
+achievement-mental-health-first-aid = ቀዳማይ ረድኤት ኣእምሮኣዊ ጥዕና
+achievement-modern-slavery-awareness = ፍልጠት ብዛዕባ ዘመናዊ ባርነት
+achievement-interpreting-in-services = ምስ ተርጐምቲ ምስራሕ

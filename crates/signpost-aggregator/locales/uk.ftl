@@ -154,3 +154,10 @@ support-children = Дітей
 support-adults-at-risk = Дорослих у групі ризику
 support-mental-health-crisis = Людей у кризі психічного здоров’я
 support-substance-use = Людей, які вживають наркотики чи алкоголь
+
+achievement-trauma-informed-practice = Травмоінформований підхід
+achievement-safeguarding-adults = Захист дорослих
+achievement-safeguarding-children = Захист дітей
+achievement-mental-health-first-aid = Перша допомога з психічного здоров’я
+achievement-modern-slavery-awareness = Обізнаність щодо сучасного рабства
+achievement-interpreting-in-services = Робота з перекладачами

@@ -150,3 +150,10 @@ support-children = بچے
 support-adults-at-risk = خطرے میں بالغ افراد
 support-mental-health-crisis = ذہنی صحت کے بحران میں مبتلا لوگ
 support-substance-use = منشیات یا شراب استعمال کرنے والے لوگ
+
+achievement-trauma-informed-practice = صدمے سے آگاہ طریقۂ کار
+achievement-safeguarding-adults = بالغوں کا تحفظ
+achievement-safeguarding-children = بچوں کا تحفظ
+achievement-mental-health-first-aid = ذہنی صحت کی ابتدائی طبی امداد
+achievement-modern-slavery-awareness = جدید غلامی سے آگاہی
+achievement-interpreting-in-services = ترجمانوں کے ساتھ کام

@@ -317,6 +317,26 @@ mod tests {
     }
 
     #[test]
+    fn every_term_the_pages_name_has_an_english_message() {
+        // The taxonomy's own labels are only a last resort: each term the pages show has a
+        // message, which the test below then finds in every catalogue.
+        let en = Tr::english();
+        for (prefix, vocabulary) in [
+            ("category", signpost_protocol::taxonomy::CATEGORIES),
+            (
+                "support",
+                signpost_protocol::taxonomy::SAFEGUARDING_CAPABILITIES,
+            ),
+            ("achievement", signpost_protocol::taxonomy::ACHIEVEMENTS),
+        ] {
+            for term in vocabulary {
+                let id = format!("{prefix}-{}", term.id);
+                assert!(!en.t(&id).is_empty(), "locales/en.ftl has no {id}");
+            }
+        }
+    }
+
+    #[test]
     fn every_catalogue_says_every_english_message_in_its_own_language() {
         // The postcode data's attribution is the licence's own wording, and the foot's links
         // lead to pages for professionals in English only: a catalogue may leave them to

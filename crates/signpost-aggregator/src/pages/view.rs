@@ -57,32 +57,33 @@ fn day_id(day: signpost_protocol::model::Weekday) -> String {
     format!("day-{}", day.as_str())
 }
 
-/// A category's label in `tr`'s language (the taxonomy's English label as a last resort).
-pub fn category_label(tr: &Tr, id: &str) -> String {
-    let text = tr.t(&format!("category-{id}"));
-    if text.is_empty() {
-        taxonomy::CATEGORIES
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.label.to_owned())
-            .unwrap_or_else(|| id.to_owned())
-    } else {
-        text
+/// A taxonomy term's label in `tr`'s language: the catalogue's `{prefix}-{id}` message, or
+/// the taxonomy's English label as a last resort.
+fn term_label(tr: &Tr, prefix: &str, vocabulary: &[taxonomy::Term], id: &str) -> String {
+    let text = tr.t(&format!("{prefix}-{id}"));
+    if !text.is_empty() {
+        return text;
     }
+    vocabulary
+        .iter()
+        .find(|t| t.id == id)
+        .map(|t| t.label.to_owned())
+        .unwrap_or_else(|| id.to_owned())
 }
 
-/// A safeguarding capability's label in `tr`'s language (the taxonomy's as a last resort).
+/// A category's label in `tr`'s language.
+pub fn category_label(tr: &Tr, id: &str) -> String {
+    term_label(tr, "category", taxonomy::CATEGORIES, id)
+}
+
+/// An achievement's label in `tr`'s language.
+pub fn achievement_label(tr: &Tr, id: &str) -> String {
+    term_label(tr, "achievement", taxonomy::ACHIEVEMENTS, id)
+}
+
+/// A safeguarding capability's label in `tr`'s language.
 pub fn support_label(tr: &Tr, id: &str) -> String {
-    let text = tr.t(&format!("support-{id}"));
-    if text.is_empty() {
-        taxonomy::SAFEGUARDING_CAPABILITIES
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.label.to_owned())
-            .unwrap_or_else(|| id.to_owned())
-    } else {
-        text
-    }
+    term_label(tr, "support", taxonomy::SAFEGUARDING_CAPABILITIES, id)
 }
 
 /// The safeguarding a group declares, in words: whom it can safely support (in the
@@ -231,11 +232,7 @@ pub fn result_view(
         .zip(ctx.attestations(&seg.data))
         .filter(|(_, (status, _))| *status == AttestationStatus::Verified)
         .map(|(att, _)| {
-            let what = taxonomy::ACHIEVEMENTS
-                .iter()
-                .find(|t| t.id == att.achievement)
-                .map(|t| t.label)
-                .unwrap_or(&att.achievement);
+            let what = achievement_label(tr, &att.achievement);
             let issuer = ctx
                 .issuers
                 .iter()
@@ -244,7 +241,7 @@ pub fn result_view(
                 .unwrap_or_default();
             tr.t2(
                 "training-verified",
-                ("what", what.to_owned().into()),
+                ("what", what.into()),
                 ("issuer", issuer.into()),
             )
         })
