@@ -373,6 +373,9 @@ impl Demo {
         s.push_str(&format!(
             "  Try it:              {base}/find?postcode=LS8+5AB&need=free&language=ar\n"
         ));
+        s.push_str(&format!(
+            "  A Link Worker's:     {base}/find?postcode=LS8&radius=25&safeguarding=torture-survivors&need=accepting\n"
+        ));
         s.push_str(&format!("  Regulator's audit:   {base}/audit\n\n"));
         s.push_str("For charities (the node's own pages; works on a phone):\n");
         s.push_str(&format!("  {}:  {}/manage\n", first.name, first.url()));
