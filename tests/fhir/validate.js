@@ -67,6 +67,9 @@ function entries(bundle, type, mode) {
   const done = await get('/HealthcareService?service-category=esol,conversation-cafe&postcode=LS8%205AB&distance=5&language=ar' +
     '&characteristic=self-referral&_include=HealthcareService:location&_include=HealthcareService:organization&_revinclude=Provenance:target');
   if (!(done.total > 0)) fail('done-when search', 'no ESOL or conversation groups near LS8 5AB speaking Arabic with self-referral');
+  const safe = await get('/HealthcareService?characteristic=torture-survivors&characteristic=self-referral');
+  if (!(safe.total > 0)) fail('safeguarding search', 'no services that can safely support survivors of torture');
+  await get('/CodeSystem/signpost-safeguarding');
   const empty = await get('/HealthcareService?name=zzzqqqxxx');
   if (empty.total !== 0 || empty.entry) fail('empty search', 'not empty');
   const count = await get('/HealthcareService?_summary=count');

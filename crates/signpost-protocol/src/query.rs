@@ -174,6 +174,8 @@ pub enum Condition {
     },
     /// Staff or volunteers have had this check (a staff-check id of the taxonomy).
     StaffCheck(String),
+    /// The group can safely support this need (a safeguarding capability id).
+    Capability(String),
     /// An access or capacity fact holds.
     Fact(Fact),
     /// Any term of a vocabulary applies.
@@ -184,8 +186,8 @@ pub enum Condition {
     Node(crate::DidKey),
     /// Meets somewhere (FHIR's Location searches).
     HasLocation,
-    /// Any of these facts holds (FHIR's comma-separated `characteristic`).
-    AnyFact(Vec<Fact>),
+    /// Any of these holds (FHIR's comma-separated `characteristic`).
+    Any(Vec<Condition>),
     /// One of these listings, each named by its node and its id (FHIR's `_id`).
     Listings(Vec<(crate::DidKey, uuid::Uuid)>),
 }
@@ -273,6 +275,7 @@ impl Condition {
                     && closes_by.is_none_or(|t| s.closes <= t)
             }),
             Self::StaffCheck(c) => g.safeguarding.staff_checks.iter().any(|x| x == c),
+            Self::Capability(c) => g.safeguarding.capabilities.iter().any(|x| x == c),
             Self::EveningOrWeekend => g
                 .schedule
                 .iter()
@@ -280,7 +283,7 @@ impl Condition {
             Self::Fact(f) => f.holds(g, capacity),
             Self::Node(id) => listing.node == *id,
             Self::HasLocation => g.location.is_some(),
-            Self::AnyFact(facts) => facts.iter().any(|f| f.holds(g, capacity)),
+            Self::Any(any) => any.iter().any(|c| c.holds(listing, capacity, training)),
             Self::Listings(named) => named
                 .iter()
                 .any(|(node, id)| *id == listing.id && *node == listing.node),

@@ -447,3 +447,118 @@ async fn lookups_by_id_follow_what_organisations_publish_and_withdraw() {
         "Leeds Tigrinya Women"
     );
 }
+
+/// A GP system asks for services that can safely support a survivor of torture, or whose
+/// staff have enhanced DBS checks, as `characteristic` codes of the directory's own
+/// CodeSystems: the same groups as the directory API's `safeguarding=`, each saying so.
+#[tokio::test]
+async fn a_gp_system_finds_services_by_whom_they_can_safely_support() {
+    let node = TestNode::start().await;
+    let mut both = sample_group(31);
+    both.name = "Survivors' Walking Group".into();
+    both.safeguarding.capabilities =
+        vec!["torture-survivors".into(), "trafficking-survivors".into()];
+    both.safeguarding.staff_checks = vec!["enhanced-dbs".into()];
+    let mut gbv = sample_group(32);
+    gbv.name = "Women's Circle".into();
+    gbv.safeguarding.capabilities = vec!["gender-based-violence".into()];
+    gbv.safeguarding.staff_checks = Vec::new();
+    let mut neither = sample_group(33);
+    neither.name = "Open Allotment".into();
+    neither.safeguarding.capabilities = Vec::new();
+    neither.safeguarding.staff_checks = Vec::new();
+    for g in [&both, &gbv, &neither] {
+        node.create(g).await;
+    }
+    let agg = TestAggregator::manual(&[node.entry()], |_| {}).await;
+    agg.crawl().await;
+    let http = signpost_tests::client();
+    let names = |query: &str| {
+        let url = fhir_url(&agg, &format!("/HealthcareService?{query}"));
+        let http = http.clone();
+        async move {
+            let bundle: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+            let mut names: Vec<String> = bundle["entry"]
+                .as_array()
+                .unwrap_or(&Vec::new())
+                .iter()
+                .map(|e| {
+                    e["resource"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect();
+            names.sort();
+            (names, bundle)
+        }
+    };
+    let system = fhir_url(&agg, "/CodeSystem/signpost-safeguarding");
+    let (found, bundle) = names("characteristic=torture-survivors").await;
+    assert_eq!(found, ["Survivors' Walking Group"], "{bundle}");
+    let api = agg.groups("safeguarding=torture-survivors").await;
+    assert_eq!(api.contents.len(), 1);
+    // The coding says whom it can support, from which CodeSystem, in words.
+    let codings: Vec<&Value> = bundle["entry"][0]["resource"]["characteristic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["coding"][0])
+        .collect();
+    let torture = codings
+        .iter()
+        .find(|c| c["code"] == "torture-survivors")
+        .expect("a torture-survivors characteristic");
+    assert_eq!(torture["system"], system.as_str());
+    assert_eq!(torture["display"], "Survivors of torture");
+    assert!(codings.iter().any(|c| c["code"] == "enhanced-dbs"
+        && c["system"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("/CodeSystem/signpost-staff-checks")));
+    // As system|code, any of two (comma), and all of two (repeated).
+    assert_eq!(
+        names(&format!("characteristic={system}|torture-survivors"))
+            .await
+            .0,
+        ["Survivors' Walking Group"]
+    );
+    assert_eq!(
+        names("characteristic=torture-survivors,gender-based-violence")
+            .await
+            .0,
+        ["Survivors' Walking Group", "Women's Circle"]
+    );
+    assert_eq!(
+        names("characteristic=trafficking-survivors&characteristic=enhanced-dbs")
+            .await
+            .0,
+        ["Survivors' Walking Group"]
+    );
+    assert!(
+        names("characteristic=gender-based-violence&characteristic=enhanced-dbs")
+            .await
+            .0
+            .is_empty()
+    );
+    // A code of another system, or another system's URL, is named in the outcome.
+    for (query, says) in [
+        (
+            "characteristic=torture",
+            "\"torture\" is not a code of the signpost-access, signpost-safeguarding, signpost-staff-checks CodeSystems",
+        ),
+        (
+            "characteristic=http://example.org/cs|torture-survivors",
+            "\"http://example.org/cs\" is not one of the CodeSystems characteristic takes",
+        ),
+        (
+            "characteristic=http://x/CodeSystem/signpost-access|torture-survivors",
+            "\"torture-survivors\" is not a code of the signpost-access CodeSystem",
+        ),
+    ] {
+        let outcome = refused(http.get(fhir_url(&agg, &format!("/HealthcareService?{query}"))).send().await.unwrap()).await;
+        let found = issues(&outcome, |i| &i["diagnostics"]);
+        assert_eq!(found.len(), 1, "{outcome}");
+        assert!(found[0].1.contains(says), "{query}: {outcome}");
+    }
+}

@@ -21,7 +21,7 @@ pub const SEARCH_PARAMETERS: &[(&str, &str, &str, &str, &str)] = &[
         "characteristic",
         "HealthcareService",
         "token",
-        "An access fact of the signpost-access CodeSystem (self-referral, no-gp-registration, no-status-check, free, childcare, ...). Comma-separated: any of them; repeated: all of them.",
+        "An access fact of the signpost-access CodeSystem (self-referral, no-gp-registration, no-status-check, free, childcare, ...), a need the group can safely support (signpost-safeguarding: torture-survivors, trafficking-survivors, ...) or a check on its staff (signpost-staff-checks); a code alone, or system|code. Comma-separated: any of them; repeated: all of them.",
     ),
     (
         "healthcareservice-postcode",

@@ -94,6 +94,91 @@ pub fn characteristics(listing: &Listing, capacity: CapacityStatus) -> Vec<&'sta
         .collect()
 }
 
+/// The CodeSystems a HealthcareService's `characteristic` codes come from, in the order
+/// they are listed: its access facts, whom it can safely support, its staff checks.
+pub const CHARACTERISTIC_SYSTEMS: [&str; 3] = [
+    "signpost-access",
+    "signpost-safeguarding",
+    "signpost-staff-checks",
+];
+
+/// What a group declares of its safeguarding, as codes of `signpost-safeguarding` (whom it
+/// can safely support) and `signpost-staff-checks`, each with its CodeSystem.
+pub fn safeguarding_characteristics(
+    listing: &Listing,
+) -> Vec<(&'static str, &'static taxonomy::Term)> {
+    let s = &listing.group.safeguarding;
+    let held = |system: &'static str, vocabulary: &'static [taxonomy::Term], ids: &[String]| {
+        vocabulary
+            .iter()
+            .filter(|t| ids.iter().any(|id| id == t.id))
+            .map(move |t| (system, t))
+            .collect::<Vec<_>>()
+    };
+    let mut out = held(
+        CHARACTERISTIC_SYSTEMS[1],
+        taxonomy::SAFEGUARDING_CAPABILITIES,
+        &s.capabilities,
+    );
+    out.extend(held(
+        CHARACTERISTIC_SYSTEMS[2],
+        taxonomy::STAFF_CHECKS,
+        &s.staff_checks,
+    ));
+    out
+}
+
+/// A `characteristic` search token (`code` or `system|code`) as the condition it stands
+/// for: an access fact, a safeguarding capability or a staff check. `Err` says what is
+/// wrong with it.
+pub fn characteristic_condition(
+    token: &str,
+) -> Result<signpost_protocol::query::Condition, String> {
+    use signpost_protocol::query::Condition;
+    let (system, code) = match token.rsplit_once('|') {
+        Some((system, code)) => (Some(system), code),
+        None => (None, token),
+    };
+    // A system is one of this server's CodeSystems, by its name (a client may reach this
+    // server by another address than the one in its canonical URLs).
+    let named = match system.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(system) => match CHARACTERISTIC_SYSTEMS
+            .iter()
+            .find(|id| system.ends_with(&format!("/CodeSystem/{id}")))
+        {
+            Some(id) => Some(*id),
+            None => {
+                return Err(format!(
+                    "{system:?} is not one of the CodeSystems characteristic takes ({})",
+                    CHARACTERISTIC_SYSTEMS.join(", ")
+                ))
+            }
+        },
+    };
+    let in_system = |id: &str| named.is_none_or(|n| n == id);
+    if in_system(CHARACTERISTIC_SYSTEMS[0]) {
+        if let Some(fact) = fact_of(code) {
+            return Ok(Condition::Fact(fact));
+        }
+    }
+    if in_system(CHARACTERISTIC_SYSTEMS[1])
+        && taxonomy::contains(taxonomy::SAFEGUARDING_CAPABILITIES, code)
+    {
+        return Ok(Condition::Capability(code.to_owned()));
+    }
+    if in_system(CHARACTERISTIC_SYSTEMS[2]) && taxonomy::contains(taxonomy::STAFF_CHECKS, code) {
+        return Ok(Condition::StaffCheck(code.to_owned()));
+    }
+    Err(match named {
+        Some(id) => format!("{code:?} is not a code of the {id} CodeSystem"),
+        None => format!(
+            "{code:?} is not a code of the {} CodeSystems",
+            CHARACTERISTIC_SYSTEMS.join(", ")
+        ),
+    })
+}
+
 /// The group as a HealthcareService.
 pub fn healthcare_service(
     urls: &Urls,
@@ -259,6 +344,11 @@ pub fn healthcare_service(
         characteristic: characteristics(listing, capacity)
             .into_iter()
             .map(|c| concept(&access, c, access_label(c)))
+            .chain(
+                safeguarding_characteristics(listing)
+                    .into_iter()
+                    .map(|(system, t)| concept(&urls.code_system(system), t.id, Some(t.label))),
+            )
             .collect(),
         communication: g
             .languages
@@ -506,4 +596,29 @@ pub fn provenance(seg: &Segment, listing: &Verified<Listing>) -> Provenance {
 /// A `signpost-access` code as the fact it stands for.
 pub fn fact_of(code: &str) -> Option<Fact> {
     FACTS.iter().find(|(c, _)| *c == code).map(|(_, f)| *f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oruk::vocab::vocabulary;
+
+    #[test]
+    fn a_characteristic_code_alone_names_one_term() {
+        // A code without its system is looked up in each CodeSystem in turn: no code may be
+        // in two of them, or a search would mean the first without saying so.
+        let mut seen = std::collections::HashMap::new();
+        for system in CHARACTERISTIC_SYSTEMS {
+            for term in vocabulary(system) {
+                if let Some(other) = seen.insert(term.id, system) {
+                    panic!("{} is a code of both {other} and {system}", term.id);
+                }
+                assert!(
+                    characteristic_condition(term.id).is_ok(),
+                    "{system}: {}",
+                    term.id
+                );
+            }
+        }
+    }
 }

@@ -204,20 +204,16 @@ pub(super) fn group_query(
             },
             "language" => raw.language = Some(v.split(',').map(code).collect::<Vec<_>>().join(",")),
             "characteristic" => {
-                let mut facts = Vec::new();
+                // Comma-separated: any of them (an access fact, whom the group can safely
+                // support, a staff check); repeated: all of them.
+                let mut any = Vec::new();
                 for t in v.split(',') {
-                    match map::fact_of(code(t)) {
-                        Some(fact) => facts.push(fact),
-                        None => invalid(
-                            "characteristic",
-                            format!(
-                                "{:?} is not a code of the signpost-access CodeSystem",
-                                code(t)
-                            ),
-                        ),
+                    match map::characteristic_condition(t) {
+                        Ok(condition) => any.push(condition),
+                        Err(message) => invalid("characteristic", message),
                     }
                 }
-                conditions.push(Condition::AnyFact(facts));
+                conditions.push(Condition::Any(any));
             }
             "postcode" => raw.postcode = Some(v.clone()),
             "distance" => match distance_km(v) {
