@@ -103,28 +103,19 @@ pub const CHARACTERISTIC_SYSTEMS: [&str; 3] = [
 ];
 
 /// What a group declares of its safeguarding, as codes of `signpost-safeguarding` (whom it
-/// can safely support) and `signpost-staff-checks`, each with its CodeSystem.
-pub fn safeguarding_characteristics(
-    listing: &Listing,
-) -> Vec<(&'static str, &'static taxonomy::Term)> {
+/// can safely support) and `signpost-staff-checks`, each with its CodeSystem's index in
+/// [`CHARACTERISTIC_SYSTEMS`].
+pub fn safeguarding_characteristics(listing: &Listing) -> Vec<(usize, &'static taxonomy::Term)> {
     let s = &listing.group.safeguarding;
-    let held = |system: &'static str, vocabulary: &'static [taxonomy::Term], ids: &[String]| {
+    let held = |system: usize, vocabulary: &'static [taxonomy::Term], ids: &[String]| {
         vocabulary
             .iter()
             .filter(|t| ids.iter().any(|id| id == t.id))
             .map(move |t| (system, t))
             .collect::<Vec<_>>()
     };
-    let mut out = held(
-        CHARACTERISTIC_SYSTEMS[1],
-        taxonomy::SAFEGUARDING_CAPABILITIES,
-        &s.capabilities,
-    );
-    out.extend(held(
-        CHARACTERISTIC_SYSTEMS[2],
-        taxonomy::STAFF_CHECKS,
-        &s.staff_checks,
-    ));
+    let mut out = held(1, taxonomy::SAFEGUARDING_CAPABILITIES, &s.capabilities);
+    out.extend(held(2, taxonomy::STAFF_CHECKS, &s.staff_checks));
     out
 }
 
@@ -188,7 +179,8 @@ pub fn healthcare_service(
 ) -> HealthcareService {
     let g = &listing.group;
     let categories = urls.code_system("signpost-categories");
-    let access = urls.code_system("signpost-access");
+    let systems = CHARACTERISTIC_SYSTEMS.map(|id| urls.code_system(id));
+    let access = &systems[0];
     let concept = |system: &str, code: &str, display: Option<&str>| {
         CodeableConcept::coded(Coding::new(system, code, display))
     };
@@ -240,7 +232,7 @@ pub fn healthcare_service(
     }
     if g.capacity.assessment_required {
         eligibility.push(Eligibility {
-            code: concept(&access, "assessment-required", Some("Assessment first")),
+            code: concept(access, "assessment-required", Some("Assessment first")),
             comment: None,
         });
     }
@@ -343,11 +335,11 @@ pub fn healthcare_service(
         eligibility,
         characteristic: characteristics(listing, capacity)
             .into_iter()
-            .map(|c| concept(&access, c, access_label(c)))
+            .map(|c| concept(access, c, access_label(c)))
             .chain(
                 safeguarding_characteristics(listing)
                     .into_iter()
-                    .map(|(system, t)| concept(&urls.code_system(system), t.id, Some(t.label))),
+                    .map(|(system, t)| concept(&systems[system], t.id, Some(t.label))),
             )
             .collect(),
         communication: g
