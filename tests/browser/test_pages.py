@@ -184,6 +184,11 @@ def test_a_link_worker_finds_groups_that_can_hold_a_risk_and_have_places(page, d
     assert names_on(page) == expected
     first = page.inner_text("article.result >> nth=0")
     assert "يمكنهم تقديم دعم آمن لـ: " in first and "الناجين من التعذيب" in first, first
+    # The group's own words (in English here) run left to right inside the Arabic page.
+    own = page.locator("article.result >> nth=0").locator("span.line", has_text="Email us")
+    assert own.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    assert page.locator("article.result span.line", has_text="الهاتف").first.evaluate(
+        "e => getComputedStyle(e).direction") == "rtl"
     # Two needs a group must both hold: fewer or the same, each holding both.
     page.goto(f"{demo['base']}/find?lang=en&postcode=LS8&radius=50"
               "&safeguarding=torture-survivors&safeguarding=trafficking-survivors")
