@@ -118,16 +118,16 @@ def test_on_a_phone_a_search_lands_on_its_results(browser, demo):
     assert skip.inner_text() == "Skip to main content" and skip.get_attribute("href") == "#main"
     pg.fill("#postcode", "LS8")
     pg.select_option("#radius", "25")
-    pg.click("button.primary")
-    pg.wait_for_load_state()
+    with pg.expect_navigation():
+        pg.click("button.primary")
     assert pg.url.endswith("#results"), pg.url
     assert in_view(pg, "#results-title"), "the results' heading is on the screen"
     assert pg.evaluate("window.scrollY") > 800, "the form above it is scrolled past"
     # Ten a page: 25 km around the district holds more, and the next page opens at its
     # results too.
     assert "Page 1 of" in pg.inner_text("nav.pages")
-    pg.click("a[rel=next]")
-    pg.wait_for_load_state()
+    with pg.expect_navigation():
+        pg.click("a[rel=next]")
     assert "Page 2 of" in pg.inner_text("nav.pages")
     assert in_view(pg, "#results-title")
     # Opened at the top (a link without its #results), the skip link, the first thing a
@@ -144,8 +144,8 @@ def test_on_a_phone_a_search_lands_on_its_results(browser, demo):
     pg.goto(f"{demo['base']}/find?lang=ar")
     assert pg.locator("a.skip").get_attribute("href") == "#main"
     pg.fill("#postcode", "not a postcode")
-    pg.click("button.primary")
-    pg.wait_for_load_state()
+    with pg.expect_navigation():
+        pg.click("button.primary")
     assert in_view(pg, ".error-summary")
     ctx.close()
 
@@ -206,38 +206,38 @@ def test_back_to_the_search_from_a_group_returns_to_its_results(page, demo):
     page.fill("#postcode", "LS8")
     page.select_option("#radius", "25")
     page.check("#need-free")
-    page.click("button.primary")
-    page.wait_for_load_state()
-    page.click("a[rel=next]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button.primary")
+    with page.expect_navigation():
+        page.click("a[rel=next]")
     results = page.url
     shown = names_on(page)
     assert shown
-    page.locator("article.result .name a").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("article.result .name a").first.click()
     assert page.inner_text("h1") == shown[0]
-    page.click("a.back")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("a.back")
     assert page.url == results, "the same search, the same page, at its results"
     assert names_on(page) == shown
     assert page.get_attribute("#need-free", "checked") is not None
     # The card, opened from the group's page, leads back to the search too.
-    page.locator("article.result .name a").first.click()
-    page.wait_for_load_state()
-    page.locator("p.links a").nth(1).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("article.result .name a").first.click()
+    with page.expect_navigation():
+        page.locator("p.links a").nth(1).click()
     assert "/find/card/" in page.url
-    page.click("a.back")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("a.back")
     assert page.url == results
     # Changing the language on a group's page keeps the way back to the same page.
-    page.locator("article.result .name a").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("article.result .name a").first.click()
     page.select_option("#lang", "en")
-    page.click("form.lang button")
-    page.wait_for_load_state()
-    page.click("a.back")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form.lang button")
+    with page.expect_navigation():
+        page.click("a.back")
     assert "lang=en" in page.url and "page=2" in page.url and page.url.endswith("#results")
     assert names_on(page) == shown
     # A group's page opened from elsewhere (a shared link) leads to the empty form.
@@ -303,8 +303,8 @@ def test_an_address_with_no_page_offers_the_search_in_the_persons_language(brows
     # Its link leads to the postcode field, and the search works from there.
     assert summary.locator("a").first.get_attribute("href") == "#postcode"
     pg.fill("#postcode", POSTCODE)
-    pg.click("button.primary")
-    pg.wait_for_load_state()
+    with pg.expect_navigation():
+        pg.click("button.primary")
     assert urllib.parse.urlsplit(pg.url).path == "/find"
     assert names_on(pg)
     ctx.close()
