@@ -31,8 +31,8 @@ pub struct Page {
     pub hidden: Vec<(String, String)>,
     pub path: String,
     pub show_picker: bool,
-    /// The skip link leads to the results (a search that found some) rather than to the
-    /// page's content.
+    /// The skip link leads to the results section (the page answers a search, whether or
+    /// not it found any) rather than to the page's content.
     pub skip_to_results: bool,
 }
 
