@@ -447,6 +447,11 @@ impl PushStatus {
         true
     }
 
+    /// Whether no directory is told of changes.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     pub fn urls(&self) -> Vec<String> {
         self.lock().iter().map(|(u, _)| u.clone()).collect()
     }

@@ -340,7 +340,7 @@ fn done(state: &AppState, query: &Query) -> Option<String> {
             .iter()
             .find(|(k, _)| k == "done")
             .map(|(_, v)| v.as_str()),
-        !state.push.urls().is_empty(),
+        !state.push.is_empty(),
     )
 }
 
