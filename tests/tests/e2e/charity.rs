@@ -488,6 +488,15 @@ async fn a_node_restored_from_an_old_backup_carries_on_and_is_not_refused() {
     restored.stop().await;
 }
 
+/// The Status page's list of directories (its items' markup), or nothing when it has none.
+fn directories_on(page: &str) -> String {
+    page.split("<ul class=\"directories\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
 #[tokio::test]
 async fn the_status_page_says_how_each_directory_lists_the_node() {
     let dir = tempfile::tempdir().unwrap();
@@ -548,14 +557,8 @@ async fn the_status_page_says_how_each_directory_lists_the_node() {
 
     // The node's status page: each directory's answer in words, and what to do about it.
     let page = signpost_tests::signed_in_page(&http, &url, token.trim(), "/manage/status").await;
-    let items: Vec<&str> = page
-        .split("<ul class=\"directories\">")
-        .nth(1)
-        .and_then(|rest| rest.split("</ul>").next())
-        .expect("a list of directories")
-        .split("<li>")
-        .skip(1)
-        .collect();
+    let list = directories_on(&page);
+    let items: Vec<&str> = list.split("<li>").skip(1).collect();
     assert_eq!(items.len(), 3, "{page}");
     let item = |base: &str| {
         *items
@@ -613,15 +616,8 @@ async fn a_directory_asked_from_the_status_page_is_told_of_changes_and_shown() {
         .unwrap();
     let session = signpost_tests::signed_in_session(&http, &url, token.trim()).await;
     let status_page = || signpost_tests::session_page(&http, &url, &session, "/manage/status");
-    let directory_item = |page: &str| -> String {
-        page.split("<ul class=\"directories\">")
-            .nth(1)
-            .and_then(|rest| rest.split("</ul>").next())
-            .map(str::to_owned)
-            .unwrap_or_default()
-    };
     let page = status_page().await;
-    assert!(directory_item(&page).is_empty(), "no directory yet: {page}");
+    assert!(directories_on(&page).is_empty(), "no directory yet: {page}");
 
     // The volunteer asks the directory from the Status page.
     let csrf = page
@@ -643,7 +639,7 @@ async fn a_directory_asked_from_the_status_page_is_told_of_changes_and_shown() {
         .await
         .unwrap();
     assert_eq!(asked.status(), 303, "{}", asked.text().await.unwrap());
-    let item = directory_item(&status_page().await);
+    let item = directories_on(&status_page().await);
     assert!(item.contains(&format!(">{}</span>", agg.url)), "{item}");
     assert!(
         item.contains("Not listed yet: this node has asked to be listed"),
@@ -659,7 +655,7 @@ async fn a_directory_asked_from_the_status_page_is_told_of_changes_and_shown() {
     let admin = signpost_tests::node_client(&url).admin(token.trim());
     admin.create(&sample_group(12)).await.unwrap();
     until_serving(&agg, 2, "the change is pushed to the directory it asked").await;
-    let item = directory_item(&status_page().await);
+    let item = directories_on(&status_page().await);
     assert!(
         item.contains("Listed: it shows 2 groups from snapshot"),
         "{item}"
@@ -675,7 +671,7 @@ async fn a_directory_asked_from_the_status_page_is_told_of_changes_and_shown() {
     admin.create(&sample_group(13)).await.unwrap();
     until_serving(&agg, 3, "after a restart, changes are still pushed").await;
     let page = signpost_tests::signed_in_page(&http, &url, token.trim(), "/manage/status").await;
-    let item = directory_item(&page);
+    let item = directories_on(&page);
     assert!(
         item.contains("Listed: it shows 3 groups from snapshot"),
         "{item}"
